@@ -1,0 +1,100 @@
+"""Domain enumerations, stored as their string codes (see docs/import-formats.md)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint
+
+
+class Cluster(StrEnum):
+    green_consumer = "green_consumer"
+    equipment_manufacturing = "equipment_manufacturing"
+    energy_electronics = "energy_electronics"
+    other = "other"
+
+
+class Certification(StrEnum):
+    high_tech = "high_tech"
+    specialized = "specialized"
+    ip_advantage = "ip_advantage"
+    ip_standard = "ip_standard"
+
+
+class CreditLoanKind(StrEnum):
+    knowledge_value = "knowledge_value"
+    commercial_value = "commercial_value"
+    other = "other"
+
+
+class Grade(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    E = "E"
+
+
+class PatentType(StrEnum):
+    invention = "invention"
+    utility_model = "utility_model"
+    design = "design"
+
+
+class LegalStatus(StrEnum):
+    pending = "pending"
+    valid = "valid"
+    lapsed = "lapsed"
+    expired = "expired"
+    invalidated = "invalidated"
+
+
+class Award(StrEnum):
+    none = "none"
+    china_patent_gold = "china_patent_gold"
+    china_patent_silver = "china_patent_silver"
+    china_patent_excellent = "china_patent_excellent"
+    national_st = "national_st"
+
+
+class Commercialization(StrEnum):
+    none = "none"
+    prototype = "prototype"
+    pilot = "pilot"
+    production = "production"
+
+
+class ApiRole(StrEnum):
+    admin = "admin"
+    reviewer = "reviewer"
+    bank = "bank"
+
+
+class ProposalStatus(StrEnum):
+    proposed = "proposed"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class EntryStatus(StrEnum):
+    published = "published"
+    acknowledged = "acknowledged"
+    granted = "granted"
+    declined = "declined"
+    expired = "expired"
+
+
+class TargetMetric(StrEnum):
+    pledge_amount = "pledge_amount"
+    high_value_patents = "high_value_patents"
+    ip_advantage_enterprises = "ip_advantage_enterprises"
+    ip_standard_enterprises = "ip_standard_enterprises"
+
+
+def one_of(column: str, enum: type[StrEnum], *, nullable: bool = False) -> CheckConstraint:
+    """A CHECK constraint keeping a string column within an enumeration's codes."""
+    codes = ", ".join(f"'{member.value}'" for member in enum)
+    condition = f"{column} IN ({codes})"
+    if nullable:
+        condition = f"{column} IS NULL OR {condition}"
+    return CheckConstraint(condition, name=f"{column}_valid")

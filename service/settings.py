@@ -1,0 +1,35 @@
+"""Settings, read once from the environment (IPFIN_*)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "ipfin.sqlite3"
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=_default_database_url)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Signs opaque feed cursors; a deployment sets its own.
+    secret_key: str = "ipfin-development-secret"
+    # Printed at start-up when the demo is loaded, so the pages and admin API are reachable.
+    demo_admin_key: str | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            database_url=env.get("IPFIN_DATABASE_URL") or _default_database_url(),
+            host=env.get("IPFIN_HOST", "127.0.0.1"),
+            port=int(env.get("IPFIN_PORT", "8000")),
+            secret_key=env.get("IPFIN_SECRET_KEY", "ipfin-development-secret"),
+        )

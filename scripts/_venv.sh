@@ -1,0 +1,23 @@
+# Sourced by scripts/run and scripts/test: make .venv and install the project from the pinned
+# constraints, only when pyproject.toml, constraints.txt or the wanted extra changed.
+ensure_venv() {
+    local extra="${1:-}" python stamp want
+    python="${IPFIN_PYTHON:-$(command -v python3.11 || command -v python3)}"
+    if [ ! -x .venv/bin/python ]; then
+        echo "creating .venv with $python" >&2
+        "$python" -m venv .venv
+    fi
+    stamp=.venv/.ipfin-installed
+    want="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16) extra=${extra}"
+    if [ -f "$stamp" ] && grep -qxF "$want" "$stamp"; then
+        return 0
+    fi
+    # A test install also serves the run command, so keep the richer stamp.
+    if [ -z "$extra" ] && [ -f "$stamp" ] && grep -qxF "${want}test" "$stamp"; then
+        return 0
+    fi
+    echo "installing ipfin${extra:+[$extra]} into .venv (pinned by constraints.txt) …" >&2
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".${extra:+[$extra]}" >&2
+    echo "$want" > "$stamp"
+}

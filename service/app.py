@@ -1,0 +1,57 @@
+"""The Litestar application: one engine per app, a unit of work per request."""
+
+from __future__ import annotations
+
+from litestar import Litestar, MediaType, Response, get
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy import Engine, text
+
+from service.banks.routes import BankController
+from service.db import make_engine
+from service.deps import DEPENDENCIES
+from service.enterprises.routes import EnterpriseController
+from service.errors import EXCEPTION_HANDLERS
+from service.imports.routes import ImportController
+from service.patents.routes import PatentController
+from service.settings import Settings
+
+
+@get("/health", sync_to_thread=True, tags=["health"], summary="200 when the database answers, 503 otherwise")
+def health(state: State) -> Response:
+    try:
+        with state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means the database does not answer
+        return Response({"status": "unavailable", "database": str(exc.__class__.__name__)},
+                        status_code=503, media_type=MediaType.JSON)
+    return Response({"status": "ok", "database": state.engine.dialect.name}, media_type=MediaType.JSON)
+
+
+ROUTES = [health, BankController, EnterpriseController, PatentController, ImportController]
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = engine or make_engine(settings.database_url)
+
+    def dispose_engine() -> None:
+        engine.dispose()
+
+    return Litestar(
+        route_handlers=ROUTES,
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"engine": engine, "settings": settings}),
+        on_shutdown=[dispose_engine],
+        openapi_config=OpenAPIConfig(
+            title="ipfin", version="1",
+            description="IP-financing matchmaking and valuation: patents, valuations, matching, bank whitelist feed.",
+            path="/schema",
+            components=Components(security_schemes={
+                "apiKey": SecurityScheme(type="http", scheme="bearer", description="ipf_… API key")}),
+            security=[{"apiKey": []}],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,157 @@
+"""`ipfin` command line: database, import, demo, keys, serve (and the domain commands)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from service.settings import Settings
+
+
+def _engine(settings: Settings):
+    from service.db import make_engine
+    return make_engine(settings.database_url)
+
+
+def cmd_db(args, settings: Settings) -> int:
+    from service import migrate
+    engine = _engine(settings)
+    if args.action == "upgrade":
+        migrate.upgrade(engine)
+        print(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+    else:
+        migrate.check(engine)
+        print("models and migrations agree")
+    return 0
+
+
+def cmd_import(args, settings: Settings) -> int:
+    from service import migrate
+    from service.db import transaction
+    from service.imports import ImportRejected, UnreadableFile, import_table, read_path
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    try:
+        table = read_path(args.file)
+    except (OSError, UnreadableFile) as exc:
+        print(f"error: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with transaction(engine) as session, tqdm(total=len(table.rows), unit="row", desc=f"import {args.kind}",
+                                                  disable=None, file=sys.stderr) as bar:
+            report = import_table(session, args.kind, table, progress=bar.update)
+    except ImportRejected as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{report.kind}: {report.rows} rows, {report.inserted} inserted, {report.updated} updated")
+    return 0
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from service import migrate
+    from service.seed import database_is_empty, load_demo
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    if args.if_empty and not database_is_empty(engine):
+        print("database already holds data; demo not loaded")
+        return 0
+    summary = load_demo(engine, scale=args.scale, seed=args.seed)
+    for line in summary:
+        print(line)
+    return 0
+
+
+def cmd_keys(args, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from service.auth.keys import issue_key, revoke
+    from service.db import transaction
+    from service.models import Bank
+    with transaction(_engine(settings)) as session:
+        if args.action == "revoke":
+            if not revoke(session, args.prefix):
+                print(f"error: no key with prefix {args.prefix}", file=sys.stderr)
+                return 1
+            print(f"revoked {args.prefix}")
+            return 0
+        bank = None
+        if args.role == "bank":
+            bank = session.scalars(select(Bank).where(Bank.code == (args.bank or "").upper())).first()
+            if bank is None:
+                print("error: a bank key needs --bank CODE of an existing bank", file=sys.stderr)
+                return 1
+        key = issue_key(session, role=args.role, name=args.name, bank=bank)
+    print(key)
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from service import migrate
+    from service.app import create_app
+    from service.seed import DEMO_KEYS, database_is_empty, load_demo
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    if args.demo and database_is_empty(engine):
+        print("loading the demo county (first start) …", flush=True)
+        for line in load_demo(engine):
+            print("  " + line)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"\nipfin on {base}\n  API          {base}/api/v1/enterprises\n  OpenAPI docs {base}/schema"
+          f"\n  OpenAPI JSON {base}/schema/openapi.json\n  health       {base}/health")
+    if args.demo:
+        print("  demo keys    " + ", ".join(f"{role}: {key}" for role, key in DEMO_KEYS.items() if role != "banks"))
+    sys.stdout.flush()
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from service.imports import KINDS
+    parser = argparse.ArgumentParser(prog="ipfin", description="IP-financing matchmaking and valuation service")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "check"])
+    db.set_defaults(run=cmd_db)
+
+    imp = commands.add_parser("import", help="import a CSV/XLSX file, all or nothing")
+    imp.add_argument("kind", choices=list(KINDS))
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(run=cmd_import)
+
+    demo = commands.add_parser("demo", help="load the demo county")
+    demo.add_argument("--scale", type=float, default=1.0)
+    demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument("--if-empty", action="store_true", help="only when the database holds no enterprises")
+    demo.set_defaults(run=cmd_demo)
+
+    keys = commands.add_parser("keys", help="API keys")
+    key_actions = keys.add_subparsers(dest="action", required=True)
+    create = key_actions.add_parser("create")
+    create.add_argument("role", choices=["admin", "reviewer", "bank"])
+    create.add_argument("name")
+    create.add_argument("--bank", help="bank code, for a bank key")
+    revoke = key_actions.add_parser("revoke")
+    revoke.add_argument("prefix")
+    keys.set_defaults(run=cmd_keys)
+
+    serve = commands.add_parser("serve", help="migrate, load the demo when empty, and serve HTTP")
+    serve.add_argument("--no-demo", dest="demo", action="store_false")
+    serve.set_defaults(run=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args, Settings.from_env())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

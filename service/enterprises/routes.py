@@ -1,0 +1,110 @@
+"""Enterprises (public registry facts; contacts for staff) and their credit loans (staff only)."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from sqlalchemy import exists, select
+from sqlmodel import Session
+
+from service.auth.keys import Principal
+from service.deps import require
+from service.enterprises.schemas import CreditLoanRead, EnterpriseRead
+from service.errors import ApiError, not_found
+from service.identifiers import normalize_credit_code
+from service.models import Bank, CreditLoan, Enterprise
+from service.models.enums import Certification, Cluster, CreditLoanKind
+from service.pagination import Limit, Offset, Page, paginate
+from service.structs import from_row
+
+STAFF = ("admin", "reviewer")
+_CERTIFICATION_DATE = {
+    Certification.high_tech: Enterprise.high_tech_date,
+    Certification.specialized: Enterprise.specialized_date,
+    Certification.ip_advantage: Enterprise.ip_advantage_date,
+    Certification.ip_standard: Enterprise.ip_standard_date,
+}
+
+
+def enterprise_read(enterprise: Enterprise, principal: Principal | None) -> EnterpriseRead:
+    staff = principal is not None and principal.role in STAFF
+    return from_row(
+        EnterpriseRead, enterprise, certifications=enterprise.certifications(),
+        contact_person=enterprise.contact_person if staff else None,
+        contact_phone=enterprise.contact_phone if staff else None,
+    )
+
+
+def credit_code_param(raw: str) -> str:
+    try:
+        return normalize_credit_code(raw)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_credit_code", str(exc)) from None
+
+
+class EnterpriseController(Controller):
+    path = "/api/v1"
+    tags = ["enterprises"]
+
+    @get("/enterprises", sync_to_thread=True, summary="List enterprises")
+    def list_enterprises(
+        self, db_session: Session, principal: Principal | None, cluster: Cluster | None = None,
+        town: str | None = None, q: str | None = None, certification: Certification | None = None,
+        credit_loan_kind: CreditLoanKind | None = None, limit: Limit = 50, offset: Offset = 0,
+    ) -> Page[EnterpriseRead]:
+        statement = select(Enterprise).order_by(Enterprise.credit_code)
+        if cluster:
+            statement = statement.where(Enterprise.industry_cluster == cluster)
+        if town:
+            statement = statement.where(Enterprise.town == town)
+        if q:
+            statement = statement.where(Enterprise.name.contains(q, autoescape=True))
+        if certification:
+            statement = statement.where(_CERTIFICATION_DATE[certification].is_not(None))
+        if credit_loan_kind:
+            statement = statement.where(exists().where(
+                CreditLoan.enterprise_id == Enterprise.id, CreditLoan.kind == credit_loan_kind))
+        rows, total = paginate(db_session, statement, limit, offset)
+        return Page([enterprise_read(e, principal) for (e,) in rows], total, limit, offset)
+
+    @get("/enterprises/{credit_code:str}", sync_to_thread=True, summary="One enterprise")
+    def get_enterprise(self, db_session: Session, principal: Principal | None, credit_code: str) -> EnterpriseRead:
+        code = credit_code_param(credit_code)
+        enterprise = db_session.scalars(select(Enterprise).where(Enterprise.credit_code == code)).first()
+        if enterprise is None:
+            raise not_found("enterprise", code)
+        return enterprise_read(enterprise, principal)
+
+    @get("/credit-loans", sync_to_thread=True, dependencies={"staff": require(*STAFF)},
+         summary="List credit loans (staff)")
+    def list_credit_loans(
+        self, db_session: Session, staff: Principal, bank: str | None = None,
+        kind: CreditLoanKind | None = None, grade: str | None = None, enterprise: str | None = None,
+        limit: Limit = 50, offset: Offset = 0,
+    ) -> Page[CreditLoanRead]:
+        statement = (select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
+                     .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)
+                     .join(Bank, Bank.id == CreditLoan.bank_id).order_by(CreditLoan.id))
+        if bank:
+            statement = statement.where(Bank.code == bank.upper())
+        if kind:
+            statement = statement.where(CreditLoan.kind == kind)
+        if grade:
+            statement = statement.where(CreditLoan.grade == grade.upper())
+        if enterprise:
+            statement = statement.where(Enterprise.credit_code == credit_code_param(enterprise))
+        rows, total = paginate(db_session, statement, limit, offset)
+        items = [from_row(CreditLoanRead, loan, enterprise_credit_code=code, enterprise_name=name, bank_code=bank)
+                 for loan, code, name, bank in rows]
+        return Page(items, total, limit, offset)
+
+    @get("/credit-loans/{loan_id:int}", sync_to_thread=True, dependencies={"staff": require(*STAFF)},
+         summary="One credit loan (staff)")
+    def get_credit_loan(self, db_session: Session, staff: Principal, loan_id: int) -> CreditLoanRead:
+        row = db_session.execute(
+            select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
+            .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)
+            .join(Bank, Bank.id == CreditLoan.bank_id).where(CreditLoan.id == loan_id)).first()
+        if row is None:
+            raise not_found("credit loan", loan_id)
+        loan, code, name, bank = row
+        return from_row(CreditLoanRead, loan, enterprise_credit_code=code, enterprise_name=name, bank_code=bank)

@@ -1,0 +1,70 @@
+"""One JSON error body for every 4xx/5xx: {"code": ..., "message": ..., "details": ...}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger("ipfin")
+
+
+class ApiError(Exception):
+    """A domain error with its HTTP status and machine-readable code."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def not_found(what: str, key: object) -> ApiError:
+    return ApiError(404, "not_found", f"{what} {key} not found")
+
+
+def _body(status: int, code: str, message: str, details: Any = None) -> Response:
+    return Response({"code": code, "message": message, "details": details},
+                    status_code=status, media_type=MediaType.JSON)
+
+
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+          415: "unsupported_media_type", 422: "unprocessable", 429: "rate_limited",
+          503: "unavailable"}
+
+
+def handle_api_error(_: Request, exc: ApiError) -> Response:
+    return _body(exc.status, exc.code, exc.message, exc.details)
+
+
+def handle_validation(_: Request, exc: ValidationException) -> Response:
+    return _body(400, "invalid_request", "the request is invalid; see details", exc.extra)
+
+
+def handle_http(_: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    message = exc.detail if status != HTTP_500_INTERNAL_SERVER_ERROR else "internal error"
+    response = _body(status, _CODES.get(status, "error"), message, exc.extra or None)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def handle_not_found(_: Request, exc: NotFoundException) -> Response:
+    return _body(404, "not_found", exc.detail or "not found")
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _body(500, "internal_error", "internal error; it has been logged")
+
+
+EXCEPTION_HANDLERS = {
+    ApiError: handle_api_error,
+    ValidationException: handle_validation,
+    NotFoundException: handle_not_found,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}

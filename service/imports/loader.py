@@ -1,0 +1,324 @@
+"""All-or-nothing import: parse and check every row, resolve references, then upsert.
+
+Nothing is written unless every row of the file is good; the caller's transaction makes a
+multi-file batch atomic too. Rows are written with set-based upserts (INSERT … ON CONFLICT),
+so 100,000 patents take seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Table as SATable
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from service.imports.kinds import KINDS, LOAD_ORDER, Kind
+from service.imports.reader import Table
+from service.models import (
+    Bank, CreditLoan, Enterprise, Patent, PledgedPatent, PledgeProduct, PledgeRegistration,
+)
+from service.models.types import utcnow
+
+Progress = Callable[[int], None]  # called with the number of rows just processed
+_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+class ImportRejected(Exception):
+    def __init__(self, kind: str, errors: list[RowError]):
+        self.kind = kind
+        self.errors = sorted(errors, key=lambda e: (e.row, e.column))
+        super().__init__(f"{kind}: {len(self.errors)} problem(s); nothing was written")
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    kind: str
+    rows: int
+    inserted: int
+    updated: int
+
+
+Parsed = list[tuple[int, dict]]
+
+
+def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tuple[Parsed, list[RowError]]:
+    errors = [RowError(1, name, "required column is missing from the header")
+              for name in kind.required if name not in table.header]
+    if errors:
+        return [], errors
+    parsed: Parsed = []
+    seen_keys: dict[tuple, int] = {}
+    for count, (number, raw) in enumerate(table.rows, start=1):
+        row, row_errors = {}, []
+        for column in kind.columns:
+            text = raw.get(column.name, "")
+            if text == "":
+                if column.required:
+                    row_errors.append(RowError(number, column.name, "required value is empty"))
+                row[column.name] = column.default
+                continue
+            try:
+                row[column.name] = column.parse(text)
+            except ValueError as exc:
+                row_errors.append(RowError(number, column.name, str(exc)))
+        if not row_errors:
+            row_errors = [RowError(number, column, message) for column, message in kind.check(row)]
+            key = tuple(row[name] for name in kind.key)
+            if key in seen_keys:
+                row_errors.append(RowError(number, kind.key[-1],
+                                           f"same {'/'.join(kind.key)} as row {seen_keys[key]}"))
+            seen_keys.setdefault(key, number)
+        errors += row_errors
+        parsed.append((number, row))
+        if progress and count % 1000 == 0:
+            progress(1000)
+    if progress:
+        progress(len(table.rows) % 1000)
+    return parsed, errors
+
+
+def import_table(session: Session, kind_name: str, table: Table,
+                 progress: Progress | None = None) -> ImportReport:
+    """Import one file's rows into the session's transaction; raise ImportRejected on any bad row."""
+    kind = KINDS[kind_name]
+    parsed, errors = parse_rows(kind, table, progress)
+    if errors:
+        raise ImportRejected(kind_name, errors)
+    values, errors, existing = _RESOLVERS[kind_name](session, parsed)
+    if errors:
+        raise ImportRejected(kind_name, errors)
+    _WRITERS.get(kind_name, _write_simple)(session, kind_name, values)
+    session.flush()
+    return ImportReport(kind_name, len(parsed), len(parsed) - existing, existing)
+
+
+def import_batch(session: Session, tables: Iterable[tuple[str, Table]],
+                 progress: Progress | None = None) -> list[ImportReport]:
+    """Several files in dependency order, in one transaction: a row may reference an earlier file."""
+    ordered = sorted(tables, key=lambda item: LOAD_ORDER.index(item[0]))
+    return [import_table(session, kind, table, progress) for kind, table in ordered]
+
+
+# --- references -----------------------------------------------------------------------------
+
+def _ids(session: Session, column, keys: set) -> dict:
+    """Map natural key → id for the keys that exist, in chunks (IN lists have limits)."""
+    found, keys = {}, list(keys)
+    model_id = column.class_.id
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start:start + _CHUNK]
+        found.update(session.execute(select(column, model_id).where(column.in_(chunk))).all())
+    return found
+
+
+def _missing(number: int, column: str, what: str, value) -> RowError:
+    return RowError(number, column, f"unknown {what} {value!r}: import it first")
+
+
+def _resolve_banks(session, parsed):
+    existing = _ids(session, Bank.code, {row["code"] for _, row in parsed})
+    values = [{"code": r["code"], "name": r["name"], "contact_person": r["contact_person"],
+               "contact_phone": r["contact_phone"]} for _, r in parsed]
+    return values, [], len(existing)
+
+
+def _resolve_products(session, parsed):
+    banks = _ids(session, Bank.code, {r["bank_code"] for _, r in parsed})
+    errors = [_missing(n, "bank_code", "bank", r["bank_code"]) for n, r in parsed if r["bank_code"] not in banks]
+    if errors:
+        return [], errors, 0
+    keys = {(banks[r["bank_code"]], r["code"]) for _, r in parsed}
+    existing = session.execute(
+        select(PledgeProduct.bank_id, PledgeProduct.code)
+        .where(tuple_(PledgeProduct.bank_id, PledgeProduct.code).in_(list(keys)))).all()
+    values = []
+    for _, r in parsed:
+        values.append({
+            "bank_id": banks[r["bank_code"]], "code": r["code"], "name": r["name"],
+            "min_amount_fen": r["min_amount_yuan"], "max_amount_fen": r["max_amount_yuan"],
+            "pledge_rate": r["pledge_rate"], "interest_rate_min": r["interest_rate_min"],
+            "interest_rate_max": r["interest_rate_max"], "term_min_months": r["term_min_months"],
+            "term_max_months": r["term_max_months"], "eligible_clusters": r["eligible_clusters"],
+            "required_certifications": r["required_certifications"],
+            "min_patent_grade": r["min_patent_grade"],
+            "min_remaining_term_years": r["min_remaining_term_years"],
+            "quota_count": r["quota_count"], "quota_amount_fen": r["quota_amount_yuan"],
+            "quota_period_start": r["quota_period_start"], "quota_period_end": r["quota_period_end"],
+            "requires_existing_customer": r["requires_existing_customer"], "active": r["active"],
+            "updated_at": utcnow(),
+        })
+    return values, [], len(existing)
+
+
+_ENTERPRISE_FIELDS = ("credit_code", "name", "industry_cluster", "town", "contact_person", "contact_phone",
+                      "employees", "high_tech_date", "specialized_date", "ip_advantage_date",
+                      "ip_standard_date", "need_term_months")
+
+
+def _resolve_enterprises(session, parsed):
+    existing = _ids(session, Enterprise.credit_code, {r["credit_code"] for _, r in parsed})
+    values = [{**{f: r[f] for f in _ENTERPRISE_FIELDS}, "need_amount_fen": r["need_amount_yuan"],
+               "updated_at": utcnow()} for _, r in parsed]
+    return values, [], len(existing)
+
+
+def _resolve_credit_loans(session, parsed):
+    enterprises = _ids(session, Enterprise.credit_code, {r["enterprise_credit_code"] for _, r in parsed})
+    banks = _ids(session, Bank.code, {r["bank_code"] for _, r in parsed})
+    errors = []
+    for n, r in parsed:
+        if r["enterprise_credit_code"] not in enterprises:
+            errors.append(_missing(n, "enterprise_credit_code", "enterprise", r["enterprise_credit_code"]))
+        if r["bank_code"] not in banks:
+            errors.append(_missing(n, "bank_code", "bank", r["bank_code"]))
+    if errors:
+        return [], errors, 0
+    values = [{"enterprise_id": enterprises[r["enterprise_credit_code"]], "bank_id": banks[r["bank_code"]],
+               "kind": r["kind"], "grade": r["grade"], "limit_fen": r["limit_yuan"],
+               "drawn_fen": r["drawn_yuan"], "start_date": r["start_date"],
+               "maturity_date": r["maturity_date"], "updated_at": utcnow()} for _, r in parsed]
+    keys = [(v["enterprise_id"], v["bank_id"], v["kind"], v["start_date"]) for v in values]
+    existing = 0
+    for start in range(0, len(keys), _CHUNK):
+        existing += len(session.execute(select(CreditLoan.id).where(
+            tuple_(CreditLoan.enterprise_id, CreditLoan.bank_id, CreditLoan.kind, CreditLoan.start_date)
+            .in_(keys[start:start + _CHUNK]))).all())
+    return values, [], existing
+
+
+_PATENT_FIELDS = tuple(name for name in (c.name for c in KINDS["patents"].columns)
+                       if name not in ("owner_credit_code", "annual_revenue_yuan"))
+
+
+def _resolve_patents(session, parsed):
+    owners = _ids(session, Enterprise.credit_code,
+                  {r["owner_credit_code"] for _, r in parsed if r["owner_credit_code"]})
+    errors = [_missing(n, "owner_credit_code", "enterprise", r["owner_credit_code"])
+              for n, r in parsed if r["owner_credit_code"] and r["owner_credit_code"] not in owners]
+    if errors:
+        return [], errors, 0
+    existing = _ids(session, Patent.application_no, {r["application_no"] for _, r in parsed})
+    now = utcnow()
+    values = [{**{f: r[f] for f in _PATENT_FIELDS},
+               "owner_id": owners.get(r["owner_credit_code"]),
+               "annual_revenue_fen": r["annual_revenue_yuan"], "updated_at": now} for _, r in parsed]
+    return values, [], len(existing)
+
+
+def _resolve_pledges(session, parsed):
+    enterprises = _ids(session, Enterprise.credit_code, {r["enterprise_credit_code"] for _, r in parsed})
+    banks = _ids(session, Bank.code, {r["bank_code"] for _, r in parsed})
+    patents = dict(session.execute(
+        select(Patent.application_no, Patent.id).where(
+            Patent.application_no.in_({no for _, r in parsed for no in r["patents"]}))).all())
+    owners = dict(session.execute(select(Patent.id, Patent.owner_id).where(Patent.id.in_(patents.values()))).all())
+    products = {(bank_id, code): pid for pid, bank_id, code in session.execute(
+        select(PledgeProduct.id, PledgeProduct.bank_id, PledgeProduct.code)).all()}
+    existing_regs = _ids(session, PledgeRegistration.registration_no, {r["registration_no"] for _, r in parsed})
+    # Active pledges held by registrations outside this file block a patent.
+    active_elsewhere = dict(session.execute(
+        select(PledgedPatent.patent_id, PledgeRegistration.registration_no)
+        .join(PledgeRegistration, PledgeRegistration.id == PledgedPatent.registration_id)
+        .where(PledgedPatent.released_date.is_(None))).all())
+    errors, values, active_in_file = [], [], {}
+    file_numbers = {r["registration_no"] for _, r in parsed}
+    for n, r in parsed:
+        enterprise_id = enterprises.get(r["enterprise_credit_code"])
+        bank_id = banks.get(r["bank_code"])
+        if enterprise_id is None:
+            errors.append(_missing(n, "enterprise_credit_code", "enterprise", r["enterprise_credit_code"]))
+        if bank_id is None:
+            errors.append(_missing(n, "bank_code", "bank", r["bank_code"]))
+        product_id = None
+        if r["product_code"] and bank_id is not None:
+            product_id = products.get((bank_id, r["product_code"]))
+            if product_id is None:
+                errors.append(_missing(n, "product_code", f"product of bank {r['bank_code']}", r["product_code"]))
+        patent_ids = []
+        for number in r["patents"]:
+            if number not in patents:
+                errors.append(_missing(n, "patents", "patent", number))
+                continue
+            pid = patents[number]
+            patent_ids.append(pid)
+            if r["released_date"] is not None:
+                continue
+            if enterprise_id is not None and owners[pid] != enterprise_id:
+                errors.append(RowError(n, "patents", f"patent {number} is not owned by the pledgor "
+                                                     f"{r['enterprise_credit_code']}"))
+            holder = active_elsewhere.get(pid)
+            if holder is not None and holder not in file_numbers:
+                errors.append(RowError(n, "patents", f"patent {number} is already in active pledge {holder}"))
+            if pid in active_in_file:
+                errors.append(RowError(n, "patents", f"patent {number} is also actively pledged in row "
+                                                     f"{active_in_file[pid]}"))
+            active_in_file.setdefault(pid, n)
+        values.append({"registration_no": r["registration_no"], "registration_date": r["registration_date"],
+                       "enterprise_id": enterprise_id, "bank_id": bank_id, "product_id": product_id,
+                       "amount_fen": r["amount_yuan"], "loan_start": r["loan_start"],
+                       "loan_end": r["loan_end"], "released_date": r["released_date"],
+                       "updated_at": utcnow(), "_patent_ids": patent_ids})
+    return values, errors, len(existing_regs)
+
+
+_RESOLVERS = {"banks": _resolve_banks, "products": _resolve_products, "enterprises": _resolve_enterprises,
+              "credit-loans": _resolve_credit_loans, "patents": _resolve_patents, "pledges": _resolve_pledges}
+
+# --- writing --------------------------------------------------------------------------------
+
+_TARGETS: dict[str, tuple[SATable, list[str]]] = {
+    "banks": (Bank.__table__, ["code"]),
+    "products": (PledgeProduct.__table__, ["bank_id", "code"]),
+    "enterprises": (Enterprise.__table__, ["credit_code"]),
+    "credit-loans": (CreditLoan.__table__, ["enterprise_id", "bank_id", "kind", "start_date"]),
+    "patents": (Patent.__table__, ["application_no"]),
+    "pledges": (PledgeRegistration.__table__, ["registration_no"]),
+}
+
+
+def upsert(session: Session, table: SATable, rows: list[dict], key: list[str]) -> None:
+    """INSERT … ON CONFLICT (key) DO UPDATE every other given column, in chunks."""
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    size = max(1, 10_000 // len(rows[0]))  # bound parameters per statement stay under both limits
+    for start in range(0, len(rows), size):
+        chunk = rows[start:start + size]
+        statement = dialect.insert(table).values(chunk)
+        statement = statement.on_conflict_do_update(
+            index_elements=key,
+            set_={name: statement.excluded[name] for name in chunk[0] if name not in key})
+        session.execute(statement)
+
+
+def _write_simple(session, kind_name, values):
+    table, key = _TARGETS[kind_name]
+    upsert(session, table, values, key)
+
+
+def _write_pledges(session, kind_name, values):
+    links = {v["registration_no"]: (v.pop("_patent_ids"), v["released_date"]) for v in values}
+    _write_simple(session, kind_name, values)
+    ids = _ids(session, PledgeRegistration.registration_no, set(links))
+    session.execute(delete(PledgedPatent).where(PledgedPatent.registration_id.in_(ids.values())))
+    session.flush()
+    rows = [{"registration_id": ids[number], "patent_id": pid, "released_date": released}
+            for number, (patent_ids, released) in links.items() for pid in patent_ids]
+    if rows:
+        session.execute(PledgedPatent.__table__.insert(), rows)
+
+
+_WRITERS = {"pledges": _write_pledges}

@@ -1,0 +1,55 @@
+"""Admin upload of import files: the same all-or-nothing import as `ipfin import`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from sqlmodel import Session
+
+from service.auth.keys import Principal
+from service.deps import require
+from service.errors import ApiError
+from service.imports import KINDS, ImportRejected, UnreadableFile, import_table, read_table
+from service.models import AuditEvent
+
+
+class ImportForm(msgspec.Struct):
+    file: UploadFile
+
+
+class ImportResult(msgspec.Struct):
+    kind: str
+    rows: int
+    inserted: int
+    updated: int
+
+
+class ImportController(Controller):
+    path = "/api/v1/admin/imports"
+    tags = ["admin"]
+    dependencies = {"admin": require("admin")}
+
+    @post("/{kind:str}", sync_to_thread=True, status_code=200, request_max_body_size=200 * 1024 * 1024,
+          summary="Import a CSV/XLSX file (all or nothing)",
+          description="On any bad row nothing is written and the answer is 422 with every problem as "
+                      "{row, column, message}. Kinds: " + ", ".join(KINDS))
+    def import_file(self, db_session: Session, admin: Principal, kind: str,
+                    data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]) -> ImportResult:
+        if kind not in KINDS:
+            raise ApiError(404, "unknown_import_kind", f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
+        try:
+            table = read_table(data.file.file.read(), data.file.filename or "")
+            report = import_table(db_session, kind, table)
+        except UnreadableFile as exc:
+            raise ApiError(400, "unreadable_file", str(exc)) from None
+        except ImportRejected as exc:
+            raise ApiError(422, "import_rejected", str(exc),
+                           [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]) from None
+        db_session.add(AuditEvent(actor=admin.name, action="import", entity_type=kind, entity_id=data.file.filename or "",
+                                  after={"rows": report.rows, "inserted": report.inserted, "updated": report.updated}))
+        return ImportResult(report.kind, report.rows, report.inserted, report.updated)

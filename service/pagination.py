@@ -1,0 +1,29 @@
+"""Offset pagination shared by the list endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+import msgspec
+from litestar.params import Parameter
+from sqlalchemy import Select, func, select
+from sqlmodel import Session
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def paginate(session: Session, statement: Select, limit: int, offset: int) -> tuple[list, int]:
+    """Rows of one page (the statement must be ordered) and the total count."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = session.execute(statement.limit(limit).offset(offset)).all()
+    return rows, total

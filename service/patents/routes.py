@@ -1,0 +1,60 @@
+"""Patents (public CNIPA facts plus what the owner reported)."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from sqlalchemy import select
+from sqlmodel import Session
+
+from service.enterprises.routes import credit_code_param
+from service.errors import ApiError, not_found
+from service.identifiers import normalize_application_no
+from service.models import Enterprise, Patent
+from service.models.enums import LegalStatus, PatentType
+from service.pagination import Limit, Offset, Page, paginate
+from service.patents.schemas import PatentRead
+from service.structs import from_row
+
+
+def application_no_param(raw: str) -> str:
+    try:
+        return normalize_application_no(raw)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_application_no", str(exc)) from None
+
+
+def find_patent(session: Session, raw_application_no: str) -> tuple[Patent, str | None]:
+    number = application_no_param(raw_application_no)
+    row = session.execute(select(Patent, Enterprise.credit_code).outerjoin(Enterprise, Enterprise.id == Patent.owner_id)
+                          .where(Patent.application_no == number)).first()
+    if row is None:
+        raise not_found("patent", number)
+    return row[0], row[1]
+
+
+class PatentController(Controller):
+    path = "/api/v1/patents"
+    tags = ["patents"]
+
+    @get("/", sync_to_thread=True, summary="List patents")
+    def list_patents(
+        self, db_session: Session, owner: str | None = None, legal_status: LegalStatus | None = None,
+        patent_type: PatentType | None = None, ipc: str | None = None, limit: Limit = 50, offset: Offset = 0,
+    ) -> Page[PatentRead]:
+        statement = (select(Patent, Enterprise.credit_code)
+                     .outerjoin(Enterprise, Enterprise.id == Patent.owner_id).order_by(Patent.application_no))
+        if owner:
+            statement = statement.where(Enterprise.credit_code == credit_code_param(owner))
+        if legal_status:
+            statement = statement.where(Patent.legal_status == legal_status)
+        if patent_type:
+            statement = statement.where(Patent.patent_type == patent_type)
+        if ipc:
+            statement = statement.where(Patent.ipc.startswith(ipc.upper(), autoescape=True))
+        rows, total = paginate(db_session, statement, limit, offset)
+        return Page([from_row(PatentRead, p, owner_credit_code=c) for p, c in rows], total, limit, offset)
+
+    @get("/{application_no:str}", sync_to_thread=True, summary="One patent")
+    def get_patent(self, db_session: Session, application_no: str) -> PatentRead:
+        patent, owner = find_patent(db_session, application_no)
+        return from_row(PatentRead, patent, owner_credit_code=owner)

@@ -1,0 +1,215 @@
+"""Import: every kind, encodings and XLSX, all-or-nothing, row/column errors, the CLI and the API."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+import small_county as county
+from service.cli import main
+from service.db import transaction
+from service.imports import ImportRejected, import_table, read_path
+from service.imports.kinds import LOAD_ORDER
+from service.models import (
+    CreditLoan, Enterprise, Patent, PledgedPatent, PledgeProduct, PledgeRegistration,
+)
+
+
+@pytest.fixture
+def cli(database_url, monkeypatch):
+    monkeypatch.setenv("IPFIN_DATABASE_URL", database_url)
+    return main
+
+
+def load_county(engine, tmp_path):
+    files = county.write_county(tmp_path)
+    with transaction(engine) as session:
+        for kind in LOAD_ORDER:
+            import_table(session, kind, read_path(files[kind]))
+    return files
+
+
+def count(engine, model) -> int:
+    with transaction(engine) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_whole_county_imports_with_typed_values(engine, tmp_path):
+    load_county(engine, tmp_path)
+    with transaction(engine) as session:
+        patent = session.scalars(select(Patent).where(Patent.application_no == county.P1)).one()
+        assert patent.annual_revenue_fen == 1_500_000 * 100
+        assert patent.fees_paid_through_year == 12 and patent.co_owners_consent is True
+        product = session.scalars(select(PledgeProduct).where(PledgeProduct.code == "IPLOAN")).one()
+        assert product.eligible_clusters == ["energy_electronics", "equipment_manufacturing"]
+        assert str(product.pledge_rate) == "0.3000"
+        loan = session.scalars(select(CreditLoan).where(CreditLoan.kind == "knowledge_value")).one()
+        assert (loan.limit_fen, loan.drawn_fen) == (400_000_000, 150_000_000)
+        released, active = session.scalars(select(PledgeRegistration).order_by(PledgeRegistration.registration_date)).all()
+        assert released.released_date is not None and active.released_date is None
+        links = session.execute(select(PledgedPatent.registration_id, PledgedPatent.released_date)).all()
+        assert sorted(r is None for _, r in links) == [False, False, True]
+    assert count(engine, Enterprise) == 3 and count(engine, Patent) == 4
+
+
+def test_reimport_updates_instead_of_duplicating(engine, tmp_path):
+    load_county(engine, tmp_path)
+    rows = copy.deepcopy(county.ENTERPRISES)
+    rows[0]["name"] = "重庆云阳绿源食品股份有限公司"
+    with transaction(engine) as session:
+        report = import_table(session, "enterprises", read_path(county.write_csv(tmp_path / "e.csv", rows)))
+    assert (report.inserted, report.updated) == (0, 3)
+    with transaction(engine) as session:
+        names = session.scalars(select(Enterprise.name).where(Enterprise.credit_code == county.E1)).all()
+    assert names == ["重庆云阳绿源食品股份有限公司"]
+
+
+def test_wrong_check_character_rejects_whole_file_and_names_row_and_column(engine, tmp_path, cli, capsys):
+    load_county(engine, tmp_path)
+    rows = copy.deepcopy(county.PATENTS)
+    for row in rows:
+        row["title"] = "改过的标题"
+    good = rows[2]["application_no"]
+    wrong_check = "0" if good[-1] != "0" else "1"
+    rows[2]["application_no"] = good[:-1] + wrong_check
+    path = county.write_csv(tmp_path / "patents-bad.csv", rows)
+
+    assert cli(["import", "patents", str(path)]) != 0
+    err = capsys.readouterr().err
+    assert f"row 4, column application_no: " in err and "check character" in err
+    with transaction(engine) as session:  # nothing written: no title changed
+        assert set(session.scalars(select(Patent.title)).all()) == {"一种示例装置"}
+
+    rows[2]["application_no"] = good
+    assert cli(["import", "patents", str(county.write_csv(path, rows))]) == 0
+    with transaction(engine) as session:
+        assert set(session.scalars(select(Patent.title)).all()) == {"改过的标题"}
+
+
+def test_every_bad_row_is_reported(engine, tmp_path):
+    load_county(engine, tmp_path)
+    rows = copy.deepcopy(county.PATENTS)
+    rows[0]["grant_date"] = "2014-01-01"           # before filing
+    rows[1]["legal_status"] = "alive"              # not an enum code
+    rows[2]["owner_credit_code"] = county.credit_code(99)  # valid code, unknown enterprise
+    rows[3]["claims"] = "-3"                        # negative
+    with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
+        import_table(session, "patents", read_path(county.write_csv(tmp_path / "p.csv", rows)))
+    problems = {(e.row, e.column) for e in caught.value.errors}
+    # Reference checks run once every row parses; the parse errors come first.
+    assert {(2, "grant_date"), (3, "legal_status"), (5, "claims")} <= problems
+    rows[0]["grant_date"], rows[1]["legal_status"], rows[3]["claims"] = "2017-06-01", "valid", "10"
+    with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
+        import_table(session, "patents", read_path(county.write_csv(tmp_path / "p.csv", rows)))
+    assert [(e.row, e.column) for e in caught.value.errors] == [(4, "owner_credit_code")]
+
+
+@pytest.mark.parametrize(("column", "value", "fragment"), [
+    ("filing_date", "2015-02-30", "not a calendar date"),
+    ("annual_revenue_yuan", "12.345", "more than two decimals"),
+    ("annual_revenue_yuan", "-1", "negative"),
+    ("granted_abroad", "maybe", "not a boolean"),
+    ("patent_type", "utility_model", "is a invention number"),
+    ("fees_paid_through_year", "21", "above the maximum 20"),
+    ("legal_status", "lapsed", "needs its lapse date"),
+])
+def test_cell_rules(engine, tmp_path, column, value, fragment):
+    load_county(engine, tmp_path)
+    rows = copy.deepcopy(county.PATENTS[:1])
+    rows[0][column] = value
+    with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
+        import_table(session, "patents", read_path(county.write_csv(tmp_path / "p.csv", rows)))
+    assert any(fragment in e.message for e in caught.value.errors), caught.value.errors
+
+
+def test_missing_required_column_and_duplicate_keys(engine, tmp_path):
+    rows = [{k: v for k, v in row.items() if k != "industry_cluster"} for row in county.ENTERPRISES]
+    with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
+        import_table(session, "enterprises", read_path(county.write_csv(tmp_path / "e.csv", rows)))
+    assert [(e.row, e.column) for e in caught.value.errors] == [(1, "industry_cluster")]
+    rows = copy.deepcopy(county.ENTERPRISES) + [dict(county.ENTERPRISES[0])]
+    with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
+        import_table(session, "enterprises", read_path(county.write_csv(tmp_path / "e.csv", rows)))
+    assert [(e.row, e.column) for e in caught.value.errors] == [(5, "credit_code")]
+    assert count(engine, Enterprise) == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "gb18030"])
+def test_csv_encodings(engine, tmp_path, encoding):
+    path = county.write_csv(tmp_path / "e.csv", county.ENTERPRISES, encoding=encoding)
+    with transaction(engine) as session:
+        import_table(session, "enterprises", read_path(path))
+    with transaction(engine) as session:
+        assert "重庆云阳新能电子有限公司" in session.scalars(select(Enterprise.name)).all()
+
+
+def test_xlsx_with_native_cells(engine, tmp_path):
+    import datetime as dt
+    workbook = Workbook()
+    sheet = workbook.active
+    header = list(county.ENTERPRISES[0])
+    sheet.append(header)
+    for row in county.ENTERPRISES:
+        cells = [row[name] for name in header]
+        cells[header.index("employees")] = int(row["employees"])  # numeric cell
+        if row["high_tech_date"]:
+            cells[header.index("high_tech_date")] = dt.datetime.fromisoformat(row["high_tech_date"])  # date cell
+        sheet.append(cells)
+    workbook.save(tmp_path / "e.xlsx")
+    with transaction(engine) as session:
+        import_table(session, "enterprises", read_path(tmp_path / "e.xlsx"))
+    with transaction(engine) as session:
+        e1 = session.scalars(select(Enterprise).where(Enterprise.credit_code == county.E1)).one()
+    assert e1.employees == 120 and e1.high_tech_date == dt.date(2021, 11, 15)
+
+
+def test_one_active_pledge_per_patent_is_enforced_by_the_database(engine, tmp_path):
+    load_county(engine, tmp_path)
+    with transaction(engine) as session:
+        released = session.scalars(select(PledgeRegistration).where(
+            PledgeRegistration.released_date.is_not(None))).one()
+        p1 = session.scalars(select(Patent.id).where(Patent.application_no == county.P1)).one()
+    with pytest.raises(IntegrityError), transaction(engine) as session:
+        # P1 is actively pledged in the 2025 registration; a second active link must fail.
+        session.execute(PledgedPatent.__table__.update()
+                        .where(PledgedPatent.registration_id == released.id, PledgedPatent.patent_id == p1)
+                        .values(released_date=None))
+
+
+def test_pledge_import_refuses_a_patent_already_actively_pledged(engine, tmp_path):
+    load_county(engine, tmp_path)
+    rows = [{**county.PLEDGES[1], "registration_no": "Y2026500000789", "registration_date": "2026-05-01"}]
+    with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
+        import_table(session, "pledges", read_path(county.write_csv(tmp_path / "pl.csv", rows)))
+    assert "already in active pledge Y2025500000456" in caught.value.errors[0].message
+
+
+def test_import_api_is_admin_only_and_answers_row_errors(client, tmp_path, admin_headers, reviewer_headers):
+    path = county.write_csv(tmp_path / "banks.csv", county.BANKS)
+    files = {"file": ("banks.csv", path.read_bytes(), "text/csv")}
+    assert client.post("/api/v1/admin/imports/banks", files=files).status_code == 401
+    assert client.post("/api/v1/admin/imports/banks", files=files, headers=reviewer_headers).status_code == 403
+    response = client.post("/api/v1/admin/imports/banks", files=files, headers=admin_headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"kind": "banks", "rows": 2, "inserted": 2, "updated": 0}
+
+    rows = copy.deepcopy(county.ENTERPRISES)
+    rows[1]["credit_code"] = rows[1]["credit_code"][:-1] + ("0" if rows[1]["credit_code"][-1] != "0" else "1")
+    bad = county.write_csv(tmp_path / "e.csv", rows)
+    response = client.post("/api/v1/admin/imports/enterprises", headers=admin_headers,
+                           files={"file": ("e.csv", bad.read_bytes(), "text/csv")})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "import_rejected"
+    assert body["details"][0]["row"] == 3 and body["details"][0]["column"] == "credit_code"
+    assert client.get("/api/v1/enterprises").json()["total"] == 0
+
+    response = client.post("/api/v1/admin/imports/planets", headers=admin_headers, files=files)
+    assert response.status_code == 404 and response.json()["code"] == "unknown_import_kind"
+    response = client.post("/api/v1/admin/imports/banks", headers=admin_headers,
+                           files={"file": ("banks.txt", b"x", "text/plain")})
+    assert response.status_code == 400 and response.json()["code"] == "unreadable_file"

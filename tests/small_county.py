@@ -105,3 +105,14 @@ def write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> Path:
 
 def write_county(directory: Path) -> dict[str, Path]:
     return {kind: write_csv(directory / f"{kind}.csv", rows) for kind, rows in COUNTY.items()}
+
+
+def load_county(engine, directory: Path) -> dict[str, Path]:
+    """Write the county's files and import them, in dependency order, through the importer."""
+    from service.db import transaction
+    from service.imports import LOAD_ORDER, import_table, read_path
+    files = write_county(directory)
+    with transaction(engine) as session:
+        for kind in LOAD_ORDER:
+            import_table(session, kind, read_path(files[kind]))
+    return files

@@ -13,7 +13,6 @@ import small_county as county
 from service.cli import main
 from service.db import transaction
 from service.imports import ImportRejected, import_table, read_path
-from service.imports.kinds import LOAD_ORDER
 from service.models import (
     CreditLoan, Enterprise, Patent, PledgedPatent, PledgeProduct, PledgeRegistration,
 )
@@ -25,21 +24,13 @@ def cli(database_url, monkeypatch):
     return main
 
 
-def load_county(engine, tmp_path):
-    files = county.write_county(tmp_path)
-    with transaction(engine) as session:
-        for kind in LOAD_ORDER:
-            import_table(session, kind, read_path(files[kind]))
-    return files
-
-
 def count(engine, model) -> int:
     with transaction(engine) as session:
         return session.scalar(select(func.count()).select_from(model))
 
 
 def test_whole_county_imports_with_typed_values(engine, tmp_path):
-    load_county(engine, tmp_path)
+    county.load_county(engine, tmp_path)
     with transaction(engine) as session:
         patent = session.scalars(select(Patent).where(Patent.application_no == county.P1)).one()
         assert patent.annual_revenue_fen == 1_500_000 * 100
@@ -57,7 +48,7 @@ def test_whole_county_imports_with_typed_values(engine, tmp_path):
 
 
 def test_reimport_updates_instead_of_duplicating(engine, tmp_path):
-    load_county(engine, tmp_path)
+    county.load_county(engine, tmp_path)
     rows = copy.deepcopy(county.ENTERPRISES)
     rows[0]["name"] = "重庆云阳绿源食品股份有限公司"
     with transaction(engine) as session:
@@ -69,7 +60,7 @@ def test_reimport_updates_instead_of_duplicating(engine, tmp_path):
 
 
 def test_wrong_check_character_rejects_whole_file_and_names_row_and_column(engine, tmp_path, cli, capsys):
-    load_county(engine, tmp_path)
+    county.load_county(engine, tmp_path)
     rows = copy.deepcopy(county.PATENTS)
     for row in rows:
         row["title"] = "改过的标题"
@@ -91,7 +82,7 @@ def test_wrong_check_character_rejects_whole_file_and_names_row_and_column(engin
 
 
 def test_every_bad_row_is_reported(engine, tmp_path):
-    load_county(engine, tmp_path)
+    county.load_county(engine, tmp_path)
     rows = copy.deepcopy(county.PATENTS)
     rows[0]["grant_date"] = "2014-01-01"           # before filing
     rows[1]["legal_status"] = "alive"              # not an enum code
@@ -118,7 +109,7 @@ def test_every_bad_row_is_reported(engine, tmp_path):
     ("legal_status", "lapsed", "needs its lapse date"),
 ])
 def test_cell_rules(engine, tmp_path, column, value, fragment):
-    load_county(engine, tmp_path)
+    county.load_county(engine, tmp_path)
     rows = copy.deepcopy(county.PATENTS[:1])
     rows[0][column] = value
     with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
@@ -168,7 +159,7 @@ def test_xlsx_with_native_cells(engine, tmp_path):
 
 
 def test_one_active_pledge_per_patent_is_enforced_by_the_database(engine, tmp_path):
-    load_county(engine, tmp_path)
+    county.load_county(engine, tmp_path)
     with transaction(engine) as session:
         released = session.scalars(select(PledgeRegistration).where(
             PledgeRegistration.released_date.is_not(None))).one()
@@ -181,7 +172,7 @@ def test_one_active_pledge_per_patent_is_enforced_by_the_database(engine, tmp_pa
 
 
 def test_pledge_import_refuses_a_patent_already_actively_pledged(engine, tmp_path):
-    load_county(engine, tmp_path)
+    county.load_county(engine, tmp_path)
     rows = [{**county.PLEDGES[1], "registration_no": "Y2026500000789", "registration_date": "2026-05-01"}]
     with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
         import_table(session, "pledges", read_path(county.write_csv(tmp_path / "pl.csv", rows)))

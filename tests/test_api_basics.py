@@ -1,0 +1,93 @@
+"""HTTP basics: health, list/detail with filters and pagination, one JSON error body, OpenAPI, auth."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine
+
+import small_county as county
+
+
+@pytest.fixture
+def loaded(engine, tmp_path):
+    county.load_county(engine, tmp_path)
+
+
+def test_health_answers_200_with_the_database_and_503_without(client, app, engine):
+    assert client.get("/health").json()["status"] == "ok"
+    app.state.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    try:
+        response = client.get("/health")
+    finally:
+        app.state.engine = engine
+    assert response.status_code == 503 and response.json()["status"] == "unavailable"
+
+
+def test_enterprise_list_filters_and_pages(client, loaded):
+    page = client.get("/api/v1/enterprises", params={"limit": 2}).json()
+    assert page["total"] == 3 and len(page["items"]) == 2
+    rest = client.get("/api/v1/enterprises", params={"limit": 2, "offset": 2}).json()["items"]
+    codes = [e["credit_code"] for e in page["items"] + rest]
+    assert sorted(codes) == codes == sorted([county.E1, county.E2, county.E3])
+    only = client.get("/api/v1/enterprises", params={"cluster": "equipment_manufacturing"}).json()
+    assert [e["credit_code"] for e in only["items"]] == [county.E2]
+    certified = client.get("/api/v1/enterprises", params={"certification": "ip_standard"}).json()
+    assert {e["credit_code"] for e in certified["items"]} == {county.E2, county.E3}
+    with_loans = client.get("/api/v1/enterprises", params={"credit_loan_kind": "knowledge_value"}).json()
+    assert [e["credit_code"] for e in with_loans["items"]] == [county.E2]
+    assert client.get("/api/v1/enterprises", params={"q": "新能"}).json()["total"] == 1
+
+
+def test_contacts_and_credit_loans_are_for_staff_only(client, loaded, reviewer_headers, make_key):
+    public = client.get(f"/api/v1/enterprises/{county.E1}").json()
+    assert public["contact_phone"] is None and public["certifications"]["high_tech"] == "2021-11-15"
+    staff = client.get(f"/api/v1/enterprises/{county.E1}", headers=reviewer_headers).json()
+    assert staff["contact_phone"] == "13800000001"
+    assert client.get("/api/v1/credit-loans").status_code == 401
+    bank_headers = {"Authorization": f"Bearer {make_key('bank', 'CCB')}"}
+    assert client.get("/api/v1/credit-loans", headers=bank_headers).status_code == 403
+    loans = client.get("/api/v1/credit-loans", params={"kind": "knowledge_value"}, headers=reviewer_headers).json()
+    assert loans["total"] == 1 and loans["items"][0]["limit_fen"] == 400_000_000
+    bad = client.get("/api/v1/credit-loans", headers={"Authorization": "Bearer ipf_nope_nope"})
+    assert bad.status_code == 401 and bad.json()["code"] == "invalid_api_key"
+
+
+def test_patents_products_banks(client, loaded):
+    patents = client.get("/api/v1/patents", params={"owner": county.E2}).json()
+    assert {p["application_no"] for p in patents["items"]} == {county.P1, county.P2}
+    assert client.get("/api/v1/patents", params={"legal_status": "pending"}).json()["total"] == 1
+    assert client.get("/api/v1/patents", params={"ipc": "h01"}).json()["total"] == 1  # H01M only
+    assert client.get("/api/v1/patents", params={"ipc": "h0"}).json()["total"] == 2  # H01M, H02J
+    undotted = "CN" + county.P1.replace(".", "")
+    detail = client.get(f"/api/v1/patents/{undotted}").json()
+    assert detail["application_no"] == county.P1 and detail["annual_revenue_fen"] == 150_000_000
+    products = client.get("/api/v1/products", params={"bank": "cqrcb"}).json()
+    assert [p["code"] for p in products["items"]] == ["IPLOAN"]
+    product = client.get(f"/api/v1/products/{products['items'][0]['id']}").json()
+    assert product["pledge_rate"] == "0.3000" or float(product["pledge_rate"]) == 0.3
+    assert client.get("/api/v1/banks/ccb").json()["name"] == "中国建设银行云阳支行"
+
+
+@pytest.mark.parametrize(("path", "status", "code"), [
+    ("/api/v1/patents/201710601862.4", 400, "invalid_application_no"),
+    ("/api/v1/patents/201710601862.3", 404, "not_found"),
+    ("/api/v1/enterprises/91350100M000100Y44", 400, "invalid_credit_code"),
+    ("/api/v1/banks/NOPE", 404, "not_found"),
+    ("/api/v1/products/999999", 404, "not_found"),
+    ("/api/v1/enterprises?limit=0", 400, "invalid_request"),
+    ("/api/v1/enterprises?cluster=mining", 400, "invalid_request"),
+    ("/no/such/path", 404, "not_found"),
+])
+def test_errors_are_one_json_shape(client, path, status, code):
+    response = client.get(path)
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"code", "message", "details"} and body["code"] == code and body["message"]
+
+
+def test_openapi_document_lists_every_endpoint(client):
+    document = client.get("/schema/openapi.json").json()
+    for path in ["/health", "/api/v1/enterprises", "/api/v1/enterprises/{credit_code}", "/api/v1/patents",
+                 "/api/v1/patents/{application_no}", "/api/v1/banks", "/api/v1/products",
+                 "/api/v1/credit-loans", "/api/v1/admin/imports/{kind}"]:
+        assert path in document["paths"], path

@@ -16,6 +16,7 @@ from service.errors import EXCEPTION_HANDLERS
 from service.imports.routes import ImportController
 from service.patents.routes import PatentController
 from service.settings import Settings
+from service.targets.routes import TargetController
 
 
 @get("/health", sync_to_thread=True, tags=["health"], summary="200 when the database answers, 503 otherwise")
@@ -29,7 +30,7 @@ def health(state: State) -> Response:
     return Response({"status": "ok", "database": state.engine.dialect.name}, media_type=MediaType.JSON)
 
 
-ROUTES = [health, BankController, EnterpriseController, PatentController, ImportController]
+ROUTES = [health, BankController, EnterpriseController, PatentController, ImportController, TargetController]
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:

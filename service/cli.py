@@ -142,10 +142,27 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("prefix")
     keys.set_defaults(run=cmd_keys)
 
+    from service.targets.cli import add_parser as add_targets
+    add_targets(commands, cmd_targets)
+
     serve = commands.add_parser("serve", help="migrate, load the demo when empty, and serve HTTP")
     serve.add_argument("--no-demo", dest="demo", action="store_false")
     serve.set_defaults(run=cmd_serve)
     return parser
+
+
+def cmd_targets(args, settings: Settings) -> int:
+    from service import migrate
+    from service.targets.cli import run
+    if args.action == "add" and None in (args.code, args.name, args.metric, args.figure, args.start, args.deadline):
+        print("error: add needs --code --name --metric --figure --start --deadline", file=sys.stderr)
+        return 2
+    if args.action == "export" and args.out is None:
+        print("error: export needs --out FILE.csv or FILE.xlsx", file=sys.stderr)
+        return 2
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    return run(args, engine)
 
 
 def main(argv: list[str] | None = None) -> int:

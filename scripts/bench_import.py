@@ -1,0 +1,69 @@
+"""Import throughput: 100,000 patent rows into a fresh SQLite (or --database-url) database.
+
+Baseline, measured in the same run: reading the same CSV with csv.DictReader (the floor any
+importer pays). Prints rows per second for reading, parsing+checking, and the full import,
+and each as a multiple of the baseline time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from service import migrate
+from service.db import make_engine, transaction
+from service.demo import build_demo
+from service.imports import KINDS, import_table, parse_rows, read_path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--patents", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
+        print(f"building a county with about {args.patents:,} patents …", file=sys.stderr, flush=True)
+        dataset = build_demo(scale=args.patents / 1500)
+        dataset.write_csv(work)
+        patents_csv = work / "patents.csv"
+        n = sum(1 for _ in open(patents_csv, encoding="utf-8")) - 1
+
+        started = time.perf_counter()
+        with open(patents_csv, newline="", encoding="utf-8") as handle:
+            rows = sum(1 for _ in csv.DictReader(handle))
+        baseline = time.perf_counter() - started
+        assert rows == n
+
+        engine = make_engine(args.database_url or f"sqlite:///{work / 'bench.sqlite3'}")
+        migrate.upgrade(engine)
+        with transaction(engine) as session:
+            for kind in ("banks", "enterprises"):
+                import_table(session, kind, read_path(work / f"{kind}.csv"))
+
+        started = time.perf_counter()
+        table = read_path(patents_csv)
+        _, errors = parse_rows(KINDS["patents"], table)
+        parse = time.perf_counter() - started
+        assert not errors, errors[:5]
+
+        started = time.perf_counter()
+        with transaction(engine) as session:
+            report = import_table(session, "patents", read_path(patents_csv))
+        full = time.perf_counter() - started
+        engine.dispose()
+
+    print(f"patent rows                 {n:>12,}")
+    print(f"csv.DictReader (baseline)   {n / baseline:>12,.0f} rows/s   1.0×")
+    print(f"read + parse + check        {n / parse:>12,.0f} rows/s   {parse / baseline:.1f}× baseline time")
+    print(f"full import (upsert, {engine.dialect.name}) {n / full:>10,.0f} rows/s   {full / baseline:.1f}× baseline time"
+          f"   ({full:.1f} s; inserted {report.inserted:,})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Targets: list, create (admin), progress with projection, and export."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, get, post
+from litestar.params import Parameter
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from service.auth.keys import Principal
+from service.deps import require
+from service.errors import ApiError, not_found
+from service.models import AuditEvent, Target
+from service.structs import from_row
+from service.targets.export import (
+    PROGRESS_COLUMNS, REGISTRATION_COLUMNS, progress_row, registration_row, to_csv, to_xlsx,
+)
+from service.targets.progress import pledge_registrations, target_progress, window_end
+from service.targets.schemas import TargetCreate, TargetRead
+
+AsOf = Annotated[date | None, Parameter(description="progress as of this date (UTC today when omitted)")]
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def get_target(session: Session, target_id: int) -> Target:
+    target = session.get(Target, target_id)
+    if target is None:
+        raise not_found("target", target_id)
+    return target
+
+
+def create_target(session: Session, data: TargetCreate) -> Target:
+    if data.deadline < data.window_start:
+        raise ApiError(422, "invalid_window", "deadline must not be before window_start")
+    if session.scalars(select(Target).where(Target.code == data.code)).first() is not None:
+        raise ApiError(409, "target_exists", f"a target with code {data.code!r} exists")
+    target = Target(code=data.code, name=data.name, metric=data.metric.value, figure=data.figure,
+                    window_start=data.window_start, deadline=data.deadline, source=data.source)
+    session.add(target)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent create with the same code
+        raise ApiError(409, "target_exists", f"a target with code {data.code!r} exists") from None
+    return target
+
+
+class TargetController(Controller):
+    path = "/api/v1/targets"
+    tags = ["targets"]
+
+    @get("/", sync_to_thread=True, summary="List targets")
+    def list_targets(self, db_session: Session) -> list[TargetRead]:
+        return [from_row(TargetRead, t) for t in db_session.scalars(select(Target).order_by(Target.id)).all()]
+
+    @post("/", sync_to_thread=True, dependencies={"admin": require("admin")}, summary="Add a target (admin)")
+    def add_target(self, db_session: Session, admin: Principal, data: TargetCreate) -> TargetRead:
+        target = create_target(db_session, data)
+        db_session.add(AuditEvent(actor=admin.name, action="target.create", entity_type="target",
+                                  entity_id=target.code, after={"figure": target.figure, "metric": target.metric}))
+        return from_row(TargetRead, target)
+
+    @get("/{target_id:int}/progress", sync_to_thread=True, summary="Progress, breakdowns and projection")
+    def progress(self, db_session: Session, target_id: int, as_of: AsOf = None) -> dict[str, Any]:
+        return target_progress(db_session, get_target(db_session, target_id), as_of or today())
+
+    @get("/{target_id:int}/export", sync_to_thread=True, dependencies={"staff": require("admin", "reviewer")},
+         summary="Download progress or the registrations behind it (staff)")
+    def export(self, db_session: Session, staff: Principal, target_id: int, as_of: AsOf = None,
+               what: Literal["progress", "registrations"] = "progress",
+               format: Literal["csv", "xlsx"] = "csv", lang: Literal["en", "zh"] = "en") -> Response:
+        target = get_target(db_session, target_id)
+        as_of = as_of or today()
+        if what == "progress":
+            rows, columns = [progress_row(target_progress(db_session, target, as_of))], PROGRESS_COLUMNS
+        else:
+            if target.metric != "pledge_amount":
+                raise ApiError(422, "no_registrations", "only a pledge_amount target has registrations")
+            rows = [registration_row(r) for r in pledge_registrations(db_session, target.window_start,
+                                                                      window_end(target, as_of))]
+            columns = REGISTRATION_COLUMNS
+        chinese = lang == "zh"
+        body = to_csv(rows, columns, chinese=chinese) if format == "csv" else to_xlsx(rows, columns, chinese=chinese,
+                                                                                       title=what)
+        media = "text/csv; charset=utf-8" if format == "csv" else \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        filename = f"{target.code}-{what}-{as_of.isoformat()}.{format}"
+        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,176 @@
+"""Targets: sums against hand-computed figures, window edges, as_of in the past, the high-value count,
+the API (progress with its model), CLI bars and exports."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+import small_county as county
+from service.cli import main
+from service.db import transaction
+from service.imports import import_table, read_path
+from service.models import Patent, Target, Valuation
+from service.targets.progress import target_progress
+
+PLAN_START, PLAN_END = date(2022, 9, 22), date(2024, 12, 31)
+
+
+def pledge(number, day, amount_yuan, patent, *, released="2025-01-31", enterprise=county.E2, name=None):
+    return {**county.PLEDGES[0], "registration_no": number, "registration_date": day, "amount_yuan": amount_yuan,
+            "patents": patent, "released_date": released, "enterprise_credit_code": enterprise,
+            "loan_start": day, "loan_end": "2026-12-31"}
+
+
+@pytest.fixture
+def plan(engine, tmp_path):
+    """The small county plus registrations on, just inside and just outside the window's edges."""
+    county.load_county(engine, tmp_path)
+    rows = [
+        pledge("Y2022500000001", "2022-09-21", "500000", county.P2),   # a day before the start: out
+        pledge("Y2022500000002", "2022-09-22", "300000", county.P2),   # on the start: in
+        pledge("Y2024500000003", "2024-12-31", "450000.50", county.P2),  # on the deadline: in
+        pledge("Y2025500000004", "2025-01-01", "700000", county.P2),   # a day after: out
+    ]
+    with transaction(engine) as session:
+        import_table(session, "pledges", read_path(county.write_csv(tmp_path / "more.csv", rows)))
+        session.add_all([
+            Target(code="pledge", name="新增知识产权质押融资", metric="pledge_amount", figure=1_000_000_000,
+                   window_start=PLAN_START, deadline=PLAN_END, source="plan"),
+            Target(code="standard", name="新增贯标企业", metric="ip_standard_enterprises", figure=5,
+                   window_start=PLAN_START, deadline=PLAN_END),
+            Target(code="advantage", name="新增知识产权优势企业", metric="ip_advantage_enterprises", figure=5,
+                   window_start=PLAN_START, deadline=PLAN_END),
+            Target(code="high_value", name="高价值发明专利", metric="high_value_patents", figure=12,
+                   window_start=PLAN_START, deadline=PLAN_END),
+        ])
+    with transaction(engine) as session:
+        return {t.code: t.id for t in session.scalars(select(Target)).all()}
+
+
+def progress(engine, code, as_of, **kwargs):
+    with transaction(engine) as session:
+        target = session.scalars(select(Target).where(Target.code == code)).one()
+        return target_progress(session, target, as_of, draws=2000, **kwargs)
+
+
+def test_pledge_sum_counts_both_window_edges_and_nothing_outside(engine, plan):
+    # In the window: 300,000 (start) + 1,200,000 (2023-06-15) + 450,000.50 (deadline) yuan.
+    result = progress(engine, "pledge", date(2026, 11, 26))
+    assert result["achieved"] == 30_000_000 + 120_000_000 + 45_000_050
+    assert result["window_closed"] and result["projection"]["status"] == "final"
+    assert result["projection"]["probability"] == 0.0
+    monthly = result["monthly"]
+    assert monthly[0]["month"] == "2022-09" and monthly[-1]["month"] == "2024-12" and len(monthly) == 28
+    assert monthly[-1]["cumulative_fen"] == result["achieved"]
+
+
+def test_as_of_in_the_past_sees_only_what_had_happened(engine, plan):
+    assert progress(engine, "pledge", date(2023, 6, 14))["achieved"] == 30_000_000
+    before = progress(engine, "pledge", date(2023, 6, 15))
+    assert before["achieved"] == 150_000_000
+    assert before["days_left"] == (PLAN_END - date(2023, 6, 15)).days
+    projection = before["projection"]
+    assert projection["status"] == "projected" and 0.0 <= projection["probability"] <= 1.0
+    assert projection["model"]["name"] == "compound_poisson"
+    # Two registrations over the exposure: the actual run-rate is their sum per month of exposure.
+    exposure_months = ((date(2023, 6, 15) - PLAN_START).days + 1) / (365.25 / 12)
+    assert projection["rate_per_month"] == pytest.approx(150_000_000 / exposure_months, rel=1e-6)
+
+
+def test_breakdowns_by_bank_cluster_and_product(engine, plan):
+    result = progress(engine, "pledge", date(2025, 6, 30))
+    banks = {row["key"]: row["amount"] for row in result["breakdowns"]["bank"]}
+    assert banks == {"CQRCB": 195_000_050}
+    products = {row["key"]: row["amount"] for row in result["breakdowns"]["product"]}
+    assert products == {"IPLOAN": 195_000_050}
+    assert sum(row["share"] for row in result["breakdowns"]["industry_cluster"]) == pytest.approx(1.0)
+
+
+def test_certification_counts_by_date_in_window(engine, plan):
+    # ip_standard: E3 on 2022-09-22 (start) and E2 on 2024-12-31 (deadline); ip_advantage: E1 on 2023-05-10.
+    assert progress(engine, "standard", date(2025, 1, 1))["achieved"] == 2
+    assert progress(engine, "standard", date(2024, 12, 30))["achieved"] == 1
+    assert progress(engine, "advantage", date(2025, 1, 1))["achieved"] == 1
+
+
+def _valuation(patent_id, as_of, high_value):
+    return Valuation(patent_id=patent_id, as_of=as_of, model_version="test", inputs_hash=f"{patent_id}{as_of}",
+                     inputs={}, score=80, legal_score=80, technical_score=80, economic_score=80, grade="A",
+                     eligible=True, high_value=high_value, high_value_flags=[], p_alive_1y=0.9, p_alive_3y=0.8,
+                     p_alive_5y=0.7, expected_life_years=5, result={})
+
+
+def test_high_value_count_uses_each_patents_latest_valuation(engine, plan):
+    with transaction(engine) as session:
+        ids = dict(session.execute(select(Patent.application_no, Patent.id)).all())
+        session.add_all([
+            _valuation(ids[county.P1], date(2024, 1, 1), True),    # invention, high value: counts
+            _valuation(ids[county.P2], date(2023, 1, 1), True),    # high value once …
+            _valuation(ids[county.P2], date(2024, 6, 1), False),   # … but not by its latest valuation
+            _valuation(ids[county.P3], date(2024, 1, 1), True),    # a utility model never counts
+        ])
+    assert progress(engine, "high_value", date(2024, 12, 31))["achieved"] == 1
+    assert progress(engine, "high_value", date(2024, 3, 1))["achieved"] == 2  # P2's earlier valuation
+    assert progress(engine, "high_value", date(2022, 1, 1))["achieved"] == 0
+
+
+def test_progress_api_states_probability_and_model(client, plan):
+    targets = client.get("/api/v1/targets").json()
+    assert {t["code"] for t in targets} == set(plan)
+    body = client.get(f"/api/v1/targets/{plan['pledge']}/progress", params={"as_of": "2024-01-31"}).json()
+    assert body["achieved"] == 150_000_000 and body["unit"] == "fen"
+    assert 0 <= body["projection"]["probability"] <= 1 and body["projection"]["model"]["assumptions"]
+    assert client.get("/api/v1/targets/999/progress").status_code == 404
+    assert client.get(f"/api/v1/targets/{plan['pledge']}/progress", params={"as_of": "yesterday"}).status_code == 400
+
+
+def test_adding_a_target_needs_admin_and_valid_data(client, admin_headers, reviewer_headers, plan):
+    new = {"code": "pledge-2026", "name": "2026年质押融资", "metric": "pledge_amount", "figure": 500_000_000,
+           "window_start": "2026-01-01", "deadline": "2026-12-31"}
+    assert client.post("/api/v1/targets", json=new, headers=reviewer_headers).status_code == 403
+    assert client.post("/api/v1/targets", json=new, headers=admin_headers).status_code == 201
+    assert client.post("/api/v1/targets", json=new, headers=admin_headers).json()["code"] == "target_exists"
+    bad = {**new, "code": "x", "deadline": "2025-01-01"}
+    assert client.post("/api/v1/targets", json=bad, headers=admin_headers).status_code == 422
+    assert client.post("/api/v1/targets", json={**new, "figure": -5}, headers=admin_headers).status_code == 400
+
+
+def test_exports_neutralise_formulas_and_offer_chinese_headers(client, engine, tmp_path, plan, reviewer_headers):
+    rows = copy.deepcopy(county.ENTERPRISES)
+    rows[1]["name"] = "=HYPERLINK(\"http://x\")精工"
+    with transaction(engine) as session:
+        import_table(session, "enterprises", read_path(county.write_csv(tmp_path / "e.csv", rows)))
+    url = f"/api/v1/targets/{plan['pledge']}/export"
+    assert client.get(url).status_code == 401
+    response = client.get(url, params={"what": "registrations", "lang": "zh", "as_of": "2025-06-30"},
+                          headers=reviewer_headers)
+    assert response.status_code == 200
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert table[0][0] == "质押登记号" and len(table) == 1 + 3
+    assert {row[2] for row in table[1:]} == {"'=HYPERLINK(\"http://x\")精工"}
+    response = client.get(url, params={"what": "progress", "format": "xlsx", "as_of": "2025-06-30"},
+                          headers=reviewer_headers)
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header, values = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
+    assert dict(zip(header, values))["achieved"] == pytest.approx(1_950_000.50)
+
+
+def test_cli_prints_bars_and_exports(engine, plan, database_url, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("IPFIN_DATABASE_URL", database_url)
+    assert main(["targets", "--as-of", "2024-06-30"]) == 0
+    out = capsys.readouterr().out
+    assert "新增知识产权质押融资" in out and "█" in out and "¥1,500,000 / ¥10,000,000" in out
+    assert main(["targets", "export", "--what", "registrations", "--code", "pledge", "--as-of", "2025-01-01",
+                 "--out", str(tmp_path / "r.xlsx")]) == 0
+    assert load_workbook(tmp_path / "r.xlsx").active.max_row == 1 + 3
+    assert main(["targets", "add", "--code", "later", "--name", "后续", "--metric", "pledge_amount", "--figure",
+                 "8000000", "--start", "2025-01-01", "--deadline", "2026-12-31"]) == 0
+    with transaction(engine) as session:
+        assert session.scalars(select(Target.figure).where(Target.code == "later")).one() == 800_000_000

@@ -1,0 +1,24 @@
+"""Patent valuation for IP pledge financing: a pure, vectorised library (numpy, scipy).
+
+Patent records in; scores, CNIPA high-value flags, pledge eligibility with reasons, maintenance
+survival, money-value intervals and explanations out. It never imports the service, the web
+framework or the ORM. Typical use::
+
+    from valuation import Portfolio, valuate, fit_survival, load_params
+    portfolio = Portfolio.from_records(records)        # import-style dicts
+    model = fit_survival(portfolio, as_of)             # or SurvivalModel.from_dict(stored)
+    result = valuate(portfolio, as_of, survival=model, seed=0)
+    rows = result.records()
+
+Method and sources: DESIGN.md §5; GB/T 42748-2023《专利评估指引》; Pakes (1986) renewal model;
+Weibull proportional hazards with left truncation; parameters with their sources in
+``valuation/params/*.toml``.
+"""
+
+from valuation.engine import MODEL_VERSION, Valuations, valuate
+from valuation.params import Params, load_params
+from valuation.portfolio import Portfolio
+from valuation.survival import SurvivalModel, default_model, fit_survival
+
+__all__ = ["MODEL_VERSION", "Params", "Portfolio", "SurvivalModel", "Valuations", "default_model",
+           "fit_survival", "load_params", "valuate"]

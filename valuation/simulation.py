@@ -25,8 +25,10 @@ Generative model (all draws from one seeded ``numpy.random.Generator``):
   citations (Poisson, accumulating with years since grant, field-dependent rates — hence the
   need for cohort percentiles), claims, independent claims, family size / PCT / granted abroad,
   licences, transfers, earlier pledges, awards (rare, top quality), commercialisation stage and
-  the annual revenue of products using the patent (revenue × a 2–5 % royalty share ≈ the current
-  return, with log-normal noise σ = 0.6; known for most commercialised patents only);
+  the annual revenue of products using the patent (revenue × royalty share ≈ the current return,
+  with log-normal noise σ = 0.6; the share is drawn from the industry range of
+  ``params/royalty.toml`` for the patent's IPC — the simulated world takes those ranges as true;
+  revenue is known for most commercialised patents only);
 * true remaining value at ``as_of``: the returns of the years still to be maintained (after grant,
   before lapse or expiry), the current year pro rata, discounted at 10 %/year to mid-year.
   Lapsed, expired and invalidated patents have true value 0.
@@ -50,6 +52,7 @@ from valuation.fees import (
     annual_fee,
     term_years,
 )
+from valuation.income import triangular_ppf
 from valuation.params import Params, load_params
 
 # (IPC main group, relative frequency, citation-rate effect, title stem) — the county's clusters.
@@ -203,7 +206,7 @@ def simulate_portfolio(n: int, as_of: date, seed: int, *, params: Params | None 
     award = np.where(award_mask, _AWARDS[rng.integers(0, len(_AWARDS), n)], "none")
     latent_use = 0.6 * quality + 0.7 * np.log1p(r_now / 2_000.0) + rng.standard_normal(n)
     stage = np.digitize(latent_use, [0.6, 1.3, 2.0])
-    royalty_true = rng.uniform(0.02, 0.05, n)
+    royalty_true = _royalty_share(ipc_idx, rng.random(n), params)
     revenue = r_now / royalty_true * np.exp(0.6 * rng.standard_normal(n))
     revenue_known = (stage >= 2) & (rng.random(n) < 0.85) | (stage == 1) & (rng.random(n) < 0.2)
     revenue_known &= r_now > 0
@@ -261,6 +264,19 @@ def simulate_portfolio(n: int, as_of: date, seed: int, *, params: Params | None 
               "lapse_year": lapse_year, "in_grace": valid & (paid_through < cur) & (due_cur < as_of64),
               "valid_or_pending": valid_or_pending}
     return SimulatedPortfolio(records=records, true_value=true_value, as_of=as_of, seed=seed, latent=latent)
+
+
+def _royalty_share(ipc_idx: np.ndarray, u: np.ndarray, params: Params) -> np.ndarray:
+    """True royalty share per patent: a triangular draw from the range ``params/royalty.toml``
+    gives its IPC (the simulated world takes the published industry ranges as true)."""
+    table = params.royalty["by_ipc"]
+    rows = []
+    for ipc, *_ in _IPC_TABLE:
+        key = next((k for k in (ipc[:4], ipc[:3], ipc[:1]) if k in table), None)
+        r = table[key] if key else params.royalty["default"]
+        rows.append((r["low"], r["mode"], r["high"]))
+    ranges = np.array(rows)[ipc_idx]
+    return triangular_ppf(u, ranges[:, 0], ranges[:, 1], ranges[:, 2])
 
 
 def _weights(table: list[tuple]) -> np.ndarray:

@@ -1,0 +1,361 @@
+"""``valuate``: the whole valuation of a portfolio in one vectorised pass.
+
+Steps (each in its module, each documented there):
+
+1. legal position — expiry, remaining term, annual-fee status (``rules``, ``fees``);
+2. forward-citation cohort percentiles (``citations``);
+3. maintenance survival model — fitted on the portfolio or shipped defaults (``survival``);
+   per patent P(alive in 1/3/5 years | alive now) and expected remaining economic life;
+4. score, sub-scores, grade, contributions (``scoring``);
+5. pledge eligibility, risk flags, high-value flags (``rules``);
+6. money value P10/P50/P90 by relief from royalty (``income``);
+   ``max_loan = pledge_rate × P10`` for eligible patents, 0 for ineligible ones, None
+   (reason ``no_revenue``) where there is no revenue to value.
+
+``Valuations`` keeps the arrays; ``Valuations.records()`` turns them into one dict per patent for
+the service (money as ``Decimal`` yuan to 0.01, dates as ``datetime.date``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+
+from valuation.citations import citation_percentiles
+from valuation.fees import PATENT_TYPES
+from valuation.income import draw_scenarios, value_quantiles, yearly_weights
+from valuation.industry import industry_cluster, royalty_ranges
+from valuation.params import Params, load_params
+from valuation.portfolio import AWARDS, STAGES, STATUSES, Portfolio
+from valuation.rules import (
+    ELIGIBILITY_RULES,
+    HIGH_VALUE_FLAGS,
+    RISK_FLAGS,
+    LegalPosition,
+    eligibility,
+    high_value_flags,
+    legal_position,
+    risk_flags,
+)
+from valuation.scoring import Scores, score_portfolio
+from valuation.survival import SurvivalModel, covariate_columns, fit_survival
+
+MODEL_VERSION = "ipfin-val-1.0"
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Valuations:
+    """Per-patent results as arrays (index i = i-th patent of the portfolio given)."""
+
+    portfolio: Portfolio
+    as_of: date
+    loan_term_months: int
+    params: Params
+    survival: SurvivalModel
+    model_version: str
+    position: LegalPosition
+    scores: Scores
+    citation_pct: np.ndarray
+    industry_cluster: np.ndarray
+    p_alive_1y: np.ndarray
+    p_alive_3y: np.ndarray
+    p_alive_5y: np.ndarray
+    expected_life_years: np.ndarray
+    value_p10: np.ndarray
+    value_p50: np.ndarray
+    value_p90: np.ndarray
+    max_loan: np.ndarray            # NaN where no income value
+    rule_codes: tuple[str, ...]
+    rule_hits: np.ndarray           # (n, rules) bool
+    risk_codes: tuple[str, ...]
+    risk_hits: np.ndarray           # (n, flags) bool
+    high_value_flag_matrix: np.ndarray  # (n, 5) bool
+    high_value: np.ndarray
+    eligible: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.portfolio)
+
+    @property
+    def application_no(self) -> np.ndarray:
+        return self.portfolio.application_no
+
+    @property
+    def score(self) -> np.ndarray:
+        return self.scores.score
+
+    @property
+    def legal_score(self) -> np.ndarray:
+        return self.scores.legal
+
+    @property
+    def technical_score(self) -> np.ndarray:
+        return self.scores.technical
+
+    @property
+    def economic_score(self) -> np.ndarray:
+        return self.scores.economic
+
+    @property
+    def grade(self) -> np.ndarray:
+        return self.scores.grade
+
+    @property
+    def remaining_term_years(self) -> np.ndarray:
+        return self.position.remaining_years
+
+    @property
+    def expiry_date(self) -> np.ndarray:
+        return self.position.expiry
+
+    @property
+    def next_fee_due(self) -> np.ndarray:
+        return self.position.fees.next_due
+
+    def records(self) -> list[dict[str, Any]]:
+        """One JSON-ready dict per patent (Decimal money, ``date`` dates; everything else plain).
+
+        Columns are converted to Python objects once (``tolist``); only the message values of
+        patents that have reasons or risk flags are built.
+        """
+        n = len(self)
+        p, s, pos, fees = self.portfolio, self.scores, self.position, self.position.fees
+        has_value = np.isfinite(self.value_p50)
+        cols = {
+            "score": _rounded(s.score, 2), "legal_score": _rounded(s.legal, 2),
+            "technical_score": _rounded(s.technical, 2), "economic_score": _rounded(s.economic, 2),
+            "p_alive_1y": _rounded(self.p_alive_1y, 4), "p_alive_3y": _rounded(self.p_alive_3y, 4),
+            "p_alive_5y": _rounded(self.p_alive_5y, 4),
+            "expected_life_years": _rounded(self.expected_life_years, 2),
+            "remaining_term_years": _rounded(pos.remaining_years, 2),
+            "citation_percentile": _rounded(self.citation_pct, 4),
+        }
+        money = {name: _money_list(getattr(self, name)) for name in ("value_p10", "value_p50", "value_p90", "max_loan")}
+        next_due = _date_list(fees.next_due)
+        expiry = _date_list(pos.expiry)
+        grade = self.scores.grade.tolist()
+        eligible = self.eligible.tolist()
+        high_value = self.high_value.tolist()
+        cluster = self.industry_cluster.tolist()
+        application_no = [str(a) for a in p.application_no]
+        flag_lists = _index_lists(self.high_value_flag_matrix, HIGH_VALUE_FLAGS)
+        reason_idx = _index_lists(self.rule_hits, range(len(self.rule_codes)))
+        risk_idx = _index_lists(self.risk_hits, range(len(self.risk_codes)))
+        order = np.argsort(-np.abs(s.contributions), axis=1, kind="stable").tolist()
+        contrib = np.round(s.contributions, 2).tolist()
+        raw = self._explanation_values()
+        names = [name for _, name in s.indicators]
+        dims = [dim for dim, _ in s.indicators]
+        out = []
+        for i in range(n):
+            reasons, risks = [], []
+            if reason_idx[i] or risk_idx[i]:
+                values = self._message_values(i)
+                for j in reason_idx[i]:
+                    code = self.rule_codes[j]
+                    template, blocking = ELIGIBILITY_RULES[code]
+                    used = _used_values(template, values)
+                    reasons.append({"code": code, "message": template.format(**_display(used)),
+                                    "values": used, "blocking": blocking})
+                for j in risk_idx[i]:
+                    code = self.risk_codes[j]
+                    used = _used_values(RISK_FLAGS[code], values)
+                    risks.append({"code": code, "message": RISK_FLAGS[code].format(**_display(used)), "values": used})
+            row_raw = raw[i]
+            out.append({
+                "application_no": application_no[i],
+                "score": cols["score"][i],
+                "legal_score": cols["legal_score"][i],
+                "technical_score": cols["technical_score"][i],
+                "economic_score": cols["economic_score"][i],
+                "grade": grade[i],
+                "eligible": eligible[i],
+                "reasons": reasons,
+                "high_value": high_value[i],
+                "high_value_flags": flag_lists[i],
+                "risk_flags": risks,
+                "p_alive_1y": cols["p_alive_1y"][i],
+                "p_alive_3y": cols["p_alive_3y"][i],
+                "p_alive_5y": cols["p_alive_5y"][i],
+                "expected_life_years": cols["expected_life_years"][i],
+                "value_p10": money["value_p10"][i],
+                "value_p50": money["value_p50"][i],
+                "value_p90": money["value_p90"][i],
+                "max_loan": money["max_loan"][i] if has_value[i] else None,
+                "explanation": [{"indicator": names[j], "dimension": dims[j], "value": row_raw[j],
+                                 "contribution": contrib[i][j]} for j in order[i]],
+                "model_version": self.model_version,
+                "remaining_term_years": cols["remaining_term_years"][i],
+                "next_fee_due": next_due[i],
+                "expiry_date": expiry[i],
+                "industry_cluster": cluster[i],
+                "citation_percentile": cols["citation_percentile"][i],
+                "survival_source": self.survival.source,
+            })
+        return out
+
+    def _message_values(self, i: int) -> dict[str, Any]:
+        p, pos, fees = self.portfolio, self.position, self.position.fees
+        return {
+            "lapse_date": _date(p.lapse[i]),
+            "expiry_date": _date(pos.expiry[i]),
+            "fee_year": int(fees.next_fee_year[i]),
+            "due_date": _date(fees.next_due[i]),
+            "grace_end": _date(fees.grace_end[i]),
+            "fee": _money(fees.next_fee[i]),
+            "late_fee": _money(fees.late_fee[i]),
+            "late_fee_percent": _round(100 * fees.late_fee_rate[i], 1),
+            "loan_end": _date(pos.loan_end),
+            "loan_term_months": int(self.loan_term_months),
+            "remaining_term_years": _round(pos.remaining_years[i], 2),
+            "min_years": float(self.params.eligibility["min_remaining_term_years"]),
+        }
+
+    def _explanation_values(self) -> list[list[Any]]:
+        """Per patent, the raw value of each indicator in the order of ``scores.indicators``."""
+        p, s = self.portfolio, self.scores
+        statuses = np.array(STATUSES, dtype=object)[p.status]
+        columns = {
+            "legal_status": np.where(self.position.in_force, "in_force", statuses).tolist(),
+            "remaining_term": _rounded(self.position.remaining_years, 2),
+            "claim_scope": _count_list(p.independent_claims),
+            "family_coverage": _count_list(p.family_size),
+            "legal_stability": _rounded(s.normalised[:, _col(s, "legal_stability")], 3),
+            "citation_percentile": _rounded(self.citation_pct, 4),
+            "claims": _count_list(p.claims),
+            "patent_type": np.array(PATENT_TYPES, dtype=object)[p.kind].tolist(),
+            "award": np.array(AWARDS + (None,), dtype=object)[p.award].tolist(),
+            "survival": _rounded(self.expected_life_years, 2),
+            "commercialization": np.array(STAGES + (None,), dtype=object)[p.commercialization].tolist(),
+            "revenue": _money_list(p.revenue),
+            "transactions": np.nansum(np.column_stack([p.licenses, p.transfers, p.previous_pledges]),
+                                      axis=1).astype(np.int64).tolist(),
+        }
+        return [list(row) for row in zip(*(columns[name] for _, name in s.indicators), strict=True)]
+
+
+def _rounded(x: np.ndarray, digits: int) -> list[float | None]:
+    values = np.round(np.asarray(x, dtype=np.float64), digits)
+    finite = np.isfinite(values)
+    return [v if f else None for v, f in zip(values.tolist(), finite.tolist(), strict=True)]
+
+
+def _count_list(x: np.ndarray) -> list[int | None]:
+    return [None if v != v else int(v) for v in x.tolist()]
+
+
+def _money_list(x: np.ndarray) -> list[Decimal | None]:
+    return [None if (v != v or v in (float("inf"), float("-inf"))) else
+            Decimal(repr(v)).quantize(_CENT, rounding=ROUND_HALF_UP) for v in np.asarray(x, dtype=np.float64).tolist()]
+
+
+def _date_list(x: np.ndarray) -> list[date | None]:
+    return [None if d is None else d for d in x.astype("datetime64[D]").astype(object).tolist()]
+
+
+def _index_lists(matrix: np.ndarray, labels: Any) -> list[list[Any]]:
+    labels = list(labels)
+    rows, cols = np.nonzero(matrix)
+    out: list[list[Any]] = [[] for _ in range(matrix.shape[0])]
+    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+        out[r].append(labels[c])
+    return out
+
+
+def _col(scores: Scores, name: str) -> int:
+    return [n for _, n in scores.indicators].index(name)
+
+
+def _used_values(template: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if "{" + k + "}" in template}
+
+
+def _display(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("—" if v is None else (f"{v:,.2f}" if isinstance(v, Decimal) else v)) for k, v in values.items()}
+
+
+def _round(x: float, digits: int = 2) -> float | None:
+    x = float(x)
+    return round(x, digits) if np.isfinite(x) else None
+
+
+def _count(x: float) -> int | None:
+    return int(x) if np.isfinite(x) else None
+
+
+def _money(x: float) -> Decimal | None:
+    if not np.isfinite(x):
+        return None
+    return Decimal(repr(float(x))).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _date(d: np.datetime64) -> date | None:
+    return None if np.isnat(d) else d.astype("datetime64[D]").astype(object)
+
+
+def valuate(portfolio: Portfolio, as_of: date, *, survival: SurvivalModel | None = None,
+            params: Params | None = None, loan_term_months: int | None = None, draws: int | None = None,
+            seed: int | np.random.Generator = 0) -> Valuations:
+    """Value every patent of ``portfolio`` as of ``as_of`` (see the module docstring).
+
+    ``survival``: a stored :class:`SurvivalModel`; when None, :func:`fit_survival` fits one on this
+    portfolio (or falls back to the shipped defaults). ``loan_term_months`` defaults to
+    ``eligibility.default_loan_term_months`` (12); ``draws`` to ``income.draws`` (1,000);
+    ``seed`` seeds the Monte Carlo (same seed, same results, independent of input order).
+    """
+    params = params or load_params()
+    loan_term_months = int(loan_term_months if loan_term_months is not None
+                           else params.eligibility["default_loan_term_months"])
+    draws = int(draws if draws is not None else params.income["draws"])
+    position = legal_position(portfolio, as_of, params, loan_term_months)
+    citation_pct, _ = citation_percentiles(portfolio, int(params.scoring["citations"]["min_cohort"]))
+    if survival is None:
+        survival = fit_survival(portfolio, as_of, params=params, citation_pct=citation_pct)
+
+    eta = survival.linear_predictor(covariate_columns(portfolio, citation_pct, params), len(portfolio))
+    age, remaining, alive = position.age_years, position.remaining_years, position.alive
+
+    def p_alive(years: float) -> np.ndarray:
+        return np.where(alive & (remaining >= years),
+                        survival.conditional_survival(age, np.full_like(age, years), eta), 0.0)
+
+    expected_life = np.where(alive, survival.expected_remaining_life(age, remaining, eta), 0.0)
+    scores = score_portfolio(portfolio, position, citation_pct, expected_life, params)
+
+    revenue = np.where(np.isfinite(portfolio.revenue) & (portfolio.revenue > 0), portfolio.revenue, np.nan)
+    weights = yearly_weights(survival, age, np.where(alive, remaining, 0.0), eta)
+    group, ranges, _ = royalty_ranges(portfolio, params)
+    scenarios = draw_scenarios(draws, seed, params)
+    quantiles = value_quantiles(revenue, weights, group, ranges, scenarios, params)
+
+    rules = eligibility(portfolio, position, params, has_revenue=np.isfinite(revenue))
+    rule_codes = tuple(rules)
+    rule_hits = np.column_stack([rules[c] for c in rule_codes])
+    blocking = np.array([ELIGIBILITY_RULES[c][1] for c in rule_codes])
+    eligible = ~(rule_hits & blocking[None, :]).any(axis=1)
+    risks = risk_flags(portfolio, position, params)
+    risk_codes = tuple(risks)
+    flags, high_value = high_value_flags(portfolio, position, params)
+    pledge_rate = float(params.income["pledge_rate"])
+    max_loan = np.where(eligible, pledge_rate * quantiles[:, 0], 0.0)
+    max_loan = np.where(np.isfinite(quantiles[:, 0]), max_loan, np.nan)
+    version = f"{MODEL_VERSION}/{survival.version}/p{params.digest[:8]}"
+    return Valuations(
+        portfolio=portfolio, as_of=as_of, loan_term_months=loan_term_months, params=params,
+        survival=survival, model_version=version, position=position, scores=scores,
+        citation_pct=citation_pct, industry_cluster=industry_cluster(portfolio, params),
+        p_alive_1y=p_alive(1.0), p_alive_3y=p_alive(3.0), p_alive_5y=p_alive(5.0),
+        expected_life_years=expected_life,
+        value_p10=quantiles[:, 0], value_p50=quantiles[:, 1], value_p90=quantiles[:, 2], max_loan=max_loan,
+        rule_codes=rule_codes, rule_hits=rule_hits,
+        risk_codes=risk_codes, risk_hits=np.column_stack([risks[c] for c in risk_codes]),
+        high_value_flag_matrix=flags, high_value=high_value, eligible=eligible,
+    )
+
+
+__all__ = ["MODEL_VERSION", "Valuations", "valuate"]

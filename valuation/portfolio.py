@@ -1,0 +1,184 @@
+"""A patent portfolio as column arrays: the one place records become numbers.
+
+``Portfolio.from_records`` takes records keyed by the patent import columns
+(``docs/import-formats.md``), already validated and typed by the service, and stores one numpy
+array per field. Unknown values stay visible: counts and amounts are ``float`` arrays with NaN
+for unknown, dates ``datetime64[D]`` with NaT, enumerations small integer codes with −1 for
+unknown. How each unknown is treated is decided — and documented — where it is used
+(``scoring``, ``rules``, ``survival``, ``income``); the rule throughout is that an unknown never
+adds value or removes a risk.
+
+Booleans whose import default is stated (``co_owners_consent`` true; ``invalidation_pending``,
+``frozen`` false) take that default when None; the service's optional ``pledged`` is false when
+absent (the service knows the active pledges); ``granted_abroad`` and ``pct`` unknown count as
+false.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from valuation.fees import PATENT_TYPES
+
+STATUSES = ("pending", "valid", "lapsed", "expired", "invalidated")
+PENDING, VALID, LAPSED, EXPIRED, INVALIDATED = range(5)
+AWARDS = ("none", "china_patent_excellent", "china_patent_silver", "china_patent_gold", "national_st")
+STAGES = ("none", "prototype", "pilot", "production")
+
+_IPC = re.compile(r"^\s*([A-H])\s*(\d{2})\s*([A-Z])\s*(?:(\d{1,4})\s*(?:/\s*(\d{1,6}))?)?\s*$")
+
+
+def parse_ipc(raw: str | None) -> tuple[str, str, str, str, str]:
+    """``'H01M 10/052'`` → (section, class, subclass, main group, group): ``('H', 'H01', 'H01M',
+    'H01M 10', 'H01M 10/052')``; unknown or malformed → five empty strings."""
+    if not raw:
+        return ("", "", "", "", "")
+    match = _IPC.match(raw.upper())
+    if not match:
+        return ("", "", "", "", "")
+    section, cls, sub, main, subgroup = match.groups()
+    subclass = f"{section}{cls}{sub}"
+    main_group = f"{subclass} {int(main)}" if main else ""
+    group = f"{main_group}/{subgroup}" if main and subgroup else main_group
+    return (section, f"{section}{cls}", subclass, main_group, group)
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """Column arrays for ``n`` patents (see the module docstring for the encoding of unknowns)."""
+
+    application_no: np.ndarray      # object (str)
+    title: np.ndarray               # str, "" unknown
+    kind: np.ndarray                # int8: index into fees.PATENT_TYPES
+    ipc: np.ndarray                 # str, normalised group "H01M 10/052", "" unknown
+    ipc_section: np.ndarray         # str "H"
+    ipc_class: np.ndarray           # str "H01"
+    ipc_subclass: np.ndarray        # str "H01M"
+    ipc_main_group: np.ndarray      # str "H01M 10"
+    filing: np.ndarray              # datetime64[D]
+    grant: np.ndarray               # datetime64[D], NaT = not granted / unknown
+    status: np.ndarray              # int8: index into STATUSES
+    lapse: np.ndarray               # datetime64[D]
+    co_owners_consent: np.ndarray   # bool
+    fees_paid_through: np.ndarray   # float, NaN unknown
+    late_fee_payments: np.ndarray   # float, NaN unknown
+    forward_citations: np.ndarray   # float, NaN unknown
+    backward_citations: np.ndarray
+    claims: np.ndarray
+    independent_claims: np.ndarray
+    family_size: np.ndarray
+    granted_abroad: np.ndarray      # bool (unknown → False)
+    pct: np.ndarray                 # bool (unknown → False)
+    licenses: np.ndarray
+    transfers: np.ndarray
+    previous_pledges: np.ndarray
+    award: np.ndarray               # int8 index into AWARDS, −1 unknown
+    commercialization: np.ndarray   # int8 index into STAGES, −1 unknown
+    revenue: np.ndarray             # float yuan, NaN unknown
+    term_compensation_days: np.ndarray  # float, NaN unknown
+    invalidation_pending: np.ndarray    # bool
+    frozen: np.ndarray                  # bool
+    pledged: np.ndarray                 # bool
+    max_pledge_amount: np.ndarray       # float yuan, NaN unknown
+
+    def __len__(self) -> int:
+        return int(self.kind.shape[0])
+
+    @classmethod
+    def from_records(cls, records: Sequence[Mapping[str, Any]]) -> Portfolio:
+        """Build the column arrays from import-style records (one Python pass per column)."""
+        def column(key: str) -> list[Any]:
+            return [r.get(key) for r in records]
+
+        def counts(key: str) -> np.ndarray:
+            return np.array([np.nan if v is None else float(v) for v in column(key)], dtype=np.float64)
+
+        def flags(key: str, default: bool) -> np.ndarray:
+            return np.array([default if v is None else bool(v) for v in column(key)], dtype=bool)
+
+        def dates(key: str) -> np.ndarray:
+            return np.array(column(key), dtype="datetime64[D]") if records else np.array([], "datetime64[D]")
+
+        def codes(key: str, names: Sequence[str], unknown: int = -1) -> np.ndarray:
+            lookup = {name: i for i, name in enumerate(names)}
+            values = column(key)
+            bad = {v for v in values if v is not None and v not in lookup}
+            if bad:
+                raise ValueError(f"{key}: unknown code(s) {sorted(map(str, bad))}; expected {list(names)}")
+            return np.array([unknown if v is None else lookup[v] for v in values], dtype=np.int8)
+
+        ipc_raw = column("ipc")
+        unique_raw = {v for v in ipc_raw}
+        parsed = {v: parse_ipc(v) for v in unique_raw}
+        parts = np.array([parsed[v] for v in ipc_raw], dtype=str).reshape(len(records), 5)
+        kind = codes("patent_type", PATENT_TYPES)
+        status = codes("legal_status", STATUSES)
+        if (kind < 0).any() or (status < 0).any():
+            raise ValueError("patent_type and legal_status are required for every record")
+        filing = dates("filing_date")
+        if np.isnat(filing).any():
+            raise ValueError("filing_date is required for every record")
+        return cls(
+            application_no=np.array([str(v) if v is not None else "" for v in column("application_no")], dtype=object),
+            title=np.array([v or "" for v in column("title")], dtype=str) if records else np.array([], str),
+            kind=kind,
+            ipc=parts[:, 4], ipc_section=parts[:, 0], ipc_class=parts[:, 1],
+            ipc_subclass=parts[:, 2], ipc_main_group=parts[:, 3],
+            filing=filing,
+            grant=dates("grant_date"),
+            status=status,
+            lapse=dates("lapse_date"),
+            co_owners_consent=flags("co_owners_consent", True),
+            fees_paid_through=counts("fees_paid_through_year"),
+            late_fee_payments=counts("late_fee_payments"),
+            forward_citations=counts("forward_citations"),
+            backward_citations=counts("backward_citations"),
+            claims=counts("claims"),
+            independent_claims=counts("independent_claims"),
+            family_size=counts("family_size"),
+            granted_abroad=flags("granted_abroad", False),
+            pct=flags("pct", False),
+            licenses=counts("licenses"),
+            transfers=counts("transfers"),
+            previous_pledges=counts("previous_pledges"),
+            award=codes("award", AWARDS),
+            commercialization=codes("commercialization", STAGES),
+            revenue=np.array([np.nan if v is None else float(Decimal(v) if isinstance(v, str) else v)
+                              for v in column("annual_revenue_yuan")], dtype=np.float64),
+            term_compensation_days=counts("term_compensation_days"),
+            invalidation_pending=flags("invalidation_pending", False),
+            frozen=flags("frozen", False),
+            pledged=flags("pledged", False),
+            max_pledge_amount=np.array([np.nan if v is None else float(v) for v in column("max_pledge_amount_yuan")],
+                                       dtype=np.float64),
+        )
+
+    def take(self, index: np.ndarray | Sequence[int]) -> Portfolio:
+        """The sub-portfolio (or resampled portfolio) of the given row indices, in that order."""
+        index = np.asarray(index)
+        return Portfolio(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    @classmethod
+    def concat(cls, parts: Sequence[Portfolio]) -> Portfolio:
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+
+    def replace(self, **columns: np.ndarray) -> Portfolio:
+        """A copy with some columns replaced (arrays of the same length)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name, value in columns.items():
+            if name not in data:
+                raise KeyError(name)
+            value = np.asarray(value)
+            if value.shape[0] != len(self):
+                raise ValueError(f"{name}: expected {len(self)} rows, got {value.shape[0]}")
+            data[name] = value
+        return Portfolio(**data)
+
+
+__all__ = ["AWARDS", "STAGES", "STATUSES", "Portfolio", "parse_ipc"]

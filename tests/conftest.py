@@ -50,14 +50,10 @@ def migrated_engine(database_url) -> Iterator[Engine]:
 
 
 def clear_tables(engine: Engine) -> None:
-    tables = [t for t in reversed(SQLModel.metadata.sorted_tables)]
+    # DELETE in reverse dependency order: on tables this small it is much faster than TRUNCATE.
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture

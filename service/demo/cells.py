@@ -35,20 +35,6 @@ def yuan(value: int | float | Decimal | str | None) -> str:
     return str(amount.to_integral_value()) if amount == amount.to_integral_value() else str(amount)
 
 
-def yuan_from_fen(fen: int | None) -> str:
-    return "" if fen is None else yuan(Decimal(int(fen)) / 100)
-
-
 def codes(values: Iterable[str]) -> str:
     return ";".join(values)
 
-
-def text(value: object) -> str:
-    """Anything else: its ``str`` (enumeration codes, decimals), ``None`` → empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return flag(value)
-    if isinstance(value, date):
-        return day(value)
-    return str(value)

@@ -23,7 +23,7 @@ import numpy as np
 from . import cells
 from .county import BANKS, PRODUCTS, Product
 from .credit_loans import CreditLoan, add_months
-from .enterprises import Enterprise, random_date
+from .enterprises import Enterprise
 from .patents import PatentBook
 
 COLUMNS = (
@@ -44,6 +44,11 @@ MERGED_SHARE = 0.75
 # may not outlive the patent either (DESIGN.md §4).
 MIN_REMAINING_YEARS = 5.0
 _BANK_CODES = [b.code for b in BANKS]
+# A running pledge holds patents until their simulated value × COVER_RATE covers the amount
+# (at most MAX_PATENTS). County patents are worth little by the income approach, so the cover
+# is often not reached: the demo's pledge amounts follow what banks lent, not the model.
+COVER_RATE = 0.5
+MAX_PATENTS = 4
 
 
 @dataclass
@@ -100,6 +105,7 @@ class _Collateral:
         self.lapse = book.lapse[self.index]
         self.expiry = book.expiry[self.index]
         self.quality = book.quality[self.index]
+        self.value = book.true_value[self.index]
         self.in_grace = book.in_grace[self.index]
         self.used = np.zeros(len(self.index), dtype=bool)
 
@@ -115,6 +121,14 @@ class _Collateral:
         end = np.datetime64(until, "D")  # released: the patent stayed valid until the release
         return ok & ((self.status == "valid") | ((self.status == "lapsed") & (self.lapse > end))
                      | ((self.status == "expired") & (self.expiry > end)))
+
+
+def _spread(rng: np.random.Generator, first: date, last: date, k: int) -> list[date]:
+    """``k`` days spread over [first, last]: one uniformly drawn in each of k equal parts."""
+    span = (last - first).days + 1
+    edges = np.linspace(0, span, k + 1)
+    offsets = np.floor(edges[:-1] + rng.random(k) * np.diff(edges)).astype(int)
+    return [first + timedelta(days=int(d)) for d in offsets]
 
 
 def _mask(n: int, index: np.ndarray) -> np.ndarray:
@@ -158,11 +172,11 @@ def generate_pledges(
     k_in = max(1, round(IN_WINDOW * scale))
     k_after = max(1, round(AFTER_WINDOW * scale))
     total = rng.uniform(*WINDOW_TOTAL_YUAN) * k_in / IN_WINDOW
-    for amount in _amounts(k_in, total, rng):
-        slots.append((random_date(rng, start + timedelta(days=30), end), amount))
+    days = _spread(rng, start + timedelta(days=30), end, k_in)
+    slots += zip(days, _amounts(k_in, total, rng), strict=True)
     total = rng.uniform(*AFTER_TOTAL_YUAN) * k_after / AFTER_WINDOW
-    for amount in _amounts(k_after, total, rng):
-        slots.append((random_date(rng, end + timedelta(days=1), as_of - timedelta(days=7)), amount))
+    days = _spread(rng, end + timedelta(days=1), as_of - timedelta(days=7), k_after)
+    slots += zip(days, _amounts(k_after, total, rng), strict=True)
     slots.sort()
 
     collateral = _Collateral(book, slots[0][0])
@@ -202,10 +216,12 @@ def generate_pledges(
             if merged.any():
                 pool = merged
         pool = np.flatnonzero(pool)
-        # Banks favour the firms with the strongest collateral (the best patent's quality); a
-        # firm that has registered pledges already is less likely to come again.
+        # Banks favour the firms with the strongest collateral: for a pledge still running, the
+        # best patent's value today (weight ∝ value); for a released one, the best patent's
+        # quality. A firm that has registered pledges already is less likely to come again.
+        merit = np.log1p(collateral.value) if released is None else collateral.quality
         best = np.full(n_firms, -np.inf)
-        np.maximum.at(best, collateral.owner[ok], collateral.quality[ok])
+        np.maximum.at(best, collateral.owner[ok], merit[ok])
         strength = best[pool] - 1.5 * pledge_count[pool]
         weight = np.exp(strength - strength.max())
         enterprise = int(pool[rng.choice(len(pool), p=weight / weight.sum())])
@@ -215,12 +231,16 @@ def generate_pledges(
         product = _product_for(bank, amount, term, enterprises[enterprise], registered)
 
         mine = np.flatnonzero(ok & (collateral.owner == enterprise))
-        mine = mine[np.argsort(-collateral.quality[mine], kind="stable")]
+        mine = mine[np.argsort(-merit[mine], kind="stable")]
         if want_grace:
             graced = mine[collateral.in_grace[mine]]
             mine = np.concatenate([graced[:1], mine[mine != graced[0]]])
             grace_shown = True
-        n_patents = min(len(mine), 1 + int(amount >= 1_000_000) + int(amount >= 2_000_000))
+        if released is None:  # as many as cover the amount at COVER_RATE, within MAX_PATENTS
+            cover = np.cumsum(collateral.value[mine]) * COVER_RATE >= amount
+            n_patents = min(len(mine), MAX_PATENTS, int(np.argmax(cover)) + 1 if cover.any() else MAX_PATENTS)
+        else:
+            n_patents = min(len(mine), 1 + int(amount >= 1_000_000) + int(amount >= 2_000_000))
         collateral.used[mine[:n_patents]] = True
         pledge_count[enterprise] += 1
         chosen = sorted(int(i) for i in collateral.index[mine[:n_patents]])

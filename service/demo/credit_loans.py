@@ -136,10 +136,11 @@ def generate_credit_loans(
         loans.append(CreditLoan(int(ent), bank, kind, grade, limit, _amounts(limit, rng),
                                 start, maturity))
 
-    # Renewals: the matured predecessor of a current loan, same bank and kind, one grade apart.
+    # Renewals: the matured predecessor of a current loan, same bank and kind, the same grade
+    # or one lower (the borrower has improved since).
     current = [loan for loan in loans if loan.is_current(as_of)]
-    for loan in rng.permutation(np.arange(len(current)))[:n_renewed]:
-        later = current[loan]
+    for pick_ in rng.permutation(np.arange(len(current)))[:n_renewed]:
+        later = current[pick_]
         term = int(rng.choice((12, 24)))
         maturity = later.start_date - timedelta(days=int(rng.integers(0, 30)))
         grade = later.grade

@@ -143,7 +143,7 @@ def _titles(ipc: list[str], invention: np.ndarray, fallback: list[str],
     u_kind, u_pick, u_mod = rng.random(n), rng.random(n), rng.integers(0, len(TITLE_MODIFIERS), n)
     out = []
     for i in range(n):
-        stems = TITLE_STEMS.get(ipc[i][:4])
+        stems = TITLE_STEMS.get(ipc[i].split("/")[0]) or TITLE_STEMS.get(ipc[i][:4])
         if stems is None:
             out.append(fallback[i] or "")
             continue

@@ -1,16 +1,18 @@
 """Demo pledge registrations (质押登记) in the county's recent past.
 
-At scale 1: about 7 registrations inside the plan's window (2022-09-22 → 2024-12-31) totalling
-¥6.5–8.5 million — the plan's ¥10 million target is *not quite* met, as in the real county — and
-about 6 in 2025–2026 totalling ¥5–6.5 million (short of the illustrative ¥8 million). Amounts are ¥0.3–3 million. Most pledgors are credit-loan customers of
-the pledgee bank (并轨), holding the loan when they register where possible. Every pledged patent passes CNIPA's registration checks
-at the registration date: owned by the pledgor, granted, not lapsed, expired or invalidated
-while the pledge runs, co-owners consenting, not frozen, no invalidation pending, and a legal
-term outliving the loan by at least the product's minimum remaining term. No patent is in two
-registrations (so never in two active ones). Loans that ended by the demo's "today" are
-released (注销) shortly after their end. One active pledge holds a patent whose annual fee is
-now in its grace period, when there is such a patent: the collateral-at-risk alert has something
-to show.
+At scale 1: about 7 registrations spread over the plan's window (2022-09-22 → 2024-12-31)
+totalling ¥6.5–8.5 million — the plan's ¥10 million target is *not quite* met — and about 6 in
+2025–2026 totalling ¥5–6.5 million (short of the illustrative ¥8 million follow-up target).
+Amounts are ¥0.3–3 million. Most pledgors are credit-loan customers of the pledgee bank (并轨),
+holding the loan when they register where possible.
+
+Every pledged patent passes CNIPA's registration checks at the registration date: owned by the
+pledgor, granted, not lapsed, expired or invalidated while the pledge runs, co-owners consenting,
+not frozen, no invalidation pending, and at least MIN_REMAINING_YEARS of legal term left (so it
+also outlives the loan). No patent is in two registrations (so never in two active ones).
+Loans that ended by the demo's "today" are released (注销) shortly after their end. One active
+pledge holds a patent whose annual fee is now in its grace period, when there is such a patent:
+the collateral-at-risk alert has something to show.
 """
 
 from __future__ import annotations

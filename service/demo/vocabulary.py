@@ -42,13 +42,18 @@ SURNAME_WEIGHTS = (10, 9, 9, 8, 8, 6, 5, 5, 5, 4, 6, 5, 4, 4, 4, 4, 3, 3, 3, 3, 
                    2, 2, 2, 2, 2, 2, 2)
 GIVEN_NAME_CHARS = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华建国玉兰志红春燕晓东海波宇浩凯琳婷雪梅"
 
-# Patent title stems by IPC subclass: (product stems, method stems). Titles read
-# "一种{modifier}{product}" or "一种{method}"; utility models protect products only.
-# A subclass not listed keeps the simulator's own title.
+# Patent title stems by IPC main group ("H01M 10") or, failing that, subclass ("H01M"):
+# (product stems, method stems). Titles read "一种{modifier}{product}" or "一种{method}";
+# utility models protect products only. An IPC not listed keeps the simulator's own title.
 TITLE_STEMS = {
     "H01M": (("锂离子电池模组", "电池模组散热结构", "储能电池箱体", "电池极耳焊接结构", "软包电池封装结构"),
              ("磷酸铁锂正极材料的制备方法", "锂离子电池电解液及其制备方法", "硅碳负极材料的制备方法",
               "电池模组热失控预警方法")),
+    "H01M 4": (("复合正极极片", "锂电池负极极片"),
+               ("磷酸铁锂正极材料的制备方法", "硅碳负极材料的制备方法", "高镍三元正极材料的包覆方法")),
+    "H01M 10": (("锂离子电池模组", "电池模组散热结构", "电池极耳焊接结构"),
+                ("锂离子电池电解液及其制备方法", "电池模组热失控预警方法", "锂离子电池化成方法")),
+    "H01M 50": (("储能电池箱体", "软包电池封装结构", "电池模组壳体", "防爆电池盖板"), ()),
     "H02J": (("充电控制电路", "储能变流装置", "光储充一体化系统", "电池组均衡装置"),
              ("电池组均衡充电方法", "储能系统功率分配方法", "分布式光伏储能并网控制方法")),
     "H02S": (("光伏组件支架", "光伏组件清洗装置", "屋顶光伏安装结构"), ("光伏阵列故障检测方法",)),
@@ -80,8 +85,8 @@ TITLE_STEMS = {
     "A01G": (("种植装置", "柑橘育苗架", "山地果园灌溉装置"), ("红橙嫁接育苗方法",)),
 }
 
-# Modifiers for product titles ("一种{modifier}{stem}").
+# Modifiers for product titles ("一种{modifier}{stem}"): generic ones that fit any device.
 TITLE_MODIFIERS = (
-    "", "", "", "", "高效", "节能型", "便于清洁的", "可调节的", "自动化", "防堵塞", "智能",
-    "低噪音", "多功能", "便携式", "环保型", "模块化", "防腐蚀", "高精度",
+    "", "", "", "", "", "新型", "新型", "高效", "改进型", "可调节的", "模块化", "高精度", "智能",
+    "多功能", "低成本", "高可靠性", "节能型",
 )

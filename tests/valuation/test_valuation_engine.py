@@ -1,0 +1,126 @@
+"""The library's contract with the service: record keys and types, JSON safety, determinism,
+isolation from the service stack, parameter files with sources."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from valuation import MODEL_VERSION, Portfolio, SurvivalModel, fit_survival, load_params, valuate
+from valuation.params import PARAMS_DIR, SECTIONS
+from valuation.simulation import simulate_portfolio
+
+AS_OF = date(2025, 6, 30)
+KEYS = {"application_no", "score", "legal_score", "technical_score", "economic_score", "grade", "eligible",
+        "reasons", "high_value", "high_value_flags", "risk_flags", "p_alive_1y", "p_alive_3y", "p_alive_5y",
+        "expected_life_years", "value_p10", "value_p50", "value_p90", "max_loan", "explanation",
+        "model_version", "remaining_term_years", "next_fee_due", "expiry_date"}
+
+
+def json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON-serialisable: {type(value)}")
+
+
+@pytest.fixture(scope="module")
+def sim_result():
+    sim = simulate_portfolio(1500, AS_OF, seed=42)
+    return sim, valuate(Portfolio.from_records(sim.records), AS_OF, seed=0)
+
+
+def test_records_have_the_contract_keys_and_types(sim_result):
+    sim, result = sim_result
+    rows = result.records()
+    assert len(rows) == len(sim.records)
+    json.dumps(rows, default=json_default)  # everything but Decimal/date is plain JSON
+    for row in rows:
+        assert KEYS <= set(row)
+        assert row["grade"] in {"A", "B", "C", "D", "E"}
+        assert isinstance(row["eligible"], bool) and isinstance(row["high_value"], bool)
+        assert row["model_version"].startswith(MODEL_VERSION) and len(row["model_version"]) <= 40
+        for key in ("value_p10", "value_p50", "value_p90", "max_loan"):
+            assert row[key] is None or (isinstance(row[key], Decimal) and row[key] == row[key].quantize(Decimal("0.01")))
+        if row["value_p50"] is None:
+            assert "no_revenue" in {r["code"] for r in row["reasons"]}
+        else:
+            assert row["value_p10"] <= row["value_p50"] <= row["value_p90"]
+        assert sum(e["contribution"] for e in row["explanation"]) == pytest.approx(row["score"], abs=0.1)
+        contributions = [abs(e["contribution"]) for e in row["explanation"]]
+        assert contributions == sorted(contributions, reverse=True)
+        for reason in row["reasons"] + row["risk_flags"]:
+            assert set(reason) >= {"code", "message", "values"} and reason["message"]
+        assert row["eligible"] == (not any(r["blocking"] for r in row["reasons"]))
+    assert {r["grade"] for r in rows} >= {"B", "C", "D", "E"}
+    assert any(r["high_value"] for r in rows) and any(r["eligible"] for r in rows)
+
+
+def test_subscores_combine_to_the_score(sim_result):
+    _, result = sim_result
+    w = result.params.scoring["dimension_weights"]
+    combined = w["legal"] * result.legal_score + w["technical"] * result.technical_score + w["economic"] * result.economic_score
+    np.testing.assert_allclose(combined, result.score, atol=1e-9)
+
+
+def test_same_seed_same_result_and_stored_model_reproduces(sim_result):
+    sim, result = sim_result
+    portfolio = Portfolio.from_records(sim.records)
+    stored = SurvivalModel.from_dict(json.loads(json.dumps(result.survival.to_dict())))
+    again = valuate(portfolio, AS_OF, survival=stored, seed=0)
+    assert again.records() == result.records()
+    other_seed = valuate(portfolio, AS_OF, survival=stored, seed=1)
+    finite = np.isfinite(result.value_p50)
+    assert not np.array_equal(other_seed.value_p50[finite], result.value_p50[finite])
+    np.testing.assert_allclose(other_seed.value_p50[finite], result.value_p50[finite], rtol=0.1)
+
+
+def test_fit_survival_public_signature(sim_result):
+    sim, result = sim_result
+    model = fit_survival(Portfolio.from_records(sim.records), AS_OF)
+    assert model.source == "fitted" and model.events >= 50
+    assert model.to_dict() == result.survival.to_dict()
+
+
+def test_library_does_not_import_the_service_stack():
+    code = ("import sys, valuation, valuation.simulation; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in "
+            "{'service', 'matching', 'litestar', 'sqlalchemy', 'sqlmodel'}]; print(bad); assert not bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_parameter_file_states_source_and_date():
+    for name in SECTIONS:
+        with (PARAMS_DIR / f"{name}.toml").open("rb") as handle:
+            data = tomllib.load(handle)
+        assert data["source"].strip() and date.fromisoformat(str(data["effective_from"]))
+    strategic = load_params().high_value["strategic_emerging"]
+    assert "2021" in strategic["source"] and "SUBSET" in strategic["notes"]
+
+
+def test_inconsistent_parameters_are_rejected():
+    params = load_params()
+    with pytest.raises(ValueError, match="sum to"):
+        params.with_overrides({"scoring": {"dimension_weights": {"legal": 0.5}}})
+    with pytest.raises(ValueError, match="draws"):
+        params.with_overrides({"income": {"draws": 10}})
+    with pytest.raises(KeyError):
+        params.with_overrides({"nonsense": {}})
+
+
+def test_bad_codes_are_reported(make_record):
+    with pytest.raises(ValueError, match="commercialization"):
+        Portfolio.from_records([make_record(commercialization="mass_market")])
+
+
+def test_empty_portfolio():
+    result = valuate(Portfolio.from_records([]), AS_OF)
+    assert result.records() == [] and result.survival.source == "default"

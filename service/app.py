@@ -17,6 +17,7 @@ from service.imports.routes import ImportController
 from service.patents.routes import PatentController
 from service.settings import Settings
 from service.targets.routes import TargetController
+from service.valuations.routes import ValuationController
 
 
 @get("/health", sync_to_thread=True, tags=["health"], summary="200 when the database answers, 503 otherwise")
@@ -30,7 +31,8 @@ def health(state: State) -> Response:
     return Response({"status": "ok", "database": state.engine.dialect.name}, media_type=MediaType.JSON)
 
 
-ROUTES = [health, BankController, EnterpriseController, PatentController, ImportController, TargetController]
+ROUTES = [health, BankController, EnterpriseController, PatentController, ImportController, TargetController,
+          ValuationController]
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from tqdm import tqdm
@@ -145,6 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
     from service.targets.cli import add_parser as add_targets
     add_targets(commands, cmd_targets)
 
+    valuate = commands.add_parser("valuate", help="value a patent import file (no database needed)")
+    valuate.add_argument("file", type=Path)
+    valuate.add_argument("--as-of", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    valuate.add_argument("--out", type=Path, required=True, help="output CSV")
+    valuate.add_argument("--loan-term-months", type=int, default=12)
+    valuate.set_defaults(run=cmd_valuate)
+
+    revalue = commands.add_parser("revalue", help="value the stored portfolio and keep the results")
+    revalue.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
+    revalue.set_defaults(run=cmd_revalue)
+
     serve = commands.add_parser("serve", help="migrate, load the demo when empty, and serve HTTP")
     serve.add_argument("--no-demo", dest="demo", action="store_false")
     serve.set_defaults(run=cmd_serve)
@@ -163,6 +175,24 @@ def cmd_targets(args, settings: Settings) -> int:
     engine = _engine(settings)
     migrate.upgrade(engine)
     return run(args, engine)
+
+
+def cmd_valuate(args, settings: Settings) -> int:
+    from service.valuations.cli import valuate_file
+    return valuate_file(args.file, args.as_of, args.out, args.loan_term_months)
+
+
+def cmd_revalue(args, settings: Settings) -> int:
+    from service import migrate
+    from service.valuations.cli import revalue
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    return revalue(engine, args.as_of or _today(), "cli")
+
+
+def _today():
+    from datetime import UTC, datetime
+    return datetime.now(UTC).date()
 
 
 def main(argv: list[str] | None = None) -> int:

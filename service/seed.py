@@ -47,4 +47,12 @@ def load_demo(engine: Engine, *, scale: float = 1.0, seed: int | None = None) ->
             issue_key(session, role=role, name=f"demo {role}", plaintext=key)
         for bank in session.scalars(select(Bank)).all():
             issue_key(session, role="bank", name=f"demo {bank.code}", bank=bank, plaintext=demo_bank_key(bank.code))
-    return [f"{r.kind}: {r.rows} rows" for r in reports] + [f"targets: {len(dataset.targets)}"]
+    # Value the portfolio as of the dataset's own date, so scores, high-value flags and the
+    # high-value target are there from the first start.
+    from service.demo import DEMO_AS_OF
+    from service.valuations.service import run_portfolio_valuation, start_run
+    counts = run_portfolio_valuation(engine, start_run(engine, DEMO_AS_OF, "demo"))
+    return [f"{r.kind}: {r.rows} rows" for r in reports] + [
+        f"targets: {len(dataset.targets)}",
+        f"valued {counts['total']} patents as of {DEMO_AS_OF}: {counts['eligible']} pledge-eligible, "
+        f"{counts['high_value']} high-value (survival model {counts['survival_source']})"]

@@ -1,0 +1,84 @@
+"""`ipfin valuate FILE` (no database) and `ipfin revalue` (the stored portfolio)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import date
+from pathlib import Path
+
+from tqdm import tqdm
+
+from service.imports import KINDS, UnreadableFile, parse_rows, read_path
+from valuation import MODEL_VERSION, Portfolio, fit_survival, valuate
+
+OUTPUT_COLUMNS = ["application_no", "score", "legal_score", "technical_score", "economic_score", "grade",
+                  "eligible", "reasons", "high_value", "high_value_flags", "p_alive_1y", "p_alive_3y",
+                  "p_alive_5y", "expected_life_years", "value_p10", "value_p50", "value_p90", "max_loan",
+                  "model_version", "remaining_term_years", "next_fee_due", "risk_flags", "survival_source"]
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int = 12) -> int:
+    """Value a patent import file without a database; rows that cannot be valued say why."""
+    try:
+        table = read_path(path)
+    except (OSError, UnreadableFile) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return 2
+    steps = tqdm(total=4, desc="valuate", unit="step", disable=None, file=sys.stderr)
+    parsed, errors = parse_rows(KINDS["patents"], table)
+    steps.update(1)
+    if any(e.row == 1 for e in errors):  # a missing column: nothing can be valued
+        for error in errors:
+            print(error, file=sys.stderr)
+        return 1
+    problems: dict[int, list[str]] = {}
+    for error in errors:
+        problems.setdefault(error.row, []).append(f"{error.column}: {error.message}")
+    good = [(number, record) for number, record in parsed if number not in problems]
+    results: dict[int, dict] = {}
+    survival_note = ""
+    if good:
+        portfolio = Portfolio.from_records([record for _, record in good])
+        model = fit_survival(portfolio, as_of)
+        steps.update(1)
+        survival_note = f"survival model: {model.source} ({model.events} lapses among {model.n} patents)"
+        outputs = valuate(portfolio, as_of, survival=model, loan_term_months=loan_term_months).records()
+        steps.update(1)
+        results = {number: output for (number, _), output in zip(good, outputs, strict=True)}
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=OUTPUT_COLUMNS)
+        writer.writeheader()
+        for number, raw in table.rows:
+            if number in results:
+                r = results[number]
+                writer.writerow({name: _text(r.get(name)) for name in OUTPUT_COLUMNS} | {
+                    "reasons": "; ".join(f"{x['code']}: {x['message']}" for x in r["reasons"]),
+                    "high_value_flags": ";".join(r["high_value_flags"]),
+                    "risk_flags": "; ".join(f"{x['code']}: {x['message']}" for x in r["risk_flags"])})
+            else:
+                writer.writerow({"application_no": raw.get("application_no", ""), "model_version": MODEL_VERSION,
+                                 "reasons": "not valued: " + "; ".join(problems.get(number, ["unreadable row"]))})
+    steps.update(1)
+    steps.close()
+    print(f"valued {len(results)} of {len(table.rows)} patents as of {as_of}; {survival_note}; wrote {out}")
+    if problems:
+        print(f"{len(problems)} row(s) could not be valued; see the reasons column", file=sys.stderr)
+    return 0
+
+
+def revalue(engine, as_of: date, requested_by: str) -> int:
+    from service.valuations.service import run_portfolio_valuation, start_run
+    run_id = start_run(engine, as_of, requested_by)
+    with tqdm(desc=f"valuation run {run_id}", unit="patent", disable=None, file=sys.stderr) as bar:
+        counts = run_portfolio_valuation(engine, run_id, progress=bar.update)
+    print(f"run {run_id} as of {as_of}: " + ", ".join(f"{key} {value}" for key, value in counts.items()))
+    return 0

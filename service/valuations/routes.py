@@ -1,0 +1,152 @@
+"""Valuation API: estimate submitted records, read a patent's latest valuation, revalue the portfolio."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, date, datetime
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from sqlalchemy import select
+from sqlmodel import Session
+
+from service.auth.keys import Principal
+from service.deps import require
+from service.errors import ApiError, not_found
+from service.imports import ImportRejected, Table, import_table, parse_rows
+from service.imports.kinds import KINDS
+from service.models import Patent, ValuationRun
+from service.patents.routes import application_no_param, find_patent
+from service.structs import from_row
+from service.valuations.records import inputs_hash, jsonable, load_records, valuation_read, valuation_row
+from service.valuations.schemas import EstimateRequest, EstimateResponse, RunRead, RunRequest
+from service.valuations.service import (
+    store_valuations, estimate, latest_survival, latest_valuation, run_portfolio_valuation, start_run,
+)
+from valuation import MODEL_VERSION
+
+log = logging.getLogger("ipfin")
+_FIELDS = {column.name for column in KINDS["patents"].columns}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value).strip()
+    raise ValueError("must be a string, number, boolean or null")
+
+
+def parse_submitted(session: Session, items: list[dict[str, Any]]) -> tuple[Table, list[dict[str, Any]]]:
+    """Submitted JSON records → an import table and typed records, or 422 with field errors.
+
+    Full records go through the patent import file's rules; `{"application_no": …}` alone
+    refers to a patent already stored.
+    """
+    errors, rows, references = [], [], {}
+    for index, item in enumerate(items):
+        if set(item) == {"application_no"}:
+            try:
+                references[index] = application_no_param(str(item["application_no"]))
+            except ApiError as exc:
+                errors.append({"index": index, "field": "application_no", "message": exc.message})
+            continue
+        row = {}
+        for field, value in item.items():
+            if field not in _FIELDS:
+                errors.append({"index": index, "field": field, "message": "unknown field"})
+                continue
+            try:
+                row[field] = _cell(value)
+            except ValueError as exc:
+                errors.append({"index": index, "field": field, "message": str(exc)})
+        rows.append((index + 2, row))  # the importer counts spreadsheet rows (header = 1)
+    table = Table(sorted(_FIELDS), rows)
+    parsed, row_errors = parse_rows(KINDS["patents"], table)
+    errors += [{"index": e.row - 2, "field": e.column, "message": e.message} for e in row_errors]
+    known = {record["application_no"]: record
+             for _, record in load_records(session, list(references.values()))} if references else {}
+    for index, number in references.items():
+        if number not in known:
+            errors.append({"index": index, "field": "application_no", "message": f"unknown patent {number}"})
+    if errors:
+        raise ApiError(422, "invalid_records", f"{len(errors)} problem(s) in the submitted records",
+                       sorted(errors, key=lambda e: (e["index"], e["field"])))
+    by_index = {number - 2: record for number, record in parsed}
+    by_index.update({index: known[number] for index, number in references.items()})
+    return table, [by_index[i] for i in range(len(items))]
+
+
+class ValuationController(Controller):
+    path = "/api/v1"
+    tags = ["valuations"]
+
+    @post("/valuations/estimate", sync_to_thread=True, status_code=200,
+          summary="Value patent records (nothing stored unless save=true with an admin key)")
+    def estimate(self, db_session: Session, principal: Principal | None, data: EstimateRequest) -> EstimateResponse:
+        if data.save and (principal is None or principal.role != "admin"):
+            raise ApiError(403, "forbidden", "save=true stores patent data and needs an admin key")
+        table, records = parse_submitted(db_session, data.patents)
+        as_of = data.as_of or datetime.now(UTC).date()
+        results = estimate(db_session, records, as_of, data.loan_term_months)
+        if data.save:
+            self._save(db_session, table, records, results, as_of)
+        return EstimateResponse(as_of, MODEL_VERSION, [jsonable(r) for r in results], data.save)
+
+    @staticmethod
+    def _save(session: Session, table: Table, records, results, as_of: date) -> None:
+        full = Table(table.header, [row for row in table.rows if set(row[1]) != {"application_no"}])
+        try:
+            if full.rows:
+                import_table(session, "patents", full)
+        except ImportRejected as exc:
+            raise ApiError(422, "invalid_records", str(exc),
+                           [{"index": e.row - 2, "field": e.column, "message": e.message} for e in exc.errors]) from None
+        ids = dict(session.execute(select(Patent.application_no, Patent.id).where(
+            Patent.application_no.in_([r["application_no"] for r in records]))).all())
+        survival = latest_survival(session)
+        context = {"survival": survival.to_dict() if survival else "default"}
+        store_valuations(session, [valuation_row(ids[record["application_no"]], as_of, result, record,
+                                       inputs_hash(record, context), None)
+                         for record, result in zip(records, results, strict=True)])
+
+    @get("/patents/{application_no:str}/valuation", sync_to_thread=True,
+         summary="A patent's latest valuation with its explanation")
+    def patent_valuation(self, db_session: Session, application_no: str) -> dict[str, Any]:
+        patent, _ = find_patent(db_session, application_no)
+        valuation = latest_valuation(db_session, patent)
+        if valuation is None:
+            raise ApiError(404, "not_valued", f"patent {patent.application_no} has not been valued yet")
+        return valuation_read(valuation, patent.application_no)
+
+    @post("/valuations/run", sync_to_thread=True, status_code=202, dependencies={"admin": require("admin")},
+          summary="Revalue the whole portfolio as of a date (runs in the background; poll the run)")
+    def run(self, state: State, admin: Principal, data: RunRequest) -> RunRead:
+        engine = state.engine
+        run_id = start_run(engine, data.as_of or datetime.now(UTC).date(), admin.name)
+
+        def work() -> None:
+            try:
+                run_portfolio_valuation(engine, run_id)
+            except Exception:  # recorded on the run row as failed
+                log.exception("valuation run %s failed", run_id)
+
+        threading.Thread(target=work, name=f"valuation-run-{run_id}", daemon=True).start()
+        with Session(engine) as session:
+            return from_row(RunRead, session.get(ValuationRun, run_id))
+
+    @get("/valuations/runs", sync_to_thread=True, summary="Portfolio valuation runs, newest first")
+    def runs(self, db_session: Session) -> list[RunRead]:
+        rows = db_session.scalars(select(ValuationRun).order_by(ValuationRun.id.desc()).limit(50)).all()
+        return [from_row(RunRead, run) for run in rows]
+
+    @get("/valuations/runs/{run_id:int}", sync_to_thread=True, summary="One valuation run with its progress")
+    def get_run(self, db_session: Session, run_id: int) -> RunRead:
+        run = db_session.get(ValuationRun, run_id)
+        if run is None:
+            raise not_found("valuation run", run_id)
+        return from_row(RunRead, run)

@@ -1,0 +1,113 @@
+"""Valuing the portfolio (a job that commits as it goes, so its progress is visible) and
+estimating submitted records (read-only unless asked to save)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from service.db import transaction
+from service.models import Patent, SurvivalFit, Valuation, ValuationRun
+from service.models.types import utcnow
+from service.valuations.records import inputs_hash, load_records, valuation_row
+from valuation import MODEL_VERSION, Portfolio, SurvivalModel, fit_survival, valuate
+
+Progress = Callable[[int], None]
+_CHUNK = 500
+
+
+def latest_survival(session: Session) -> SurvivalModel | None:
+    """The most recent survival model stored by a portfolio run (fitted or default)."""
+    fit = session.scalars(select(SurvivalFit).order_by(SurvivalFit.id.desc())).first()
+    return None if fit is None else SurvivalModel.from_dict(fit.parameters)
+
+
+def start_run(engine: Engine, as_of: date, requested_by: str | None) -> int:
+    with transaction(engine) as session:
+        run = ValuationRun(as_of=as_of, model_version=MODEL_VERSION, requested_by=requested_by,
+                           counts={"total": None, "done": 0})
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def store_valuations(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert valuations; the same patent, date, model and inputs again only re-points the run."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Valuation.__table__).values(rows)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["patent_id", "as_of", "model_version", "inputs_hash"],
+        set_={"run_id": statement.excluded.run_id}))
+
+
+def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | None = None) -> dict[str, Any]:
+    """Value every patent as of the run's date; the run row records progress, counts and status."""
+    try:
+        with transaction(engine) as session:
+            run = session.get(ValuationRun, run_id)
+            as_of = run.as_of
+            loaded = load_records(session)
+        ids = [patent_id for patent_id, _ in loaded]
+        records = [record for _, record in loaded]
+        portfolio = Portfolio.from_records(records)
+        model = fit_survival(portfolio, as_of)
+        result = valuate(portfolio, as_of, survival=model)
+        outputs = result.records()
+        with transaction(engine) as session:
+            fit = SurvivalFit(model_version=model.version, source=model.source, as_of=as_of, n_patents=model.n,
+                              n_events=model.events, parameters=model.to_dict())
+            session.add(fit)
+            session.flush()
+            session.execute(update(ValuationRun).where(ValuationRun.id == run_id).values(
+                survival_fit_id=fit.id, counts={"total": len(ids), "done": 0}))
+        context = {"survival": model.to_dict()}
+        for start in range(0, len(ids), _CHUNK):
+            stop = min(start + _CHUNK, len(ids))
+            rows = [valuation_row(ids[i], as_of, outputs[i], records[i], inputs_hash(records[i], context), run_id)
+                    for i in range(start, stop)]
+            with transaction(engine) as session:
+                if rows:
+                    store_valuations(session, rows)
+                session.execute(update(ValuationRun).where(ValuationRun.id == run_id).values(
+                    counts={"total": len(ids), "done": stop}))
+            if progress:
+                progress(stop - start)
+        counts = {"total": len(ids), "done": len(ids),
+                  "eligible": int(result.eligible.sum()), "high_value": int(result.high_value.sum()),
+                  "with_income_value": sum(o["value_p50"] is not None for o in outputs),
+                  "survival_source": model.source, "survival_events": model.events}
+        with transaction(engine) as session:
+            session.execute(update(ValuationRun).where(ValuationRun.id == run_id).values(
+                status="done", counts=counts, finished_at=utcnow()))
+        return counts
+    except Exception as exc:
+        with transaction(engine) as session:
+            session.execute(update(ValuationRun).where(ValuationRun.id == run_id).values(
+                status="failed", finished_at=utcnow(), counts={"error": f"{type(exc).__name__}: {exc}"}))
+        raise
+
+
+def estimate(session: Session, records: list[dict[str, Any]], as_of: date, loan_term_months: int,
+             ) -> list[dict[str, Any]]:
+    """Value submitted records against the stored portfolio.
+
+    Citation percentiles are cohort ranks, so the records are valued together with the stored
+    portfolio (their cohort) and only their rows are returned; the survival model is the last
+    one the portfolio run stored (defaults when there is none).
+    """
+    known = {record["application_no"] for record in records}
+    reference = [record for _, record in load_records(session) if record["application_no"] not in known]
+    portfolio = Portfolio.from_records(records + reference)
+    survival = latest_survival(session)
+    result = valuate(portfolio, as_of, survival=survival, loan_term_months=loan_term_months)
+    return result.records()[:len(records)]
+
+
+def latest_valuation(session: Session, patent: Patent) -> Valuation | None:
+    return session.scalars(select(Valuation).where(Valuation.patent_id == patent.id)
+                           .order_by(Valuation.as_of.desc(), Valuation.id.desc())).first()

@@ -199,9 +199,14 @@ def generate_enterprises(n: int, rng: np.random.Generator, as_of: date) -> list[
             strict=True)
     ]
 
+    # High-tech certificates run three years: the date is the latest (re)certification, inside
+    # the last three years for most firms, older for a few (certificate not renewed).
+    three_years_ago = date(as_of.year - 3, as_of.month, as_of.day)
     for i in _top(capability + rng.normal(0, 0.5, size=n), round(HIGH_TECH_SHARE * n)):
-        # High-tech certificates run three years; most firms renewed recently.
-        out[i].high_tech_date = random_date(rng, date(2017, 1, 1), as_of - timedelta(days=20))
+        if rng.random() < 0.85:
+            out[i].high_tech_date = random_date(rng, three_years_ago, as_of - timedelta(days=20))
+        else:
+            out[i].high_tech_date = random_date(rng, date(2016, 1, 1), three_years_ago)
     for i in _top(capability + rng.normal(0, 0.7, size=n), round(SPECIALIZED_SHARE * n)):
         out[i].specialized_date = random_date(rng, date(2019, 6, 1), as_of - timedelta(days=20))
 

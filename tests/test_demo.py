@@ -17,6 +17,7 @@ import pytest
 from scipy.stats import rankdata
 
 from service.demo import COLUMNS, DEMO_AS_OF, build_demo
+from service.imports import kinds, loader, reader
 from service.demo.county import KNOWLEDGE_VALUE_LIMITS, PLAN_SOURCE
 from service.identifiers import application_type, normalize_application_no, normalize_credit_code
 
@@ -97,9 +98,6 @@ def test_cells_are_spelled_as_the_formats_say(demo):
 
 def test_rows_pass_the_importers_parsers(demo, tmp_path):
     """Parsed and row-checked by the importer itself (no database: references are not resolved)."""
-    loader = pytest.importorskip("service.imports.loader")
-    reader = pytest.importorskip("service.imports.reader")
-    kinds = pytest.importorskip("service.imports.kinds")
     small = build_demo(scale=0.3)
     for dataset, directory in ((demo, tmp_path / "demo"), (small, tmp_path / "small")):
         for kind, path in dataset.write_csv(directory).items():
@@ -405,9 +403,6 @@ def test_examples_are_small_valid_and_consistent():
 
 
 def test_examples_pass_the_importers_parsers():
-    loader = pytest.importorskip("service.imports.loader")
-    reader = pytest.importorskip("service.imports.reader")
-    kinds = pytest.importorskip("service.imports.kinds")
     for kind in KINDS:
         _, errors = loader.parse_rows(kinds.KINDS[kind], reader.read_path(EXAMPLES / f"{kind}.csv"))
         assert not errors, [str(e) for e in errors]

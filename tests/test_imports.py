@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 import small_county as county
 from service.cli import main
 from service.db import transaction
-from service.imports import ImportRejected, import_table, read_path
+from service.imports import LOAD_ORDER, ImportRejected, import_batch, import_table, read_path
 from service.models import (
     CreditLoan, Enterprise, Patent, PledgedPatent, PledgeProduct, PledgeRegistration,
 )
@@ -204,3 +205,29 @@ def test_import_api_is_admin_only_and_answers_row_errors(client, tmp_path, admin
     response = client.post("/api/v1/admin/imports/banks", headers=admin_headers,
                            files={"file": ("banks.txt", b"x", "text/plain")})
     assert response.status_code == 400 and response.json()["code"] == "unreadable_file"
+
+
+def test_example_files_import_together(engine):
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples"
+    with transaction(engine) as session:
+        reports = import_batch(session, [(kind, read_path(examples / f"{kind}.csv")) for kind in LOAD_ORDER])
+    assert [r.kind for r in reports] == list(LOAD_ORDER) and all(r.rows > 0 for r in reports)
+
+
+def test_demo_county_loads_through_the_importer_and_is_valued(engine):
+    from service.demo import DEMO_AS_OF, build_demo
+    from service.models import Target, Valuation, ValuationRun
+    from service.seed import DEMO_KEYS, load_demo
+    from service.auth.keys import authenticate
+    expected = {kind: len(rows) for kind, rows in build_demo().tables.items()}
+    load_demo(engine)
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Enterprise)) == expected["enterprises"]
+        assert session.scalar(select(func.count()).select_from(Patent)) == expected["patents"]
+        assert session.scalar(select(func.count()).select_from(PledgeRegistration)) == expected["pledges"]
+        assert session.scalar(select(func.count()).select_from(Valuation)) == expected["patents"]
+        run = session.scalars(select(ValuationRun)).one()
+        assert run.status == "done" and run.as_of == DEMO_AS_OF
+        assert {t.metric for t in session.scalars(select(Target))} >= {
+            "pledge_amount", "high_value_patents", "ip_advantage_enterprises", "ip_standard_enterprises"}
+        assert authenticate(session, DEMO_KEYS["admin"]).role == "admin"

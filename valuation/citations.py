@@ -21,18 +21,20 @@ from scipy.stats import rankdata
 from valuation.portfolio import Portfolio
 
 
-def grouped_percentile(values: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def grouped_percentile(values: np.ndarray, group: np.ndarray,
+                       value_codes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Percentile of each value within its group, and the group's size, in one pass.
 
     Ranks the composite key (group, value) over the whole array with average ranks, then
     subtracts the number of members of all smaller groups, which gives the mid-rank inside the
-    group. ``group`` are integer codes.
+    group. ``group`` are integer codes; ``value_codes`` optionally the dense ranks of ``values``.
     """
     n = values.shape[0]
     if n == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
     _, inverse, sizes = np.unique(group, return_inverse=True, return_counts=True)
-    value_codes = rankdata(values, method="dense").astype(np.int64)  # 1..m, ties share a code
+    if value_codes is None:
+        value_codes = rankdata(values, method="dense").astype(np.int64)  # 1..m, ties share a code
     key = inverse.astype(np.int64) * (int(value_codes.max()) + 1) + value_codes
     global_rank = rankdata(key, method="average")
     offset = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -49,20 +51,22 @@ def citation_percentiles(portfolio: Portfolio, min_cohort: int) -> tuple[np.ndar
     """
     n = len(portfolio)
     cites = np.nan_to_num(portfolio.forward_citations, nan=0.0)
+    if n == 0:
+        return np.zeros(0), np.zeros(0, dtype=np.int8)
+    value_codes = rankdata(cites, method="dense").astype(np.int64)
     year_date = np.where(np.isnat(portfolio.grant), portfolio.filing, portfolio.grant)
     year = year_date.astype("datetime64[Y]").astype(np.int64)
-    levels = [
-        np.char.add(np.char.add(portfolio.ipc_subclass.astype(str), "|"), year.astype(str)),
-        np.char.add(np.char.add(portfolio.ipc_section.astype(str), "|"), year.astype(str)),
-        year.astype(str),
-        np.zeros(n, dtype=str),
-    ]
+    year = year - year.min()
+    span = int(year.max()) + 1
+    _, subclass = portfolio.ipc_codes["subclass"]
+    _, section = portfolio.ipc_codes["section"]
+    levels = [subclass.astype(np.int64) * span + year, section.astype(np.int64) * span + year, year,
+              np.zeros(n, dtype=np.int64)]
     known_ipc = portfolio.ipc_subclass != ""
     result = np.full(n, np.nan)
     level_used = np.full(n, 3, dtype=np.int8)
-    for level, key in reversed(list(enumerate(levels))):
-        _, codes = np.unique(key, return_inverse=True)
-        pct, size = grouped_percentile(cites, codes)
+    for level in (3, 2, 1, 0):  # coarse to fine: the finest large-enough cohort wins
+        pct, size = grouped_percentile(cites, levels[level], value_codes)
         ok = size >= min_cohort if level < 3 else np.ones(n, dtype=bool)
         if level < 2:
             ok &= known_ipc

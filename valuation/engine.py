@@ -151,21 +151,23 @@ class Valuations:
         raw = self._explanation_values()
         names = [name for _, name in s.indicators]
         dims = [dim for dim, _ in s.indicators]
+        message = self._message_columns()
+        rule_keys = [_template_keys(ELIGIBILITY_RULES[c][0], message) for c in self.rule_codes]
+        risk_keys = [_template_keys(RISK_FLAGS[c], message) for c in self.risk_codes]
         out = []
         for i in range(n):
             reasons, risks = [], []
-            if reason_idx[i] or risk_idx[i]:
-                values = self._message_values(i)
-                for j in reason_idx[i]:
-                    code = self.rule_codes[j]
-                    template, blocking = ELIGIBILITY_RULES[code]
-                    used = _used_values(template, values)
-                    reasons.append({"code": code, "message": template.format(**_display(used)),
-                                    "values": used, "blocking": blocking})
-                for j in risk_idx[i]:
-                    code = self.risk_codes[j]
-                    used = _used_values(RISK_FLAGS[code], values)
-                    risks.append({"code": code, "message": RISK_FLAGS[code].format(**_display(used)), "values": used})
+            for j in reason_idx[i]:
+                code = self.rule_codes[j]
+                template, blocking = ELIGIBILITY_RULES[code]
+                used = {key: message[key][i] for key in rule_keys[j]}
+                reasons.append({"code": code, "message": template.format(**_display(used)) if used else template,
+                                "values": used, "blocking": blocking})
+            for j in risk_idx[i]:
+                code = self.risk_codes[j]
+                used = {key: message[key][i] for key in risk_keys[j]}
+                risks.append({"code": code, "message": RISK_FLAGS[code].format(**_display(used)) if used
+                              else RISK_FLAGS[code], "values": used})
             row_raw = raw[i]
             out.append({
                 "application_no": application_no[i],
@@ -199,21 +201,23 @@ class Valuations:
             })
         return out
 
-    def _message_values(self, i: int) -> dict[str, Any]:
+    def _message_columns(self) -> dict[str, list[Any]]:
+        """Values that reasons and risk flags quote, as Python lists (converted once)."""
         p, pos, fees = self.portfolio, self.position, self.position.fees
+        n = len(self)
         return {
-            "lapse_date": _date(p.lapse[i]),
-            "expiry_date": _date(pos.expiry[i]),
-            "fee_year": int(fees.next_fee_year[i]),
-            "due_date": _date(fees.next_due[i]),
-            "grace_end": _date(fees.grace_end[i]),
-            "fee": _money(fees.next_fee[i]),
-            "late_fee": _money(fees.late_fee[i]),
-            "late_fee_percent": _round(100 * fees.late_fee_rate[i], 1),
-            "loan_end": _date(pos.loan_end),
-            "loan_term_months": int(self.loan_term_months),
-            "remaining_term_years": _round(pos.remaining_years[i], 2),
-            "min_years": float(self.params.eligibility["min_remaining_term_years"]),
+            "lapse_date": _date_list(p.lapse),
+            "expiry_date": _date_list(pos.expiry),
+            "fee_year": fees.next_fee_year.astype(np.int64).tolist(),
+            "due_date": _date_list(fees.next_due),
+            "grace_end": _date_list(fees.grace_end),
+            "fee": _money_list(fees.next_fee),
+            "late_fee": _money_list(fees.late_fee),
+            "late_fee_percent": _rounded(100 * fees.late_fee_rate, 1),
+            "loan_end": [_date(pos.loan_end)] * n,
+            "loan_term_months": [int(self.loan_term_months)] * n,
+            "remaining_term_years": _rounded(pos.remaining_years, 2),
+            "min_years": [float(self.params.eligibility["min_remaining_term_years"])] * n,
         }
 
     def _explanation_values(self) -> list[list[Any]]:
@@ -271,8 +275,8 @@ def _col(scores: Scores, name: str) -> int:
     return [n for _, n in scores.indicators].index(name)
 
 
-def _used_values(template: str, values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if "{" + k + "}" in template}
+def _template_keys(template: str, values: dict[str, Any]) -> list[str]:
+    return [k for k in values if "{" + k + "}" in template]
 
 
 def _display(values: dict[str, Any]) -> dict[str, Any]:
@@ -300,13 +304,14 @@ def _date(d: np.datetime64) -> date | None:
 
 def valuate(portfolio: Portfolio, as_of: date, *, survival: SurvivalModel | None = None,
             params: Params | None = None, loan_term_months: int | None = None, draws: int | None = None,
-            seed: int | np.random.Generator = 0) -> Valuations:
+            seed: int | np.random.Generator = 0, with_money: bool = True) -> Valuations:
     """Value every patent of ``portfolio`` as of ``as_of`` (see the module docstring).
 
     ``survival``: a stored :class:`SurvivalModel`; when None, :func:`fit_survival` fits one on this
     portfolio (or falls back to the shipped defaults). ``loan_term_months`` defaults to
     ``eligibility.default_loan_term_months`` (12); ``draws`` to ``income.draws`` (1,000);
     ``seed`` seeds the Monte Carlo (same seed, same results, independent of input order).
+    ``with_money=False`` skips the Monte Carlo (score, rules and survival only; values NaN).
     """
     params = params or load_params()
     loan_term_months = int(loan_term_months if loan_term_months is not None
@@ -317,7 +322,8 @@ def valuate(portfolio: Portfolio, as_of: date, *, survival: SurvivalModel | None
     if survival is None:
         survival = fit_survival(portfolio, as_of, params=params, citation_pct=citation_pct)
 
-    eta = survival.linear_predictor(covariate_columns(portfolio, citation_pct, params), len(portfolio))
+    cluster = industry_cluster(portfolio, params)
+    eta = survival.linear_predictor(covariate_columns(portfolio, citation_pct, params, cluster), len(portfolio))
     age, remaining, alive = position.age_years, position.remaining_years, position.alive
 
     def p_alive(years: float) -> np.ndarray:
@@ -328,10 +334,13 @@ def valuate(portfolio: Portfolio, as_of: date, *, survival: SurvivalModel | None
     scores = score_portfolio(portfolio, position, citation_pct, expected_life, params)
 
     revenue = np.where(np.isfinite(portfolio.revenue) & (portfolio.revenue > 0), portfolio.revenue, np.nan)
-    weights = yearly_weights(survival, age, np.where(alive, remaining, 0.0), eta)
-    group, ranges, _ = royalty_ranges(portfolio, params)
-    scenarios = draw_scenarios(draws, seed, params)
-    quantiles = value_quantiles(revenue, weights, group, ranges, scenarios, params)
+    if with_money:
+        weights = yearly_weights(survival, age, np.where(alive, remaining, 0.0), eta)
+        group, ranges, _ = royalty_ranges(portfolio, params)
+        scenarios = draw_scenarios(draws, seed, params)
+        quantiles = value_quantiles(revenue, weights, group, ranges, scenarios, params)
+    else:
+        quantiles = np.full((len(portfolio), 3), np.nan)
 
     rules = eligibility(portfolio, position, params, has_revenue=np.isfinite(revenue))
     rule_codes = tuple(rules)
@@ -348,7 +357,7 @@ def valuate(portfolio: Portfolio, as_of: date, *, survival: SurvivalModel | None
     return Valuations(
         portfolio=portfolio, as_of=as_of, loan_term_months=loan_term_months, params=params,
         survival=survival, model_version=version, position=position, scores=scores,
-        citation_pct=citation_pct, industry_cluster=industry_cluster(portfolio, params),
+        citation_pct=citation_pct, industry_cluster=cluster,
         p_alive_1y=p_alive(1.0), p_alive_3y=p_alive(3.0), p_alive_5y=p_alive(5.0),
         expected_life_years=expected_life,
         value_p10=quantiles[:, 0], value_p50=quantiles[:, 1], value_p90=quantiles[:, 2], max_loan=max_loan,

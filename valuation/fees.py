@@ -139,8 +139,8 @@ def fee_status(kind: np.ndarray, filing: np.ndarray, fees_paid_through: np.ndarr
     grace_end = np.where(applies, add_months(next_due, int(params.fees["grace"]["months"])), NAT)
     overdue = applies & (next_due < as_of) & (as_of <= grace_end)
     past_grace = applies & (as_of > grace_end)
-    rate = np.where(overdue, late_fee_rate(next_due, np.full(kind.shape, as_of), params), 0.0)
-    rate = np.nan_to_num(rate, nan=0.0)
+    rate = np.zeros(kind.shape)
+    rate[overdue] = late_fee_rate(next_due[overdue], np.full(int(overdue.sum()), as_of), params)
     fee = np.where(applies, annual_fee(kind, next_year, params), 0.0)
     return FeeStatus(applies=applies, next_fee_year=np.where(applies, next_year, 0),
                      next_due=next_due, next_fee=fee, grace_end=grace_end, overdue=overdue,

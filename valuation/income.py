@@ -21,11 +21,15 @@ independent draws per patent would give; the results do not depend on the order 
 of other patents; and the year sum becomes one matrix product ``C @ Q`` with
 ``C[i, t] = w_t · P_it`` (n × T) and ``Q[t, d] = q_d^t`` (T × D). Quantiles use linear
 interpolation between order statistics (numpy's default). Patents are processed in chunks so
-memory stays at about ``chunk × D × 8`` bytes × 3.
+memory stays at about ``chunk × D × 8`` bytes per worker thread; chunks run on a small thread
+pool (numpy releases the GIL in the matrix product and the partition), each writing its own
+rows, so the result does not depend on the number of threads.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,19 +90,23 @@ def yearly_weights(model: SurvivalModel, age: np.ndarray, remaining: np.ndarray,
 
 
 def _quantiles(values: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
-    """Row quantiles with linear interpolation (numpy 'linear'), via one partition per row block."""
+    """Row quantiles with linear interpolation between order statistics (numpy's 'linear').
+
+    Sorts each row in place: numpy's vectorised (SIMD) sort of 1,000 doubles is faster than a
+    multi-kth partition.
+    """
     d = values.shape[1]
     positions = np.array(qs) * (d - 1)
     lo = np.floor(positions).astype(np.int64)
     hi = np.minimum(lo + 1, d - 1)
-    part = np.partition(values, np.unique(np.concatenate([lo, hi])), axis=1)
+    values.sort(axis=1)
     frac = positions - lo
-    return part[:, lo] * (1.0 - frac) + part[:, hi] * frac
+    return values[:, lo] * (1.0 - frac) + values[:, hi] * frac
 
 
 def value_quantiles(revenue: np.ndarray, weights: np.ndarray, royalty_group: np.ndarray,
                     royalty_ranges: np.ndarray, scenarios: Scenarios, params: Params,
-                    chunk: int | None = None) -> np.ndarray:
+                    chunk: int | None = None, threads: int | None = None) -> np.ndarray:
     """(n, 3) P10/P50/P90 of V (yuan); NaN where the revenue is unknown or not positive."""
     n, horizon = weights.shape
     result = np.full((n, len(QUANTILES)), np.nan)
@@ -110,13 +118,26 @@ def value_quantiles(revenue: np.ndarray, weights: np.ndarray, royalty_group: np.
                                            royalty_ranges[:, 1:2], royalty_ranges[:, 2:3])  # (G, D)
     powers = np.power(scenarios.ratio[None, :], np.arange(1, horizon + 1, dtype=np.float64)[:, None])  # (T, D)
     chunk = int(chunk or params.income["chunk_patents"])
-    index = np.nonzero(has)[0]
-    for start in range(0, index.size, chunk):
+    # A patent with revenue but no remaining life (lapsed, expired, …) is worth 0 in every draw.
+    alive = weights.any(axis=1)
+    result[has & ~alive] = 0.0
+    index = np.nonzero(has & alive)[0]
+
+    def run(start: int) -> None:
         rows = index[start:start + chunk]
         discounted = weights[rows] @ powers                      # (m, D) Σ_t w_t P_t q^t
         discounted *= shares[royalty_group[rows]]
-        discounted *= revenue[rows, None]
-        result[rows] = _quantiles(discounted, QUANTILES)
+        # Revenue is a positive factor per row: scale the quantiles, not the whole matrix.
+        result[rows] = _quantiles(discounted, QUANTILES) * revenue[rows, None]
+
+    starts = range(0, index.size, chunk)
+    workers = min(int(threads or params.income.get("threads", 0) or os.cpu_count() or 1), len(starts))
+    if workers <= 1:
+        for start in starts:
+            run(start)
+    else:  # numpy releases the GIL in matmul and partition; chunks write disjoint rows
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, starts))
     return result
 
 

@@ -22,10 +22,9 @@ def longest_prefix_index(portfolio: Portfolio, keys: Mapping[str, Any]) -> np.nd
     """Index into ``list(keys)`` of the most specific key matching each patent's IPC; −1 if none."""
     names = list(keys)
     position = {name: i for i, name in enumerate(names)}
-    levels = (portfolio.ipc_main_group, portfolio.ipc_subclass, portfolio.ipc_class, portfolio.ipc_section)
     result = np.full(len(portfolio), -1, dtype=np.int64)
-    for level in reversed(levels):  # coarse first, finer levels overwrite
-        unique, inverse = np.unique(level, return_inverse=True)
+    for level in ("section", "class", "subclass", "main_group"):  # coarse first, finer levels overwrite
+        unique, inverse = portfolio.ipc_codes[level]
         found = np.array([position.get(str(u), -1) for u in unique], dtype=np.int64)
         hit = found[inverse]
         result = np.where(hit >= 0, hit, result)

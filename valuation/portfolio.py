@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +37,9 @@ _IPC = re.compile(r"^\s*([A-H])\s*(\d{2})\s*([A-Z])\s*(?:(\d{1,4})\s*(?:/\s*(\d{
 
 def parse_ipc(raw: str | None) -> tuple[str, str, str, str, str]:
     """``'H01M 10/052'`` → (section, class, subclass, main group, group): ``('H', 'H01', 'H01M',
-    'H01M 10', 'H01M 10/052')``; unknown or malformed → five empty strings."""
+    'H01M 10', 'H01M 10/052')``; unknown or malformed → five empty strings. "group" is the most
+    specific level given (``'H01M'`` → group ``'H01M'``, main group ``''``), so every level can be
+    recomputed from it."""
     if not raw:
         return ("", "", "", "", "")
     match = _IPC.match(raw.upper())
@@ -45,7 +48,7 @@ def parse_ipc(raw: str | None) -> tuple[str, str, str, str, str]:
     section, cls, sub, main, subgroup = match.groups()
     subclass = f"{section}{cls}{sub}"
     main_group = f"{subclass} {int(main)}" if main else ""
-    group = f"{main_group}/{subgroup}" if main and subgroup else main_group
+    group = f"{main_group}/{subgroup}" if main and subgroup else (main_group or subclass)
     return (section, f"{section}{cls}", subclass, main_group, group)
 
 
@@ -56,7 +59,7 @@ class Portfolio:
     application_no: np.ndarray      # object (str)
     title: np.ndarray               # str, "" unknown
     kind: np.ndarray                # int8: index into fees.PATENT_TYPES
-    ipc: np.ndarray                 # str, normalised group "H01M 10/052", "" unknown
+    ipc: np.ndarray                 # str, most specific normalised level "H01M 10/052", "" unknown
     ipc_section: np.ndarray         # str "H"
     ipc_class: np.ndarray           # str "H01"
     ipc_subclass: np.ndarray        # str "H01M"
@@ -89,6 +92,19 @@ class Portfolio:
 
     def __len__(self) -> int:
         return int(self.kind.shape[0])
+
+    @cached_property
+    def ipc_codes(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per IPC level ("group", "main_group", "subclass", "class", "section"): the distinct
+        values and each patent's index into them (computed once; IPC lookups and cohorts reuse
+        it). Levels are recomputed from the distinct groups, so only one string sort runs."""
+        groups, inverse = np.unique(self.ipc, return_inverse=True)  # the one sort over n strings
+        parsed = np.array([parse_ipc(g) for g in groups.tolist()], dtype=str).reshape(len(groups), 5)
+        codes = {"group": (groups, inverse)}
+        for name, column in (("section", 0), ("class", 1), ("subclass", 2), ("main_group", 3)):
+            unique, small_inverse = np.unique(parsed[:, column], return_inverse=True)
+            codes[name] = (unique, small_inverse[inverse])
+        return codes
 
     @classmethod
     def from_records(cls, records: Sequence[Mapping[str, Any]]) -> Portfolio:

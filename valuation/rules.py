@@ -149,27 +149,35 @@ def risk_flags(portfolio: Portfolio, position: LegalPosition, params: Params) ->
 
 
 def strategic_emerging(portfolio: Portfolio, params: Params) -> np.ndarray:
-    """IPC (and, where configured, title keyword) match against the strategic-emerging subset."""
+    """IPC (and, where configured, title keyword) match against the strategic-emerging subset.
+
+    IPC matching runs on the distinct IPC values of the portfolio, keyword matching only on the
+    titles of patents whose IPC matched an entry with keywords.
+    """
     entries = params.high_value["strategic_emerging"]["entries"]
-    hit = np.zeros(len(portfolio), dtype=bool)
+    n = len(portfolio)
+    hit = np.zeros(n, dtype=bool)
+    groups, group_index = portfolio.ipc_codes["group"]
+    levels = {"main_group": portfolio.ipc_codes["main_group"], "subclass": portfolio.ipc_codes["subclass"],
+              "class": portfolio.ipc_codes["class"], "section": portfolio.ipc_codes["section"]}
+    titles = portfolio.title.astype(str)
     for entry in entries:  # a loop over table entries (tens), not over patents
         key = entry["ipc"].strip().upper()
         if "/" in key:
-            match = np.strings.startswith(portfolio.ipc.astype(str), key)
-        elif " " in key:
-            match = portfolio.ipc_main_group == key
-        elif len(key) == 4:
-            match = portfolio.ipc_subclass == key
-        elif len(key) == 3:
-            match = portfolio.ipc_class == key
+            unique, index = groups, group_index
+            match_unique = np.strings.startswith(unique, key)
         else:
-            match = portfolio.ipc_section == key
+            level = "main_group" if " " in key else {4: "subclass", 3: "class"}.get(len(key), "section")
+            unique, index = levels[level]
+            match_unique = unique == key
+        match = match_unique[index]
         keywords = entry.get("keywords")
-        if keywords:
-            titled = np.zeros(len(portfolio), dtype=bool)
+        if keywords and match.any():
+            rows = np.nonzero(match)[0]
+            titled = np.zeros(rows.size, dtype=bool)
             for word in keywords:
-                titled |= np.strings.find(portfolio.title.astype(str), word) >= 0
-            match = match & titled
+                titled |= np.strings.find(titles[rows], word) >= 0
+            match[rows] = titled
         hit |= match
     return hit
 

@@ -12,6 +12,13 @@ remaining legal term ``R`` years, the value in draw *d* is (GB/T 42748-2023 inco
   ``c`` the patent's contribution factor; ``g`` growth and ``r`` discount rate triangular
   (``params/income.toml``).
 
+The interval expresses the uncertainty of the royalty share, growth and discount rate given
+the stated revenue and the survival model. It does not include error in the revenue figure
+itself or the randomness of one patent's future lapse (the survival probability enters as an
+expectation), so the true value of a single patent falls outside [P10, P90] more often than
+20 % of the time (on the simulated portfolios about three quarters of the time; see
+tests/valuation/test_valuation_simulation.py).
+
 With constant survival p per year, growth and rate the sum is the growing annuity
 ``q(1 − q^T)/(1 − q)``, q = p(1+g)/(1+r), which the tests check.
 

@@ -1,0 +1,47 @@
+"""ipfin matching: which pledge products each enterprise qualifies for, why, and the best allocation.
+
+A pure library (numpy, scipy, stdlib). The service builds the input dataclasses from its rows and
+stores the plain-data results.
+
+    >>> from matching import match, eligibility
+    >>> result = match(enterprises, products, as_of=date(2024, 6, 30))   # doctest: +SKIP
+    >>> result.proposals[0].to_dict()                                    # doctest: +SKIP
+
+* :mod:`matching.model` — inputs (Enterprise, CreditLoan, Patent, Product)
+* :mod:`matching.eligibility` — the rules, vectorised over (enterprise × product) pairs
+* :mod:`matching.fit` — the fit score
+* :mod:`matching.assignment` — the exact MILP assignment and the greedy baseline
+* :mod:`matching.api` — :func:`match`, :func:`eligibility`
+* ``matching/params.toml`` — every weight, default and bonus, with its source
+"""
+
+from .api import MatchResult, eligibility, match
+from .assignment import Assignment, assign, assign_greedy, quota_violations
+from .model import CreditLoan, Enterprise, Patent, Product
+from .params import Params, default_params, load_params
+from .results import Alternative, ExcludedPatent, Failure, PairResult, PledgedPatent, Unmatched
+from .rules import RULES
+
+__all__ = [
+    "match",
+    "eligibility",
+    "MatchResult",
+    "assign",
+    "assign_greedy",
+    "quota_violations",
+    "Assignment",
+    "Enterprise",
+    "CreditLoan",
+    "Patent",
+    "Product",
+    "Params",
+    "load_params",
+    "default_params",
+    "PairResult",
+    "Failure",
+    "PledgedPatent",
+    "ExcludedPatent",
+    "Alternative",
+    "Unmatched",
+    "RULES",
+]

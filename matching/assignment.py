@@ -1,0 +1,367 @@
+"""Global assignment of enterprises to products under product quotas — exact MILP and a greedy baseline.
+
+Problem
+-------
+Given eligible pairs k = (e_k, p_k) with fit f_k ∈ [0, 1] and proposed amount a_k (fen), and per
+product p a remaining count quota Q_p and amount quota A_p (either may be unlimited)::
+
+    maximise    Σ_k f_k · x_k
+    subject to  Σ_{k: e_k = e} x_k ≤ 1            for every enterprise e   (one product each)
+                Σ_{k: p_k = p} x_k ≤ Q_p          for every product p with a count quota
+                Σ_{k: p_k = p} a_k · x_k ≤ A_p    for every product p with an amount quota
+                x_k ∈ {0, 1}
+
+Variables exist only for eligible pairs, so the constraint matrix is sparse (one entry per pair in
+its enterprise row and at most two in its product rows). Without amount quotas this is a
+b-matching (totally unimodular; the LP relaxation is integral); the amount quotas make it a
+multiple-knapsack-type MILP, solved exactly by :func:`scipy.optimize.milp` (HiGHS
+branch-and-cut) with ``mip_rel_gap = 0``.
+
+Exact reduction before the solver
+---------------------------------
+A product is *free* when its quotas cannot bind: even if every remaining pair of it were chosen,
+count and amount would stay within quota. Let F_e be the best fit of enterprise e over free
+products. Take any optimal solution and move every enterprise whose chosen fit is ≤ F_e (or that
+is unassigned) to its best free pair: a free product accepts all its pairs together, other
+products only lose assignments, and the objective does not fall. So some optimum gives each such
+enterprise its best free pair or a pair with fit > F_e; all its other pairs are dropped. An
+enterprise left with only its best free pair is fixed to it (and the product's remaining quota
+reduced). Dropping pairs can free more products, so this repeats to a fixed point. On realistic
+data most enterprises are settled here and the MILP only sees the contested pairs.
+
+The solution is checked in integer arithmetic afterwards (one product per enterprise, counts and
+fen amounts within quota); a solution violating a quota by solver tolerance is re-solved with
+tightened bounds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import LinearConstraint, milp
+from scipy.sparse.csgraph import connected_components
+
+__all__ = ["Assignment", "assign", "assign_greedy", "quota_violations"]
+
+_STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded", 4: "error"}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Result of :func:`assign` / :func:`assign_greedy`.
+
+    ``chosen`` is a bool per input pair. ``status`` is ``"optimal"`` for a proven optimum,
+    ``"time_limit"`` when the solver stopped early (the best solution found is returned and
+    ``mip_gap`` tells how far from optimal it may be), ``"greedy"`` for the baseline.
+    """
+
+    chosen: np.ndarray
+    objective: float
+    status: str
+    method: str
+    solve_time_s: float
+    n_pairs: int
+    n_fixed_by_reduction: int = 0
+    n_variables: int = 0
+    n_constraints: int = 0
+    mip_gap: float | None = None
+    mip_node_count: int | None = None
+    message: str = ""
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "method": self.method,
+            "objective": self.objective,
+            "solve_time_s": self.solve_time_s,
+            "n_pairs": self.n_pairs,
+            "n_assigned": int(self.chosen.sum()),
+            "n_fixed_by_reduction": self.n_fixed_by_reduction,
+            "n_variables": self.n_variables,
+            "n_constraints": self.n_constraints,
+            "mip_gap": self.mip_gap,
+            "mip_node_count": self.mip_node_count,
+            "message": self.message,
+        }
+
+
+def _quota(values, n: int, name: str) -> np.ndarray:
+    """Quota array: None / negative entries mean unlimited (stored as -1)."""
+    if values is None:
+        return np.full(n, -1, np.int64)
+    out = np.array([-1 if v is None else int(v) for v in values], np.int64)
+    if out.shape != (n,):
+        raise ValueError(f"{name} must have one entry per product ({n})")
+    return np.where(out < 0, -1, out)
+
+
+def _inputs(pair_enterprise, pair_product, fit, amount_fen, quota_count, quota_amount_fen, n_enterprises, n_products):
+    pe = np.asarray(pair_enterprise, np.int64)
+    pp = np.asarray(pair_product, np.int64)
+    fit = np.asarray(fit, np.float64)
+    amount = np.asarray(amount_fen, np.int64)
+    if not (pe.shape == pp.shape == fit.shape == amount.shape) or pe.ndim != 1:
+        raise ValueError("pair arrays must be 1-D and of equal length")
+    if (amount < 0).any():
+        raise ValueError("amounts must be non-negative fen")
+    if len(pe) and len(set(zip(pe.tolist(), pp.tolist()))) != len(pe):
+        raise ValueError("each (enterprise, product) pair may appear once")
+    E = int(n_enterprises) if n_enterprises is not None else (int(pe.max()) + 1 if len(pe) else 0)
+    P = int(n_products) if n_products is not None else (int(pp.max()) + 1 if len(pp) else 0)
+    if quota_count is not None and n_products is None:
+        P = max(P, len(quota_count))
+    if quota_amount_fen is not None and n_products is None:
+        P = max(P, len(quota_amount_fen))
+    qc = _quota(quota_count, P, "quota_count")
+    qa = _quota(quota_amount_fen, P, "quota_amount_fen")
+    return pe, pp, fit, amount, qc, qa, E, P
+
+
+def quota_violations(pair_enterprise, pair_product, amount_fen, chosen, quota_count=None, quota_amount_fen=None,
+                     n_products=None) -> list[str]:
+    """Constraint violations of a selection, checked in integer arithmetic (empty list = feasible)."""
+    pe = np.asarray(pair_enterprise, np.int64)
+    pp = np.asarray(pair_product, np.int64)
+    amount = np.asarray(amount_fen, np.int64)
+    chosen = np.asarray(chosen, bool)
+    P = int(n_products) if n_products is not None else max(
+        int(pp.max()) + 1 if len(pp) else 0,
+        len(quota_count) if quota_count is not None else 0,
+        len(quota_amount_fen) if quota_amount_fen is not None else 0,
+    )
+    qc, qa = _quota(quota_count, P, "quota_count"), _quota(quota_amount_fen, P, "quota_amount_fen")
+    out = []
+    per_e = np.bincount(pe[chosen], minlength=int(pe.max()) + 1 if len(pe) else 0)
+    for e in np.nonzero(per_e > 1)[0]:
+        out.append(f"enterprise {e}: {per_e[e]} products")
+    n_p = np.bincount(pp[chosen], minlength=P)
+    s_p = np.zeros(P, np.int64)
+    np.add.at(s_p, pp[chosen], amount[chosen])
+    for p in range(P):
+        if qc[p] >= 0 and n_p[p] > qc[p]:
+            out.append(f"product {p}: {n_p[p]} loans > count quota {qc[p]}")
+        if qa[p] >= 0 and s_p[p] > qa[p]:
+            out.append(f"product {p}: {s_p[p]} fen > amount quota {qa[p]}")
+    return out
+
+
+def assign_greedy(pair_enterprise, pair_product, fit, amount_fen, quota_count=None, quota_amount_fen=None, *,
+                  n_enterprises: int | None = None, n_products: int | None = None) -> Assignment:
+    """Greedy baseline: take pairs by decreasing fit (ties: input order) while they fit.
+
+    A pair is taken when its enterprise has no product yet and the product's remaining count and
+    amount quotas admit it. Feasible, fast, and not optimal: taking one enterprise's best product
+    can use up the quota another enterprise needed more.
+    """
+    t0 = time.perf_counter()
+    pe, pp, fit, amount, qc, qa, E, P = _inputs(pair_enterprise, pair_product, fit, amount_fen, quota_count,
+                                               quota_amount_fen, n_enterprises, n_products)
+    order = np.lexsort((np.arange(len(fit)), -fit))
+    order = order[fit[order] > 0]
+    taken = np.zeros(E, bool).tolist()
+    count_left = qc.tolist()
+    amount_left = qa.tolist()
+    chosen = np.zeros(len(fit), bool)
+    pe_l, pp_l, amt_l = pe.tolist(), pp.tolist(), amount.tolist()
+    for k in order.tolist():
+        e, p, a = pe_l[k], pp_l[k], amt_l[k]
+        if taken[e] or count_left[p] == 0 or (amount_left[p] >= 0 and a > amount_left[p]):
+            continue
+        taken[e] = True
+        chosen[k] = True
+        if count_left[p] > 0:
+            count_left[p] -= 1
+        if amount_left[p] >= 0:
+            amount_left[p] -= a
+    return Assignment(
+        chosen=chosen,
+        objective=float(fit[chosen].sum()),
+        status="greedy",
+        method="greedy",
+        solve_time_s=time.perf_counter() - t0,
+        n_pairs=len(fit),
+    )
+
+
+def _reduce(pe, pp, fit, amount, qc, qa, E, P):
+    """Exact reduction (see module docstring). Returns active mask, fixed mask, remaining quotas."""
+    n = len(fit)
+    active = (fit > 0) & (qc[pp] != 0) & ~((qa[pp] >= 0) & (amount > qa[pp]))
+    fixed = np.zeros(n, bool)
+    qc, qa = qc.copy(), qa.copy()
+    while True:
+        n_p = np.bincount(pp[active], minlength=P)
+        s_p = np.zeros(P, np.int64)
+        np.add.at(s_p, pp[active], amount[active])
+        binding = ((qc >= 0) & (n_p > qc)) | ((qa >= 0) & (s_p > qa))
+        free = np.nonzero(active & ~binding[pp])[0]
+        if len(free) == 0:
+            break
+        order = free[np.lexsort((free, -fit[free], pe[free]))]
+        first = order[np.r_[True, pe[order][1:] != pe[order][:-1]]]  # best free pair per enterprise
+        best_free = np.full(E, -np.inf)
+        best_free[pe[first]] = fit[first]
+        keep = np.zeros(n, bool)
+        keep[first] = True
+        drop = active & (fit <= best_free[pe]) & ~keep
+        active &= ~drop
+        n_e = np.bincount(pe[active], minlength=E)
+        fix = first[n_e[pe[first]] == 1]
+        if len(fix):
+            fixed[fix] = True
+            active[fix] = False
+            np.subtract.at(qc, pp[fix], np.where(qc[pp[fix]] >= 0, 1, 0))
+            np.subtract.at(qa, pp[fix], np.where(qa[pp[fix]] >= 0, amount[fix], 0))
+        if not drop.any() and not len(fix):
+            break
+    return active, fixed, qc, qa
+
+
+def _milp_rows(vpe, vpp, vamt, qc_left, qa_left, P):
+    """Sparse constraint matrix of the residual problem (variables = the given pairs)."""
+    nv = len(vpe)
+    rows, cols, vals = [], [], []
+    # one product per enterprise (only enterprises with ≥ 2 variables need a row)
+    _, e_inv, e_cnt = np.unique(vpe, return_inverse=True, return_counts=True)
+    multi = e_cnt[e_inv] > 1
+    e_row = np.cumsum(e_cnt > 1) - 1
+    rows.append(e_row[e_inv[multi]]); cols.append(np.nonzero(multi)[0]); vals.append(np.ones(int(multi.sum())))
+    r0 = int((e_cnt > 1).sum())
+    n_p = np.bincount(vpp, minlength=P)
+    s_p = np.zeros(P, np.int64)
+    np.add.at(s_p, vpp, vamt)
+    count_rows = np.nonzero((qc_left >= 0) & (n_p > qc_left))[0]
+    amount_rows = np.nonzero((qa_left >= 0) & (s_p > qa_left))[0]
+    c_row = np.full(P, -1)
+    c_row[count_rows] = r0 + np.arange(len(count_rows))
+    m = c_row[vpp] >= 0
+    rows.append(c_row[vpp][m]); cols.append(np.nonzero(m)[0]); vals.append(np.ones(int(m.sum())))
+    r1 = r0 + len(count_rows)
+    a_row = np.full(P, -1)
+    a_row[amount_rows] = r1 + np.arange(len(amount_rows))
+    m = a_row[vpp] >= 0
+    # amount rows scaled by the quota so coefficients are ≤ 1: Σ (a_k / A_p) x_k ≤ 1
+    rows.append(a_row[vpp][m]); cols.append(np.nonzero(m)[0]); vals.append(vamt[m] / qa_left[vpp[m]].astype(float))
+    n_rows = r1 + len(amount_rows)
+    A = sparse.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, nv))
+    ub = np.concatenate([np.ones(r0), qc_left[count_rows].astype(float), np.ones(len(amount_rows))])
+    return A, ub, r1, amount_rows
+
+
+def _solve_component(vpe, vpp, vfit, vamt, qc_left, qa_left, P, time_limit_s, mip_rel_gap, presolve):
+    """MILP of one component. Returns (x, status, dual bound, nodes, message, n_rows)."""
+    A, ub, r1, amount_rows = _milp_rows(vpe, vpp, vamt, qc_left, qa_left, P)
+    nv = len(vfit)
+    t0 = time.perf_counter()
+    for _ in range(4):
+        remaining = time_limit_s - (time.perf_counter() - t0)
+        if remaining <= 0.05:
+            g = assign_greedy(vpe, vpp, vfit, vamt, qc_left, qa_left, n_enterprises=int(vpe.max()) + 1, n_products=P)
+            return g.chosen, "time_limit", float(vfit.sum()), 0, "time limit: greedy fallback", A.shape[0]
+        res = milp(-vfit, integrality=np.ones(nv), bounds=(0, 1),
+                   constraints=[LinearConstraint(A, -np.inf, ub)] if A.shape[0] else [],
+                   options={"time_limit": remaining, "mip_rel_gap": mip_rel_gap, "presolve": presolve})
+        status = _STATUS.get(res.status, "error")
+        bound = getattr(res, "mip_dual_bound", None)
+        bound = float(vfit.sum()) if bound is None or not np.isfinite(bound) else -float(bound)
+        nodes = int(getattr(res, "mip_node_count", 0) or 0)
+        if res.x is None:  # no feasible point within the limit
+            g = assign_greedy(vpe, vpp, vfit, vamt, qc_left, qa_left, n_enterprises=int(vpe.max()) + 1, n_products=P)
+            return g.chosen, status, bound, nodes, str(res.message) + "; greedy fallback", A.shape[0]
+        x = np.asarray(res.x) > 0.5
+        # integer check of the amount rows; tighten a row broken by solver tolerance and re-solve
+        used = np.zeros(P, np.int64)
+        np.add.at(used, vpp[x], vamt[x])
+        bad = [i for i, p in enumerate(amount_rows) if used[p] > qa_left[p]]
+        if not bad:
+            return x, status, bound, nodes, str(res.message), A.shape[0]
+        for i in bad:
+            p = amount_rows[i]
+            ub[r1 + i] -= (used[p] - qa_left[p] + 0.5) / qa_left[p]
+    raise RuntimeError("solver kept violating an amount quota")
+
+
+def assign(pair_enterprise, pair_product, fit, amount_fen, quota_count=None, quota_amount_fen=None, *,
+           n_enterprises: int | None = None, n_products: int | None = None,
+           time_limit_s: float = 120.0, mip_rel_gap: float = 0.0, presolve: bool = False) -> Assignment:
+    """Exact optimal assignment (see the module docstring for the MILP, reduction and decomposition).
+
+    Parameters
+    ----------
+    pair_enterprise, pair_product : int arrays (n_pairs,)
+        Enterprise and product index of each eligible pair (each pair at most once).
+    fit : float array (n_pairs,)
+        Fit of each pair (pairs with fit ≤ 0 are never chosen; they add nothing).
+    amount_fen : int array (n_pairs,)
+        Proposed amount of each pair, fen.
+    quota_count, quota_amount_fen : sequences (n_products,) of int or None
+        Remaining count / amount (fen) quota per product; None or negative = unlimited.
+    time_limit_s, mip_rel_gap : solver limits for the whole call (``mip_rel_gap = 0`` proves
+        optimality; HiGHS's absolute gap tolerance of 1e-6 still applies).
+    presolve : HiGHS presolve (off by default: on assignment models it spent most of the time
+        before the root node without reducing much — see ``params.toml``).
+    """
+    t0 = time.perf_counter()
+    pe, pp, fit, amount, qc, qa, E, P = _inputs(pair_enterprise, pair_product, fit, amount_fen, quota_count,
+                                               quota_amount_fen, n_enterprises, n_products)
+    n = len(fit)
+    active, fixed, qc_left, qa_left = _reduce(pe, pp, fit, amount, qc, qa, E, P)
+    chosen = fixed.copy()
+    var = np.nonzero(active)[0]
+    statuses: list[str] = []
+    bound = float(fit[fixed].sum())
+    nodes = 0
+    n_rows = 0
+    n_components = 0
+    messages: set[str] = set()
+    if len(var):
+        vpe, vpp = pe[var], pp[var]
+        # components of the bipartite graph enterprise — product, over products whose quotas bind
+        n_p = np.bincount(vpp, minlength=P)
+        s_p = np.zeros(P, np.int64)
+        np.add.at(s_p, vpp, amount[var])
+        binding = ((qc_left >= 0) & (n_p > qc_left)) | ((qa_left >= 0) & (s_p > qa_left))
+        m = binding[vpp]
+        graph = sparse.coo_array((np.ones(int(m.sum())), (vpe[m], E + vpp[m])), shape=(E + P, E + P))
+        _, label = connected_components(graph, directed=False)
+        comp = label[vpe]
+        order = np.argsort(comp, kind="stable")
+        bounds_at = np.r_[0, np.nonzero(np.diff(comp[order]))[0] + 1, len(order)]
+        n_components = len(bounds_at) - 1
+        for c0, c1 in zip(bounds_at[:-1], bounds_at[1:]):
+            k = var[order[c0:c1]]
+            remaining = time_limit_s - (time.perf_counter() - t0)
+            x, st, bd, nd, msg, nr = _solve_component(pe[k], pp[k], fit[k], amount[k], qc_left, qa_left, P,
+                                                      remaining, mip_rel_gap, presolve)
+            chosen[k[x]] = True
+            statuses.append(st)
+            bound += bd
+            nodes += nd
+            n_rows += nr
+            messages.add(msg)
+    violations = quota_violations(pe, pp, amount, chosen, qc, qa, n_products=P)
+    if violations:
+        raise RuntimeError("assignment violates constraints: " + "; ".join(violations[:5]))
+    objective = float(fit[chosen].sum())
+    status = "optimal" if all(s == "optimal" for s in statuses) else next(s for s in statuses if s != "optimal")
+    if not len(var):
+        bound = objective
+    return Assignment(
+        chosen=chosen,
+        objective=objective,
+        status=status,
+        method="milp" if len(var) else "reduction",
+        solve_time_s=time.perf_counter() - t0,
+        n_pairs=n,
+        n_fixed_by_reduction=int(fixed.sum()),
+        n_variables=int(len(var)),
+        n_constraints=int(n_rows),
+        mip_gap=max(0.0, (bound - objective) / max(abs(bound), 1e-12)) if len(var) else 0.0,
+        mip_node_count=nodes,
+        message="; ".join(sorted(messages)) if messages else "settled by exact reduction",
+        details={"components": n_components, "upper_bound": bound},
+    )

@@ -14,8 +14,10 @@ from sqlmodel import Session
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine with the settings each backend needs for concurrent use.
 
-    SQLite: WAL (readers do not block the writer) and a busy timeout so concurrent writers
-    wait instead of failing with "database is locked".
+    SQLite: every transaction starts with BEGIN IMMEDIATE, so concurrent writers queue on the
+    busy timeout. (With SQLite's deferred BEGIN, a transaction that read first and writes later
+    fails at once with "database is locked" when another writer got in between — no waiting.)
+    WAL lets plain reads outside transactions proceed. PostgreSQL needs none of this.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -25,13 +27,16 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
-            # pysqlite's own transaction handling defers BEGIN; we issue BEGIN IMMEDIATE-free
-            # plain transactions and rely on the busy timeout.
+            dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event emits BEGIN
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -51,7 +51,9 @@ def load_demo(engine: Engine, *, scale: float = 1.0, seed: int | None = None) ->
     # high-value target are there from the first start.
     from service.demo import DEMO_AS_OF
     from service.valuations.service import run_portfolio_valuation, start_run
-    counts = run_portfolio_valuation(engine, start_run(engine, DEMO_AS_OF, "demo"))
+    with transaction(engine) as session:
+        run_id = start_run(session, DEMO_AS_OF, "demo").id
+    counts = run_portfolio_valuation(engine, run_id)
     return [f"{r.kind}: {r.rows} rows" for r in reports] + [
         f"targets: {len(dataset.targets)}",
         f"valued {counts['total']} patents as of {DEMO_AS_OF}: {counts['eligible']} pledge-eligible, "

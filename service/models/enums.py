@@ -74,6 +74,7 @@ class ProposalStatus(StrEnum):
     proposed = "proposed"
     approved = "approved"
     rejected = "rejected"
+    superseded = "superseded"  # a later run replaced it before anyone decided
 
 
 class EntryStatus(StrEnum):

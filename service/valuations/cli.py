@@ -76,8 +76,10 @@ def valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int = 12)
 
 
 def revalue(engine, as_of: date, requested_by: str) -> int:
+    from service.db import transaction
     from service.valuations.service import run_portfolio_valuation, start_run
-    run_id = start_run(engine, as_of, requested_by)
+    with transaction(engine) as session:
+        run_id = start_run(session, as_of, requested_by).id
     with tqdm(desc=f"valuation run {run_id}", unit="patent", disable=None, file=sys.stderr) as bar:
         counts = run_portfolio_valuation(engine, run_id, progress=bar.update)
     print(f"run {run_id} as of {as_of}: " + ", ".join(f"{key} {value}" for key, value in counts.items()))

@@ -125,9 +125,12 @@ class ValuationController(Controller):
 
     @post("/valuations/run", sync_to_thread=True, status_code=202, dependencies={"admin": require("admin")},
           summary="Revalue the whole portfolio as of a date (runs in the background; poll the run)")
-    def run(self, state: State, admin: Principal, data: RunRequest) -> RunRead:
+    def run(self, state: State, db_session: Session, admin: Principal, data: RunRequest) -> RunRead:
         engine = state.engine
-        run_id = start_run(engine, data.as_of or datetime.now(UTC).date(), admin.name)
+        run = start_run(db_session, data.as_of or datetime.now(UTC).date(), admin.name)
+        read = from_row(RunRead, run)
+        run_id = run.id
+        db_session.commit()  # the job's first step reads the run row, so it must be committed first
 
         def work() -> None:
             try:
@@ -136,8 +139,7 @@ class ValuationController(Controller):
                 log.exception("valuation run %s failed", run_id)
 
         threading.Thread(target=work, name=f"valuation-run-{run_id}", daemon=True).start()
-        with Session(engine) as session:
-            return from_row(RunRead, session.get(ValuationRun, run_id))
+        return read
 
     @get("/valuations/runs", sync_to_thread=True, summary="Portfolio valuation runs, newest first")
     def runs(self, db_session: Session) -> list[RunRead]:

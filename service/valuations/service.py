@@ -27,13 +27,12 @@ def latest_survival(session: Session) -> SurvivalModel | None:
     return None if fit is None else SurvivalModel.from_dict(fit.parameters)
 
 
-def start_run(engine: Engine, as_of: date, requested_by: str | None) -> int:
-    with transaction(engine) as session:
-        run = ValuationRun(as_of=as_of, model_version=MODEL_VERSION, requested_by=requested_by,
-                           counts={"total": None, "done": 0})
-        session.add(run)
-        session.flush()
-        return run.id
+def start_run(session: Session, as_of: date, requested_by: str | None) -> ValuationRun:
+    run = ValuationRun(as_of=as_of, model_version=MODEL_VERSION, requested_by=requested_by,
+                       counts={"total": None, "done": 0})
+    session.add(run)
+    session.flush()
+    return run
 
 
 def store_valuations(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 14:03:42.197044
+Create Date: 2026-11-26 14:26:12.778120
 """
 
 from alembic import op
@@ -288,7 +288,7 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('explanation', sa.JSON(), nullable=False),
     sa.Column('created_at', service.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("status IN ('proposed', 'approved', 'rejected')", name=op.f('ck_match_proposals_status_valid')),
+    sa.CheckConstraint("status IN ('proposed', 'approved', 'rejected', 'superseded')", name=op.f('ck_match_proposals_status_valid')),
     sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_match_proposals_bank_id_banks')),
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_match_proposals_enterprise_id_enterprises')),
     sa.ForeignKeyConstraint(['product_id'], ['pledge_products.id'], name=op.f('fk_match_proposals_product_id_pledge_products')),

@@ -14,6 +14,7 @@ from service.deps import DEPENDENCIES
 from service.enterprises.routes import EnterpriseController
 from service.errors import EXCEPTION_HANDLERS
 from service.imports.routes import ImportController
+from service.matching.routes import MatchingController
 from service.patents.routes import PatentController
 from service.settings import Settings
 from service.targets.routes import TargetController
@@ -32,7 +33,7 @@ def health(state: State) -> Response:
 
 
 ROUTES = [health, BankController, EnterpriseController, PatentController, ImportController, TargetController,
-          ValuationController]
+          ValuationController, MatchingController]
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:

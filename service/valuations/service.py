@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -105,6 +105,14 @@ def estimate(session: Session, records: list[dict[str, Any]], as_of: date, loan_
     survival = latest_survival(session)
     result = valuate(portfolio, as_of, survival=survival, loan_term_months=loan_term_months)
     return result.records()[:len(records)]
+
+
+def latest_valuations(session: Session, patent_ids: list[int] | None = None) -> dict[int, Valuation]:
+    """Each patent's most recent valuation (the highest id: runs are appended in time order)."""
+    latest = select(func.max(Valuation.id)).group_by(Valuation.patent_id)
+    if patent_ids is not None:
+        latest = latest.where(Valuation.patent_id.in_(patent_ids))
+    return {v.patent_id: v for v in session.scalars(select(Valuation).where(Valuation.id.in_(latest.scalar_subquery())))}
 
 
 def latest_valuation(session: Session, patent: Patent) -> Valuation | None:

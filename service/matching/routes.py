@@ -1,0 +1,109 @@
+"""Matching runs, proposals and their review (staff), and an enterprise's eligibility per product."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from litestar import Controller, get, post
+from sqlalchemy import select
+from sqlmodel import Session
+
+from service.auth.keys import Principal
+from service.deps import require
+from service.enterprises.routes import credit_code_param
+from service.errors import not_found
+from service.matching.schemas import DecisionCreate, DecisionRead, MatchRunRead, ProposalRead, RunCreate
+from service.matching.service import create_run, decide, enterprise_eligibility
+from service.models import Bank, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
+from service.models.enums import Cluster, ProposalStatus
+from service.pagination import Limit, Offset, Page, paginate
+from service.structs import from_row
+
+STAFF = require("admin", "reviewer")
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _proposal_query():
+    return (select(MatchProposal, Enterprise, Bank.code)
+            .join(Enterprise, Enterprise.id == MatchProposal.enterprise_id)
+            .join(Bank, Bank.id == MatchProposal.bank_id))
+
+
+def _proposal_read(proposal: MatchProposal, enterprise: Enterprise, bank_code: str, **extra: Any) -> ProposalRead:
+    product = proposal.explanation.get("product", {})
+    return from_row(ProposalRead, proposal, enterprise_credit_code=enterprise.credit_code,
+                    enterprise_name=enterprise.name, industry_cluster=enterprise.industry_cluster,
+                    bank_code=bank_code, product_code=product.get("code", ""),
+                    product_name=product.get("name", ""), explanation=extra.get("explanation"),
+                    decision=extra.get("decision"), whitelist_entry_id=extra.get("whitelist_entry_id"))
+
+
+class MatchingController(Controller):
+    path = "/api/v1"
+    tags = ["matching"]
+    dependencies = {"staff": STAFF}
+
+    @post("/matching/runs", sync_to_thread=True, status_code=201, summary="Run matching on the current data")
+    def run(self, db_session: Session, staff: Principal, data: RunCreate) -> MatchRunRead:
+        run = create_run(db_session, as_of=data.as_of or _today(), population=data.population, actor=staff.name)
+        return from_row(MatchRunRead, run)
+
+    @get("/matching/runs", sync_to_thread=True, summary="Match runs, newest first")
+    def runs(self, db_session: Session, staff: Principal, limit: Limit = 20, offset: Offset = 0) -> Page[MatchRunRead]:
+        rows, total = paginate(db_session, select(MatchRun).order_by(MatchRun.id.desc()), limit, offset)
+        return Page([from_row(MatchRunRead, run) for (run,) in rows], total, limit, offset)
+
+    @get("/matching/runs/{run_id:int}", sync_to_thread=True, summary="One match run")
+    def get_run(self, db_session: Session, staff: Principal, run_id: int) -> MatchRunRead:
+        run = db_session.get(MatchRun, run_id)
+        if run is None:
+            raise not_found("match run", run_id)
+        return from_row(MatchRunRead, run)
+
+    @get("/matching/proposals", sync_to_thread=True, summary="Proposals, filtered by status, bank, cluster, run")
+    def proposals(self, db_session: Session, staff: Principal, status: ProposalStatus | None = None,
+                  bank: str | None = None, cluster: Cluster | None = None, run_id: int | None = None,
+                  limit: Limit = 50, offset: Offset = 0) -> Page[ProposalRead]:
+        statement = _proposal_query().order_by(MatchProposal.id.desc())
+        if status:
+            statement = statement.where(MatchProposal.status == status)
+        if bank:
+            statement = statement.where(Bank.code == bank.upper())
+        if cluster:
+            statement = statement.where(Enterprise.industry_cluster == cluster)
+        if run_id is not None:
+            statement = statement.where(MatchProposal.run_id == run_id)
+        rows, total = paginate(db_session, statement, limit, offset)
+        return Page([_proposal_read(*row) for row in rows], total, limit, offset)
+
+    @get("/matching/proposals/{proposal_id:int}", sync_to_thread=True,
+         summary="A proposal with its full explanation and decision")
+    def proposal(self, db_session: Session, staff: Principal, proposal_id: int) -> ProposalRead:
+        row = db_session.execute(_proposal_query().where(MatchProposal.id == proposal_id)).first()
+        if row is None:
+            raise not_found("proposal", proposal_id)
+        decision = db_session.scalars(select(ReviewDecision).where(ReviewDecision.proposal_id == proposal_id)).first()
+        entry_id = db_session.scalar(select(WhitelistEntry.id).where(WhitelistEntry.proposal_id == proposal_id))
+        return _proposal_read(*row, explanation=row[0].explanation, whitelist_entry_id=entry_id,
+                              decision=None if decision is None else {
+                                  "decision": decision.decision, "reviewer": decision.reviewer,
+                                  "comment": decision.comment, "decided_at": decision.decided_at})
+
+    @post("/matching/proposals/{proposal_id:int}/decision", sync_to_thread=True, status_code=200,
+          summary="Approve or reject a proposal (a comment is required to reject)",
+          description="Exactly one decision wins; a later or concurrent one gets 409 with the winner's decision "
+                      "in details. Approval publishes the whitelist entry for the product's bank.")
+    def decide(self, db_session: Session, staff: Principal, proposal_id: int, data: DecisionCreate) -> DecisionRead:
+        record, entry = decide(db_session, proposal_id, ProposalStatus(data.decision), staff.name, data.comment)
+        return DecisionRead(proposal_id, record.decision, record.reviewer, record.comment, record.decided_at,
+                            entry.id if entry else None)
+
+    @get("/enterprises/{credit_code:str}/eligibility", sync_to_thread=True,
+         summary="For each product: eligible or not, and why (in Chinese)")
+    def eligibility(self, db_session: Session, staff: Principal, credit_code: str,
+                    as_of: date | None = None) -> list[dict[str, Any]]:
+        return enterprise_eligibility(db_session, credit_code_param(credit_code), as_of or _today())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
+from litestar.openapi import ResponseSpec
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -68,3 +70,27 @@ EXCEPTION_HANDLERS = {
     HTTPException: handle_http,
     Exception: handle_unexpected,
 }
+
+
+class ErrorBody(msgspec.Struct):
+    code: str
+    message: str
+    details: Any = None
+
+
+_DESCRIPTIONS = {400: "invalid request (bad parameter or body)", 401: "missing or unknown API key",
+                 403: "the key's role may not do this", 404: "not found (or not visible to this key)",
+                 409: "conflict with the current state", 422: "well-formed but refused; details say why",
+                 429: "rate limited", 503: "database unavailable"}
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the error statuses a handler can answer, all with the one error body."""
+    return {status: ResponseSpec(data_container=ErrorBody, description=_DESCRIPTIONS[status])
+            for status in statuses}
+
+
+# The usual sets: public reads, staff reads, and writes.
+PUBLIC_READ = error_responses(400, 404)
+STAFF_READ = error_responses(400, 401, 403, 404)
+WRITE = error_responses(400, 401, 403, 404, 409, 422)

@@ -91,3 +91,15 @@ def test_openapi_document_lists_every_endpoint(client):
                  "/api/v1/patents/{application_no}", "/api/v1/banks", "/api/v1/products",
                  "/api/v1/credit-loans", "/api/v1/admin/imports/{kind}"]:
         assert path in document["paths"], path
+
+
+def test_every_api_operation_declares_its_error_responses(client):
+    document = client.get("/schema/openapi.json").json()
+    for path, operations in document["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in operations.items():
+            declared = set(operation["responses"])
+            assert {"400", "404"} <= declared, (method, path, declared)
+            if method == "post":
+                assert {"401", "403", "422"} <= declared, (method, path, declared)

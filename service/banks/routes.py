@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from service.banks.schemas import BankRead, ProductRead
-from service.errors import not_found
+from service.errors import PUBLIC_READ, not_found
 from service.models import Bank, PledgeProduct
 from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row
@@ -21,19 +21,19 @@ class BankController(Controller):
     path = "/api/v1"
     tags = ["banks"]
 
-    @get("/banks", sync_to_thread=True, summary="List partner banks")
+    @get("/banks", sync_to_thread=True, responses=PUBLIC_READ, summary="List partner banks")
     def list_banks(self, db_session: Session, limit: Limit = 50, offset: Offset = 0) -> Page[BankRead]:
         rows, total = paginate(db_session, select(Bank).order_by(Bank.code), limit, offset)
         return Page([from_row(BankRead, bank) for (bank,) in rows], total, limit, offset)
 
-    @get("/banks/{code:str}", sync_to_thread=True, summary="One partner bank")
+    @get("/banks/{code:str}", sync_to_thread=True, responses=PUBLIC_READ, summary="One partner bank")
     def get_bank(self, db_session: Session, code: str) -> BankRead:
         bank = db_session.scalars(select(Bank).where(Bank.code == code.upper())).first()
         if bank is None:
             raise not_found("bank", code)
         return from_row(BankRead, bank)
 
-    @get("/products", sync_to_thread=True, summary="List pledge products")
+    @get("/products", sync_to_thread=True, responses=PUBLIC_READ, summary="List pledge products")
     def list_products(self, db_session: Session, bank: str | None = None, active: bool | None = None,
                       limit: Limit = 50, offset: Offset = 0) -> Page[ProductRead]:
         statement = select(PledgeProduct, Bank.code).join(Bank).order_by(Bank.code, PledgeProduct.code)
@@ -44,7 +44,7 @@ class BankController(Controller):
         rows, total = paginate(db_session, statement, limit, offset)
         return Page([product_read(product, code) for product, code in rows], total, limit, offset)
 
-    @get("/products/{product_id:int}", sync_to_thread=True, summary="One pledge product")
+    @get("/products/{product_id:int}", sync_to_thread=True, responses=PUBLIC_READ, summary="One pledge product")
     def get_product(self, db_session: Session, product_id: int) -> ProductRead:
         row = db_session.execute(select(PledgeProduct, Bank.code).join(Bank)
                                  .where(PledgeProduct.id == product_id)).first()

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from service.auth.keys import Principal
 from service.deps import require
 from service.enterprises.schemas import CreditLoanRead, EnterpriseRead
-from service.errors import ApiError, not_found
+from service.errors import ApiError, PUBLIC_READ, STAFF_READ, not_found
 from service.identifiers import normalize_credit_code
 from service.models import Bank, CreditLoan, Enterprise
 from service.models.enums import Certification, Cluster, CreditLoanKind
@@ -45,7 +45,7 @@ class EnterpriseController(Controller):
     path = "/api/v1"
     tags = ["enterprises"]
 
-    @get("/enterprises", sync_to_thread=True, summary="List enterprises")
+    @get("/enterprises", sync_to_thread=True, responses=PUBLIC_READ, summary="List enterprises")
     def list_enterprises(
         self, db_session: Session, principal: Principal | None, cluster: Cluster | None = None,
         town: str | None = None, q: str | None = None, certification: Certification | None = None,
@@ -66,7 +66,7 @@ class EnterpriseController(Controller):
         rows, total = paginate(db_session, statement, limit, offset)
         return Page([enterprise_read(e, principal) for (e,) in rows], total, limit, offset)
 
-    @get("/enterprises/{credit_code:str}", sync_to_thread=True, summary="One enterprise")
+    @get("/enterprises/{credit_code:str}", sync_to_thread=True, responses=PUBLIC_READ, summary="One enterprise")
     def get_enterprise(self, db_session: Session, principal: Principal | None, credit_code: str) -> EnterpriseRead:
         code = credit_code_param(credit_code)
         enterprise = db_session.scalars(select(Enterprise).where(Enterprise.credit_code == code)).first()
@@ -74,7 +74,7 @@ class EnterpriseController(Controller):
             raise not_found("enterprise", code)
         return enterprise_read(enterprise, principal)
 
-    @get("/credit-loans", sync_to_thread=True, dependencies={"staff": require(*STAFF)},
+    @get("/credit-loans", sync_to_thread=True, responses=STAFF_READ, dependencies={"staff": require(*STAFF)},
          summary="List credit loans (staff)")
     def list_credit_loans(
         self, db_session: Session, staff: Principal, bank: str | None = None,
@@ -97,7 +97,7 @@ class EnterpriseController(Controller):
                  for loan, code, name, bank in rows]
         return Page(items, total, limit, offset)
 
-    @get("/credit-loans/{loan_id:int}", sync_to_thread=True, dependencies={"staff": require(*STAFF)},
+    @get("/credit-loans/{loan_id:int}", sync_to_thread=True, responses=STAFF_READ, dependencies={"staff": require(*STAFF)},
          summary="One credit loan (staff)")
     def get_credit_loan(self, db_session: Session, staff: Principal, loan_id: int) -> CreditLoanRead:
         row = db_session.execute(

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from service.auth.keys import Principal
 from service.deps import require
-from service.errors import ApiError
+from service.errors import ApiError, WRITE
 from service.imports import KINDS, ImportRejected, UnreadableFile, import_table, read_table
 from service.models import AuditEvent
 
@@ -34,7 +34,7 @@ class ImportController(Controller):
     tags = ["admin"]
     dependencies = {"admin": require("admin")}
 
-    @post("/{kind:str}", sync_to_thread=True, status_code=200, request_max_body_size=200 * 1024 * 1024,
+    @post("/{kind:str}", sync_to_thread=True, responses=WRITE, status_code=200, request_max_body_size=200 * 1024 * 1024,
           summary="Import a CSV/XLSX file (all or nothing)",
           description="On any bad row nothing is written and the answer is 422 with every problem as "
                       "{row, column, message}. Kinds: " + ", ".join(KINDS))

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from service.auth.keys import Principal
 from service.deps import require
 from service.enterprises.routes import credit_code_param
-from service.errors import not_found
+from service.errors import STAFF_READ, WRITE, not_found
 from service.matching.schemas import DecisionCreate, DecisionRead, MatchRunRead, ProposalRead, RunCreate
 from service.matching.service import create_run, decide, enterprise_eligibility
 from service.models import Bank, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
@@ -47,24 +47,24 @@ class MatchingController(Controller):
     tags = ["matching"]
     dependencies = {"staff": STAFF}
 
-    @post("/matching/runs", sync_to_thread=True, status_code=201, summary="Run matching on the current data")
+    @post("/matching/runs", sync_to_thread=True, responses=WRITE, status_code=201, summary="Run matching on the current data")
     def run(self, db_session: Session, staff: Principal, data: RunCreate) -> MatchRunRead:
         run = create_run(db_session, as_of=data.as_of or _today(), population=data.population, actor=staff.name)
         return from_row(MatchRunRead, run)
 
-    @get("/matching/runs", sync_to_thread=True, summary="Match runs, newest first")
+    @get("/matching/runs", sync_to_thread=True, responses=STAFF_READ, summary="Match runs, newest first")
     def runs(self, db_session: Session, staff: Principal, limit: Limit = 20, offset: Offset = 0) -> Page[MatchRunRead]:
         rows, total = paginate(db_session, select(MatchRun).order_by(MatchRun.id.desc()), limit, offset)
         return Page([from_row(MatchRunRead, run) for (run,) in rows], total, limit, offset)
 
-    @get("/matching/runs/{run_id:int}", sync_to_thread=True, summary="One match run")
+    @get("/matching/runs/{run_id:int}", sync_to_thread=True, responses=STAFF_READ, summary="One match run")
     def get_run(self, db_session: Session, staff: Principal, run_id: int) -> MatchRunRead:
         run = db_session.get(MatchRun, run_id)
         if run is None:
             raise not_found("match run", run_id)
         return from_row(MatchRunRead, run)
 
-    @get("/matching/proposals", sync_to_thread=True, summary="Proposals, filtered by status, bank, cluster, run")
+    @get("/matching/proposals", sync_to_thread=True, responses=STAFF_READ, summary="Proposals, filtered by status, bank, cluster, run")
     def proposals(self, db_session: Session, staff: Principal, status: ProposalStatus | None = None,
                   bank: str | None = None, cluster: Cluster | None = None, run_id: int | None = None,
                   limit: Limit = 50, offset: Offset = 0) -> Page[ProposalRead]:
@@ -80,7 +80,7 @@ class MatchingController(Controller):
         rows, total = paginate(db_session, statement, limit, offset)
         return Page([_proposal_read(*row) for row in rows], total, limit, offset)
 
-    @get("/matching/proposals/{proposal_id:int}", sync_to_thread=True,
+    @get("/matching/proposals/{proposal_id:int}", sync_to_thread=True, responses=STAFF_READ,
          summary="A proposal with its full explanation and decision")
     def proposal(self, db_session: Session, staff: Principal, proposal_id: int) -> ProposalRead:
         row = db_session.execute(_proposal_query().where(MatchProposal.id == proposal_id)).first()
@@ -93,7 +93,7 @@ class MatchingController(Controller):
                                   "decision": decision.decision, "reviewer": decision.reviewer,
                                   "comment": decision.comment, "decided_at": decision.decided_at})
 
-    @post("/matching/proposals/{proposal_id:int}/decision", sync_to_thread=True, status_code=200,
+    @post("/matching/proposals/{proposal_id:int}/decision", sync_to_thread=True, responses=WRITE, status_code=200,
           summary="Approve or reject a proposal (a comment is required to reject)",
           description="Exactly one decision wins; a later or concurrent one gets 409 with the winner's decision "
                       "in details. Approval publishes the whitelist entry for the product's bank.")
@@ -102,7 +102,7 @@ class MatchingController(Controller):
         return DecisionRead(proposal_id, record.decision, record.reviewer, record.comment, record.decided_at,
                             entry.id if entry else None)
 
-    @get("/enterprises/{credit_code:str}/eligibility", sync_to_thread=True,
+    @get("/enterprises/{credit_code:str}/eligibility", sync_to_thread=True, responses=STAFF_READ,
          summary="For each product: eligible or not, and why (in Chinese)")
     def eligibility(self, db_session: Session, staff: Principal, credit_code: str,
                     as_of: date | None = None) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from service.enterprises.routes import credit_code_param
-from service.errors import ApiError, not_found
+from service.errors import ApiError, PUBLIC_READ, not_found
 from service.identifiers import normalize_application_no
 from service.models import Enterprise, Patent
 from service.models.enums import LegalStatus, PatentType
@@ -36,7 +36,7 @@ class PatentController(Controller):
     path = "/api/v1/patents"
     tags = ["patents"]
 
-    @get("/", sync_to_thread=True, summary="List patents")
+    @get("/", sync_to_thread=True, responses=PUBLIC_READ, summary="List patents")
     def list_patents(
         self, db_session: Session, owner: str | None = None, legal_status: LegalStatus | None = None,
         patent_type: PatentType | None = None, ipc: str | None = None, limit: Limit = 50, offset: Offset = 0,
@@ -54,7 +54,7 @@ class PatentController(Controller):
         rows, total = paginate(db_session, statement, limit, offset)
         return Page([from_row(PatentRead, p, owner_credit_code=c) for p, c in rows], total, limit, offset)
 
-    @get("/{application_no:str}", sync_to_thread=True, summary="One patent")
+    @get("/{application_no:str}", sync_to_thread=True, responses=PUBLIC_READ, summary="One patent")
     def get_patent(self, db_session: Session, application_no: str) -> PatentRead:
         patent, owner = find_patent(db_session, application_no)
         return from_row(PatentRead, patent, owner_credit_code=owner)

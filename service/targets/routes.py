@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from service.auth.keys import Principal
 from service.deps import require
-from service.errors import ApiError, not_found
+from service.errors import ApiError, PUBLIC_READ, STAFF_READ, WRITE, not_found
 from service.models import AuditEvent, Target
 from service.structs import from_row
 from service.targets.export import (
@@ -55,22 +55,22 @@ class TargetController(Controller):
     path = "/api/v1/targets"
     tags = ["targets"]
 
-    @get("/", sync_to_thread=True, summary="List targets")
+    @get("/", sync_to_thread=True, responses=PUBLIC_READ, summary="List targets")
     def list_targets(self, db_session: Session) -> list[TargetRead]:
         return [from_row(TargetRead, t) for t in db_session.scalars(select(Target).order_by(Target.id)).all()]
 
-    @post("/", sync_to_thread=True, dependencies={"admin": require("admin")}, summary="Add a target (admin)")
+    @post("/", sync_to_thread=True, responses=WRITE, dependencies={"admin": require("admin")}, summary="Add a target (admin)")
     def add_target(self, db_session: Session, admin: Principal, data: TargetCreate) -> TargetRead:
         target = create_target(db_session, data)
         db_session.add(AuditEvent(actor=admin.name, action="target.create", entity_type="target",
                                   entity_id=target.code, after={"figure": target.figure, "metric": target.metric}))
         return from_row(TargetRead, target)
 
-    @get("/{target_id:int}/progress", sync_to_thread=True, summary="Progress, breakdowns and projection")
+    @get("/{target_id:int}/progress", sync_to_thread=True, responses=PUBLIC_READ, summary="Progress, breakdowns and projection")
     def progress(self, db_session: Session, target_id: int, as_of: AsOf = None) -> dict[str, Any]:
         return target_progress(db_session, get_target(db_session, target_id), as_of or today())
 
-    @get("/{target_id:int}/export", sync_to_thread=True, dependencies={"staff": require("admin", "reviewer")},
+    @get("/{target_id:int}/export", sync_to_thread=True, responses=STAFF_READ, dependencies={"staff": require("admin", "reviewer")},
          summary="Download progress or the registrations behind it (staff)")
     def export(self, db_session: Session, staff: Principal, target_id: int, as_of: AsOf = None,
                what: Literal["progress", "registrations"] = "progress",

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from service.auth.keys import Principal
 from service.deps import require
-from service.errors import ApiError, not_found
+from service.errors import ApiError, PUBLIC_READ, WRITE, not_found
 from service.imports import ImportRejected, Table, import_table, parse_rows
 from service.imports.kinds import KINDS
 from service.models import Patent, ValuationRun
@@ -85,7 +85,7 @@ class ValuationController(Controller):
     path = "/api/v1"
     tags = ["valuations"]
 
-    @post("/valuations/estimate", sync_to_thread=True, status_code=200,
+    @post("/valuations/estimate", sync_to_thread=True, responses=WRITE, status_code=200,
           summary="Value patent records (nothing stored unless save=true with an admin key)")
     def estimate(self, db_session: Session, principal: Principal | None, data: EstimateRequest) -> EstimateResponse:
         if data.save and (principal is None or principal.role != "admin"):
@@ -114,7 +114,7 @@ class ValuationController(Controller):
                                        inputs_hash(record, context), None)
                          for record, result in zip(records, results, strict=True)])
 
-    @get("/patents/{application_no:str}/valuation", sync_to_thread=True,
+    @get("/patents/{application_no:str}/valuation", sync_to_thread=True, responses=PUBLIC_READ,
          summary="A patent's latest valuation with its explanation")
     def patent_valuation(self, db_session: Session, application_no: str) -> dict[str, Any]:
         patent, _ = find_patent(db_session, application_no)
@@ -123,7 +123,7 @@ class ValuationController(Controller):
             raise ApiError(404, "not_valued", f"patent {patent.application_no} has not been valued yet")
         return valuation_read(valuation, patent.application_no)
 
-    @post("/valuations/run", sync_to_thread=True, status_code=202, dependencies={"admin": require("admin")},
+    @post("/valuations/run", sync_to_thread=True, responses=WRITE, status_code=202, dependencies={"admin": require("admin")},
           summary="Revalue the whole portfolio as of a date (runs in the background; poll the run)")
     def run(self, state: State, db_session: Session, admin: Principal, data: RunRequest) -> RunRead:
         engine = state.engine
@@ -141,12 +141,12 @@ class ValuationController(Controller):
         threading.Thread(target=work, name=f"valuation-run-{run_id}", daemon=True).start()
         return read
 
-    @get("/valuations/runs", sync_to_thread=True, summary="Portfolio valuation runs, newest first")
+    @get("/valuations/runs", sync_to_thread=True, responses=PUBLIC_READ, summary="Portfolio valuation runs, newest first")
     def runs(self, db_session: Session) -> list[RunRead]:
         rows = db_session.scalars(select(ValuationRun).order_by(ValuationRun.id.desc()).limit(50)).all()
         return [from_row(RunRead, run) for run in rows]
 
-    @get("/valuations/runs/{run_id:int}", sync_to_thread=True, summary="One valuation run with its progress")
+    @get("/valuations/runs/{run_id:int}", sync_to_thread=True, responses=PUBLIC_READ, summary="One valuation run with its progress")
     def get_run(self, db_session: Session, run_id: int) -> RunRead:
         run = db_session.get(ValuationRun, run_id)
         if run is None:

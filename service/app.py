@@ -16,6 +16,7 @@ from service.errors import EXCEPTION_HANDLERS
 from service.imports.routes import ImportController
 from service.matching.routes import MatchingController
 from service.patents.routes import PatentController
+from service.pledges.routes import PledgeController
 from service.settings import Settings
 from service.targets.routes import TargetController
 from service.valuations.routes import ValuationController
@@ -33,7 +34,7 @@ def health(state: State) -> Response:
 
 
 ROUTES = [health, BankController, EnterpriseController, PatentController, ImportController, TargetController,
-          ValuationController, MatchingController]
+          ValuationController, MatchingController, PledgeController]
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:

@@ -221,48 +221,94 @@ def _reduce(pe, pp, fit, amount, qc, qa, E, P):
     return active, fixed, qc, qa
 
 
-def _milp_rows(vpe, vpp, vamt, qc_left, qa_left, P):
-    """Sparse constraint matrix of the residual problem (variables = the given pairs)."""
-    nv = len(vpe)
+def _milp_rows(cls, cls_cap, vpp, vamt, qc_left, qa_left, P):
+    """Sparse constraint matrix of a component (one column per (class, product) option)."""
+    nv = len(cls)
     rows, cols, vals = [], [], []
-    # one product per enterprise (only enterprises with ≥ 2 variables need a row)
-    _, e_inv, e_cnt = np.unique(vpe, return_inverse=True, return_counts=True)
-    multi = e_cnt[e_inv] > 1
-    e_row = np.cumsum(e_cnt > 1) - 1
-    rows.append(e_row[e_inv[multi]]); cols.append(np.nonzero(multi)[0]); vals.append(np.ones(int(multi.sum())))
-    r0 = int((e_cnt > 1).sum())
-    n_p = np.bincount(vpp, minlength=P)
+    # one product per enterprise: Σ_p y[c, p] ≤ |c| (only classes with ≥ 2 options need a row)
+    _, c_inv, c_cnt = np.unique(cls, return_inverse=True, return_counts=True)
+    multi = c_cnt[c_inv] > 1
+    c_row = np.cumsum(c_cnt > 1) - 1
+    rows.append(c_row[c_inv[multi]]); cols.append(np.nonzero(multi)[0]); vals.append(np.ones(int(multi.sum())))
+    r0 = int((c_cnt > 1).sum())
+    class_ub = np.zeros(r0)
+    np.maximum.at(class_ub, c_row[c_inv[multi]], cls_cap[multi].astype(float))
+    n_p = np.zeros(P, np.int64)
+    np.add.at(n_p, vpp, cls_cap)
     s_p = np.zeros(P, np.int64)
-    np.add.at(s_p, vpp, vamt)
+    np.add.at(s_p, vpp, vamt * cls_cap)
     count_rows = np.nonzero((qc_left >= 0) & (n_p > qc_left))[0]
     amount_rows = np.nonzero((qa_left >= 0) & (s_p > qa_left))[0]
-    c_row = np.full(P, -1)
-    c_row[count_rows] = r0 + np.arange(len(count_rows))
-    m = c_row[vpp] >= 0
-    rows.append(c_row[vpp][m]); cols.append(np.nonzero(m)[0]); vals.append(np.ones(int(m.sum())))
+    p_row = np.full(P, -1)
+    p_row[count_rows] = r0 + np.arange(len(count_rows))
+    m = p_row[vpp] >= 0
+    rows.append(p_row[vpp][m]); cols.append(np.nonzero(m)[0]); vals.append(np.ones(int(m.sum())))
     r1 = r0 + len(count_rows)
     a_row = np.full(P, -1)
     a_row[amount_rows] = r1 + np.arange(len(amount_rows))
     m = a_row[vpp] >= 0
-    # amount rows scaled by the quota so coefficients are ≤ 1: Σ (a_k / A_p) x_k ≤ 1
+    # amount rows scaled by the quota so coefficients are ≤ 1: Σ (a_k / A_p) y_k ≤ 1
     rows.append(a_row[vpp][m]); cols.append(np.nonzero(m)[0]); vals.append(vamt[m] / qa_left[vpp[m]].astype(float))
     n_rows = r1 + len(amount_rows)
     A = sparse.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, nv))
-    ub = np.concatenate([np.ones(r0), qc_left[count_rows].astype(float), np.ones(len(amount_rows))])
+    ub = np.concatenate([class_ub, qc_left[count_rows].astype(float), np.ones(len(amount_rows))])
     return A, ub, r1, amount_rows
+
+
+def _classes(vpe, vpp, vfit, vamt):
+    """Group enterprises with identical options (same products, fits and amounts) into classes.
+
+    Members of a class are interchangeable, so one integer variable y[c, p] ∈ [0, |c|] per class
+    option replaces |c| binaries — an exact reformulation that removes the symmetry branch-and-
+    bound would otherwise explore. Returns the options of each class's representative
+    (``col_pair``: index into the component's pairs), the class of each column, class members
+    (lists of pair-index offsets) for disaggregation.
+    """
+    order = np.lexsort((vpp, vpe))
+    spe = vpe[order]
+    starts = np.r_[0, np.nonzero(np.diff(spe))[0] + 1]
+    ends = np.r_[starts[1:], len(order)]
+    key_of: dict[bytes, int] = {}
+    members: list[list[int]] = []  # per class: start offsets (into `order`) of its enterprises
+    rep: list[tuple[int, int]] = []
+    sp, sf, sa = vpp[order], vfit[order], vamt[order]
+    for s0, s1 in zip(starts.tolist(), ends.tolist()):
+        key = sp[s0:s1].tobytes() + sf[s0:s1].tobytes() + sa[s0:s1].tobytes()
+        c = key_of.get(key)
+        if c is None:
+            c = key_of[key] = len(members)
+            members.append([])
+            rep.append((s0, s1))
+        members[c].append(s0)
+    col_pair = np.concatenate([order[s0:s1] for s0, s1 in rep])
+    col_class = np.concatenate([np.full(s1 - s0, c) for c, (s0, s1) in enumerate(rep)])
+    col_offset = np.concatenate([np.arange(s1 - s0) for s0, s1 in rep])
+    return order, col_pair, col_class, col_offset, members
 
 
 def _solve_component(vpe, vpp, vfit, vamt, qc_left, qa_left, P, time_limit_s, mip_rel_gap, presolve):
     """MILP of one component. Returns (x, status, dual bound, nodes, message, n_rows)."""
-    A, ub, r1, amount_rows = _milp_rows(vpe, vpp, vamt, qc_left, qa_left, P)
-    nv = len(vfit)
+    order, col_pair, col_class, col_offset, members = _classes(vpe, vpp, vfit, vamt)
+    size = np.array([len(m) for m in members], np.int64)
+    cpp, cfit, camt = vpp[col_pair], vfit[col_pair], vamt[col_pair]
+    cap = size[col_class]
+    col_ub = cap.astype(float)
+    col_ub = np.where(qc_left[cpp] >= 0, np.minimum(col_ub, qc_left[cpp]), col_ub)
+    with np.errstate(divide="ignore"):
+        col_ub = np.where(qa_left[cpp] >= 0, np.minimum(col_ub, qa_left[cpp] // np.maximum(camt, 1)), col_ub)
+    A, ub, r1, amount_rows = _milp_rows(col_class, cap, cpp, camt, qc_left, qa_left, P)
+    nv = len(cfit)
     t0 = time.perf_counter()
+
+    def greedy_fallback(message: str, status: str, bound: float, nodes: int):
+        g = assign_greedy(vpe, vpp, vfit, vamt, qc_left, qa_left, n_enterprises=int(vpe.max()) + 1, n_products=P)
+        return g.chosen, status, bound, nodes, message + "; greedy fallback", A.shape[0]
+
     for _ in range(4):
         remaining = time_limit_s - (time.perf_counter() - t0)
         if remaining <= 0.05:
-            g = assign_greedy(vpe, vpp, vfit, vamt, qc_left, qa_left, n_enterprises=int(vpe.max()) + 1, n_products=P)
-            return g.chosen, "time_limit", float(vfit.sum()), 0, "time limit: greedy fallback", A.shape[0]
-        res = milp(-vfit, integrality=np.ones(nv), bounds=(0, 1),
+            return greedy_fallback("time limit reached before solving", "time_limit", float(vfit.sum()), 0)
+        res = milp(-cfit, integrality=np.ones(nv), bounds=(np.zeros(nv), col_ub),
                    constraints=[LinearConstraint(A, -np.inf, ub)] if A.shape[0] else [],
                    options={"time_limit": remaining, "mip_rel_gap": mip_rel_gap, "presolve": presolve})
         status = _STATUS.get(res.status, "error")
@@ -270,19 +316,28 @@ def _solve_component(vpe, vpp, vfit, vamt, qc_left, qa_left, P, time_limit_s, mi
         bound = float(vfit.sum()) if bound is None or not np.isfinite(bound) else -float(bound)
         nodes = int(getattr(res, "mip_node_count", 0) or 0)
         if res.x is None:  # no feasible point within the limit
-            g = assign_greedy(vpe, vpp, vfit, vamt, qc_left, qa_left, n_enterprises=int(vpe.max()) + 1, n_products=P)
-            return g.chosen, status, bound, nodes, str(res.message) + "; greedy fallback", A.shape[0]
-        x = np.asarray(res.x) > 0.5
+            return greedy_fallback(str(res.message), status, bound, nodes)
+        y = np.rint(np.asarray(res.x)).astype(np.int64)
         # integer check of the amount rows; tighten a row broken by solver tolerance and re-solve
         used = np.zeros(P, np.int64)
-        np.add.at(used, vpp[x], vamt[x])
+        np.add.at(used, cpp, camt * y)
         bad = [i for i, p in enumerate(amount_rows) if used[p] > qa_left[p]]
         if not bad:
-            return x, status, bound, nodes, str(res.message), A.shape[0]
+            break
         for i in bad:
             p = amount_rows[i]
             ub[r1 + i] -= (used[p] - qa_left[p] + 0.5) / qa_left[p]
-    raise RuntimeError("solver kept violating an amount quota")
+    else:
+        raise RuntimeError("solver kept violating an amount quota")
+    # disaggregate: y[c, p] members of class c take option p
+    x = np.zeros(len(vfit), bool)
+    taken = np.zeros(len(members), np.int64)
+    for col in np.nonzero(y > 0)[0].tolist():
+        c = col_class[col]
+        for start in members[c][taken[c]:taken[c] + y[col]]:
+            x[order[start + col_offset[col]]] = True
+        taken[c] += y[col]
+    return x, status, bound, nodes, str(res.message), A.shape[0]
 
 
 def assign(pair_enterprise, pair_product, fit, amount_fen, quota_count=None, quota_amount_fen=None, *,

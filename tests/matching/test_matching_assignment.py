@@ -1,0 +1,219 @@
+"""The exact assignment against brute force, the greedy baseline, and whole matching runs.
+
+Brute force enumerates every way of giving each enterprise one of its eligible products or
+nothing, keeps the assignments within every count and amount quota, and takes the best total fit
+— an independent check of the MILP, its exact reduction, the decomposition into components and the
+aggregation of identical enterprises.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching import assign, assign_greedy, eligibility, match, quota_violations
+from matching.synthetic import generate
+
+
+def brute_force(pe, pp, fit, amount, qc, qa, n_enterprises) -> float:
+    """Best total fit by depth-first enumeration (quotas checked as they fill)."""
+    options = [[k for k in range(len(pe)) if pe[k] == e] for e in range(n_enterprises)]
+    count = [0] * len(qc)
+    used = [0] * len(qc)
+    best = 0.0
+
+    def walk(e: int, total: float) -> None:
+        nonlocal best
+        if e == n_enterprises:
+            best = max(best, total)
+            return
+        walk(e + 1, total)  # e gets nothing
+        for k in options[e]:
+            p = pp[k]
+            if qc[p] is not None and count[p] + 1 > qc[p]:
+                continue
+            if qa[p] is not None and used[p] + amount[k] > qa[p]:
+                continue
+            count[p] += 1
+            used[p] += amount[k]
+            walk(e + 1, total + fit[k])
+            count[p] -= 1
+            used[p] -= amount[k]
+
+    walk(0, 0.0)
+    return best
+
+
+@st.composite
+def instances(draw):
+    E = draw(st.integers(1, 7))
+    P = draw(st.integers(1, 3))
+    pairs = [(e, p) for e in range(E) for p in range(P) if draw(st.booleans())]
+    tied = draw(st.booleans())  # few distinct values → ties and identical enterprises
+    fit_values = st.sampled_from([0.25, 0.5, 0.75, 1.0]) if tied else st.floats(0.0, 1.0)
+    fit = [draw(fit_values) for _ in pairs]
+    amount = [draw(st.sampled_from([100, 200, 300]) if tied else st.integers(1, 10).map(lambda v: v * 100)) for _ in pairs]
+    qc = [draw(st.one_of(st.none(), st.integers(0, 4))) for _ in range(P)]
+    qa = [draw(st.one_of(st.none(), st.integers(0, 20).map(lambda v: v * 100))) for _ in range(P)]
+    pe = np.array([e for e, _ in pairs], np.int64)
+    pp = np.array([p for _, p in pairs], np.int64)
+    return pe, pp, np.array(fit, float), np.array(amount, np.int64), qc, qa, E, P
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_milp_equals_brute_force_and_respects_quotas(inst):
+    pe, pp, fit, amount, qc, qa, E, P = inst
+    best = brute_force(pe.tolist(), pp.tolist(), fit.tolist(), amount.tolist(), qc, qa, E)
+    for presolve in (True, False):
+        sol = assign(pe, pp, fit, amount, qc, qa, n_enterprises=E, n_products=P, presolve=presolve)
+        assert sol.status == "optimal"
+        assert sol.objective == pytest.approx(best, abs=1e-6)
+        assert sol.objective == pytest.approx(float(fit[sol.chosen].sum()))
+        assert quota_violations(pe, pp, amount, sol.chosen, qc, qa, n_products=P) == []
+        assert np.bincount(pe[sol.chosen], minlength=E).max(initial=0) <= 1
+    greedy = assign_greedy(pe, pp, fit, amount, qc, qa, n_enterprises=E, n_products=P)
+    assert quota_violations(pe, pp, amount, greedy.chosen, qc, qa, n_products=P) == []
+    assert greedy.objective <= best + 1e-9
+
+
+def test_greedy_is_strictly_worse_on_a_contested_quota():
+    # Enterprise 0 likes product A (0.9) a little more than B (0.8); enterprise 1 can only use A
+    # (0.85). A has one loan left. Greedy gives A to enterprise 0 and leaves 1 empty-handed.
+    pe = np.array([0, 0, 1])
+    pp = np.array([0, 1, 0])
+    fit = np.array([0.9, 0.8, 0.85])
+    amount = np.array([100, 100, 100])
+    greedy = assign_greedy(pe, pp, fit, amount, quota_count=[1, None])
+    best = assign(pe, pp, fit, amount, quota_count=[1, None])
+    assert greedy.objective == pytest.approx(0.9)
+    assert best.objective == pytest.approx(1.65) and best.status == "optimal"
+    assert best.chosen.tolist() == [False, True, True]
+
+
+def test_greedy_is_strictly_worse_on_an_amount_quota():
+    # One ¥-quota of 300: greedy takes the single best loan (amount 300); two smaller loans fit better.
+    pe = np.array([0, 1, 2])
+    pp = np.array([0, 0, 0])
+    fit = np.array([0.9, 0.6, 0.6])
+    amount = np.array([300, 150, 150])
+    assert assign_greedy(pe, pp, fit, amount, quota_amount_fen=[300]).objective == pytest.approx(0.9)
+    assert assign(pe, pp, fit, amount, quota_amount_fen=[300]).objective == pytest.approx(1.2)
+
+
+def test_identical_enterprises_are_aggregated_exactly():
+    # 40 interchangeable enterprises, 2 contested products: checked against the closed form.
+    n = 40
+    pe = np.repeat(np.arange(n), 2)
+    pp = np.tile([0, 1], n)
+    fit = np.tile([0.8, 0.6], n)
+    amount = np.tile([300, 200], n)
+    sol = assign(pe, pp, fit, amount, quota_count=[10, 50], quota_amount_fen=[2_400, 5_000])
+    # product 0 takes 8 (amount-bound 2400/300), product 1 takes min(25, 32 left) = 25
+    assert sol.objective == pytest.approx(8 * 0.8 + 25 * 0.6)
+    assert quota_violations(pe, pp, amount, sol.chosen, [10, 50], [2_400, 5_000]) == []
+
+
+def test_unlimited_quotas_give_every_enterprise_its_best_product():
+    rng = np.random.default_rng(3)
+    pe = np.repeat(np.arange(50), 3)
+    pp = np.tile([0, 1, 2], 50)
+    fit = rng.random(150)
+    sol = assign(pe, pp, fit, np.full(150, 100))
+    assert sol.method == "reduction" and sol.n_variables == 0
+    assert sol.objective == pytest.approx(fit.reshape(50, 3).max(axis=1).sum())
+
+
+# ---- whole matching runs ---------------------------------------------------------------------
+
+def _eligible_pairs(inst):
+    """Eligible pairs with fit and amount, from the one-enterprise entry point (not from match)."""
+    pid = {p.id: j for j, p in enumerate(inst.products)}
+    pe, pp, fit, amount = [], [], [], []
+    for e, ent in enumerate(inst.enterprises):
+        for r in eligibility(ent, inst.products, inst.as_of):
+            if r.eligible:
+                pe.append(e); pp.append(pid[r.product_id]); fit.append(r.fit); amount.append(r.amount_fen)
+    return pe, pp, fit, amount
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000))
+def test_match_objective_equals_brute_force(seed):
+    inst = generate(7, 3, seed=seed, quota_tightness=0.3)
+    result = match(inst.enterprises, inst.products, inst.as_of)
+    pe, pp, fit, amount = _eligible_pairs(inst)
+    qc = [p.quota_count for p in inst.products]
+    qa = [p.quota_amount_fen for p in inst.products]
+    assert result.solver["status"] == "optimal"
+    assert result.objective == pytest.approx(brute_force(pe, pp, fit, amount, qc, qa, len(inst.enterprises)), abs=1e-6)
+    assert result.objective >= result.solver["greedy_objective"] - 1e-9
+
+
+@pytest.fixture(scope="module")
+def county():
+    inst = generate(300, 12, seed=7)
+    return inst, match(inst.enterprises, inst.products, inst.as_of, alternatives=None)
+
+
+def test_county_run_respects_quotas_and_one_product_each(county):
+    inst, result = county
+    assert result.solver["status"] == "optimal"
+    assert result.objective >= result.solver["greedy_objective"] - 1e-9
+    ids = [p.enterprise_id for p in result.proposals]
+    assert len(ids) == len(set(ids)) == result.stats["assigned"] > 0
+    by_product = {p.id: p for p in inst.products}
+    for pid, prod in by_product.items():
+        taken = [r for r in result.proposals if r.product_id == pid]
+        if prod.quota_count is not None:
+            assert len(taken) <= prod.quota_count
+        if prod.quota_amount_fen is not None:
+            assert sum(r.amount_fen for r in taken) <= prod.quota_amount_fen
+    for r in result.proposals:
+        assert r.eligible and r.failures == () and r.fit is not None
+        assert sum(p.allocated_fen for p in r.patents) == r.amount_fen
+        assert r.loan_end_date <= r.earliest_expiry_date
+    assert result.objective == pytest.approx(sum(r.fit for r in result.proposals))
+
+
+def test_county_run_sees_exactly_the_eligible_pairs(county):
+    """Screening never drops an eligible pair: the run's options equal the per-enterprise check."""
+    inst, result = county
+    offered = {e.credit_code: set() for e in inst.enterprises}
+    for r in result.proposals:
+        offered[r.enterprise_id].add(r.product_id)
+    for eid, alts in result.alternatives.items():
+        offered[eid] |= {a.product_id for a in alts}
+    for ent in inst.enterprises:
+        expected = {r.product_id for r in eligibility(ent, inst.products, inst.as_of) if r.eligible}
+        assert offered[ent.credit_code] == expected
+        assert {r.product_id for r in result.eligibility(ent.credit_code) if r.eligible} == expected
+    unmatched = {u.enterprise_id: u for u in result.unmatched}
+    for ent in inst.enterprises:
+        if ent.credit_code in unmatched:
+            u = unmatched[ent.credit_code]
+            assert (u.reason == "NO_ELIGIBLE_PRODUCT") == (not offered[ent.credit_code])
+
+
+def test_alternatives_are_ranked_by_fit(county):
+    _, result = county
+    proposal_rank = {r.enterprise_id: r.rank for r in result.proposals}
+    for eid, alts in result.alternatives.items():
+        fits = [a.fit for a in alts]
+        assert fits == sorted(fits, reverse=True)
+        ranks = [a.rank for a in alts] + ([proposal_rank[eid]] if eid in proposal_rank else [])
+        assert sorted(ranks) == list(range(1, len(ranks) + 1))  # the proposal and its alternatives
+
+
+def test_match_result_is_json_ready(county):
+    _, result = county
+    data = result.to_dict()
+    text = json.dumps(data, default=lambda d: d.isoformat(), ensure_ascii=False)
+    assert "proposals" in data and data["solver"]["status"] == "optimal"
+    assert json.loads(text)["stats"]["assigned"] == result.stats["assigned"]
+    small = result.to_dict(include_eligibility=True)
+    assert len(small["eligibility"]) == 300 and all(len(v) == 12 for v in small["eligibility"].values())

@@ -15,7 +15,7 @@ stores the plain-data results.
 * ``matching/params.toml`` — every weight, default and bonus, with its source
 """
 
-from .api import MatchResult, eligibility, match
+from .api import MatchResult, eligibility, match, select_candidates
 from .assignment import Assignment, assign, assign_greedy, quota_violations
 from .model import CreditLoan, Enterprise, Patent, Product
 from .params import Params, default_params, load_params
@@ -25,6 +25,7 @@ from .rules import RULES
 __all__ = [
     "match",
     "eligibility",
+    "select_candidates",
     "MatchResult",
     "assign",
     "assign_greedy",

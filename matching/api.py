@@ -33,7 +33,7 @@ from .model import Enterprise, Product
 from .params import Params, default_params
 from .results import Alternative, PairResult, Unmatched
 
-__all__ = ["MatchResult", "match", "eligibility"]
+__all__ = ["MatchResult", "match", "eligibility", "select_candidates"]
 
 
 def _ranks(pe: np.ndarray, pp: np.ndarray, fit: np.ndarray) -> np.ndarray:
@@ -235,3 +235,27 @@ def eligibility(enterprise: Enterprise, products: Sequence[Product], as_of: date
     """
     prep = prepare([enterprise], products, as_of, params or default_params())
     return _enterprise_pairs(prep, 0)
+
+
+def select_candidates(enterprises: Sequence[Enterprise], as_of: date, params: Params | None = None, *,
+                      require_parallel_track_loan: bool = True, require_eligible_patent: bool = True) -> list[Enterprise]:
+    """The enterprises a matching run includes by default (issue 4): those holding a current
+    knowledge-value or commercial-value credit loan (the 并轨 population; loan kinds and currency
+    per ``params.parallel_track``) and at least one patent that is pledge-eligible, not pledged
+    and has a P10 value. Either condition can be switched off.
+    """
+    params = params or default_params()
+    out = []
+    for e in enterprises:
+        if require_parallel_track_loan and not any(
+            loan.kind in params.parallel_track_loan_kinds
+            and (not params.parallel_track_requires_current_loan or loan.is_current(as_of))
+            for loan in e.credit_loans
+        ):
+            continue
+        if require_eligible_patent and not any(
+            t.eligible and not t.already_pledged and (t.value_p10_fen or 0) > 0 for t in e.patents
+        ):
+            continue
+        out.append(e)
+    return out

@@ -197,6 +197,12 @@ def prepare(enterprises: Sequence[Enterprise], products: Sequence[Product], as_o
     t_max_term = np.fromiter((months_until(as_of, t.expiry_date) for t in t_obj), np.int64, N)
     valued = t_eligible & ~t_pledged & (t_p10 > 0)
     e_p10_pledgeable = _segment_sum(np.where(valued, t_p10, 0), e_pat_start, e_pat_count)
+    # capacities are computed as Σ P10 × rate_bp in int64: keep every product of that form exact
+    limit = np.iinfo(np.int64).max // _BP
+    if E and int(_segment_sum(np.maximum(t_p10, 0), e_pat_start, e_pat_count).max(initial=0)) > limit:
+        raise ValueError("an enterprise's total P10 value is too large for exact fen arithmetic")
+    if any(p.max_amount_fen > limit for p in products) or any((e.need_amount_fen or 0) > limit for e in enterprises):
+        raise ValueError("amounts above 9.2e14 fen are not supported")
 
     p_cluster_ok = np.ones((len(cluster_vocab), P), bool)
     for j, p in enumerate(products):
@@ -353,7 +359,6 @@ def evaluate_pairs(prep: Prepared, pe: np.ndarray, pp: np.ndarray, *, detail: bo
     """
     pe = np.asarray(pe, np.int64)
     pp = np.asarray(pp, np.int64)
-    M = len(pe)
     stated, need, required, wanted, term = _required_and_terms(prep, pe, pp)
     failed = _pair_rule_failures(prep, pe, pp, stated, need, required)
 

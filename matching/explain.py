@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 from .eligibility import PairEval, Prepared, add_months
 from .fit import FitScores

@@ -17,7 +17,7 @@ certifications are not restricted to that list here, so a county with other code
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 __all__ = ["CREDIT_LOAN_KINDS", "CreditLoan", "Patent", "Enterprise", "Product"]

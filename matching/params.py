@@ -125,7 +125,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Params:
         existing_customer_requires_current_loan=bool(data["existing_customer"]["require_current_loan"]),
         solver_time_limit_s=float(data["solver"]["time_limit_s"]),
         solver_mip_rel_gap=float(data["solver"]["mip_rel_gap"]),
-        solver_presolve=bool(data["solver"].get("presolve", False)),
+        solver_presolve=bool(data["solver"].get("presolve", True)),
         cluster_labels=labels.get("clusters", {}),
         certification_labels=labels.get("certifications", {}),
         credit_loan_kind_labels=labels.get("credit_loan_kinds", {}),

@@ -9,13 +9,14 @@ aggregation of identical enterprises.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching import assign, assign_greedy, eligibility, match, quota_violations
+from matching import assign, assign_greedy, eligibility, match, quota_violations, select_candidates
 from matching.synthetic import generate
 
 
@@ -217,3 +218,25 @@ def test_match_result_is_json_ready(county):
     assert json.loads(text)["stats"]["assigned"] == result.stats["assigned"]
     small = result.to_dict(include_eligibility=True)
     assert len(small["eligibility"]) == 300 and all(len(v) == 12 for v in small["eligibility"].values())
+
+
+def test_empty_and_all_ineligible_runs():
+    inst = generate(20, 3, seed=1)
+    nobody = match([], inst.products, inst.as_of)
+    assert nobody.proposals == () and nobody.solver["status"] == "optimal" and nobody.objective == 0.0
+    nothing = match(inst.enterprises, [], inst.as_of)
+    assert len(nothing.unmatched) == 20 and all(u.reason == "NO_ELIGIBLE_PRODUCT" for u in nothing.unmatched)
+    used_up = [replace(p, quota_count=0) for p in inst.products]
+    none_left = match(inst.enterprises, used_up, inst.as_of)
+    assert none_left.stats["eligible_pairs"] == 0 and none_left.proposals == ()
+    assert all("QUOTA_COUNT_EXHAUSTED" in r.failure_codes for r in none_left.eligibility(inst.enterprises[0].credit_code))
+
+
+def test_select_candidates_keeps_credit_loan_holders_with_a_pledgeable_patent(build):
+    holder = build.enterprise(credit_code="A")
+    no_loan = build.enterprise(credit_code="B", credit_loans=())
+    other_loan = build.enterprise(credit_code="C", credit_loans=(build.kv_loan(kind="other", grade=None),))
+    pledged = build.enterprise(credit_code="D", patents=(build.patent(already_pledged=True),))
+    got = select_candidates([holder, no_loan, other_loan, pledged], build.AS_OF)
+    assert [e.credit_code for e in got] == ["A"]
+    assert len(select_candidates([holder, no_loan, other_loan, pledged], build.AS_OF, require_parallel_track_loan=False)) == 3

@@ -290,18 +290,19 @@ _TARGETS: dict[str, tuple[SATable, list[str]]] = {
 
 
 def upsert(session: Session, table: SATable, rows: list[dict], key: list[str]) -> None:
-    """INSERT … ON CONFLICT (key) DO UPDATE every other given column, in chunks."""
+    """INSERT … ON CONFLICT (key) DO UPDATE every other given column.
+
+    One statement run as executemany: compiled once and cached. (A multi-row VALUES statement
+    is compiled anew for every chunk, which cost 90% of a large import.)
+    """
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    size = max(1, 10_000 // len(rows[0]))  # bound parameters per statement stay under both limits
-    for start in range(0, len(rows), size):
-        chunk = rows[start:start + size]
-        statement = dialect.insert(table).values(chunk)
-        statement = statement.on_conflict_do_update(
-            index_elements=key,
-            set_={name: statement.excluded[name] for name in chunk[0] if name not in key})
-        session.execute(statement)
+    statement = dialect.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=key, set_={name: statement.excluded[name] for name in rows[0] if name not in key})
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(statement, rows[start:start + _CHUNK])
 
 
 def _write_simple(session, kind_name, values):

@@ -38,10 +38,10 @@ def start_run(session: Session, as_of: date, requested_by: str | None) -> Valuat
 def store_valuations(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert valuations; the same patent, date, model and inputs again only re-points the run."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Valuation.__table__).values(rows)
+    statement = dialect.insert(Valuation.__table__)
     session.execute(statement.on_conflict_do_update(
         index_elements=["patent_id", "as_of", "model_version", "inputs_hash"],
-        set_={"run_id": statement.excluded.run_id}))
+        set_={"run_id": statement.excluded.run_id}), rows)
 
 
 def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | None = None) -> dict[str, Any]:

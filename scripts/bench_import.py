@@ -12,7 +12,10 @@ import csv
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 from service import migrate
 from service.db import make_engine, transaction
@@ -20,10 +23,28 @@ from service.demo import build_demo
 from service.imports import KINDS, import_table, parse_rows, read_path
 
 
+def scratch_database(url: str | None, work: Path):
+    """A fresh SQLite file, or a throwaway schema in the given PostgreSQL database (dropped after)."""
+    if not url:
+        return f"sqlite:///{work / 'bench.sqlite3'}", lambda: None
+    schema = f"ipfin_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", drop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--patents", type=int, default=100_000)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL URL: the benchmark works in a throwaway schema there")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as directory:
@@ -40,7 +61,8 @@ def main() -> None:
         baseline = time.perf_counter() - started
         assert rows == n
 
-        engine = make_engine(args.database_url or f"sqlite:///{work / 'bench.sqlite3'}")
+        url, drop_schema = scratch_database(args.database_url, work)
+        engine = make_engine(url)
         migrate.upgrade(engine)
         with transaction(engine) as session:
             for kind in ("banks", "enterprises"):
@@ -57,6 +79,7 @@ def main() -> None:
             report = import_table(session, "patents", read_path(patents_csv))
         full = time.perf_counter() - started
         engine.dispose()
+        drop_schema()
 
     print(f"patent rows                 {n:>12,}")
     print(f"csv.DictReader (baseline)   {n / baseline:>12,.0f} rows/s   1.0×")

@@ -132,9 +132,18 @@ def match(enterprises: Sequence[Enterprise], products: Sequence[Product], as_of:
     alternatives : how many ranked alternatives to list per enterprise (None = all).
     time_limit_s : solver time limit (default ``params.solver_time_limit_s``).
 
-    The optimisation problem, its exact reduction and the solver are described in
-    :mod:`matching.assignment`; the rules in :mod:`matching.eligibility`; the fit in
-    :mod:`matching.fit`.
+    Formulation: every (enterprise, product) pair is checked against the rules of
+    :mod:`matching.eligibility` (amount, cluster, certifications, existing customer, quota left,
+    and the collateral: ⌊pledge rate × Σ P10⌋ of the patents usable for that product ≥ the
+    required amount); each eligible pair k gets an amount a_k, pledged patents and a fit
+    f_k ∈ [0, 1] (:mod:`matching.fit`); then with x_k ∈ {0, 1}::
+
+        maximise Σ f_k x_k  s.t.  at most one product per enterprise,
+                                  Σ_{k∈p} x_k ≤ quota_count_p,  Σ_{k∈p} a_k x_k ≤ quota_amount_p
+
+    solved exactly (:mod:`matching.assignment`). Assumptions: quotas are what is left in the
+    period; credit loans count when current on ``as_of``; the loan starts on ``as_of``; P10 is
+    the conservative patent value and the only value pledged against.
     """
     params = params or default_params()
     timings: dict[str, float] = {}

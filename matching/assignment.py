@@ -355,7 +355,13 @@ def _solve_component(vpe, vpp, vfit, vamt, qc_left, qa_left, P, time_limit_s, mi
 def assign(pair_enterprise, pair_product, fit, amount_fen, quota_count=None, quota_amount_fen=None, *,
            n_enterprises: int | None = None, n_products: int | None = None,
            time_limit_s: float = 120.0, mip_rel_gap: float = 0.0, presolve: bool = True) -> Assignment:
-    """Exact optimal assignment (see the module docstring for the MILP, reduction and decomposition).
+    """Exact optimal assignment: x_k ∈ {0, 1} per eligible pair k = (e_k, p_k)::
+
+        maximise Σ f_k x_k  s.t.  Σ_{k∈e} x_k ≤ 1 (each enterprise),  Σ_{k∈p} x_k ≤ Q_p,
+                                  Σ_{k∈p} a_k x_k ≤ A_p (each product with a quota)
+
+    solved with :func:`scipy.optimize.milp` after the exact reduction, decomposition and
+    aggregation described in the module docstring.
 
     Parameters
     ----------

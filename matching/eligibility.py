@@ -295,7 +295,7 @@ def _pair_rule_failures(prep: Prepared, pe, pp, stated, need, required) -> np.nd
     return fails
 
 
-def screen_candidates(prep: Prepared, block_elements: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
+def screen_candidates(prep: Prepared, block_elements: int = 1_000_000) -> tuple[np.ndarray, np.ndarray]:
     """Pairs that pass every pair rule and whose collateral *could* suffice.
 
     Works in blocks of enterprises × all products (at most ``block_elements`` pairs at a time), so

@@ -404,7 +404,9 @@ def assign(pair_enterprise, pair_product, fit, amount_fen, quota_count=None, quo
         order = np.argsort(comp, kind="stable")
         bounds_at = np.r_[0, np.nonzero(np.diff(comp[order]))[0] + 1, len(order)]
         n_components = len(bounds_at) - 1
-        for c0, c1 in zip(bounds_at[:-1], bounds_at[1:]):
+        # smallest components first: a large one hitting the time limit cannot starve the rest
+        spans = sorted(zip(bounds_at[:-1], bounds_at[1:]), key=lambda span: span[1] - span[0])
+        for c0, c1 in spans:
             k = var[order[c0:c1]]
             remaining = time_limit_s - (time.perf_counter() - t0)
             x, st, bd, nd, msg, nr = _solve_component(pe[k], pp[k], fit[k], amount[k], qc_left, qa_left, P,

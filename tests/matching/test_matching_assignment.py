@@ -240,3 +240,14 @@ def test_select_candidates_keeps_credit_loan_holders_with_a_pledgeable_patent(bu
     got = select_candidates([holder, no_loan, other_loan, pledged], build.AS_OF)
     assert [e.credit_code for e in got] == ["A"]
     assert len(select_candidates([holder, no_loan, other_loan, pledged], build.AS_OF, require_parallel_track_loan=False)) == 3
+
+
+def test_time_limit_keeps_a_feasible_solution_and_says_so():
+    pe = np.array([0, 0, 1, 2])
+    pp = np.array([0, 1, 0, 0])
+    fit = np.array([0.9, 0.8, 0.85, 0.7])
+    amount = np.array([100, 100, 100, 100])
+    sol = assign(pe, pp, fit, amount, quota_count=[1, 1], time_limit_s=0.0)
+    assert sol.status == "time_limit"
+    assert quota_violations(pe, pp, amount, sol.chosen, [1, 1]) == []
+    assert assign(pe, pp, fit, amount, quota_count=[1, 1]).objective == pytest.approx(1.65)

@@ -26,7 +26,6 @@ from service.valuations.service import latest_valuations
 
 OPEN_ENTRY = ("published", "acknowledged")
 USING_QUOTA = ("published", "acknowledged", "granted")
-SCHEME_LOANS = ("knowledge_value", "commercial_value")
 
 
 class Population(StrEnum):
@@ -138,20 +137,14 @@ def load_enterprises(session: Session, as_of: date, credit_codes: list[str] | No
     return out, {e.credit_code: e.id for e in enterprises}
 
 
-def _included(enterprise: matching.Enterprise, population: Population, as_of: date) -> bool:
-    if not any(p.eligible and not p.already_pledged for p in enterprise.patents):
-        return False
-    if population is Population.all_enterprises:
-        return True
-    return any(loan.kind in SCHEME_LOANS and loan.is_current(as_of) for loan in enterprise.credit_loans)
-
-
 def load_inputs(session: Session, as_of: date, population: Population) -> Inputs:
     """The run's population: by default credit-loan holders with a pledgeable patent, leaving out
     enterprises whose whitelist entry is still open at a bank."""
     enterprises, enterprise_ids = load_enterprises(session, as_of)
     in_pipeline = set(session.scalars(select(WhitelistEntry.enterprise_id).where(WhitelistEntry.status.in_(OPEN_ENTRY))))
-    chosen = [e for e in enterprises if _included(e, population, as_of) and enterprise_ids[e.credit_code] not in in_pipeline]
+    candidates = matching.select_candidates(
+        enterprises, as_of, require_parallel_track_loan=population is Population.credit_loan_holders)
+    chosen = [e for e in candidates if enterprise_ids[e.credit_code] not in in_pipeline]
     products, product_rows = load_products(session, as_of)
     return Inputs(chosen, products, {e.credit_code: enterprise_ids[e.credit_code] for e in chosen}, product_rows,
                   {code: bank_id for bank_id, code in session.execute(select(Bank.id, Bank.code)).all()})

@@ -29,14 +29,12 @@ from datetime import date, timedelta
 import numpy as np
 
 from valuation import Portfolio, fit_survival, load_params, valuate
-from valuation.citations import citation_percentiles
 from valuation.engine import MODEL_VERSION
 from valuation.fees import PATENT_TYPES
 from valuation.income import draw_scenarios
 from valuation.industry import royalty_ranges
 from valuation.portfolio import AWARDS, PENDING, STAGES, VALID
 from valuation.simulation import simulate_portfolio
-from valuation.survival import covariate_columns
 
 AS_OF = date(2025, 6, 30)
 GL_NODES, GL_WEIGHTS = (x.tolist() for x in np.polynomial.legendre.leggauss(16))

@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator
 from anyio import to_thread
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from sqlmodel import Session
 
 from service.auth.keys import Principal, authenticate
@@ -37,7 +37,13 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def provide_principal(request: Request, db_session: Session) -> Principal | None:
+# How handlers declare what they need from these providers (by name, as Litestar 3 requires).
+DbSession = NamedDependency[Session]
+Caller = NamedDependency[Principal | None]   # whoever sent a valid key, or None
+Authorized = NamedDependency[Principal]      # a caller `require(...)` let through
+
+
+def provide_principal(request: Request, db_session: DbSession) -> Principal | None:
     token = _bearer(request)
     if token is None:
         return None
@@ -50,7 +56,7 @@ def provide_principal(request: Request, db_session: Session) -> Principal | None
 def require(*roles: str) -> Provide:
     """A dependency that yields the caller when it holds one of `roles`, else 401/403."""
 
-    def check(principal: Principal | None) -> Principal:
+    def check(principal: Caller) -> Principal:
         if principal is None:
             raise ApiError(401, "unauthorized", "send an API key: Authorization: Bearer <key>")
         if principal.role not in roles:

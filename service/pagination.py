@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Generic, TypeVar
 
 import msgspec
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
 T = TypeVar("T")
 
-Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size")]
+Offset = Annotated[int, QueryParameter(ge=0, description="rows to skip")]
 
 
 class Page(msgspec.Struct, Generic[T]):

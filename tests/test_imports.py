@@ -72,7 +72,7 @@ def test_wrong_check_character_rejects_whole_file_and_names_row_and_column(engin
 
     assert cli(["import", "patents", str(path)]) != 0
     err = capsys.readouterr().err
-    assert f"row 4, column application_no: " in err and "check character" in err
+    assert "row 4, column application_no: " in err and "check character" in err
     with transaction(engine) as session:  # nothing written: no title changed
         assert set(session.scalars(select(Patent.title)).all()) == {"一种示例装置"}
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from litestar.params import FromPath, FromQuery
 from litestar import Controller, get
 from sqlalchemy import exists, select
-from sqlmodel import Session
 
 from service.auth.keys import Principal
-from service.deps import require
+from service.deps import Authorized, Caller, DbSession, require
 from service.enterprises.schemas import CreditLoanRead, EnterpriseRead
 from service.errors import ApiError, PUBLIC_READ, STAFF_READ, not_found
 from service.identifiers import normalize_credit_code
@@ -47,10 +47,9 @@ class EnterpriseController(Controller):
 
     @get("/enterprises", sync_to_thread=True, responses=PUBLIC_READ, summary="List enterprises")
     def list_enterprises(
-        self, db_session: Session, principal: Principal | None, cluster: Cluster | None = None,
-        town: str | None = None, q: str | None = None, certification: Certification | None = None,
-        credit_loan_kind: CreditLoanKind | None = None, limit: Limit = 50, offset: Offset = 0,
-    ) -> Page[EnterpriseRead]:
+        self, db_session: DbSession, principal: Caller, cluster: FromQuery[Cluster | None] = None,
+        town: FromQuery[str | None] = None, q: FromQuery[str | None] = None, certification: FromQuery[Certification | None] = None,
+        credit_loan_kind: FromQuery[CreditLoanKind | None] = None, limit: Limit = 50, offset: Offset = 0) -> Page[EnterpriseRead]:
         statement = select(Enterprise).order_by(Enterprise.credit_code)
         if cluster:
             statement = statement.where(Enterprise.industry_cluster == cluster)
@@ -67,7 +66,7 @@ class EnterpriseController(Controller):
         return Page([enterprise_read(e, principal) for (e,) in rows], total, limit, offset)
 
     @get("/enterprises/{credit_code:str}", sync_to_thread=True, responses=PUBLIC_READ, summary="One enterprise")
-    def get_enterprise(self, db_session: Session, principal: Principal | None, credit_code: str) -> EnterpriseRead:
+    def get_enterprise(self, db_session: DbSession, principal: Caller, credit_code: FromPath[str]) -> EnterpriseRead:
         code = credit_code_param(credit_code)
         enterprise = db_session.scalars(select(Enterprise).where(Enterprise.credit_code == code)).first()
         if enterprise is None:
@@ -77,10 +76,9 @@ class EnterpriseController(Controller):
     @get("/credit-loans", sync_to_thread=True, responses=STAFF_READ, dependencies={"staff": require(*STAFF)},
          summary="List credit loans (staff)")
     def list_credit_loans(
-        self, db_session: Session, staff: Principal, bank: str | None = None,
-        kind: CreditLoanKind | None = None, grade: str | None = None, enterprise: str | None = None,
-        limit: Limit = 50, offset: Offset = 0,
-    ) -> Page[CreditLoanRead]:
+        self, db_session: DbSession, staff: Authorized, bank: FromQuery[str | None] = None,
+        kind: FromQuery[CreditLoanKind | None] = None, grade: FromQuery[str | None] = None, enterprise: FromQuery[str | None] = None,
+        limit: Limit = 50, offset: Offset = 0) -> Page[CreditLoanRead]:
         statement = (select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
                      .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)
                      .join(Bank, Bank.id == CreditLoan.bank_id).order_by(CreditLoan.id))
@@ -99,7 +97,7 @@ class EnterpriseController(Controller):
 
     @get("/credit-loans/{loan_id:int}", sync_to_thread=True, responses=STAFF_READ, dependencies={"staff": require(*STAFF)},
          summary="One credit loan (staff)")
-    def get_credit_loan(self, db_session: Session, staff: Principal, loan_id: int) -> CreditLoanRead:
+    def get_credit_loan(self, db_session: DbSession, staff: Authorized, loan_id: FromPath[int]) -> CreditLoanRead:
         row = db_session.execute(
             select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
             .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import msgspec
 from litestar import Controller, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
-from sqlmodel import Session
+from litestar.params import FromPath, MultipartBody
 
-from service.auth.keys import Principal
-from service.deps import require
+from service.deps import Authorized, DbSession, require
 from service.errors import ApiError, WRITE
 from service.imports import KINDS, ImportRejected, UnreadableFile, import_table, read_table
 from service.models import AuditEvent
@@ -38,8 +34,8 @@ class ImportController(Controller):
           summary="Import a CSV/XLSX file (all or nothing)",
           description="On any bad row nothing is written and the answer is 422 with every problem as "
                       "{row, column, message}. Kinds: " + ", ".join(KINDS))
-    def import_file(self, db_session: Session, admin: Principal, kind: str,
-                    data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]) -> ImportResult:
+    def import_file(self, db_session: DbSession, admin: Authorized, kind: FromPath[str],
+                    data: MultipartBody[ImportForm]) -> ImportResult:
         if kind not in KINDS:
             raise ApiError(404, "unknown_import_kind", f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
         try:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar import Controller, get, post
 from sqlalchemy import select
-from sqlmodel import Session
 
-from service.auth.keys import Principal
-from service.deps import require
+from service.deps import Authorized, DbSession, require
 from service.enterprises.routes import credit_code_param
 from service.errors import STAFF_READ, WRITE, not_found
 from service.matching.schemas import DecisionCreate, DecisionRead, MatchRunRead, ProposalRead, RunCreate
@@ -48,25 +47,25 @@ class MatchingController(Controller):
     dependencies = {"staff": STAFF}
 
     @post("/matching/runs", sync_to_thread=True, responses=WRITE, status_code=201, summary="Run matching on the current data")
-    def run(self, db_session: Session, staff: Principal, data: RunCreate) -> MatchRunRead:
+    def run(self, db_session: DbSession, staff: Authorized, data: JSONBody[RunCreate]) -> MatchRunRead:
         run = create_run(db_session, as_of=data.as_of or _today(), population=data.population, actor=staff.name)
         return from_row(MatchRunRead, run)
 
     @get("/matching/runs", sync_to_thread=True, responses=STAFF_READ, summary="Match runs, newest first")
-    def runs(self, db_session: Session, staff: Principal, limit: Limit = 20, offset: Offset = 0) -> Page[MatchRunRead]:
+    def runs(self, db_session: DbSession, staff: Authorized, limit: Limit = 20, offset: Offset = 0) -> Page[MatchRunRead]:
         rows, total = paginate(db_session, select(MatchRun).order_by(MatchRun.id.desc()), limit, offset)
         return Page([from_row(MatchRunRead, run) for (run,) in rows], total, limit, offset)
 
     @get("/matching/runs/{run_id:int}", sync_to_thread=True, responses=STAFF_READ, summary="One match run")
-    def get_run(self, db_session: Session, staff: Principal, run_id: int) -> MatchRunRead:
+    def get_run(self, db_session: DbSession, staff: Authorized, run_id: FromPath[int]) -> MatchRunRead:
         run = db_session.get(MatchRun, run_id)
         if run is None:
             raise not_found("match run", run_id)
         return from_row(MatchRunRead, run)
 
     @get("/matching/proposals", sync_to_thread=True, responses=STAFF_READ, summary="Proposals, filtered by status, bank, cluster, run")
-    def proposals(self, db_session: Session, staff: Principal, status: ProposalStatus | None = None,
-                  bank: str | None = None, cluster: Cluster | None = None, run_id: int | None = None,
+    def proposals(self, db_session: DbSession, staff: Authorized, status: FromQuery[ProposalStatus | None] = None,
+                  bank: FromQuery[str | None] = None, cluster: FromQuery[Cluster | None] = None, run_id: FromQuery[int | None] = None,
                   limit: Limit = 50, offset: Offset = 0) -> Page[ProposalRead]:
         statement = _proposal_query().order_by(MatchProposal.id.desc())
         if status:
@@ -82,7 +81,7 @@ class MatchingController(Controller):
 
     @get("/matching/proposals/{proposal_id:int}", sync_to_thread=True, responses=STAFF_READ,
          summary="A proposal with its full explanation and decision")
-    def proposal(self, db_session: Session, staff: Principal, proposal_id: int) -> ProposalRead:
+    def proposal(self, db_session: DbSession, staff: Authorized, proposal_id: FromPath[int]) -> ProposalRead:
         row = db_session.execute(_proposal_query().where(MatchProposal.id == proposal_id)).first()
         if row is None:
             raise not_found("proposal", proposal_id)
@@ -97,13 +96,13 @@ class MatchingController(Controller):
           summary="Approve or reject a proposal (a comment is required to reject)",
           description="Exactly one decision wins; a later or concurrent one gets 409 with the winner's decision "
                       "in details. Approval publishes the whitelist entry for the product's bank.")
-    def decide(self, db_session: Session, staff: Principal, proposal_id: int, data: DecisionCreate) -> DecisionRead:
+    def decide(self, db_session: DbSession, staff: Authorized, proposal_id: FromPath[int], data: JSONBody[DecisionCreate]) -> DecisionRead:
         record, entry = decide(db_session, proposal_id, ProposalStatus(data.decision), staff.name, data.comment)
         return DecisionRead(proposal_id, record.decision, record.reviewer, record.comment, record.decided_at,
                             entry.id if entry else None)
 
     @get("/enterprises/{credit_code:str}/eligibility", sync_to_thread=True, responses=STAFF_READ,
          summary="For each product: eligible or not, and why (in Chinese)")
-    def eligibility(self, db_session: Session, staff: Principal, credit_code: str,
-                    as_of: date | None = None) -> list[dict[str, Any]]:
+    def eligibility(self, db_session: DbSession, staff: Authorized, credit_code: FromPath[str],
+                    as_of: FromQuery[date | None] = None) -> list[dict[str, Any]]:
         return enterprise_eligibility(db_session, credit_code_param(credit_code), as_of or _today())

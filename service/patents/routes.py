@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from litestar.params import FromPath, FromQuery
 from litestar import Controller, get
 from sqlalchemy import select
 from sqlmodel import Session
 
 from service.enterprises.routes import credit_code_param
+from service.deps import DbSession
 from service.errors import ApiError, PUBLIC_READ, not_found
 from service.identifiers import normalize_application_no
 from service.models import Enterprise, Patent
@@ -38,9 +40,8 @@ class PatentController(Controller):
 
     @get("/", sync_to_thread=True, responses=PUBLIC_READ, summary="List patents")
     def list_patents(
-        self, db_session: Session, owner: str | None = None, legal_status: LegalStatus | None = None,
-        patent_type: PatentType | None = None, ipc: str | None = None, limit: Limit = 50, offset: Offset = 0,
-    ) -> Page[PatentRead]:
+        self, db_session: DbSession, owner: FromQuery[str | None] = None, legal_status: FromQuery[LegalStatus | None] = None,
+        patent_type: FromQuery[PatentType | None] = None, ipc: FromQuery[str | None] = None, limit: Limit = 50, offset: Offset = 0) -> Page[PatentRead]:
         statement = (select(Patent, Enterprise.credit_code)
                      .outerjoin(Enterprise, Enterprise.id == Patent.owner_id).order_by(Patent.application_no))
         if owner:
@@ -55,6 +56,6 @@ class PatentController(Controller):
         return Page([from_row(PatentRead, p, owner_credit_code=c) for p, c in rows], total, limit, offset)
 
     @get("/{application_no:str}", sync_to_thread=True, responses=PUBLIC_READ, summary="One patent")
-    def get_patent(self, db_session: Session, application_no: str) -> PatentRead:
+    def get_patent(self, db_session: DbSession, application_no: FromPath[str]) -> PatentRead:
         patent, owner = find_patent(db_session, application_no)
         return from_row(PatentRead, patent, owner_credit_code=owner)

@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
+from litestar.params import FromQuery
 from litestar import Controller, get
 from sqlalchemy import select
 from sqlmodel import Session
 
-from service.auth.keys import Principal
-from service.deps import require
+from service.deps import Authorized, DbSession, require
 from service.errors import STAFF_READ
 from service.models import Bank, Enterprise, Patent, PledgedPatent, PledgeRegistration
 from service.pagination import Limit, Offset, Page, paginate
@@ -81,8 +81,8 @@ class PledgeController(Controller):
     dependencies = {"staff": require("admin", "reviewer")}
 
     @get("/", sync_to_thread=True, responses=STAFF_READ, summary="Pledge registrations (staff)")
-    def registrations(self, db_session: Session, staff: Principal, bank: str | None = None,
-                      active: bool | None = None, limit: Limit = 50, offset: Offset = 0) -> Page[RegistrationRead]:
+    def registrations(self, db_session: DbSession, staff: Authorized, bank: FromQuery[str | None] = None,
+                      active: FromQuery[bool | None] = None, limit: Limit = 50, offset: Offset = 0) -> Page[RegistrationRead]:
         statement = (select(PledgeRegistration, Enterprise.credit_code, Enterprise.name, Bank.code)
                      .join(Enterprise, Enterprise.id == PledgeRegistration.enterprise_id)
                      .join(Bank, Bank.id == PledgeRegistration.bank_id)
@@ -107,5 +107,5 @@ class PledgeController(Controller):
 
     @get("/at-risk", sync_to_thread=True, responses=STAFF_READ,
          summary="Pledged patents at risk: fee overdue or in grace, invalidation pending, frozen, expiring")
-    def at_risk(self, db_session: Session, staff: Principal, as_of: date | None = None) -> list[dict[str, Any]]:
+    def at_risk(self, db_session: DbSession, staff: Authorized, as_of: FromQuery[date | None] = None) -> list[dict[str, Any]]:
         return at_risk(db_session, as_of or datetime.now(UTC).date())

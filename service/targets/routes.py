@@ -6,13 +6,12 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from service.auth.keys import Principal
-from service.deps import require
+from service.deps import Authorized, DbSession, require
 from service.errors import ApiError, PUBLIC_READ, STAFF_READ, WRITE, not_found
 from service.models import AuditEvent, Target
 from service.structs import from_row
@@ -22,7 +21,7 @@ from service.targets.export import (
 from service.targets.progress import pledge_registrations, target_progress, window_end
 from service.targets.schemas import TargetCreate, TargetRead
 
-AsOf = Annotated[date | None, Parameter(description="progress as of this date (UTC today when omitted)")]
+AsOf = Annotated[date | None, QueryParameter(description="progress as of this date (UTC today when omitted)")]
 
 
 def today() -> date:
@@ -56,25 +55,25 @@ class TargetController(Controller):
     tags = ["targets"]
 
     @get("/", sync_to_thread=True, responses=PUBLIC_READ, summary="List targets")
-    def list_targets(self, db_session: Session) -> list[TargetRead]:
+    def list_targets(self, db_session: DbSession) -> list[TargetRead]:
         return [from_row(TargetRead, t) for t in db_session.scalars(select(Target).order_by(Target.id)).all()]
 
     @post("/", sync_to_thread=True, responses=WRITE, dependencies={"admin": require("admin")}, summary="Add a target (admin)")
-    def add_target(self, db_session: Session, admin: Principal, data: TargetCreate) -> TargetRead:
+    def add_target(self, db_session: DbSession, admin: Authorized, data: JSONBody[TargetCreate]) -> TargetRead:
         target = create_target(db_session, data)
         db_session.add(AuditEvent(actor=admin.name, action="target.create", entity_type="target",
                                   entity_id=target.code, after={"figure": target.figure, "metric": target.metric}))
         return from_row(TargetRead, target)
 
     @get("/{target_id:int}/progress", sync_to_thread=True, responses=PUBLIC_READ, summary="Progress, breakdowns and projection")
-    def progress(self, db_session: Session, target_id: int, as_of: AsOf = None) -> dict[str, Any]:
+    def progress(self, db_session: DbSession, target_id: FromPath[int], as_of: AsOf = None) -> dict[str, Any]:
         return target_progress(db_session, get_target(db_session, target_id), as_of or today())
 
     @get("/{target_id:int}/export", sync_to_thread=True, responses=STAFF_READ, dependencies={"staff": require("admin", "reviewer")},
          summary="Download progress or the registrations behind it (staff)")
-    def export(self, db_session: Session, staff: Principal, target_id: int, as_of: AsOf = None,
-               what: Literal["progress", "registrations"] = "progress",
-               format: Literal["csv", "xlsx"] = "csv", lang: Literal["en", "zh"] = "en") -> Response:
+    def export(self, db_session: DbSession, staff: Authorized, target_id: FromPath[int], as_of: AsOf = None,
+               what: FromQuery[Literal["progress", "registrations"]] = "progress",
+               format: FromQuery[Literal["csv", "xlsx"]] = "csv", lang: FromQuery[Literal["en", "zh"]] = "en") -> Response:
         target = get_target(db_session, target_id)
         as_of = as_of or today()
         if what == "progress":

@@ -7,13 +7,13 @@ import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
+from litestar.params import FromPath, JSONBody
 from litestar import Controller, get, post
 from litestar.datastructures import State
 from sqlalchemy import select
 from sqlmodel import Session
 
-from service.auth.keys import Principal
-from service.deps import require
+from service.deps import Authorized, Caller, DbSession, require
 from service.errors import ApiError, PUBLIC_READ, WRITE, not_found
 from service.imports import ImportRejected, Table, import_table, parse_rows
 from service.imports.kinds import KINDS
@@ -87,7 +87,7 @@ class ValuationController(Controller):
 
     @post("/valuations/estimate", sync_to_thread=True, responses=WRITE, status_code=200,
           summary="Value patent records (nothing stored unless save=true with an admin key)")
-    def estimate(self, db_session: Session, principal: Principal | None, data: EstimateRequest) -> EstimateResponse:
+    def estimate(self, db_session: DbSession, principal: Caller, data: JSONBody[EstimateRequest]) -> EstimateResponse:
         if data.save and (principal is None or principal.role != "admin"):
             raise ApiError(403, "forbidden", "save=true stores patent data and needs an admin key")
         table, records = parse_submitted(db_session, data.patents)
@@ -116,7 +116,7 @@ class ValuationController(Controller):
 
     @get("/patents/{application_no:str}/valuation", sync_to_thread=True, responses=PUBLIC_READ,
          summary="A patent's latest valuation with its explanation")
-    def patent_valuation(self, db_session: Session, application_no: str) -> dict[str, Any]:
+    def patent_valuation(self, db_session: DbSession, application_no: FromPath[str]) -> dict[str, Any]:
         patent, _ = find_patent(db_session, application_no)
         valuation = latest_valuation(db_session, patent)
         if valuation is None:
@@ -125,7 +125,7 @@ class ValuationController(Controller):
 
     @post("/valuations/run", sync_to_thread=True, responses=WRITE, status_code=202, dependencies={"admin": require("admin")},
           summary="Revalue the whole portfolio as of a date (runs in the background; poll the run)")
-    def run(self, state: State, db_session: Session, admin: Principal, data: RunRequest) -> RunRead:
+    def run(self, state: State, db_session: DbSession, admin: Authorized, data: JSONBody[RunRequest]) -> RunRead:
         engine = state.engine
         run = start_run(db_session, data.as_of or datetime.now(UTC).date(), admin.name)
         read = from_row(RunRead, run)
@@ -142,12 +142,12 @@ class ValuationController(Controller):
         return read
 
     @get("/valuations/runs", sync_to_thread=True, responses=PUBLIC_READ, summary="Portfolio valuation runs, newest first")
-    def runs(self, db_session: Session) -> list[RunRead]:
+    def runs(self, db_session: DbSession) -> list[RunRead]:
         rows = db_session.scalars(select(ValuationRun).order_by(ValuationRun.id.desc()).limit(50)).all()
         return [from_row(RunRead, run) for run in rows]
 
     @get("/valuations/runs/{run_id:int}", sync_to_thread=True, responses=PUBLIC_READ, summary="One valuation run with its progress")
-    def get_run(self, db_session: Session, run_id: int) -> RunRead:
+    def get_run(self, db_session: DbSession, run_id: FromPath[int]) -> RunRead:
         run = db_session.get(ValuationRun, run_id)
         if run is None:
             raise not_found("valuation run", run_id)

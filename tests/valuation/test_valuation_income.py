@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
-import pytest
 from scipy import stats
 
 from valuation import Portfolio, SurvivalModel, valuate

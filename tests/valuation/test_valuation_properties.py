@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -43,8 +43,9 @@ def scratch_database(url: str | None, work: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--patents", type=int, default=100_000)
-    parser.add_argument("--database-url", default=None,
-                        help="PostgreSQL URL: the benchmark works in a throwaway schema there")
+    parser.add_argument(
+        "--database-url", default=None, help="PostgreSQL URL: the benchmark works in a throwaway schema there"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as directory:
@@ -84,8 +85,10 @@ def main() -> None:
     print(f"patent rows                 {n:>12,}")
     print(f"csv.DictReader (baseline)   {n / baseline:>12,.0f} rows/s   1.0×")
     print(f"read + parse + check        {n / parse:>12,.0f} rows/s   {parse / baseline:.1f}× baseline time")
-    print(f"full import (upsert, {engine.dialect.name}) {n / full:>10,.0f} rows/s   {full / baseline:.1f}× baseline time"
-          f"   ({full:.1f} s; inserted {report.inserted:,})")
+    print(
+        f"full import (upsert, {engine.dialect.name}) {n / full:>10,.0f} rows/s   {full / baseline:.1f}× baseline time"
+        f"   ({full:.1f} s; inserted {report.inserted:,})"
+    )
 
 
 if __name__ == "__main__":

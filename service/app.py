@@ -28,13 +28,25 @@ def health(state: State) -> Response:
         with state.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means the database does not answer
-        return Response({"status": "unavailable", "database": str(exc.__class__.__name__)},
-                        status_code=503, media_type=MediaType.JSON)
+        return Response(
+            {"status": "unavailable", "database": str(exc.__class__.__name__)},
+            status_code=503,
+            media_type=MediaType.JSON,
+        )
     return Response({"status": "ok", "database": state.engine.dialect.name}, media_type=MediaType.JSON)
 
 
-ROUTES = [health, BankController, EnterpriseController, PatentController, ImportController, TargetController,
-          ValuationController, MatchingController, PledgeController]
+ROUTES = [
+    health,
+    BankController,
+    EnterpriseController,
+    PatentController,
+    ImportController,
+    TargetController,
+    ValuationController,
+    MatchingController,
+    PledgeController,
+]
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
@@ -51,11 +63,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         state=State({"engine": engine, "settings": settings}),
         on_shutdown=[dispose_engine],
         openapi_config=OpenAPIConfig(
-            title="ipfin", version="1",
+            title="ipfin",
+            version="1",
             description="IP-financing matchmaking and valuation: patents, valuations, matching, bank whitelist feed.",
             path="/schema",
-            components=Components(security_schemes={
-                "apiKey": SecurityScheme(type="http", scheme="bearer", description="ipf_… API key")}),
+            components=Components(
+                security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="ipf_… API key")}
+            ),
             security=[{"apiKey": []}],
         ),
         debug=False,

@@ -14,11 +14,13 @@ from service.settings import Settings
 
 def _engine(settings: Settings):
     from service.db import make_engine
+
     return make_engine(settings.database_url)
 
 
 def cmd_db(args, settings: Settings) -> int:
     from service import migrate
+
     engine = _engine(settings)
     if args.action == "upgrade":
         migrate.upgrade(engine)
@@ -33,6 +35,7 @@ def cmd_import(args, settings: Settings) -> int:
     from service import migrate
     from service.db import transaction
     from service.imports import ImportRejected, UnreadableFile, import_table, read_path
+
     engine = _engine(settings)
     migrate.upgrade(engine)
     try:
@@ -41,8 +44,10 @@ def cmd_import(args, settings: Settings) -> int:
         print(f"error: {args.file}: {exc}", file=sys.stderr)
         return 2
     try:
-        with transaction(engine) as session, tqdm(total=len(table.rows), unit="row", desc=f"import {args.kind}",
-                                                  disable=None, file=sys.stderr) as bar:
+        with (
+            transaction(engine) as session,
+            tqdm(total=len(table.rows), unit="row", desc=f"import {args.kind}", disable=None, file=sys.stderr) as bar,
+        ):
             report = import_table(session, args.kind, table, progress=bar.update)
     except ImportRejected as exc:
         for error in exc.errors:
@@ -56,6 +61,7 @@ def cmd_import(args, settings: Settings) -> int:
 def cmd_demo(args, settings: Settings) -> int:
     from service import migrate
     from service.seed import database_is_empty, load_demo
+
     engine = _engine(settings)
     migrate.upgrade(engine)
     if args.if_empty and not database_is_empty(engine):
@@ -73,6 +79,7 @@ def cmd_keys(args, settings: Settings) -> int:
     from service.auth.keys import issue_key, revoke
     from service.db import transaction
     from service.models import Bank
+
     with transaction(_engine(settings)) as session:
         if args.action == "revoke":
             if not revoke(session, args.prefix):
@@ -97,6 +104,7 @@ def cmd_serve(args, settings: Settings) -> int:
     from service import migrate
     from service.app import create_app
     from service.seed import DEMO_KEYS, database_is_empty, load_demo
+
     engine = _engine(settings)
     migrate.upgrade(engine)
     if args.demo and database_is_empty(engine):
@@ -104,8 +112,10 @@ def cmd_serve(args, settings: Settings) -> int:
         for line in load_demo(engine):
             print("  " + line)
     base = f"http://{settings.host}:{settings.port}"
-    print(f"\nipfin on {base}\n  API          {base}/api/v1/enterprises\n  OpenAPI docs {base}/schema"
-          f"\n  OpenAPI JSON {base}/schema/openapi.json\n  health       {base}/health")
+    print(
+        f"\nipfin on {base}\n  API          {base}/api/v1/enterprises\n  OpenAPI docs {base}/schema"
+        f"\n  OpenAPI JSON {base}/schema/openapi.json\n  health       {base}/health"
+    )
     if args.demo:
         print("  demo keys    " + ", ".join(f"{role}: {key}" for role, key in DEMO_KEYS.items() if role != "banks"))
     sys.stdout.flush()
@@ -115,6 +125,7 @@ def cmd_serve(args, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from service.imports import KINDS
+
     parser = argparse.ArgumentParser(prog="ipfin", description="IP-financing matchmaking and valuation service")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -144,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.set_defaults(run=cmd_keys)
 
     from service.targets.cli import add_parser as add_targets
+
     add_targets(commands, cmd_targets)
 
     valuate = commands.add_parser("valuate", help="value a patent import file (no database needed)")
@@ -166,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_targets(args, settings: Settings) -> int:
     from service import migrate
     from service.targets.cli import run
+
     if args.action == "add" and None in (args.code, args.name, args.metric, args.figure, args.start, args.deadline):
         print("error: add needs --code --name --metric --figure --start --deadline", file=sys.stderr)
         return 2
@@ -179,12 +192,14 @@ def cmd_targets(args, settings: Settings) -> int:
 
 def cmd_valuate(args, settings: Settings) -> int:
     from service.valuations.cli import valuate_file
+
     return valuate_file(args.file, args.as_of, args.out, args.loan_term_months)
 
 
 def cmd_revalue(args, settings: Settings) -> int:
     from service import migrate
     from service.valuations.cli import revalue
+
     engine = _engine(settings)
     migrate.upgrade(engine)
     return revalue(engine, args.as_of or _today(), "cli")
@@ -192,6 +207,7 @@ def cmd_revalue(args, settings: Settings) -> int:
 
 def _today():
     from datetime import UTC, datetime
+
     return datetime.now(UTC).date()
 
 

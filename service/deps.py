@@ -39,8 +39,8 @@ def _bearer(request: Request) -> str | None:
 
 # How handlers declare what they need from these providers (by name, as Litestar 3 requires).
 DbSession = NamedDependency[Session]
-Caller = NamedDependency[Principal | None]   # whoever sent a valid key, or None
-Authorized = NamedDependency[Principal]      # a caller `require(...)` let through
+Caller = NamedDependency[Principal | None]  # whoever sent a valid key, or None
+Authorized = NamedDependency[Principal]  # a caller `require(...)` let through
 
 
 def provide_principal(request: Request, db_session: DbSession) -> Principal | None:
@@ -70,4 +70,3 @@ DEPENDENCIES: dict[str, Provide] = {
     "db_session": Provide(provide_session),
     "principal": Provide(provide_principal, sync_to_thread=True),
 }
-

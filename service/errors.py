@@ -27,14 +27,24 @@ def not_found(what: str, key: object) -> ApiError:
 
 
 def _body(status: int, code: str, message: str, details: Any = None) -> Response:
-    return Response({"code": code, "message": message, "details": details},
-                    status_code=status, media_type=MediaType.JSON)
+    return Response(
+        {"code": code, "message": message, "details": details}, status_code=status, media_type=MediaType.JSON
+    )
 
 
-_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-          415: "unsupported_media_type", 422: "unprocessable", 429: "rate_limited",
-          503: "unavailable"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+    503: "unavailable",
+}
 
 
 def handle_api_error(_: Request, exc: ApiError) -> Response:
@@ -78,16 +88,21 @@ class ErrorBody(msgspec.Struct):
     details: Any = None
 
 
-_DESCRIPTIONS = {400: "invalid request (bad parameter or body)", 401: "missing or unknown API key",
-                 403: "the key's role may not do this", 404: "not found (or not visible to this key)",
-                 409: "conflict with the current state", 422: "well-formed but refused; details say why",
-                 429: "rate limited", 503: "database unavailable"}
+_DESCRIPTIONS = {
+    400: "invalid request (bad parameter or body)",
+    401: "missing or unknown API key",
+    403: "the key's role may not do this",
+    404: "not found (or not visible to this key)",
+    409: "conflict with the current state",
+    422: "well-formed but refused; details say why",
+    429: "rate limited",
+    503: "database unavailable",
+}
 
 
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the error statuses a handler can answer, all with the one error body."""
-    return {status: ResponseSpec(data_container=ErrorBody, description=_DESCRIPTIONS[status])
-            for status in statuses}
+    return {status: ResponseSpec(data_container=ErrorBody, description=_DESCRIPTIONS[status]) for status in statuses}
 
 
 # The usual sets: public reads, staff reads, and writes.

@@ -13,8 +13,7 @@ import re
 _WEIGHTS_12 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _WEIGHTS_8 = (2, 3, 4, 5, 6, 7, 8, 9)
 _APPLICATION_NO = re.compile(r"^(?:CN|ZL)?\s*(\d{12}|\d{8})\s*\.?\s*([0-9X])$")
-PATENT_TYPE_DIGITS = {"1": "invention", "2": "utility_model", "3": "design",
-                      "8": "invention", "9": "utility_model"}
+PATENT_TYPE_DIGITS = {"1": "invention", "2": "utility_model", "3": "design", "8": "invention", "9": "utility_model"}
 
 
 def application_check_char(digits: str) -> str:
@@ -36,10 +35,7 @@ def normalize_application_no(raw: str) -> str:
     digits, check = match.groups()
     expected = application_check_char(digits)
     if check != expected:
-        raise ValueError(
-            f"申请号校验位错误 / wrong check character in {raw!r}: "
-            f"got {check}, expected {expected}"
-        )
+        raise ValueError(f"申请号校验位错误 / wrong check character in {raw!r}: got {check}, expected {expected}")
     if len(digits) == 12 and digits[4] not in PATENT_TYPE_DIGITS:
         raise ValueError(f"申请号类型位无效 / unknown patent type digit {digits[4]!r} in {raw!r}")
     return f"{digits}.{check}"
@@ -67,9 +63,7 @@ def normalize_credit_code(raw: str) -> str:
     """Upper-cased, stripped credit code; raises ValueError when malformed or the check fails."""
     code = raw.strip().upper()
     if len(code) != 18:
-        raise ValueError(
-            f"统一社会信用代码应为18位 / credit code {raw!r} must have 18 characters, has {len(code)}"
-        )
+        raise ValueError(f"统一社会信用代码应为18位 / credit code {raw!r} must have 18 characters, has {len(code)}")
     bad = sorted({c for c in code if c not in _CREDIT_VALUE})
     if bad:
         raise ValueError(

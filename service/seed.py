@@ -30,6 +30,7 @@ def database_is_empty(engine: Engine) -> bool:
 
 def load_demo(engine: Engine, *, scale: float = 1.0, seed: int | None = None) -> list[str]:
     from service.demo import build_demo
+
     dataset = build_demo(scale=scale) if seed is None else build_demo(scale=scale, seed=seed)
     tables = []
     for kind in LOAD_ORDER:
@@ -51,10 +52,12 @@ def load_demo(engine: Engine, *, scale: float = 1.0, seed: int | None = None) ->
     # high-value target are there from the first start.
     from service.demo import DEMO_AS_OF
     from service.valuations.service import run_portfolio_valuation, start_run
+
     with transaction(engine) as session:
         run_id = start_run(session, DEMO_AS_OF, "demo").id
     counts = run_portfolio_valuation(engine, run_id)
     return [f"{r.kind}: {r.rows} rows" for r in reports] + [
         f"targets: {len(dataset.targets)}",
         f"valued {counts['total']} patents as of {DEMO_AS_OF}: {counts['eligible']} pledge-eligible, "
-        f"{counts['high_value']} high-value (survival model {counts['survival_source']})"]
+        f"{counts['high_value']} high-value (survival model {counts['survival_source']})",
+    ]

@@ -72,12 +72,14 @@ def session(engine) -> Iterator[Session]:
 def app(engine, database_url):
     from service.app import create_app
     from service.settings import Settings
+
     return create_app(Settings(database_url=database_url), engine)
 
 
 @pytest.fixture
 def client(app):
     from litestar.testing import TestClient
+
     with TestClient(app) as client:
         yield client
 
@@ -88,6 +90,7 @@ def _key(engine: Engine, role: str, bank_code: str | None = None) -> str:
     from service.auth.keys import issue_key
     from service.db import transaction
     from service.models import Bank
+
     with transaction(engine) as session:
         bank = session.scalars(select(Bank).where(Bank.code == bank_code)).one() if bank_code else None
         return issue_key(session, role=role, name=f"test {role}", bank=bank)

@@ -68,16 +68,19 @@ def test_patents_products_banks(client, loaded):
     assert client.get("/api/v1/banks/ccb").json()["name"] == "中国建设银行云阳支行"
 
 
-@pytest.mark.parametrize(("path", "status", "code"), [
-    ("/api/v1/patents/201710601862.4", 400, "invalid_application_no"),
-    ("/api/v1/patents/201710601862.3", 404, "not_found"),
-    ("/api/v1/enterprises/91350100M000100Y44", 400, "invalid_credit_code"),
-    ("/api/v1/banks/NOPE", 404, "not_found"),
-    ("/api/v1/products/999999", 404, "not_found"),
-    ("/api/v1/enterprises?limit=0", 400, "invalid_request"),
-    ("/api/v1/enterprises?cluster=mining", 400, "invalid_request"),
-    ("/no/such/path", 404, "not_found"),
-])
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/api/v1/patents/201710601862.4", 400, "invalid_application_no"),
+        ("/api/v1/patents/201710601862.3", 404, "not_found"),
+        ("/api/v1/enterprises/91350100M000100Y44", 400, "invalid_credit_code"),
+        ("/api/v1/banks/NOPE", 404, "not_found"),
+        ("/api/v1/products/999999", 404, "not_found"),
+        ("/api/v1/enterprises?limit=0", 400, "invalid_request"),
+        ("/api/v1/enterprises?cluster=mining", 400, "invalid_request"),
+        ("/no/such/path", 404, "not_found"),
+    ],
+)
 def test_errors_are_one_json_shape(client, path, status, code):
     response = client.get(path)
     assert response.status_code == status
@@ -87,9 +90,17 @@ def test_errors_are_one_json_shape(client, path, status, code):
 
 def test_openapi_document_lists_every_endpoint(client):
     document = client.get("/schema/openapi.json").json()
-    for path in ["/health", "/api/v1/enterprises", "/api/v1/enterprises/{credit_code}", "/api/v1/patents",
-                 "/api/v1/patents/{application_no}", "/api/v1/banks", "/api/v1/products",
-                 "/api/v1/credit-loans", "/api/v1/admin/imports/{kind}"]:
+    for path in [
+        "/health",
+        "/api/v1/enterprises",
+        "/api/v1/enterprises/{credit_code}",
+        "/api/v1/patents",
+        "/api/v1/patents/{application_no}",
+        "/api/v1/banks",
+        "/api/v1/products",
+        "/api/v1/credit-loans",
+        "/api/v1/admin/imports/{kind}",
+    ]:
         assert path in document["paths"], path
 
 

@@ -43,6 +43,7 @@ def _in_window(day: str) -> bool:
 
 # --- determinism and shape of the rows ------------------------------------------------------
 
+
 def test_same_seed_same_tables(small):
     again = build_demo(scale=0.2, seed=7)
     assert again.tables == small.tables
@@ -91,8 +92,15 @@ def test_cells_are_spelled_as_the_formats_say(demo):
                     date.fromisoformat(value)
                 elif name.endswith("_yuan"):
                     assert money.match(value), (kind, name, value)
-                elif name in ("co_owners_consent", "granted_abroad", "pct", "invalidation_pending",
-                              "frozen", "requires_existing_customer", "active"):
+                elif name in (
+                    "co_owners_consent",
+                    "granted_abroad",
+                    "pct",
+                    "invalidation_pending",
+                    "frozen",
+                    "requires_existing_customer",
+                    "active",
+                ):
                     assert value in ("true", "false"), (kind, name, value)
 
 
@@ -116,6 +124,7 @@ def test_write_csv_round_trips(small, tmp_path):
 
 # --- identifiers and references ---------------------------------------------------------------
 
+
 def test_identifiers_have_valid_check_characters(demo):
     for row in demo.tables["enterprises"]:
         assert normalize_credit_code(row["credit_code"]) == row["credit_code"]
@@ -138,9 +147,12 @@ def test_identifiers_have_valid_check_characters(demo):
 
 def test_natural_keys_are_unique(demo):
     keys = {
-        "banks": ("code",), "products": ("bank_code", "code"), "enterprises": ("credit_code",),
+        "banks": ("code",),
+        "products": ("bank_code", "code"),
+        "enterprises": ("credit_code",),
         "credit-loans": ("enterprise_credit_code", "bank_code", "kind", "start_date"),
-        "patents": ("application_no",), "pledges": ("registration_no",),
+        "patents": ("application_no",),
+        "pledges": ("registration_no",),
     }
     for kind, key in keys.items():
         values = [tuple(row[k] for k in key) for row in demo.tables[kind]]
@@ -197,6 +209,7 @@ def test_pledged_patents_were_registrable_and_never_double_pledged(demo):
 
 # --- the county's shape (issue 2 §5) ---------------------------------------------------------
 
+
 def test_counts_at_scale_one(demo):
     t = demo.tables
     assert 5 <= len(t["banks"]) <= 6
@@ -212,7 +225,10 @@ def test_enterprises(demo):
     n = len(rows)
     clusters = Counter(row["industry_cluster"] for row in rows)
     assert set(clusters) == {"green_consumer", "equipment_manufacturing", "energy_electronics", "other"}
-    assert min(clusters[c] for c in ("green_consumer", "equipment_manufacturing", "energy_electronics")) > clusters["other"] / 2
+    assert (
+        min(clusters[c] for c in ("green_consumer", "equipment_manufacturing", "energy_electronics"))
+        > clusters["other"] / 2
+    )
     share = lambda column: sum(1 for row in rows if row[column]) / n  # noqa: E731
     assert 0.17 <= share("high_tech_date") <= 0.23
     assert 0.06 <= share("specialized_date") <= 0.10
@@ -223,8 +239,10 @@ def test_enterprises(demo):
     for row in rows:
         assert (row["need_amount_yuan"] == "") == (row["need_term_months"] == "")
         assert re.match(r"^1\d{10}$", row["contact_phone"])
-        assert all(not row[c] or row[c] <= DEMO_AS_OF.isoformat()
-                   for c in ("high_tech_date", "specialized_date", "ip_advantage_date", "ip_standard_date"))
+        assert all(
+            not row[c] or row[c] <= DEMO_AS_OF.isoformat()
+            for c in ("high_tech_date", "specialized_date", "ip_advantage_date", "ip_standard_date")
+        )
 
 
 def test_patent_ownership_is_skewed(demo):
@@ -259,8 +277,11 @@ def test_credit_loans(demo):
     today = DEMO_AS_OF.isoformat()
     current = [row for row in loans if row["start_date"] <= today < row["maturity_date"]]
     assert len(current) >= 0.7 * len(loans)
-    holders = {row["owner_credit_code"] for row in patents
-               if row["patent_type"] == "invention" and row["legal_status"] == "valid"}
+    holders = {
+        row["owner_credit_code"]
+        for row in patents
+        if row["patent_type"] == "invention" and row["legal_status"] == "valid"
+    }
     borrowers = {row["enterprise_credit_code"] for row in loans}
     assert len(borrowers & holders) >= 0.7 * len(borrowers)
 
@@ -297,8 +318,10 @@ def test_targets(demo):
     by_code = {t["code"]: t for t in demo.targets}
     plan = [t for t in demo.targets if t["source"] == PLAN_SOURCE]
     assert {(t["metric"], t["figure"]) for t in plan} == {
-        ("pledge_amount", 1_000_000_000), ("high_value_patents", 12),
-        ("ip_advantage_enterprises", 5), ("ip_standard_enterprises", 5),
+        ("pledge_amount", 1_000_000_000),
+        ("high_value_patents", 12),
+        ("ip_advantage_enterprises", 5),
+        ("ip_standard_enterprises", 5),
     }
     assert all(t["window_start"] == date(2022, 9, 22) and t["deadline"] == date(2024, 12, 31) for t in plan)
     later = [t for t in demo.targets if t not in plan]
@@ -316,6 +339,7 @@ def test_scale_multiplies_the_counts(small):
 
 
 # --- lapses come from the renewal process -----------------------------------------------------
+
 
 def _citation_gap(rows: list[dict[str, str]], statuses: list[str]) -> float:
     """Mean forward-citation percentile of surviving patents minus that of lapsed ones, the
@@ -342,7 +366,8 @@ def test_lapses_fall_on_fee_due_dates(demo):
     for row in lapsed:
         filed, lapsed_on = date.fromisoformat(row["filing_date"]), date.fromisoformat(row["lapse_date"])
         assert (lapsed_on.month, lapsed_on.day) == (filed.month, filed.day) or (
-            (filed.month, filed.day) == (2, 29) and (lapsed_on.month, lapsed_on.day) == (2, 28))
+            (filed.month, filed.day) == (2, 29) and (lapsed_on.month, lapsed_on.day) == (2, 28)
+        )
         fee_year = lapsed_on.year - filed.year + 1
         assert int(row["fees_paid_through_year"]) == fee_year - 1
         assert row["grant_date"] < row["lapse_date"]
@@ -367,6 +392,7 @@ def test_better_patents_lapse_less(demo):
 
 
 # --- the example files in docs/examples ---------------------------------------------------------
+
 
 def _examples() -> dict[str, list[dict[str, str]]]:
     out = {}

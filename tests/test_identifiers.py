@@ -7,7 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.identifiers import (
-    CREDIT_ALPHABET, application_check_char, credit_check_char, normalize_application_no,
+    CREDIT_ALPHABET,
+    application_check_char,
+    credit_check_char,
+    normalize_application_no,
     normalize_credit_code,
 )
 
@@ -24,7 +27,6 @@ def test_check_digit_by_hand():
     # 2·2 + 0·3 + 1·4 + 7·5 + 1·6 + 0·7 + 6·8 + 0·9 + 1·2 + 8·3 + 6·4 + 2·5 = 157; 157 mod 11 = 3.
     assert application_check_char("201710601862") == "3"
     assert application_check_char("201810601862") == "8"  # year 2018: the 4th digit weighs 5; 162 mod 11 = 8
-
 
 
 @pytest.mark.parametrize("raw", ["CN201710601862.3", "ZL201710601862.3", "2017106018623", " cn 2017106018623 "])
@@ -44,8 +46,9 @@ def test_check_ten_is_written_x():
     assert normalize_application_no(body + "X") == f"{body}.X"
 
 
-applications = st.tuples(st.integers(1985, 2030), st.sampled_from("12389"),
-                         st.integers(0, 9_999_999)).map(lambda t: f"{t[0]}{t[1]}{t[2]:07d}")
+applications = st.tuples(st.integers(1985, 2030), st.sampled_from("12389"), st.integers(0, 9_999_999)).map(
+    lambda t: f"{t[0]}{t[1]}{t[2]:07d}"
+)
 
 
 @given(applications)
@@ -62,7 +65,7 @@ def test_any_single_changed_application_character_is_caught(digits, position, sh
     changed_char = alphabet[(alphabet.index(number[position]) + shift) % len(alphabet)]
     if changed_char == number[position]:
         return
-    changed = number[:position] + changed_char + number[position + 1:]
+    changed = number[:position] + changed_char + number[position + 1 :]
     with pytest.raises(ValueError):
         normalize_application_no(changed)
 
@@ -80,7 +83,7 @@ def test_every_valid_credit_code_is_accepted(body):
 def test_any_single_changed_credit_character_is_caught(body, position, shift):
     code = body + credit_check_char(body)
     changed_char = CREDIT_ALPHABET[(CREDIT_ALPHABET.index(code[position]) + shift) % 31]
-    changed = code[:position] + changed_char + code[position + 1:]
+    changed = code[:position] + changed_char + code[position + 1 :]
     with pytest.raises(ValueError):
         normalize_credit_code(changed)
 

@@ -15,7 +15,12 @@ from service.cli import main
 from service.db import transaction
 from service.imports import LOAD_ORDER, ImportRejected, import_batch, import_table, read_path
 from service.models import (
-    CreditLoan, Enterprise, Patent, PledgedPatent, PledgeProduct, PledgeRegistration,
+    CreditLoan,
+    Enterprise,
+    Patent,
+    PledgedPatent,
+    PledgeProduct,
+    PledgeRegistration,
 )
 
 
@@ -41,7 +46,9 @@ def test_whole_county_imports_with_typed_values(engine, tmp_path):
         assert str(product.pledge_rate) == "0.3000"
         loan = session.scalars(select(CreditLoan).where(CreditLoan.kind == "knowledge_value")).one()
         assert (loan.limit_fen, loan.drawn_fen) == (400_000_000, 150_000_000)
-        released, active = session.scalars(select(PledgeRegistration).order_by(PledgeRegistration.registration_date)).all()
+        released, active = session.scalars(
+            select(PledgeRegistration).order_by(PledgeRegistration.registration_date)
+        ).all()
         assert released.released_date is not None and active.released_date is None
         links = session.execute(select(PledgedPatent.registration_id, PledgedPatent.released_date)).all()
         assert sorted(r is None for _, r in links) == [False, False, True]
@@ -85,10 +92,10 @@ def test_wrong_check_character_rejects_whole_file_and_names_row_and_column(engin
 def test_every_bad_row_is_reported(engine, tmp_path):
     county.load_county(engine, tmp_path)
     rows = copy.deepcopy(county.PATENTS)
-    rows[0]["grant_date"] = "2014-01-01"           # before filing
-    rows[1]["legal_status"] = "alive"              # not an enum code
+    rows[0]["grant_date"] = "2014-01-01"  # before filing
+    rows[1]["legal_status"] = "alive"  # not an enum code
     rows[2]["owner_credit_code"] = county.credit_code(99)  # valid code, unknown enterprise
-    rows[3]["claims"] = "-3"                        # negative
+    rows[3]["claims"] = "-3"  # negative
     with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
         import_table(session, "patents", read_path(county.write_csv(tmp_path / "p.csv", rows)))
     problems = {(e.row, e.column) for e in caught.value.errors}
@@ -100,15 +107,18 @@ def test_every_bad_row_is_reported(engine, tmp_path):
     assert [(e.row, e.column) for e in caught.value.errors] == [(4, "owner_credit_code")]
 
 
-@pytest.mark.parametrize(("column", "value", "fragment"), [
-    ("filing_date", "2015-02-30", "not a calendar date"),
-    ("annual_revenue_yuan", "12.345", "more than two decimals"),
-    ("annual_revenue_yuan", "-1", "negative"),
-    ("granted_abroad", "maybe", "not a boolean"),
-    ("patent_type", "utility_model", "is a invention number"),
-    ("fees_paid_through_year", "21", "above the maximum 20"),
-    ("legal_status", "lapsed", "needs its lapse date"),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "fragment"),
+    [
+        ("filing_date", "2015-02-30", "not a calendar date"),
+        ("annual_revenue_yuan", "12.345", "more than two decimals"),
+        ("annual_revenue_yuan", "-1", "negative"),
+        ("granted_abroad", "maybe", "not a boolean"),
+        ("patent_type", "utility_model", "is a invention number"),
+        ("fees_paid_through_year", "21", "above the maximum 20"),
+        ("legal_status", "lapsed", "needs its lapse date"),
+    ],
+)
 def test_cell_rules(engine, tmp_path, column, value, fragment):
     county.load_county(engine, tmp_path)
     rows = copy.deepcopy(county.PATENTS[:1])
@@ -141,6 +151,7 @@ def test_csv_encodings(engine, tmp_path, encoding):
 
 def test_xlsx_with_native_cells(engine, tmp_path):
     import datetime as dt
+
     workbook = Workbook()
     sheet = workbook.active
     header = list(county.ENTERPRISES[0])
@@ -162,14 +173,17 @@ def test_xlsx_with_native_cells(engine, tmp_path):
 def test_one_active_pledge_per_patent_is_enforced_by_the_database(engine, tmp_path):
     county.load_county(engine, tmp_path)
     with transaction(engine) as session:
-        released = session.scalars(select(PledgeRegistration).where(
-            PledgeRegistration.released_date.is_not(None))).one()
+        released = session.scalars(
+            select(PledgeRegistration).where(PledgeRegistration.released_date.is_not(None))
+        ).one()
         p1 = session.scalars(select(Patent.id).where(Patent.application_no == county.P1)).one()
     with pytest.raises(IntegrityError), transaction(engine) as session:
         # P1 is actively pledged in the 2025 registration; a second active link must fail.
-        session.execute(PledgedPatent.__table__.update()
-                        .where(PledgedPatent.registration_id == released.id, PledgedPatent.patent_id == p1)
-                        .values(released_date=None))
+        session.execute(
+            PledgedPatent.__table__.update()
+            .where(PledgedPatent.registration_id == released.id, PledgedPatent.patent_id == p1)
+            .values(released_date=None)
+        )
 
 
 def test_pledge_import_refuses_a_patent_already_actively_pledged(engine, tmp_path):
@@ -192,8 +206,11 @@ def test_import_api_is_admin_only_and_answers_row_errors(client, tmp_path, admin
     rows = copy.deepcopy(county.ENTERPRISES)
     rows[1]["credit_code"] = rows[1]["credit_code"][:-1] + ("0" if rows[1]["credit_code"][-1] != "0" else "1")
     bad = county.write_csv(tmp_path / "e.csv", rows)
-    response = client.post("/api/v1/admin/imports/enterprises", headers=admin_headers,
-                           files={"file": ("e.csv", bad.read_bytes(), "text/csv")})
+    response = client.post(
+        "/api/v1/admin/imports/enterprises",
+        headers=admin_headers,
+        files={"file": ("e.csv", bad.read_bytes(), "text/csv")},
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "import_rejected"
@@ -202,8 +219,9 @@ def test_import_api_is_admin_only_and_answers_row_errors(client, tmp_path, admin
 
     response = client.post("/api/v1/admin/imports/planets", headers=admin_headers, files=files)
     assert response.status_code == 404 and response.json()["code"] == "unknown_import_kind"
-    response = client.post("/api/v1/admin/imports/banks", headers=admin_headers,
-                           files={"file": ("banks.txt", b"x", "text/plain")})
+    response = client.post(
+        "/api/v1/admin/imports/banks", headers=admin_headers, files={"file": ("banks.txt", b"x", "text/plain")}
+    )
     assert response.status_code == 400 and response.json()["code"] == "unreadable_file"
 
 
@@ -219,6 +237,7 @@ def test_demo_county_loads_through_the_importer_and_is_valued(engine):
     from service.models import Target, Valuation, ValuationRun
     from service.seed import DEMO_KEYS, load_demo
     from service.auth.keys import authenticate
+
     expected = {kind: len(rows) for kind, rows in build_demo().tables.items()}
     load_demo(engine)
     with transaction(engine) as session:
@@ -229,5 +248,9 @@ def test_demo_county_loads_through_the_importer_and_is_valued(engine):
         run = session.scalars(select(ValuationRun)).one()
         assert run.status == "done" and run.as_of == DEMO_AS_OF
         assert {t.metric for t in session.scalars(select(Target))} >= {
-            "pledge_amount", "high_value_patents", "ip_advantage_enterprises", "ip_standard_enterprises"}
+            "pledge_amount",
+            "high_value_patents",
+            "ip_advantage_enterprises",
+            "ip_standard_enterprises",
+        }
         assert authenticate(session, DEMO_KEYS["admin"]).role == "admin"

@@ -45,9 +45,17 @@ def test_demo_run_proposes_for_credit_loan_holders_within_quotas(client, engine,
     items = proposals(client, reviewer_headers, run_id=run["id"])
     assert len(items) == run["n_proposals"]
     with transaction(engine) as session:
-        holders = set(session.scalars(select(Enterprise.credit_code).join(CreditLoan).where(
-            CreditLoan.kind.in_(["knowledge_value", "commercial_value"]),
-            CreditLoan.start_date <= date.fromisoformat(AS_OF), CreditLoan.maturity_date >= date.fromisoformat(AS_OF))))
+        holders = set(
+            session.scalars(
+                select(Enterprise.credit_code)
+                .join(CreditLoan)
+                .where(
+                    CreditLoan.kind.in_(["knowledge_value", "commercial_value"]),
+                    CreditLoan.start_date <= date.fromisoformat(AS_OF),
+                    CreditLoan.maturity_date >= date.fromisoformat(AS_OF),
+                )
+            )
+        )
         products = {p.id: p for p in session.scalars(select(PledgeProduct))}
     assert {p["enterprise_credit_code"] for p in items} <= holders
     assert len({p["enterprise_credit_code"] for p in items}) == len(items)  # one product per enterprise
@@ -70,8 +78,9 @@ def test_eligibility_names_every_failed_rule_in_chinese(client, demo, reviewer_h
     with_loans = client.get("/api/v1/enterprises", params={"credit_loan_kind": "knowledge_value", "limit": 1}).json()
     code = with_loans["items"][0]["credit_code"]
     assert client.get(f"/api/v1/enterprises/{code}/eligibility").status_code == 401
-    rows = client.get(f"/api/v1/enterprises/{code}/eligibility", params={"as_of": AS_OF},
-                      headers=reviewer_headers).json()
+    rows = client.get(
+        f"/api/v1/enterprises/{code}/eligibility", params={"as_of": AS_OF}, headers=reviewer_headers
+    ).json()
     assert len(rows) == 12
     for row in rows:
         assert row["eligible"] == (row["failures"] == [])
@@ -90,8 +99,11 @@ def test_review_approval_publishes_one_entry_and_is_audited(client, engine, run,
     again = client.post(url, json={"decision": "approved"}, headers=admin_headers)
     assert again.status_code == 409 and again.json()["details"]["comment"] == "材料齐全"
 
-    rejected = client.post(f"/api/v1/matching/proposals/{second['id']}/decision",
-                           json={"decision": "rejected", "comment": "抵押物价值不足"}, headers=admin_headers)
+    rejected = client.post(
+        f"/api/v1/matching/proposals/{second['id']}/decision",
+        json={"decision": "rejected", "comment": "抵押物价值不足"},
+        headers=admin_headers,
+    )
     assert rejected.status_code == 200 and rejected.json()["whitelist_entry_id"] is None
 
     with transaction(engine) as session:
@@ -101,12 +113,15 @@ def test_review_approval_publishes_one_entry_and_is_audited(client, engine, run,
         assert content["enterprise"]["credit_code"] == first["enterprise_credit_code"]
         assert content["amount_fen"] == first["amount_fen"] and content["patents"]
         assert {"legal_status", "next_fee_due", "score", "grade", "value_p10_fen", "value_p90_fen"} <= set(
-            content["patents"][0])
-        audit = session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "match_proposal")
-                                .order_by(AuditEvent.id)).all()
+            content["patents"][0]
+        )
+        audit = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity_type == "match_proposal").order_by(AuditEvent.id)
+        ).all()
         assert [(a.action, a.before["status"], a.after["status"], a.comment) for a in audit] == [
             ("proposal.approved", "proposed", "approved", "材料齐全"),
-            ("proposal.rejected", "proposed", "rejected", "抵押物价值不足")]
+            ("proposal.rejected", "proposed", "rejected", "抵押物价值不足"),
+        ]
     detail = client.get(f"/api/v1/matching/proposals/{first['id']}", headers=reviewer_headers).json()
     assert detail["status"] == "approved" and detail["decision"]["reviewer"] == "test reviewer"
 
@@ -114,8 +129,9 @@ def test_review_approval_publishes_one_entry_and_is_audited(client, engine, run,
 def test_a_new_run_supersedes_undecided_proposals(client, run, reviewer_headers):
     first = proposals(client, reviewer_headers, status="proposed")[0]
     client.post("/api/v1/matching/runs", json={"as_of": AS_OF}, headers=reviewer_headers)
-    response = client.post(f"/api/v1/matching/proposals/{first['id']}/decision", json={"decision": "approved"},
-                           headers=reviewer_headers)
+    response = client.post(
+        f"/api/v1/matching/proposals/{first['id']}/decision", json={"decision": "approved"}, headers=reviewer_headers
+    )
     assert response.status_code == 409 and response.json()["code"] == "proposal_superseded"
 
 
@@ -161,8 +177,9 @@ def live_server(app):
     thread.join(timeout=10)
 
 
-def test_concurrent_http_decisions_give_one_200_and_one_409(live_server, engine, run, client, reviewer_headers,
-                                                           admin_headers):
+def test_concurrent_http_decisions_give_one_200_and_one_409(
+    live_server, engine, run, client, reviewer_headers, admin_headers
+):
     for proposal in proposals(client, reviewer_headers, status="proposed")[:3]:
         barrier = threading.Barrier(2)
         answers = []
@@ -170,11 +187,14 @@ def test_concurrent_http_decisions_give_one_200_and_one_409(live_server, engine,
         def post(headers, body):
             with httpx.Client(base_url=live_server, timeout=60) as http:
                 barrier.wait()
-                answers.append(http.post(f"/api/v1/matching/proposals/{proposal['id']}/decision", json=body,
-                                         headers=headers))
+                answers.append(
+                    http.post(f"/api/v1/matching/proposals/{proposal['id']}/decision", json=body, headers=headers)
+                )
 
-        threads = [threading.Thread(target=post, args=(reviewer_headers, {"decision": "approved"})),
-                   threading.Thread(target=post, args=(admin_headers, {"decision": "rejected", "comment": "不同意"}))]
+        threads = [
+            threading.Thread(target=post, args=(reviewer_headers, {"decision": "approved"})),
+            threading.Thread(target=post, args=(admin_headers, {"decision": "rejected", "comment": "不同意"})),
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -186,6 +206,7 @@ def test_concurrent_http_decisions_give_one_200_and_one_409(live_server, engine,
         assert loser["details"]["reviewer"] == winner["reviewer"]
     with transaction(engine) as session:
         approved = session.scalar(select(func.count()).select_from(WhitelistEntry))
-        decided = session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.entity_type == "match_proposal"))
+        decided = session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.entity_type == "match_proposal")
+        )
     assert decided == 3 and approved <= 3

@@ -24,11 +24,16 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_run_script_serves_demo_county(tmp_path):
     port = free_port()
-    env = {**os.environ, "IPFIN_PORT": str(port), "IPFIN_HOST": "127.0.0.1",
-           "IPFIN_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    env = {
+        **os.environ,
+        "IPFIN_PORT": str(port),
+        "IPFIN_HOST": "127.0.0.1",
+        "IPFIN_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+    }
     log = (tmp_path / "run.log").open("w")
-    process = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

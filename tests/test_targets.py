@@ -23,9 +23,17 @@ PLAN_START, PLAN_END = date(2022, 9, 22), date(2024, 12, 31)
 
 
 def pledge(number, day, amount_yuan, patent, *, released="2025-01-31", enterprise=county.E2, name=None):
-    return {**county.PLEDGES[0], "registration_no": number, "registration_date": day, "amount_yuan": amount_yuan,
-            "patents": patent, "released_date": released, "enterprise_credit_code": enterprise,
-            "loan_start": day, "loan_end": "2026-12-31"}
+    return {
+        **county.PLEDGES[0],
+        "registration_no": number,
+        "registration_date": day,
+        "amount_yuan": amount_yuan,
+        "patents": patent,
+        "released_date": released,
+        "enterprise_credit_code": enterprise,
+        "loan_start": day,
+        "loan_end": "2026-12-31",
+    }
 
 
 @pytest.fixture
@@ -33,23 +41,50 @@ def plan(engine, tmp_path):
     """The small county plus registrations on, just inside and just outside the window's edges."""
     county.load_county(engine, tmp_path)
     rows = [
-        pledge("Y2022500000001", "2022-09-21", "500000", county.P2),   # a day before the start: out
-        pledge("Y2022500000002", "2022-09-22", "300000", county.P2),   # on the start: in
+        pledge("Y2022500000001", "2022-09-21", "500000", county.P2),  # a day before the start: out
+        pledge("Y2022500000002", "2022-09-22", "300000", county.P2),  # on the start: in
         pledge("Y2024500000003", "2024-12-31", "450000.50", county.P2),  # on the deadline: in
-        pledge("Y2025500000004", "2025-01-01", "700000", county.P2),   # a day after: out
+        pledge("Y2025500000004", "2025-01-01", "700000", county.P2),  # a day after: out
     ]
     with transaction(engine) as session:
         import_table(session, "pledges", read_path(county.write_csv(tmp_path / "more.csv", rows)))
-        session.add_all([
-            Target(code="pledge", name="新增知识产权质押融资", metric="pledge_amount", figure=1_000_000_000,
-                   window_start=PLAN_START, deadline=PLAN_END, source="plan"),
-            Target(code="standard", name="新增贯标企业", metric="ip_standard_enterprises", figure=5,
-                   window_start=PLAN_START, deadline=PLAN_END),
-            Target(code="advantage", name="新增知识产权优势企业", metric="ip_advantage_enterprises", figure=5,
-                   window_start=PLAN_START, deadline=PLAN_END),
-            Target(code="high_value", name="高价值发明专利", metric="high_value_patents", figure=12,
-                   window_start=PLAN_START, deadline=PLAN_END),
-        ])
+        session.add_all(
+            [
+                Target(
+                    code="pledge",
+                    name="新增知识产权质押融资",
+                    metric="pledge_amount",
+                    figure=1_000_000_000,
+                    window_start=PLAN_START,
+                    deadline=PLAN_END,
+                    source="plan",
+                ),
+                Target(
+                    code="standard",
+                    name="新增贯标企业",
+                    metric="ip_standard_enterprises",
+                    figure=5,
+                    window_start=PLAN_START,
+                    deadline=PLAN_END,
+                ),
+                Target(
+                    code="advantage",
+                    name="新增知识产权优势企业",
+                    metric="ip_advantage_enterprises",
+                    figure=5,
+                    window_start=PLAN_START,
+                    deadline=PLAN_END,
+                ),
+                Target(
+                    code="high_value",
+                    name="高价值发明专利",
+                    metric="high_value_patents",
+                    figure=12,
+                    window_start=PLAN_START,
+                    deadline=PLAN_END,
+                ),
+            ]
+        )
     with transaction(engine) as session:
         return {t.code: t.id for t in session.scalars(select(Target)).all()}
 
@@ -101,21 +136,39 @@ def test_certification_counts_by_date_in_window(engine, plan):
 
 
 def _valuation(patent_id, as_of, high_value):
-    return Valuation(patent_id=patent_id, as_of=as_of, model_version="test", inputs_hash=f"{patent_id}{as_of}",
-                     inputs={}, score=80, legal_score=80, technical_score=80, economic_score=80, grade="A",
-                     eligible=True, high_value=high_value, high_value_flags=[], p_alive_1y=0.9, p_alive_3y=0.8,
-                     p_alive_5y=0.7, expected_life_years=5, result={})
+    return Valuation(
+        patent_id=patent_id,
+        as_of=as_of,
+        model_version="test",
+        inputs_hash=f"{patent_id}{as_of}",
+        inputs={},
+        score=80,
+        legal_score=80,
+        technical_score=80,
+        economic_score=80,
+        grade="A",
+        eligible=True,
+        high_value=high_value,
+        high_value_flags=[],
+        p_alive_1y=0.9,
+        p_alive_3y=0.8,
+        p_alive_5y=0.7,
+        expected_life_years=5,
+        result={},
+    )
 
 
 def test_high_value_count_uses_each_patents_latest_valuation(engine, plan):
     with transaction(engine) as session:
         ids = dict(session.execute(select(Patent.application_no, Patent.id)).all())
-        session.add_all([
-            _valuation(ids[county.P1], date(2024, 1, 1), True),    # invention, high value: counts
-            _valuation(ids[county.P2], date(2023, 1, 1), True),    # high value once …
-            _valuation(ids[county.P2], date(2024, 6, 1), False),   # … but not by its latest valuation
-            _valuation(ids[county.P3], date(2024, 1, 1), True),    # a utility model never counts
-        ])
+        session.add_all(
+            [
+                _valuation(ids[county.P1], date(2024, 1, 1), True),  # invention, high value: counts
+                _valuation(ids[county.P2], date(2023, 1, 1), True),  # high value once …
+                _valuation(ids[county.P2], date(2024, 6, 1), False),  # … but not by its latest valuation
+                _valuation(ids[county.P3], date(2024, 1, 1), True),  # a utility model never counts
+            ]
+        )
     assert progress(engine, "high_value", date(2024, 12, 31))["achieved"] == 1
     assert progress(engine, "high_value", date(2024, 3, 1))["achieved"] == 2  # P2's earlier valuation
     assert progress(engine, "high_value", date(2022, 1, 1))["achieved"] == 0
@@ -132,8 +185,14 @@ def test_progress_api_states_probability_and_model(client, plan):
 
 
 def test_adding_a_target_needs_admin_and_valid_data(client, admin_headers, reviewer_headers, plan):
-    new = {"code": "pledge-2026", "name": "2026年质押融资", "metric": "pledge_amount", "figure": 500_000_000,
-           "window_start": "2026-01-01", "deadline": "2026-12-31"}
+    new = {
+        "code": "pledge-2026",
+        "name": "2026年质押融资",
+        "metric": "pledge_amount",
+        "figure": 500_000_000,
+        "window_start": "2026-01-01",
+        "deadline": "2026-12-31",
+    }
     assert client.post("/api/v1/targets", json=new, headers=reviewer_headers).status_code == 403
     assert client.post("/api/v1/targets", json=new, headers=admin_headers).status_code == 201
     assert client.post("/api/v1/targets", json=new, headers=admin_headers).json()["code"] == "target_exists"
@@ -144,19 +203,21 @@ def test_adding_a_target_needs_admin_and_valid_data(client, admin_headers, revie
 
 def test_exports_neutralise_formulas_and_offer_chinese_headers(client, engine, tmp_path, plan, reviewer_headers):
     rows = copy.deepcopy(county.ENTERPRISES)
-    rows[1]["name"] = "=HYPERLINK(\"http://x\")精工"
+    rows[1]["name"] = '=HYPERLINK("http://x")精工'
     with transaction(engine) as session:
         import_table(session, "enterprises", read_path(county.write_csv(tmp_path / "e.csv", rows)))
     url = f"/api/v1/targets/{plan['pledge']}/export"
     assert client.get(url).status_code == 401
-    response = client.get(url, params={"what": "registrations", "lang": "zh", "as_of": "2025-06-30"},
-                          headers=reviewer_headers)
+    response = client.get(
+        url, params={"what": "registrations", "lang": "zh", "as_of": "2025-06-30"}, headers=reviewer_headers
+    )
     assert response.status_code == 200
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert table[0][0] == "质押登记号" and len(table) == 1 + 3
-    assert {row[2] for row in table[1:]} == {"'=HYPERLINK(\"http://x\")精工"}
-    response = client.get(url, params={"what": "progress", "format": "xlsx", "as_of": "2025-06-30"},
-                          headers=reviewer_headers)
+    assert {row[2] for row in table[1:]} == {'\'=HYPERLINK("http://x")精工'}
+    response = client.get(
+        url, params={"what": "progress", "format": "xlsx", "as_of": "2025-06-30"}, headers=reviewer_headers
+    )
     sheet = load_workbook(io.BytesIO(response.content)).active
     header, values = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
     assert dict(zip(header, values))["achieved"] == pytest.approx(1_950_000.50)
@@ -167,10 +228,44 @@ def test_cli_prints_bars_and_exports(engine, plan, database_url, monkeypatch, ca
     assert main(["targets", "--as-of", "2024-06-30"]) == 0
     out = capsys.readouterr().out
     assert "新增知识产权质押融资" in out and "█" in out and "¥1,500,000 / ¥10,000,000" in out
-    assert main(["targets", "export", "--what", "registrations", "--code", "pledge", "--as-of", "2025-01-01",
-                 "--out", str(tmp_path / "r.xlsx")]) == 0
+    assert (
+        main(
+            [
+                "targets",
+                "export",
+                "--what",
+                "registrations",
+                "--code",
+                "pledge",
+                "--as-of",
+                "2025-01-01",
+                "--out",
+                str(tmp_path / "r.xlsx"),
+            ]
+        )
+        == 0
+    )
     assert load_workbook(tmp_path / "r.xlsx").active.max_row == 1 + 3
-    assert main(["targets", "add", "--code", "later", "--name", "后续", "--metric", "pledge_amount", "--figure",
-                 "8000000", "--start", "2025-01-01", "--deadline", "2026-12-31"]) == 0
+    assert (
+        main(
+            [
+                "targets",
+                "add",
+                "--code",
+                "later",
+                "--name",
+                "后续",
+                "--metric",
+                "pledge_amount",
+                "--figure",
+                "8000000",
+                "--start",
+                "2025-01-01",
+                "--deadline",
+                "2026-12-31",
+            ]
+        )
+        == 0
+    )
     with transaction(engine) as session:
         assert session.scalars(select(Target.figure).where(Target.code == "later")).one() == 800_000_000

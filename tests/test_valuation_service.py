@@ -26,9 +26,26 @@ from valuation.simulation import simulate_portfolio
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 1)
-RESULT_FIELDS = {"score", "legal_score", "technical_score", "economic_score", "grade", "eligible", "reasons",
-                 "high_value", "high_value_flags", "risk_flags", "value_p10", "value_p50", "value_p90", "max_loan",
-                 "explanation", "p_alive_1y", "expected_life_years", "model_version"}
+RESULT_FIELDS = {
+    "score",
+    "legal_score",
+    "technical_score",
+    "economic_score",
+    "grade",
+    "eligible",
+    "reasons",
+    "high_value",
+    "high_value_flags",
+    "risk_flags",
+    "value_p10",
+    "value_p50",
+    "value_p90",
+    "max_loan",
+    "explanation",
+    "p_alive_1y",
+    "expected_life_years",
+    "model_version",
+}
 
 
 @pytest.fixture
@@ -76,8 +93,13 @@ def test_unvalued_patent_is_a_clear_404(client, loaded):
 
 def submitted(**overrides):
     record = {k: v for k, v in copy.deepcopy(county.PATENTS[1]).items()}
-    record.update(application_no=county.application_no(2020, 1, 777777), owner_credit_code=county.E1,
-                  claims=12, granted_abroad=True, annual_revenue_yuan=2_000_000)
+    record.update(
+        application_no=county.application_no(2020, 1, 777777),
+        owner_credit_code=county.E1,
+        claims=12,
+        granted_abroad=True,
+        annual_revenue_yuan=2_000_000,
+    )
     record.update(overrides)
     return record
 
@@ -104,21 +126,25 @@ def test_estimate_of_a_known_patent_by_number(client, loaded):
 
 
 def test_estimate_without_revenue_gives_a_score_and_says_why_there_is_no_value(client, loaded):
-    result = client.post("/api/v1/valuations/estimate",
-                         json={"patents": [submitted(annual_revenue_yuan=None)]}).json()["results"][0]
+    result = client.post("/api/v1/valuations/estimate", json={"patents": [submitted(annual_revenue_yuan=None)]}).json()[
+        "results"
+    ][0]
     assert result["value_p50"] is None and result["max_loan"] is None and result["score"] > 0
     assert "no_revenue" in {r["code"] for r in result["reasons"]}
 
 
-@pytest.mark.parametrize(("patch", "field"), [
-    ({"application_no": "201710601862.4"}, "application_no"),
-    ({"filing_date": "2020-13-01"}, "filing_date"),
-    ({"claims": -1}, "claims"),
-    ({"legal_status": "alive"}, "legal_status"),
-    ({"colour": "blue"}, "colour"),
-    ({"claims": [1, 2]}, "claims"),
-    ({"patent_type": None}, "patent_type"),
-])
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"application_no": "201710601862.4"}, "application_no"),
+        ({"filing_date": "2020-13-01"}, "filing_date"),
+        ({"claims": -1}, "claims"),
+        ({"legal_status": "alive"}, "legal_status"),
+        ({"colour": "blue"}, "colour"),
+        ({"claims": [1, 2]}, "claims"),
+        ({"patent_type": None}, "patent_type"),
+    ],
+)
 def test_estimate_names_the_bad_field(client, loaded, patch, field):
     second = submitted(**{"application_no": county.application_no(2020, 1, 777778), **patch})
     response = client.post("/api/v1/valuations/estimate", json={"patents": [submitted(), second]})
@@ -154,9 +180,15 @@ def simulated_import_file(path: Path, n: int, seed: int) -> np.ndarray:
             row = {}
             for name in header:
                 value = record.get(name)
-                row[name] = (cells.day(value) if isinstance(value, date) else cells.flag(value)
-                             if isinstance(value, bool) or value is None and name in ("granted_abroad", "pct")
-                             else "" if value is None else str(value))
+                row[name] = (
+                    cells.day(value)
+                    if isinstance(value, date)
+                    else cells.flag(value)
+                    if isinstance(value, bool) or value is None and name in ("granted_abroad", "pct")
+                    else ""
+                    if value is None
+                    else str(value)
+                )
             row["application_no"] = f"{digits}.{application_check_char(digits)}"
             row["owner_credit_code"] = ""
             row["annual_revenue_yuan"] = cells.yuan(record.get("annual_revenue_yuan"))
@@ -169,8 +201,13 @@ def test_valuate_file_ranks_simulated_true_values_better_than_any_single_indicat
     source, out = tmp_path / "patents.csv", tmp_path / "valued.csv"
     truth = simulated_import_file(source, 4000, seed=11)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "service.cli", "valuate", str(source), "--as-of", AS_OF.isoformat(),
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", "valuate", str(source), "--as-of", AS_OF.isoformat(), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     elapsed = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
     with source.open(encoding="utf-8") as handle:
@@ -183,8 +220,10 @@ def test_valuate_file_ranks_simulated_true_values_better_than_any_single_indicat
     def number(text):
         return float(text) if text not in ("", None) else 0.0
 
-    rho = {"score": spearmanr([number(r["score"]) for r in outputs], truth).statistic,
-           "value_p50": spearmanr([number(r["value_p50"]) for r in outputs], truth).statistic}
+    rho = {
+        "score": spearmanr([number(r["score"]) for r in outputs], truth).statistic,
+        "value_p50": spearmanr([number(r["value_p50"]) for r in outputs], truth).statistic,
+    }
     for indicator in ("forward_citations", "claims", "family_size", "annual_revenue_yuan", "fees_paid_through_year"):
         rho[indicator] = spearmanr([number(r[indicator]) for r in inputs], truth).statistic
     print(f"\n{len(outputs)} patents valued in {elapsed:.1f} s; Spearman ρ against true remaining value:")

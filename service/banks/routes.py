@@ -35,8 +35,14 @@ class BankController(Controller):
         return from_row(BankRead, bank)
 
     @get("/products", sync_to_thread=True, responses=PUBLIC_READ, summary="List pledge products")
-    def list_products(self, db_session: DbSession, bank: FromQuery[str | None] = None, active: FromQuery[bool | None] = None,
-                      limit: Limit = 50, offset: Offset = 0) -> Page[ProductRead]:
+    def list_products(
+        self,
+        db_session: DbSession,
+        bank: FromQuery[str | None] = None,
+        active: FromQuery[bool | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[ProductRead]:
         statement = select(PledgeProduct, Bank.code).join(Bank).order_by(Bank.code, PledgeProduct.code)
         if bank:
             statement = statement.where(Bank.code == bank.upper())
@@ -47,8 +53,9 @@ class BankController(Controller):
 
     @get("/products/{product_id:int}", sync_to_thread=True, responses=PUBLIC_READ, summary="One pledge product")
     def get_product(self, db_session: DbSession, product_id: FromPath[int]) -> ProductRead:
-        row = db_session.execute(select(PledgeProduct, Bank.code).join(Bank)
-                                 .where(PledgeProduct.id == product_id)).first()
+        row = db_session.execute(
+            select(PledgeProduct, Bank.code).join(Bank).where(PledgeProduct.id == product_id)
+        ).first()
         if row is None:
             raise not_found("product", product_id)
         return product_read(*row)

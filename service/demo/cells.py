@@ -37,4 +37,3 @@ def yuan(value: int | float | Decimal | str | None) -> str:
 
 def codes(values: Iterable[str]) -> str:
     return ";".join(values)
-

@@ -18,8 +18,14 @@ from .county import BANKS, COMMERCIAL_VALUE_LIMITS, GRADE_SHARES, KNOWLEDGE_VALU
 from .enterprises import Enterprise
 
 COLUMNS = (
-    "enterprise_credit_code", "bank_code", "kind", "grade", "limit_yuan", "drawn_yuan",
-    "start_date", "maturity_date",
+    "enterprise_credit_code",
+    "bank_code",
+    "kind",
+    "grade",
+    "limit_yuan",
+    "drawn_yuan",
+    "start_date",
+    "maturity_date",
 )
 
 KIND_SHARES = {"knowledge_value": 0.55, "commercial_value": 0.40, "other": 0.05}
@@ -110,8 +116,9 @@ def generate_credit_loans(
 
     borrowers = np.concatenate([pick(owners, k_owners), pick(others, k_others)])
     borrowers = borrowers[rng.permutation(len(borrowers))]
-    grade_score = (capability[borrowers] + 0.5 * np.log1p(valid_inventions[borrowers])
-                   + rng.normal(0, 0.5, size=len(borrowers)))
+    grade_score = (
+        capability[borrowers] + 0.5 * np.log1p(valid_inventions[borrowers]) + rng.normal(0, 0.5, size=len(borrowers))
+    )
     grades = _grades(grade_score)
 
     kinds = list(KIND_SHARES)
@@ -133,8 +140,7 @@ def generate_credit_loans(
         else:
             grade = grades[j]
             limit = LIMITS[kind][grade]
-        loans.append(CreditLoan(int(ent), bank, kind, grade, limit, _amounts(limit, rng),
-                                start, maturity))
+        loans.append(CreditLoan(int(ent), bank, kind, grade, limit, _amounts(limit, rng), start, maturity))
 
     # Renewals: the matured predecessor of a current loan, same bank and kind, the same grade
     # or one lower (the borrower has improved since).
@@ -147,6 +153,16 @@ def generate_credit_loans(
         if grade is not None and rng.random() < 0.5:
             grade = "ABCDE"[min(4, "ABCDE".index(grade) + 1)]
         limit = LIMITS[later.kind][grade] if grade is not None else later.limit_yuan
-        loans.append(CreditLoan(later.enterprise, later.bank_code, later.kind, grade, limit,
-                                _amounts(limit, rng), add_months(maturity, -term), maturity))
+        loans.append(
+            CreditLoan(
+                later.enterprise,
+                later.bank_code,
+                later.kind,
+                grade,
+                limit,
+                _amounts(limit, rng),
+                add_months(maturity, -term),
+                maturity,
+            )
+        )
     return loans

@@ -42,11 +42,26 @@ DEMO_SEED = 20220922  # the plan's first day
 
 BANK_COLUMNS = ("code", "name", "contact_person", "contact_phone")
 PRODUCT_COLUMNS = (
-    "bank_code", "code", "name", "min_amount_yuan", "max_amount_yuan", "pledge_rate",
-    "interest_rate_min", "interest_rate_max", "term_min_months", "term_max_months",
-    "eligible_clusters", "required_certifications", "min_patent_grade", "min_remaining_term_years",
-    "quota_count", "quota_amount_yuan", "quota_period_start", "quota_period_end",
-    "requires_existing_customer", "active",
+    "bank_code",
+    "code",
+    "name",
+    "min_amount_yuan",
+    "max_amount_yuan",
+    "pledge_rate",
+    "interest_rate_min",
+    "interest_rate_max",
+    "term_min_months",
+    "term_max_months",
+    "eligible_clusters",
+    "required_certifications",
+    "min_patent_grade",
+    "min_remaining_term_years",
+    "quota_count",
+    "quota_amount_yuan",
+    "quota_period_start",
+    "quota_period_end",
+    "requires_existing_customer",
+    "active",
 )
 # Import kinds in load order (referenced kinds first) and their columns.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -63,8 +78,7 @@ ENTERPRISES = 300
 PATENTS = 1_500
 CREDIT_LOANS = 100
 
-_STAGES = {"enterprises": 1, "patents": 2, "simulation": 3, "certifications": 4,
-           "credit-loans": 5, "pledges": 6}
+_STAGES = {"enterprises": 1, "patents": 2, "simulation": 3, "certifications": 4, "credit-loans": 5, "pledges": 6}
 
 
 @dataclass
@@ -105,8 +119,10 @@ def _count(base: int, scale: float, minimum: int) -> int:
 
 
 def bank_rows() -> list[dict[str, str]]:
-    return [{"code": b.code, "name": b.name, "contact_person": b.contact_person,
-             "contact_phone": b.contact_phone} for b in BANKS]
+    return [
+        {"code": b.code, "name": b.name, "contact_person": b.contact_person, "contact_phone": b.contact_phone}
+        for b in BANKS
+    ]
 
 
 def product_rows(scale: float) -> list[dict[str, str]]:
@@ -114,30 +130,32 @@ def product_rows(scale: float) -> list[dict[str, str]]:
     rows = []
     for p in PRODUCTS:
         has_quota = p.quota_count is not None or p.quota_amount_yuan is not None
-        rows.append({
-            "bank_code": p.bank_code,
-            "code": p.code,
-            "name": p.name,
-            "min_amount_yuan": cells.yuan(p.min_amount_yuan),
-            "max_amount_yuan": cells.yuan(p.max_amount_yuan),
-            "pledge_rate": p.pledge_rate,
-            "interest_rate_min": p.interest_rate_min,
-            "interest_rate_max": p.interest_rate_max,
-            "term_min_months": cells.count(p.term_min_months),
-            "term_max_months": cells.count(p.term_max_months),
-            "eligible_clusters": cells.codes(p.eligible_clusters),
-            "required_certifications": cells.codes(p.required_certifications),
-            "min_patent_grade": p.min_patent_grade,
-            "min_remaining_term_years": p.min_remaining_term_years,
-            "quota_count": cells.count(None if p.quota_count is None
-                                       else max(1, round(p.quota_count * scale))),
-            "quota_amount_yuan": cells.yuan(None if p.quota_amount_yuan is None
-                                            else round(p.quota_amount_yuan * scale, -4)),
-            "quota_period_start": cells.day(QUOTA_PERIOD[0] if has_quota else None),
-            "quota_period_end": cells.day(QUOTA_PERIOD[1] if has_quota else None),
-            "requires_existing_customer": cells.flag(p.requires_existing_customer),
-            "active": cells.flag(p.active),
-        })
+        rows.append(
+            {
+                "bank_code": p.bank_code,
+                "code": p.code,
+                "name": p.name,
+                "min_amount_yuan": cells.yuan(p.min_amount_yuan),
+                "max_amount_yuan": cells.yuan(p.max_amount_yuan),
+                "pledge_rate": p.pledge_rate,
+                "interest_rate_min": p.interest_rate_min,
+                "interest_rate_max": p.interest_rate_max,
+                "term_min_months": cells.count(p.term_min_months),
+                "term_max_months": cells.count(p.term_max_months),
+                "eligible_clusters": cells.codes(p.eligible_clusters),
+                "required_certifications": cells.codes(p.required_certifications),
+                "min_patent_grade": p.min_patent_grade,
+                "min_remaining_term_years": p.min_remaining_term_years,
+                "quota_count": cells.count(None if p.quota_count is None else max(1, round(p.quota_count * scale))),
+                "quota_amount_yuan": cells.yuan(
+                    None if p.quota_amount_yuan is None else round(p.quota_amount_yuan * scale, -4)
+                ),
+                "quota_period_start": cells.day(QUOTA_PERIOD[0] if has_quota else None),
+                "quota_period_end": cells.day(QUOTA_PERIOD[1] if has_quota else None),
+                "requires_existing_customer": cells.flag(p.requires_existing_customer),
+                "active": cells.flag(p.active),
+            }
+        )
     return rows
 
 
@@ -158,15 +176,15 @@ def build_demo(scale: float = 1.0, seed: int = DEMO_SEED) -> DemoDataset:
     portfolio = simulate_portfolio(_count(PATENTS, scale, 60), as_of, sim_seed)
     book = place_patents(portfolio, enterprises, _rng(seed, "patents"))
 
-    valid_inventions = np.bincount(book.owner[(book.owner >= 0) & book.invention & (book.status == "valid")],
-                                   minlength=len(enterprises))
+    valid_inventions = np.bincount(
+        book.owner[(book.owner >= 0) & book.invention & (book.status == "valid")], minlength=len(enterprises)
+    )
     inventions = np.bincount(book.owner[(book.owner >= 0) & book.invention], minlength=len(enterprises))
-    assign_ip_certifications(enterprises, inventions, _rng(seed, "certifications"), as_of,
-                             PLAN_WINDOW, scale)
-    loans = generate_credit_loans(enterprises, valid_inventions, _count(CREDIT_LOANS, scale, 6),
-                                  _rng(seed, "credit-loans"), as_of)
-    pledges = generate_pledges(enterprises, book, loans, _rng(seed, "pledges"), as_of,
-                               PLAN_WINDOW, scale)
+    assign_ip_certifications(enterprises, inventions, _rng(seed, "certifications"), as_of, PLAN_WINDOW, scale)
+    loans = generate_credit_loans(
+        enterprises, valid_inventions, _count(CREDIT_LOANS, scale, 6), _rng(seed, "credit-loans"), as_of
+    )
+    pledges = generate_pledges(enterprises, book, loans, _rng(seed, "pledges"), as_of, PLAN_WINDOW, scale)
     record_previous_pledges(book, pledges)
 
     tables = {
@@ -177,7 +195,5 @@ def build_demo(scale: float = 1.0, seed: int = DEMO_SEED) -> DemoDataset:
         "patents": book.rows(enterprises),
         "pledges": [p.row(enterprises, book) for p in pledges],
     }
-    true_values = {r["application_no"]: float(v)
-                   for r, v in zip(book.records, book.true_value.tolist(), strict=True)}
-    return DemoDataset(scale=scale, seed=seed, tables=tables, targets=targets(),
-                       true_values=true_values)
+    true_values = {r["application_no"]: float(v) for r, v in zip(book.records, book.true_value.tolist(), strict=True)}
+    return DemoDataset(scale=scale, seed=seed, tables=tables, targets=targets(), true_values=true_values)

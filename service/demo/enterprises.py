@@ -27,19 +27,49 @@ from .vocabulary import (
 )
 
 COLUMNS = (
-    "credit_code", "name", "industry_cluster", "town", "contact_person", "contact_phone",
-    "employees", "high_tech_date", "specialized_date", "ip_advantage_date", "ip_standard_date",
-    "need_amount_yuan", "need_term_months",
+    "credit_code",
+    "name",
+    "industry_cluster",
+    "town",
+    "contact_person",
+    "contact_phone",
+    "employees",
+    "high_tech_date",
+    "specialized_date",
+    "ip_advantage_date",
+    "ip_standard_date",
+    "need_amount_yuan",
+    "need_term_months",
 )
 
 HIGH_TECH_SHARE = 0.20
 SPECIALIZED_SHARE = 0.08
 NEED_SHARE = 0.40
 # Clusters whose firms more often qualify as high-tech (illustrative).
-_CLUSTER_CAPABILITY = {"green_consumer": -0.2, "equipment_manufacturing": 0.1,
-                       "energy_electronics": 0.4, "other": -0.3}
-_MOBILE_PREFIXES = ("133", "135", "136", "137", "138", "139", "150", "151", "152", "158", "159",
-                    "173", "177", "180", "181", "182", "187", "188", "189", "191", "199")
+_CLUSTER_CAPABILITY = {"green_consumer": -0.2, "equipment_manufacturing": 0.1, "energy_electronics": 0.4, "other": -0.3}
+_MOBILE_PREFIXES = (
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "158",
+    "159",
+    "173",
+    "177",
+    "180",
+    "181",
+    "182",
+    "187",
+    "188",
+    "189",
+    "191",
+    "199",
+)
 # GB 11714 organisation code: weights of its first 8 characters.
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -94,8 +124,10 @@ def person_names(rng: np.random.Generator, n: int) -> list[str]:
     surname = _weighted(rng, SURNAME_WEIGHTS, n)
     given = rng.integers(0, len(GIVEN_NAME_CHARS), size=(n, 2))
     two = rng.random(n) < 0.6
-    return [SURNAMES[s] + GIVEN_NAME_CHARS[g[0]] + (GIVEN_NAME_CHARS[g[1]] if t else "")
-            for s, g, t in zip(surname.tolist(), given.tolist(), two.tolist(), strict=True)]
+    return [
+        SURNAMES[s] + GIVEN_NAME_CHARS[g[0]] + (GIVEN_NAME_CHARS[g[1]] if t else "")
+        for s, g, t in zip(surname.tolist(), given.tolist(), two.tolist(), strict=True)
+    ]
 
 
 def mobile_phones(rng: np.random.Generator, n: int) -> list[str]:
@@ -152,8 +184,12 @@ def company_names(rng: np.random.Generator, clusters: list[str]) -> list[str]:
         for i, cluster in enumerate(which):
             words = INDUSTRY_WORDS[cluster]
             chars = trade[i][:3] if three[i] else trade[i][:2]
-            names.append(prefixes[prefix[i]] + "".join(TRADE_NAME_CHARS[c] for c in chars)
-                         + words[int(word[i] * len(words))] + suffixes[suffix[i]])
+            names.append(
+                prefixes[prefix[i]]
+                + "".join(TRADE_NAME_CHARS[c] for c in chars)
+                + words[int(word[i] * len(words))]
+                + suffixes[suffix[i]]
+            )
         return names
 
     names = draw(clusters)
@@ -185,18 +221,35 @@ def generate_enterprises(n: int, rng: np.random.Generator, as_of: date) -> list[
     town_w = np.asarray(TOWN_WEIGHTS, dtype=float)
     town_idx = rng.choice(len(TOWNS), size=n, p=town_w / town_w.sum())
     employees = np.clip(np.round(rng.lognormal(np.log(35), 0.9, size=n)), 3, 3000).astype(int)
-    capability = (0.5 * (np.log(employees) - np.log(35)) / 0.9 + rng.normal(0, 0.85, size=n)
-                  + np.asarray([_CLUSTER_CAPABILITY[clusters[i]] for i in cluster_idx]))
+    capability = (
+        0.5 * (np.log(employees) - np.log(35)) / 0.9
+        + rng.normal(0, 0.85, size=n)
+        + np.asarray([_CLUSTER_CAPABILITY[clusters[i]] for i in cluster_idx])
+    )
 
     cluster_of = [clusters[i] for i in cluster_idx.tolist()]
     out = [
-        Enterprise(credit_code=code, name=name, industry_cluster=cluster, town=TOWNS[town],
-                   contact_person=person, contact_phone=phone, employees=staff,
-                   capability=cap)
+        Enterprise(
+            credit_code=code,
+            name=name,
+            industry_cluster=cluster,
+            town=TOWNS[town],
+            contact_person=person,
+            contact_phone=phone,
+            employees=staff,
+            capability=cap,
+        )
         for code, name, cluster, town, person, phone, staff, cap in zip(
-            credit_codes(rng, n), company_names(rng, cluster_of), cluster_of, town_idx.tolist(),
-            person_names(rng, n), mobile_phones(rng, n), employees.tolist(), capability.tolist(),
-            strict=True)
+            credit_codes(rng, n),
+            company_names(rng, cluster_of),
+            cluster_of,
+            town_idx.tolist(),
+            person_names(rng, n),
+            mobile_phones(rng, n),
+            employees.tolist(),
+            capability.tolist(),
+            strict=True,
+        )
     ]
 
     # High-tech certificates run three years: the date is the latest (re)certification, inside
@@ -246,6 +299,6 @@ def assign_ip_certifications(
         chosen = rng.permutation(chosen)
         pos = 0
         for (lo, hi), k in zip(periods, wanted, strict=True):
-            for i in chosen[pos:pos + k]:
+            for i in chosen[pos : pos + k]:
                 setattr(enterprises[i], field, random_date(rng, lo, hi))
             pos += k

@@ -30,11 +30,33 @@ from .enterprises import Enterprise
 from .vocabulary import TITLE_MODIFIERS, TITLE_STEMS
 
 COLUMNS = (
-    "application_no", "title", "patent_type", "ipc", "filing_date", "grant_date", "legal_status",
-    "lapse_date", "owner_credit_code", "co_owners_consent", "fees_paid_through_year",
-    "late_fee_payments", "forward_citations", "backward_citations", "claims", "independent_claims",
-    "family_size", "granted_abroad", "pct", "licenses", "transfers", "previous_pledges", "award",
-    "commercialization", "annual_revenue_yuan", "term_compensation_days", "invalidation_pending",
+    "application_no",
+    "title",
+    "patent_type",
+    "ipc",
+    "filing_date",
+    "grant_date",
+    "legal_status",
+    "lapse_date",
+    "owner_credit_code",
+    "co_owners_consent",
+    "fees_paid_through_year",
+    "late_fee_payments",
+    "forward_citations",
+    "backward_citations",
+    "claims",
+    "independent_claims",
+    "family_size",
+    "granted_abroad",
+    "pct",
+    "licenses",
+    "transfers",
+    "previous_pledges",
+    "award",
+    "commercialization",
+    "annual_revenue_yuan",
+    "term_compensation_days",
+    "invalidation_pending",
     "frozen",
 )
 _DATE_COLUMNS = {"filing_date", "grant_date", "lapse_date"}
@@ -104,8 +126,7 @@ def ipc_clusters(ipcs: list[str]) -> dict[str, str]:
     return out
 
 
-def application_numbers(filing: np.ndarray, type_digit: np.ndarray,
-                        rng: np.random.Generator) -> list[str]:
+def application_numbers(filing: np.ndarray, type_digit: np.ndarray, rng: np.random.Generator) -> list[str]:
     """Unique canonical application numbers for patents filed on ``filing`` (datetime64[D])."""
     n = len(filing)
     year = filing.astype("datetime64[Y]").astype(np.int64) + 1970
@@ -130,15 +151,15 @@ def application_numbers(filing: np.ndarray, type_digit: np.ndarray,
 
     digits12 = (number[:, None] // 10 ** np.arange(11, -1, -1)) % 10
     digits8 = (number[:, None] // 10 ** np.arange(7, -1, -1)) % 10
-    check = np.where(twelve, (digits12 * _WEIGHTS_12).sum(axis=1) % 11,
-                     (digits8 * _WEIGHTS_8).sum(axis=1) % 11)
+    check = np.where(twelve, (digits12 * _WEIGHTS_12).sum(axis=1) % 11, (digits8 * _WEIGHTS_8).sum(axis=1) % 11)
     chars = np.array(list("0123456789X"))[check]
-    return [f"{num:012d}.{c}" if t else f"{num:08d}.{c}"
-            for num, c, t in zip(number.tolist(), chars.tolist(), twelve.tolist(), strict=True)]
+    return [
+        f"{num:012d}.{c}" if t else f"{num:08d}.{c}"
+        for num, c, t in zip(number.tolist(), chars.tolist(), twelve.tolist(), strict=True)
+    ]
 
 
-def _titles(ipc: list[str], invention: np.ndarray, fallback: list[str],
-            rng: np.random.Generator) -> list[str]:
+def _titles(ipc: list[str], invention: np.ndarray, fallback: list[str], rng: np.random.Generator) -> list[str]:
     n = len(ipc)
     u_kind, u_pick, u_mod = rng.random(n), rng.random(n), rng.integers(0, len(TITLE_MODIFIERS), n)
     out = []
@@ -171,8 +192,9 @@ def _allocate(n_items: int, weights: np.ndarray, rng: np.random.Generator) -> np
     return base
 
 
-def assign_owners(cluster: np.ndarray, quality: np.ndarray, enterprises: list[Enterprise],
-                  rng: np.random.Generator) -> np.ndarray:
+def assign_owners(
+    cluster: np.ndarray, quality: np.ndarray, enterprises: list[Enterprise], rng: np.random.Generator
+) -> np.ndarray:
     """Owner index per patent (see the module docstring)."""
     n = len(cluster)
     ent_cluster = np.array([e.industry_cluster for e in enterprises])
@@ -230,11 +252,23 @@ def place_patents(portfolio: Any, enterprises: list[Enterprise], rng: np.random.
     for record, number, title in zip(records, numbers, titles, strict=True):
         record["application_no"] = number
         record["title"] = title
-    pledgeable = np.array([
-        r.get("co_owners_consent", True) is not False and not r.get("frozen")
-        and not r.get("invalidation_pending") for r in records
-    ])
-    return PatentBook(records=records, true_value=np.asarray(portfolio.true_value, dtype=float),
-                      owner=owner, invention=invention, status=status, filing=filing,
-                      grant=grant, lapse=lapse, expiry=expiry, pledgeable=pledgeable,
-                      in_grace=in_grace, quality=quality)
+    pledgeable = np.array(
+        [
+            r.get("co_owners_consent", True) is not False and not r.get("frozen") and not r.get("invalidation_pending")
+            for r in records
+        ]
+    )
+    return PatentBook(
+        records=records,
+        true_value=np.asarray(portfolio.true_value, dtype=float),
+        owner=owner,
+        invention=invention,
+        status=status,
+        filing=filing,
+        grant=grant,
+        lapse=lapse,
+        expiry=expiry,
+        pledgeable=pledgeable,
+        in_grace=in_grace,
+        quality=quality,
+    )

@@ -29,8 +29,16 @@ from .enterprises import Enterprise
 from .patents import PatentBook
 
 COLUMNS = (
-    "registration_no", "registration_date", "enterprise_credit_code", "bank_code", "product_code",
-    "amount_yuan", "loan_start", "loan_end", "patents", "released_date",
+    "registration_no",
+    "registration_date",
+    "enterprise_credit_code",
+    "bank_code",
+    "product_code",
+    "amount_yuan",
+    "loan_start",
+    "loan_end",
+    "patents",
+    "released_date",
 )
 
 # Registrations per period at scale 1, and the window's target band for the total amount.
@@ -96,8 +104,13 @@ class _Collateral:
 
     def __init__(self, book: PatentBook, earliest: date) -> None:
         floor = np.datetime64(earliest, "D") + np.timedelta64(int(MIN_REMAINING_YEARS * 365.25), "D")
-        base = (book.pledgeable & (book.owner >= 0) & ~np.isnat(book.grant) & (book.expiry > floor)
-                & np.isin(book.status, ["valid", "lapsed", "expired"]))
+        base = (
+            book.pledgeable
+            & (book.owner >= 0)
+            & ~np.isnat(book.grant)
+            & (book.expiry > floor)
+            & np.isin(book.status, ["valid", "lapsed", "expired"])
+        )
         if (base & book.invention).any():  # banks take invention patents when there are any
             base &= book.invention
         self.index = np.flatnonzero(base)
@@ -115,14 +128,16 @@ class _Collateral:
         """Mask of patents a pledge registered on ``registered`` can hold until ``until``
         (None = still active at the demo's "today")."""
         reg = np.datetime64(registered, "D")
-        term_floor = max(np.datetime64(loan_end, "D"),
-                         reg + np.timedelta64(int(MIN_REMAINING_YEARS * 365.25), "D"))
+        term_floor = max(np.datetime64(loan_end, "D"), reg + np.timedelta64(int(MIN_REMAINING_YEARS * 365.25), "D"))
         ok = ~self.used & (self.grant < reg) & (self.expiry > term_floor)
         if until is None:
             return ok & (self.status == "valid")
         end = np.datetime64(until, "D")  # released: the patent stayed valid until the release
-        return ok & ((self.status == "valid") | ((self.status == "lapsed") & (self.lapse > end))
-                     | ((self.status == "expired") & (self.expiry > end)))
+        return ok & (
+            (self.status == "valid")
+            | ((self.status == "lapsed") & (self.lapse > end))
+            | ((self.status == "expired") & (self.expiry > end))
+        )
 
 
 def _spread(rng: np.random.Generator, first: date, last: date, k: int) -> list[date]:
@@ -139,12 +154,13 @@ def _mask(n: int, index: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _product_for(bank: str, amount: int, term: int, enterprise: Enterprise,
-                 registered: date) -> Product | None:
+def _product_for(bank: str, amount: int, term: int, enterprise: Enterprise, registered: date) -> Product | None:
     """The first product of ``bank`` that fits the amount, term, cluster and certifications."""
     held = {
-        "high_tech": enterprise.high_tech_date, "specialized": enterprise.specialized_date,
-        "ip_advantage": enterprise.ip_advantage_date, "ip_standard": enterprise.ip_standard_date,
+        "high_tech": enterprise.high_tech_date,
+        "specialized": enterprise.specialized_date,
+        "ip_advantage": enterprise.ip_advantage_date,
+        "ip_standard": enterprise.ip_standard_date,
     }
     for product in PRODUCTS:
         if product.bank_code != bank or not product.min_amount_yuan <= amount <= product.max_amount_yuan:
@@ -227,8 +243,10 @@ def generate_pledges(
         strength = best[pool] - 1.5 * pledge_count[pool]
         weight = np.exp(strength - strength.max())
         enterprise = int(pool[rng.choice(len(pool), p=weight / weight.sum())])
-        banks = sorted(set(loan_bank[current & (loan_enterprise == enterprise)].tolist())
-                       or set(loan_bank[loan_enterprise == enterprise].tolist()))
+        banks = sorted(
+            set(loan_bank[current & (loan_enterprise == enterprise)].tolist())
+            or set(loan_bank[loan_enterprise == enterprise].tolist())
+        )
         bank = str(rng.choice(banks)) if banks else str(rng.choice(_BANK_CODES))
         product = _product_for(bank, amount, term, enterprises[enterprise], registered)
 
@@ -249,12 +267,20 @@ def generate_pledges(
 
         year = registered.year
         serial_by_year[year] = serial_by_year.get(year, 0) + int(rng.integers(3, 40))
-        pledges.append(Pledge(
-            registration_no=f"Y{year}50{serial_by_year[year]:07d}",
-            registration_date=registered, enterprise=enterprise, bank_code=bank,
-            product_code=product.code if product else None, amount_yuan=amount,
-            loan_start=loan_start, loan_end=loan_end, patents=chosen, released_date=released,
-        ))
+        pledges.append(
+            Pledge(
+                registration_no=f"Y{year}50{serial_by_year[year]:07d}",
+                registration_date=registered,
+                enterprise=enterprise,
+                bank_code=bank,
+                product_code=product.code if product else None,
+                amount_yuan=amount,
+                loan_start=loan_start,
+                loan_end=loan_end,
+                patents=chosen,
+                released_date=released,
+            )
+        )
     return pledges
 
 
@@ -267,4 +293,3 @@ def record_previous_pledges(book: PatentBook, pledges: list[Pledge]) -> None:
     for i, k in counts.items():
         record = book.records[i]
         record["previous_pledges"] = max(int(record.get("previous_pledges") or 0), k)
-

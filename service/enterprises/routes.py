@@ -28,7 +28,9 @@ _CERTIFICATION_DATE = {
 def enterprise_read(enterprise: Enterprise, principal: Principal | None) -> EnterpriseRead:
     staff = principal is not None and principal.role in STAFF
     return from_row(
-        EnterpriseRead, enterprise, certifications=enterprise.certifications(),
+        EnterpriseRead,
+        enterprise,
+        certifications=enterprise.certifications(),
         contact_person=enterprise.contact_person if staff else None,
         contact_phone=enterprise.contact_phone if staff else None,
     )
@@ -47,9 +49,17 @@ class EnterpriseController(Controller):
 
     @get("/enterprises", sync_to_thread=True, responses=PUBLIC_READ, summary="List enterprises")
     def list_enterprises(
-        self, db_session: DbSession, principal: Caller, cluster: FromQuery[Cluster | None] = None,
-        town: FromQuery[str | None] = None, q: FromQuery[str | None] = None, certification: FromQuery[Certification | None] = None,
-        credit_loan_kind: FromQuery[CreditLoanKind | None] = None, limit: Limit = 50, offset: Offset = 0) -> Page[EnterpriseRead]:
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        cluster: FromQuery[Cluster | None] = None,
+        town: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        certification: FromQuery[Certification | None] = None,
+        credit_loan_kind: FromQuery[CreditLoanKind | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[EnterpriseRead]:
         statement = select(Enterprise).order_by(Enterprise.credit_code)
         if cluster:
             statement = statement.where(Enterprise.industry_cluster == cluster)
@@ -60,8 +70,9 @@ class EnterpriseController(Controller):
         if certification:
             statement = statement.where(_CERTIFICATION_DATE[certification].is_not(None))
         if credit_loan_kind:
-            statement = statement.where(exists().where(
-                CreditLoan.enterprise_id == Enterprise.id, CreditLoan.kind == credit_loan_kind))
+            statement = statement.where(
+                exists().where(CreditLoan.enterprise_id == Enterprise.id, CreditLoan.kind == credit_loan_kind)
+            )
         rows, total = paginate(db_session, statement, limit, offset)
         return Page([enterprise_read(e, principal) for (e,) in rows], total, limit, offset)
 
@@ -73,15 +84,30 @@ class EnterpriseController(Controller):
             raise not_found("enterprise", code)
         return enterprise_read(enterprise, principal)
 
-    @get("/credit-loans", sync_to_thread=True, responses=STAFF_READ, dependencies={"staff": require(*STAFF)},
-         summary="List credit loans (staff)")
+    @get(
+        "/credit-loans",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        dependencies={"staff": require(*STAFF)},
+        summary="List credit loans (staff)",
+    )
     def list_credit_loans(
-        self, db_session: DbSession, staff: Authorized, bank: FromQuery[str | None] = None,
-        kind: FromQuery[CreditLoanKind | None] = None, grade: FromQuery[str | None] = None, enterprise: FromQuery[str | None] = None,
-        limit: Limit = 50, offset: Offset = 0) -> Page[CreditLoanRead]:
-        statement = (select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
-                     .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)
-                     .join(Bank, Bank.id == CreditLoan.bank_id).order_by(CreditLoan.id))
+        self,
+        db_session: DbSession,
+        staff: Authorized,
+        bank: FromQuery[str | None] = None,
+        kind: FromQuery[CreditLoanKind | None] = None,
+        grade: FromQuery[str | None] = None,
+        enterprise: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[CreditLoanRead]:
+        statement = (
+            select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
+            .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)
+            .join(Bank, Bank.id == CreditLoan.bank_id)
+            .order_by(CreditLoan.id)
+        )
         if bank:
             statement = statement.where(Bank.code == bank.upper())
         if kind:
@@ -91,17 +117,26 @@ class EnterpriseController(Controller):
         if enterprise:
             statement = statement.where(Enterprise.credit_code == credit_code_param(enterprise))
         rows, total = paginate(db_session, statement, limit, offset)
-        items = [from_row(CreditLoanRead, loan, enterprise_credit_code=code, enterprise_name=name, bank_code=bank)
-                 for loan, code, name, bank in rows]
+        items = [
+            from_row(CreditLoanRead, loan, enterprise_credit_code=code, enterprise_name=name, bank_code=bank)
+            for loan, code, name, bank in rows
+        ]
         return Page(items, total, limit, offset)
 
-    @get("/credit-loans/{loan_id:int}", sync_to_thread=True, responses=STAFF_READ, dependencies={"staff": require(*STAFF)},
-         summary="One credit loan (staff)")
+    @get(
+        "/credit-loans/{loan_id:int}",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        dependencies={"staff": require(*STAFF)},
+        summary="One credit loan (staff)",
+    )
     def get_credit_loan(self, db_session: DbSession, staff: Authorized, loan_id: FromPath[int]) -> CreditLoanRead:
         row = db_session.execute(
             select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
             .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)
-            .join(Bank, Bank.id == CreditLoan.bank_id).where(CreditLoan.id == loan_id)).first()
+            .join(Bank, Bank.id == CreditLoan.bank_id)
+            .where(CreditLoan.id == loan_id)
+        ).first()
         if row is None:
             raise not_found("credit loan", loan_id)
         loan, code, name, bank = row

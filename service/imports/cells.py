@@ -24,6 +24,7 @@ def text(max_length: int) -> Parser:
         if len(raw) > max_length:
             raise ValueError(f"too long: {len(raw)} characters, at most {max_length}")
         return raw
+
     return parse
 
 
@@ -82,6 +83,7 @@ def integer(low: int | None = 0, high: int | None = None) -> Parser:
         if high is not None and number > high:
             raise ValueError(f"{number} is above the maximum {high}")
         return number
+
     return parse
 
 
@@ -93,6 +95,7 @@ def decimal(low: Decimal | None = None, high: Decimal | None = None, *, low_open
         if high is not None and value > high:
             raise ValueError(f"{raw} must be at most {high}")
         return value
+
     return parse
 
 
@@ -114,6 +117,7 @@ def one_of(enum: type[StrEnum]) -> Parser:
         if raw not in codes:
             raise ValueError(f"{raw!r} is not one of {', '.join(sorted(codes))}")
         return raw
+
     return parse
 
 
@@ -123,6 +127,7 @@ def list_of(enum: type[StrEnum]) -> Parser:
     def parse(raw: str) -> list[str]:
         values = [part.strip() for part in raw.split(";") if part.strip()]
         return sorted({item(value) for value in values})
+
     return parse
 
 

@@ -10,7 +10,13 @@ from decimal import Decimal
 from service.identifiers import application_type
 from service.imports import cells
 from service.models.enums import (
-    Award, Certification, Cluster, Commercialization, CreditLoanKind, LegalStatus, PatentType,
+    Award,
+    Certification,
+    Cluster,
+    Commercialization,
+    CreditLoanKind,
+    LegalStatus,
+    PatentType,
 )
 
 
@@ -69,8 +75,12 @@ def _check_patent(row: dict) -> Problems:
     problems = []
     implied = application_type(row["application_no"])
     if implied is not None and implied != row["patent_type"]:
-        problems.append(("patent_type", f"application number {row['application_no']} is a {implied} "
-                                        f"number, not {row['patent_type']}"))
+        problems.append(
+            (
+                "patent_type",
+                f"application number {row['application_no']} is a {implied} number, not {row['patent_type']}",
+            )
+        )
     problems += _ordered(row, "filing_date", "grant_date")
     problems += _ordered(row, "grant_date", "lapse_date")
     status = row["legal_status"]

@@ -18,7 +18,13 @@ from sqlmodel import Session
 from service.imports.kinds import KINDS, LOAD_ORDER, Kind
 from service.imports.reader import Table
 from service.models import (
-    Bank, CreditLoan, Enterprise, Patent, PledgedPatent, PledgeProduct, PledgeRegistration,
+    Bank,
+    CreditLoan,
+    Enterprise,
+    Patent,
+    PledgedPatent,
+    PledgeProduct,
+    PledgeRegistration,
 )
 from service.models.types import utcnow
 
@@ -55,8 +61,11 @@ Parsed = list[tuple[int, dict]]
 
 
 def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tuple[Parsed, list[RowError]]:
-    errors = [RowError(1, name, "required column is missing from the header")
-              for name in kind.required if name not in table.header]
+    errors = [
+        RowError(1, name, "required column is missing from the header")
+        for name in kind.required
+        if name not in table.header
+    ]
     if errors:
         return [], errors
     parsed: Parsed = []
@@ -78,8 +87,7 @@ def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tu
             row_errors = [RowError(number, column, message) for column, message in kind.check(row)]
             key = tuple(row[name] for name in kind.key)
             if key in seen_keys:
-                row_errors.append(RowError(number, kind.key[-1],
-                                           f"same {'/'.join(kind.key)} as row {seen_keys[key]}"))
+                row_errors.append(RowError(number, kind.key[-1], f"same {'/'.join(kind.key)} as row {seen_keys[key]}"))
             seen_keys.setdefault(key, number)
         errors += row_errors
         parsed.append((number, row))
@@ -90,8 +98,7 @@ def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tu
     return parsed, errors
 
 
-def import_table(session: Session, kind_name: str, table: Table,
-                 progress: Progress | None = None) -> ImportReport:
+def import_table(session: Session, kind_name: str, table: Table, progress: Progress | None = None) -> ImportReport:
     """Import one file's rows into the session's transaction; raise ImportRejected on any bad row."""
     kind = KINDS[kind_name]
     parsed, errors = parse_rows(kind, table, progress)
@@ -105,8 +112,9 @@ def import_table(session: Session, kind_name: str, table: Table,
     return ImportReport(kind_name, len(parsed), len(parsed) - existing, existing)
 
 
-def import_batch(session: Session, tables: Iterable[tuple[str, Table]],
-                 progress: Progress | None = None) -> list[ImportReport]:
+def import_batch(
+    session: Session, tables: Iterable[tuple[str, Table]], progress: Progress | None = None
+) -> list[ImportReport]:
     """Several files in dependency order, in one transaction: a row may reference an earlier file."""
     ordered = sorted(tables, key=lambda item: LOAD_ORDER.index(item[0]))
     return [import_table(session, kind, table, progress) for kind, table in ordered]
@@ -114,12 +122,13 @@ def import_batch(session: Session, tables: Iterable[tuple[str, Table]],
 
 # --- references -----------------------------------------------------------------------------
 
+
 def _ids(session: Session, column, keys: set) -> dict:
     """Map natural key → id for the keys that exist, in chunks (IN lists have limits)."""
     found, keys = {}, list(keys)
     model_id = column.class_.id
     for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start:start + _CHUNK]
+        chunk = keys[start : start + _CHUNK]
         found.update(session.execute(select(column, model_id).where(column.in_(chunk))).all())
     return found
 
@@ -130,8 +139,15 @@ def _missing(number: int, column: str, what: str, value) -> RowError:
 
 def _resolve_banks(session, parsed):
     existing = _ids(session, Bank.code, {row["code"] for _, row in parsed})
-    values = [{"code": r["code"], "name": r["name"], "contact_person": r["contact_person"],
-               "contact_phone": r["contact_phone"]} for _, r in parsed]
+    values = [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "contact_person": r["contact_person"],
+            "contact_phone": r["contact_phone"],
+        }
+        for _, r in parsed
+    ]
     return values, [], len(existing)
 
 
@@ -142,36 +158,62 @@ def _resolve_products(session, parsed):
         return [], errors, 0
     keys = {(banks[r["bank_code"]], r["code"]) for _, r in parsed}
     existing = session.execute(
-        select(PledgeProduct.bank_id, PledgeProduct.code)
-        .where(tuple_(PledgeProduct.bank_id, PledgeProduct.code).in_(list(keys)))).all()
+        select(PledgeProduct.bank_id, PledgeProduct.code).where(
+            tuple_(PledgeProduct.bank_id, PledgeProduct.code).in_(list(keys))
+        )
+    ).all()
     values = []
     for _, r in parsed:
-        values.append({
-            "bank_id": banks[r["bank_code"]], "code": r["code"], "name": r["name"],
-            "min_amount_fen": r["min_amount_yuan"], "max_amount_fen": r["max_amount_yuan"],
-            "pledge_rate": r["pledge_rate"], "interest_rate_min": r["interest_rate_min"],
-            "interest_rate_max": r["interest_rate_max"], "term_min_months": r["term_min_months"],
-            "term_max_months": r["term_max_months"], "eligible_clusters": r["eligible_clusters"],
-            "required_certifications": r["required_certifications"],
-            "min_patent_grade": r["min_patent_grade"],
-            "min_remaining_term_years": r["min_remaining_term_years"],
-            "quota_count": r["quota_count"], "quota_amount_fen": r["quota_amount_yuan"],
-            "quota_period_start": r["quota_period_start"], "quota_period_end": r["quota_period_end"],
-            "requires_existing_customer": r["requires_existing_customer"], "active": r["active"],
-            "updated_at": utcnow(),
-        })
+        values.append(
+            {
+                "bank_id": banks[r["bank_code"]],
+                "code": r["code"],
+                "name": r["name"],
+                "min_amount_fen": r["min_amount_yuan"],
+                "max_amount_fen": r["max_amount_yuan"],
+                "pledge_rate": r["pledge_rate"],
+                "interest_rate_min": r["interest_rate_min"],
+                "interest_rate_max": r["interest_rate_max"],
+                "term_min_months": r["term_min_months"],
+                "term_max_months": r["term_max_months"],
+                "eligible_clusters": r["eligible_clusters"],
+                "required_certifications": r["required_certifications"],
+                "min_patent_grade": r["min_patent_grade"],
+                "min_remaining_term_years": r["min_remaining_term_years"],
+                "quota_count": r["quota_count"],
+                "quota_amount_fen": r["quota_amount_yuan"],
+                "quota_period_start": r["quota_period_start"],
+                "quota_period_end": r["quota_period_end"],
+                "requires_existing_customer": r["requires_existing_customer"],
+                "active": r["active"],
+                "updated_at": utcnow(),
+            }
+        )
     return values, [], len(existing)
 
 
-_ENTERPRISE_FIELDS = ("credit_code", "name", "industry_cluster", "town", "contact_person", "contact_phone",
-                      "employees", "high_tech_date", "specialized_date", "ip_advantage_date",
-                      "ip_standard_date", "need_term_months")
+_ENTERPRISE_FIELDS = (
+    "credit_code",
+    "name",
+    "industry_cluster",
+    "town",
+    "contact_person",
+    "contact_phone",
+    "employees",
+    "high_tech_date",
+    "specialized_date",
+    "ip_advantage_date",
+    "ip_standard_date",
+    "need_term_months",
+)
 
 
 def _resolve_enterprises(session, parsed):
     existing = _ids(session, Enterprise.credit_code, {r["credit_code"] for _, r in parsed})
-    values = [{**{f: r[f] for f in _ENTERPRISE_FIELDS}, "need_amount_fen": r["need_amount_yuan"],
-               "updated_at": utcnow()} for _, r in parsed]
+    values = [
+        {**{f: r[f] for f in _ENTERPRISE_FIELDS}, "need_amount_fen": r["need_amount_yuan"], "updated_at": utcnow()}
+        for _, r in parsed
+    ]
     return values, [], len(existing)
 
 
@@ -186,53 +228,93 @@ def _resolve_credit_loans(session, parsed):
             errors.append(_missing(n, "bank_code", "bank", r["bank_code"]))
     if errors:
         return [], errors, 0
-    values = [{"enterprise_id": enterprises[r["enterprise_credit_code"]], "bank_id": banks[r["bank_code"]],
-               "kind": r["kind"], "grade": r["grade"], "limit_fen": r["limit_yuan"],
-               "drawn_fen": r["drawn_yuan"], "start_date": r["start_date"],
-               "maturity_date": r["maturity_date"], "updated_at": utcnow()} for _, r in parsed]
+    values = [
+        {
+            "enterprise_id": enterprises[r["enterprise_credit_code"]],
+            "bank_id": banks[r["bank_code"]],
+            "kind": r["kind"],
+            "grade": r["grade"],
+            "limit_fen": r["limit_yuan"],
+            "drawn_fen": r["drawn_yuan"],
+            "start_date": r["start_date"],
+            "maturity_date": r["maturity_date"],
+            "updated_at": utcnow(),
+        }
+        for _, r in parsed
+    ]
     keys = [(v["enterprise_id"], v["bank_id"], v["kind"], v["start_date"]) for v in values]
     existing = 0
     for start in range(0, len(keys), _CHUNK):
-        existing += len(session.execute(select(CreditLoan.id).where(
-            tuple_(CreditLoan.enterprise_id, CreditLoan.bank_id, CreditLoan.kind, CreditLoan.start_date)
-            .in_(keys[start:start + _CHUNK]))).all())
+        existing += len(
+            session.execute(
+                select(CreditLoan.id).where(
+                    tuple_(CreditLoan.enterprise_id, CreditLoan.bank_id, CreditLoan.kind, CreditLoan.start_date).in_(
+                        keys[start : start + _CHUNK]
+                    )
+                )
+            ).all()
+        )
     return values, [], existing
 
 
-_PATENT_FIELDS = tuple(name for name in (c.name for c in KINDS["patents"].columns)
-                       if name not in ("owner_credit_code", "annual_revenue_yuan"))
+_PATENT_FIELDS = tuple(
+    name
+    for name in (c.name for c in KINDS["patents"].columns)
+    if name not in ("owner_credit_code", "annual_revenue_yuan")
+)
 
 
 def _resolve_patents(session, parsed):
-    owners = _ids(session, Enterprise.credit_code,
-                  {r["owner_credit_code"] for _, r in parsed if r["owner_credit_code"]})
-    errors = [_missing(n, "owner_credit_code", "enterprise", r["owner_credit_code"])
-              for n, r in parsed if r["owner_credit_code"] and r["owner_credit_code"] not in owners]
+    owners = _ids(
+        session, Enterprise.credit_code, {r["owner_credit_code"] for _, r in parsed if r["owner_credit_code"]}
+    )
+    errors = [
+        _missing(n, "owner_credit_code", "enterprise", r["owner_credit_code"])
+        for n, r in parsed
+        if r["owner_credit_code"] and r["owner_credit_code"] not in owners
+    ]
     if errors:
         return [], errors, 0
     existing = _ids(session, Patent.application_no, {r["application_no"] for _, r in parsed})
     now = utcnow()
-    values = [{**{f: r[f] for f in _PATENT_FIELDS},
-               "owner_id": owners.get(r["owner_credit_code"]),
-               "annual_revenue_fen": r["annual_revenue_yuan"], "updated_at": now} for _, r in parsed]
+    values = [
+        {
+            **{f: r[f] for f in _PATENT_FIELDS},
+            "owner_id": owners.get(r["owner_credit_code"]),
+            "annual_revenue_fen": r["annual_revenue_yuan"],
+            "updated_at": now,
+        }
+        for _, r in parsed
+    ]
     return values, [], len(existing)
 
 
 def _resolve_pledges(session, parsed):
     enterprises = _ids(session, Enterprise.credit_code, {r["enterprise_credit_code"] for _, r in parsed})
     banks = _ids(session, Bank.code, {r["bank_code"] for _, r in parsed})
-    patents = dict(session.execute(
-        select(Patent.application_no, Patent.id).where(
-            Patent.application_no.in_({no for _, r in parsed for no in r["patents"]}))).all())
+    patents = dict(
+        session.execute(
+            select(Patent.application_no, Patent.id).where(
+                Patent.application_no.in_({no for _, r in parsed for no in r["patents"]})
+            )
+        ).all()
+    )
     owners = dict(session.execute(select(Patent.id, Patent.owner_id).where(Patent.id.in_(patents.values()))).all())
-    products = {(bank_id, code): pid for pid, bank_id, code in session.execute(
-        select(PledgeProduct.id, PledgeProduct.bank_id, PledgeProduct.code)).all()}
+    products = {
+        (bank_id, code): pid
+        for pid, bank_id, code in session.execute(
+            select(PledgeProduct.id, PledgeProduct.bank_id, PledgeProduct.code)
+        ).all()
+    }
     existing_regs = _ids(session, PledgeRegistration.registration_no, {r["registration_no"] for _, r in parsed})
     # Active pledges held by registrations outside this file block a patent.
-    active_elsewhere = dict(session.execute(
-        select(PledgedPatent.patent_id, PledgeRegistration.registration_no)
-        .join(PledgeRegistration, PledgeRegistration.id == PledgedPatent.registration_id)
-        .where(PledgedPatent.released_date.is_(None))).all())
+    active_elsewhere = dict(
+        session.execute(
+            select(PledgedPatent.patent_id, PledgeRegistration.registration_no)
+            .join(PledgeRegistration, PledgeRegistration.id == PledgedPatent.registration_id)
+            .where(PledgedPatent.released_date.is_(None))
+        ).all()
+    )
     errors, values, active_in_file = [], [], {}
     file_numbers = {r["registration_no"] for _, r in parsed}
     for n, r in parsed:
@@ -257,25 +339,43 @@ def _resolve_pledges(session, parsed):
             if r["released_date"] is not None:
                 continue
             if enterprise_id is not None and owners[pid] != enterprise_id:
-                errors.append(RowError(n, "patents", f"patent {number} is not owned by the pledgor "
-                                                     f"{r['enterprise_credit_code']}"))
+                errors.append(
+                    RowError(n, "patents", f"patent {number} is not owned by the pledgor {r['enterprise_credit_code']}")
+                )
             holder = active_elsewhere.get(pid)
             if holder is not None and holder not in file_numbers:
                 errors.append(RowError(n, "patents", f"patent {number} is already in active pledge {holder}"))
             if pid in active_in_file:
-                errors.append(RowError(n, "patents", f"patent {number} is also actively pledged in row "
-                                                     f"{active_in_file[pid]}"))
+                errors.append(
+                    RowError(n, "patents", f"patent {number} is also actively pledged in row {active_in_file[pid]}")
+                )
             active_in_file.setdefault(pid, n)
-        values.append({"registration_no": r["registration_no"], "registration_date": r["registration_date"],
-                       "enterprise_id": enterprise_id, "bank_id": bank_id, "product_id": product_id,
-                       "amount_fen": r["amount_yuan"], "loan_start": r["loan_start"],
-                       "loan_end": r["loan_end"], "released_date": r["released_date"],
-                       "updated_at": utcnow(), "_patent_ids": patent_ids})
+        values.append(
+            {
+                "registration_no": r["registration_no"],
+                "registration_date": r["registration_date"],
+                "enterprise_id": enterprise_id,
+                "bank_id": bank_id,
+                "product_id": product_id,
+                "amount_fen": r["amount_yuan"],
+                "loan_start": r["loan_start"],
+                "loan_end": r["loan_end"],
+                "released_date": r["released_date"],
+                "updated_at": utcnow(),
+                "_patent_ids": patent_ids,
+            }
+        )
     return values, errors, len(existing_regs)
 
 
-_RESOLVERS = {"banks": _resolve_banks, "products": _resolve_products, "enterprises": _resolve_enterprises,
-              "credit-loans": _resolve_credit_loans, "patents": _resolve_patents, "pledges": _resolve_pledges}
+_RESOLVERS = {
+    "banks": _resolve_banks,
+    "products": _resolve_products,
+    "enterprises": _resolve_enterprises,
+    "credit-loans": _resolve_credit_loans,
+    "patents": _resolve_patents,
+    "pledges": _resolve_pledges,
+}
 
 # --- writing --------------------------------------------------------------------------------
 
@@ -300,9 +400,10 @@ def upsert(session: Session, table: SATable, rows: list[dict], key: list[str]) -
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=key, set_={name: statement.excluded[name] for name in rows[0] if name not in key})
+        index_elements=key, set_={name: statement.excluded[name] for name in rows[0] if name not in key}
+    )
     for start in range(0, len(rows), _CHUNK):
-        session.execute(statement, rows[start:start + _CHUNK])
+        session.execute(statement, rows[start : start + _CHUNK])
 
 
 def _write_simple(session, kind_name, values):
@@ -316,8 +417,11 @@ def _write_pledges(session, kind_name, values):
     ids = _ids(session, PledgeRegistration.registration_no, set(links))
     session.execute(delete(PledgedPatent).where(PledgedPatent.registration_id.in_(ids.values())))
     session.flush()
-    rows = [{"registration_id": ids[number], "patent_id": pid, "released_date": released}
-            for number, (patent_ids, released) in links.items() for pid in patent_ids]
+    rows = [
+        {"registration_id": ids[number], "patent_id": pid, "released_date": released}
+        for number, (patent_ids, released) in links.items()
+        for pid in patent_ids
+    ]
     if rows:
         session.execute(PledgedPatent.__table__.insert(), rows)
 

@@ -57,8 +57,7 @@ def _read_csv(data: bytes) -> Table:
     for number, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
-        rows.append((number, {name: (cells[i].strip() if i < len(cells) else "")
-                              for i, name in enumerate(header)}))
+        rows.append((number, {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}))
     return Table(header, rows)
 
 
@@ -93,8 +92,7 @@ def _read_xlsx(data: bytes) -> Table:
             texts = [_cell_text(cell) for cell in cells]
             if not any(texts):
                 continue
-            rows.append((number, {name: (texts[i] if i < len(texts) else "")
-                                  for i, name in enumerate(header) if name}))
+            rows.append((number, {name: (texts[i] if i < len(texts) else "") for i, name in enumerate(header) if name}))
         return Table([name for name in header if name], rows)
     finally:
         workbook.close()

@@ -30,12 +30,19 @@ class ImportController(Controller):
     tags = ["admin"]
     dependencies = {"admin": require("admin")}
 
-    @post("/{kind:str}", sync_to_thread=True, responses=WRITE, status_code=200, request_max_body_size=200 * 1024 * 1024,
-          summary="Import a CSV/XLSX file (all or nothing)",
-          description="On any bad row nothing is written and the answer is 422 with every problem as "
-                      "{row, column, message}. Kinds: " + ", ".join(KINDS))
-    def import_file(self, db_session: DbSession, admin: Authorized, kind: FromPath[str],
-                    data: MultipartBody[ImportForm]) -> ImportResult:
+    @post(
+        "/{kind:str}",
+        sync_to_thread=True,
+        responses=WRITE,
+        status_code=200,
+        request_max_body_size=200 * 1024 * 1024,
+        summary="Import a CSV/XLSX file (all or nothing)",
+        description="On any bad row nothing is written and the answer is 422 with every problem as "
+        "{row, column, message}. Kinds: " + ", ".join(KINDS),
+    )
+    def import_file(
+        self, db_session: DbSession, admin: Authorized, kind: FromPath[str], data: MultipartBody[ImportForm]
+    ) -> ImportResult:
         if kind not in KINDS:
             raise ApiError(404, "unknown_import_kind", f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
         try:
@@ -44,8 +51,19 @@ class ImportController(Controller):
         except UnreadableFile as exc:
             raise ApiError(400, "unreadable_file", str(exc)) from None
         except ImportRejected as exc:
-            raise ApiError(422, "import_rejected", str(exc),
-                           [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]) from None
-        db_session.add(AuditEvent(actor=admin.name, action="import", entity_type=kind, entity_id=data.file.filename or "",
-                                  after={"rows": report.rows, "inserted": report.inserted, "updated": report.updated}))
+            raise ApiError(
+                422,
+                "import_rejected",
+                str(exc),
+                [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors],
+            ) from None
+        db_session.add(
+            AuditEvent(
+                actor=admin.name,
+                action="import",
+                entity_type=kind,
+                entity_id=data.file.filename or "",
+                after={"rows": report.rows, "inserted": report.inserted, "updated": report.updated},
+            )
+        )
         return ImportResult(report.kind, report.rows, report.inserted, report.updated)

@@ -18,7 +18,14 @@ from sqlmodel import Session
 
 import matching
 from service.models import (
-    Bank, CreditLoan, Enterprise, Patent, PledgedPatent, PledgeProduct, PledgeRegistration, Valuation,
+    Bank,
+    CreditLoan,
+    Enterprise,
+    Patent,
+    PledgedPatent,
+    PledgeProduct,
+    PledgeRegistration,
+    Valuation,
     WhitelistEntry,
 )
 from service.valuations.records import jsonable
@@ -39,9 +46,9 @@ class Population(StrEnum):
 class Inputs:
     enterprises: list[matching.Enterprise]
     products: list[matching.Product]
-    enterprise_ids: dict[str, int]      # credit code → row id
+    enterprise_ids: dict[str, int]  # credit code → row id
     product_rows: dict[str, PledgeProduct]  # library product id (row id as text) → row
-    bank_ids: dict[str, int]            # bank code → row id
+    bank_ids: dict[str, int]  # bank code → row id
 
     def digest(self) -> str:
         """Hash of everything the optimiser saw, so a run can be compared with its inputs."""
@@ -53,12 +60,16 @@ def _patent(patent: Patent, valuation: Valuation, pledged: bool) -> matching.Pat
     result = valuation.result
     expiry = result.get("expiry_date")
     return matching.Patent(
-        application_no=patent.application_no, eligible=valuation.eligible,
+        application_no=patent.application_no,
+        eligible=valuation.eligible,
         expiry_date=date.fromisoformat(expiry) if expiry else patent.filing_date,
         remaining_term_years=float(result.get("remaining_term_years") or 0.0),
-        value_p10_fen=valuation.value_p10_fen, grade=valuation.grade, score=valuation.score,
+        value_p10_fen=valuation.value_p10_fen,
+        grade=valuation.grade,
+        score=valuation.score,
         already_pledged=pledged,
-        reasons=tuple(r["code"] for r in result.get("reasons", []) if r.get("blocking", True)))
+        reasons=tuple(r["code"] for r in result.get("reasons", []) if r.get("blocking", True)),
+    )
 
 
 def _remaining_quota(session: Session, product: PledgeProduct, as_of: date) -> tuple[int | None, int | None]:
@@ -68,47 +79,67 @@ def _remaining_quota(session: Session, product: PledgeProduct, as_of: date) -> t
     if start is not None and not (start <= as_of <= end):
         return 0, 0  # outside its quota period the product has nothing to give
     entries = select(func.count(), func.coalesce(func.sum(WhitelistEntry.amount_fen), 0)).where(
-        WhitelistEntry.product_id == product.id, WhitelistEntry.status.in_(USING_QUOTA))
+        WhitelistEntry.product_id == product.id, WhitelistEntry.status.in_(USING_QUOTA)
+    )
     registrations = select(func.count(), func.coalesce(func.sum(PledgeRegistration.amount_fen), 0)).where(
-        PledgeRegistration.product_id == product.id, PledgeRegistration.whitelist_entry_id.is_(None))
+        PledgeRegistration.product_id == product.id, PledgeRegistration.whitelist_entry_id.is_(None)
+    )
     if start is not None:
         period_start = datetime.combine(start, time.min, UTC)
         period_end = datetime.combine(end + timedelta(days=1), time.min, UTC)
         entries = entries.where(WhitelistEntry.published_at >= period_start, WhitelistEntry.published_at < period_end)
         registrations = registrations.where(PledgeRegistration.registration_date.between(start, end))
     # int(): PostgreSQL sums a bigint column as numeric (Decimal).
-    used_count, used_amount = (int(a) + int(b) for a, b in zip(session.execute(entries).one(),
-                                                     session.execute(registrations).one(), strict=True))
+    used_count, used_amount = (
+        int(a) + int(b)
+        for a, b in zip(session.execute(entries).one(), session.execute(registrations).one(), strict=True)
+    )
     count = None if product.quota_count is None else max(product.quota_count - used_count, 0)
     amount = None if product.quota_amount_fen is None else max(product.quota_amount_fen - used_amount, 0)
     return count, amount
 
 
 def load_products(session: Session, as_of: date) -> tuple[list[matching.Product], dict[str, PledgeProduct]]:
-    rows = session.execute(select(PledgeProduct, Bank.code).join(Bank).where(PledgeProduct.active.is_(True))
-                           .order_by(PledgeProduct.id)).all()
+    rows = session.execute(
+        select(PledgeProduct, Bank.code).join(Bank).where(PledgeProduct.active.is_(True)).order_by(PledgeProduct.id)
+    ).all()
     products, by_id = [], {}
     for product, bank_code in rows:
         quota_count, quota_amount = _remaining_quota(session, product, as_of)
         key = str(product.id)
         by_id[key] = product
-        products.append(matching.Product(
-            id=key, bank_code=bank_code, code=product.code, name=product.name,
-            min_amount_fen=product.min_amount_fen, max_amount_fen=product.max_amount_fen,
-            pledge_rate=float(product.pledge_rate), interest_rate_min=float(product.interest_rate_min),
-            interest_rate_max=float(product.interest_rate_max), term_min_months=product.term_min_months,
-            term_max_months=product.term_max_months, eligible_clusters=frozenset(product.eligible_clusters),
-            required_certifications=frozenset(product.required_certifications),
-            min_patent_grade=product.min_patent_grade,
-            min_remaining_term_years=None if product.min_remaining_term_years is None
-            else float(product.min_remaining_term_years),
-            quota_count=quota_count, quota_amount_fen=quota_amount,
-            requires_existing_customer=product.requires_existing_customer))
+        products.append(
+            matching.Product(
+                id=key,
+                bank_code=bank_code,
+                code=product.code,
+                name=product.name,
+                min_amount_fen=product.min_amount_fen,
+                max_amount_fen=product.max_amount_fen,
+                pledge_rate=float(product.pledge_rate),
+                interest_rate_min=float(product.interest_rate_min),
+                interest_rate_max=float(product.interest_rate_max),
+                term_min_months=product.term_min_months,
+                term_max_months=product.term_max_months,
+                eligible_clusters=frozenset(product.eligible_clusters),
+                required_certifications=frozenset(product.required_certifications),
+                min_patent_grade=product.min_patent_grade,
+                min_remaining_term_years=None
+                if product.min_remaining_term_years is None
+                else float(product.min_remaining_term_years),
+                quota_count=quota_count,
+                quota_amount_fen=quota_amount,
+                requires_existing_customer=product.requires_existing_customer,
+            )
+        )
     return products, by_id
 
 
-def load_enterprises(session: Session, as_of: date, credit_codes: list[str] | None = None,
-                     ) -> tuple[list[matching.Enterprise], dict[str, int]]:
+def load_enterprises(
+    session: Session,
+    as_of: date,
+    credit_codes: list[str] | None = None,
+) -> tuple[list[matching.Enterprise], dict[str, int]]:
     """Every enterprise (or the given ones) with its credit loans and valued patents."""
     statement = select(Enterprise).order_by(Enterprise.credit_code)
     if credit_codes is not None:
@@ -118,9 +149,16 @@ def load_enterprises(session: Session, as_of: date, credit_codes: list[str] | No
     banks = dict(session.execute(select(Bank.id, Bank.code)).all())
     loans: dict[int, list[matching.CreditLoan]] = {}
     for loan in session.scalars(select(CreditLoan).where(CreditLoan.enterprise_id.in_(ids))):
-        loans.setdefault(loan.enterprise_id, []).append(matching.CreditLoan(
-            kind=loan.kind, bank_code=banks[loan.bank_id], limit_fen=loan.limit_fen, start_date=loan.start_date,
-            maturity_date=loan.maturity_date, grade=loan.grade))
+        loans.setdefault(loan.enterprise_id, []).append(
+            matching.CreditLoan(
+                kind=loan.kind,
+                bank_code=banks[loan.bank_id],
+                limit_fen=loan.limit_fen,
+                start_date=loan.start_date,
+                maturity_date=loan.maturity_date,
+                grade=loan.grade,
+            )
+        )
     valuations = latest_valuations(session)
     pledged = set(session.scalars(select(PledgedPatent.patent_id).where(PledgedPatent.released_date.is_(None))))
     patents: dict[int, list[matching.Patent]] = {}
@@ -130,10 +168,18 @@ def load_enterprises(session: Session, as_of: date, credit_codes: list[str] | No
     out = []
     for e in enterprises:
         held = frozenset(code for code, obtained in e.certifications().items() if obtained <= as_of)
-        out.append(matching.Enterprise(
-            credit_code=e.credit_code, name=e.name, cluster=e.industry_cluster, certifications=held,
-            credit_loans=tuple(loans.get(e.id, ())), patents=tuple(patents.get(e.id, ())),
-            need_amount_fen=e.need_amount_fen or None, need_term_months=e.need_term_months))
+        out.append(
+            matching.Enterprise(
+                credit_code=e.credit_code,
+                name=e.name,
+                cluster=e.industry_cluster,
+                certifications=held,
+                credit_loans=tuple(loans.get(e.id, ())),
+                patents=tuple(patents.get(e.id, ())),
+                need_amount_fen=e.need_amount_fen or None,
+                need_term_months=e.need_term_months,
+            )
+        )
     return out, {e.credit_code: e.id for e in enterprises}
 
 
@@ -141,10 +187,18 @@ def load_inputs(session: Session, as_of: date, population: Population) -> Inputs
     """The run's population: by default credit-loan holders with a pledgeable patent, leaving out
     enterprises whose whitelist entry is still open at a bank."""
     enterprises, enterprise_ids = load_enterprises(session, as_of)
-    in_pipeline = set(session.scalars(select(WhitelistEntry.enterprise_id).where(WhitelistEntry.status.in_(OPEN_ENTRY))))
+    in_pipeline = set(
+        session.scalars(select(WhitelistEntry.enterprise_id).where(WhitelistEntry.status.in_(OPEN_ENTRY)))
+    )
     candidates = matching.select_candidates(
-        enterprises, as_of, require_parallel_track_loan=population is Population.credit_loan_holders)
+        enterprises, as_of, require_parallel_track_loan=population is Population.credit_loan_holders
+    )
     chosen = [e for e in candidates if enterprise_ids[e.credit_code] not in in_pipeline]
     products, product_rows = load_products(session, as_of)
-    return Inputs(chosen, products, {e.credit_code: enterprise_ids[e.credit_code] for e in chosen}, product_rows,
-                  {code: bank_id for bank_id, code in session.execute(select(Bank.id, Bank.code)).all()})
+    return Inputs(
+        chosen,
+        products,
+        {e.credit_code: enterprise_ids[e.credit_code] for e in chosen},
+        product_rows,
+        {code: bank_id for bank_id, code in session.execute(select(Bank.id, Bank.code)).all()},
+    )

@@ -27,18 +27,28 @@ def _today() -> date:
 
 
 def _proposal_query():
-    return (select(MatchProposal, Enterprise, Bank.code)
-            .join(Enterprise, Enterprise.id == MatchProposal.enterprise_id)
-            .join(Bank, Bank.id == MatchProposal.bank_id))
+    return (
+        select(MatchProposal, Enterprise, Bank.code)
+        .join(Enterprise, Enterprise.id == MatchProposal.enterprise_id)
+        .join(Bank, Bank.id == MatchProposal.bank_id)
+    )
 
 
 def _proposal_read(proposal: MatchProposal, enterprise: Enterprise, bank_code: str, **extra: Any) -> ProposalRead:
     product = proposal.explanation.get("product", {})
-    return from_row(ProposalRead, proposal, enterprise_credit_code=enterprise.credit_code,
-                    enterprise_name=enterprise.name, industry_cluster=enterprise.industry_cluster,
-                    bank_code=bank_code, product_code=product.get("code", ""),
-                    product_name=product.get("name", ""), explanation=extra.get("explanation"),
-                    decision=extra.get("decision"), whitelist_entry_id=extra.get("whitelist_entry_id"))
+    return from_row(
+        ProposalRead,
+        proposal,
+        enterprise_credit_code=enterprise.credit_code,
+        enterprise_name=enterprise.name,
+        industry_cluster=enterprise.industry_cluster,
+        bank_code=bank_code,
+        product_code=product.get("code", ""),
+        product_name=product.get("name", ""),
+        explanation=extra.get("explanation"),
+        decision=extra.get("decision"),
+        whitelist_entry_id=extra.get("whitelist_entry_id"),
+    )
 
 
 class MatchingController(Controller):
@@ -46,13 +56,21 @@ class MatchingController(Controller):
     tags = ["matching"]
     dependencies = {"staff": STAFF}
 
-    @post("/matching/runs", sync_to_thread=True, responses=WRITE, status_code=201, summary="Run matching on the current data")
+    @post(
+        "/matching/runs",
+        sync_to_thread=True,
+        responses=WRITE,
+        status_code=201,
+        summary="Run matching on the current data",
+    )
     def run(self, db_session: DbSession, staff: Authorized, data: JSONBody[RunCreate]) -> MatchRunRead:
         run = create_run(db_session, as_of=data.as_of or _today(), population=data.population, actor=staff.name)
         return from_row(MatchRunRead, run)
 
     @get("/matching/runs", sync_to_thread=True, responses=STAFF_READ, summary="Match runs, newest first")
-    def runs(self, db_session: DbSession, staff: Authorized, limit: Limit = 20, offset: Offset = 0) -> Page[MatchRunRead]:
+    def runs(
+        self, db_session: DbSession, staff: Authorized, limit: Limit = 20, offset: Offset = 0
+    ) -> Page[MatchRunRead]:
         rows, total = paginate(db_session, select(MatchRun).order_by(MatchRun.id.desc()), limit, offset)
         return Page([from_row(MatchRunRead, run) for (run,) in rows], total, limit, offset)
 
@@ -63,10 +81,23 @@ class MatchingController(Controller):
             raise not_found("match run", run_id)
         return from_row(MatchRunRead, run)
 
-    @get("/matching/proposals", sync_to_thread=True, responses=STAFF_READ, summary="Proposals, filtered by status, bank, cluster, run")
-    def proposals(self, db_session: DbSession, staff: Authorized, status: FromQuery[ProposalStatus | None] = None,
-                  bank: FromQuery[str | None] = None, cluster: FromQuery[Cluster | None] = None, run_id: FromQuery[int | None] = None,
-                  limit: Limit = 50, offset: Offset = 0) -> Page[ProposalRead]:
+    @get(
+        "/matching/proposals",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        summary="Proposals, filtered by status, bank, cluster, run",
+    )
+    def proposals(
+        self,
+        db_session: DbSession,
+        staff: Authorized,
+        status: FromQuery[ProposalStatus | None] = None,
+        bank: FromQuery[str | None] = None,
+        cluster: FromQuery[Cluster | None] = None,
+        run_id: FromQuery[int | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[ProposalRead]:
         statement = _proposal_query().order_by(MatchProposal.id.desc())
         if status:
             statement = statement.where(MatchProposal.status == status)
@@ -79,30 +110,61 @@ class MatchingController(Controller):
         rows, total = paginate(db_session, statement, limit, offset)
         return Page([_proposal_read(*row) for row in rows], total, limit, offset)
 
-    @get("/matching/proposals/{proposal_id:int}", sync_to_thread=True, responses=STAFF_READ,
-         summary="A proposal with its full explanation and decision")
+    @get(
+        "/matching/proposals/{proposal_id:int}",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        summary="A proposal with its full explanation and decision",
+    )
     def proposal(self, db_session: DbSession, staff: Authorized, proposal_id: FromPath[int]) -> ProposalRead:
         row = db_session.execute(_proposal_query().where(MatchProposal.id == proposal_id)).first()
         if row is None:
             raise not_found("proposal", proposal_id)
         decision = db_session.scalars(select(ReviewDecision).where(ReviewDecision.proposal_id == proposal_id)).first()
         entry_id = db_session.scalar(select(WhitelistEntry.id).where(WhitelistEntry.proposal_id == proposal_id))
-        return _proposal_read(*row, explanation=row[0].explanation, whitelist_entry_id=entry_id,
-                              decision=None if decision is None else {
-                                  "decision": decision.decision, "reviewer": decision.reviewer,
-                                  "comment": decision.comment, "decided_at": decision.decided_at})
+        return _proposal_read(
+            *row,
+            explanation=row[0].explanation,
+            whitelist_entry_id=entry_id,
+            decision=None
+            if decision is None
+            else {
+                "decision": decision.decision,
+                "reviewer": decision.reviewer,
+                "comment": decision.comment,
+                "decided_at": decision.decided_at,
+            },
+        )
 
-    @post("/matching/proposals/{proposal_id:int}/decision", sync_to_thread=True, responses=WRITE, status_code=200,
-          summary="Approve or reject a proposal (a comment is required to reject)",
-          description="Exactly one decision wins; a later or concurrent one gets 409 with the winner's decision "
-                      "in details. Approval publishes the whitelist entry for the product's bank.")
-    def decide(self, db_session: DbSession, staff: Authorized, proposal_id: FromPath[int], data: JSONBody[DecisionCreate]) -> DecisionRead:
+    @post(
+        "/matching/proposals/{proposal_id:int}/decision",
+        sync_to_thread=True,
+        responses=WRITE,
+        status_code=200,
+        summary="Approve or reject a proposal (a comment is required to reject)",
+        description="Exactly one decision wins; a later or concurrent one gets 409 with the winner's decision "
+        "in details. Approval publishes the whitelist entry for the product's bank.",
+    )
+    def decide(
+        self, db_session: DbSession, staff: Authorized, proposal_id: FromPath[int], data: JSONBody[DecisionCreate]
+    ) -> DecisionRead:
         record, entry = decide(db_session, proposal_id, ProposalStatus(data.decision), staff.name, data.comment)
-        return DecisionRead(proposal_id, record.decision, record.reviewer, record.comment, record.decided_at,
-                            entry.id if entry else None)
+        return DecisionRead(
+            proposal_id,
+            record.decision,
+            record.reviewer,
+            record.comment,
+            record.decided_at,
+            entry.id if entry else None,
+        )
 
-    @get("/enterprises/{credit_code:str}/eligibility", sync_to_thread=True, responses=STAFF_READ,
-         summary="For each product: eligible or not, and why (in Chinese)")
-    def eligibility(self, db_session: DbSession, staff: Authorized, credit_code: FromPath[str],
-                    as_of: FromQuery[date | None] = None) -> list[dict[str, Any]]:
+    @get(
+        "/enterprises/{credit_code:str}/eligibility",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        summary="For each product: eligible or not, and why (in Chinese)",
+    )
+    def eligibility(
+        self, db_session: DbSession, staff: Authorized, credit_code: FromPath[str], as_of: FromQuery[date | None] = None
+    ) -> list[dict[str, Any]]:
         return enterprise_eligibility(db_session, credit_code_param(credit_code), as_of or _today())

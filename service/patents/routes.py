@@ -27,8 +27,11 @@ def application_no_param(raw: str) -> str:
 
 def find_patent(session: Session, raw_application_no: str) -> tuple[Patent, str | None]:
     number = application_no_param(raw_application_no)
-    row = session.execute(select(Patent, Enterprise.credit_code).outerjoin(Enterprise, Enterprise.id == Patent.owner_id)
-                          .where(Patent.application_no == number)).first()
+    row = session.execute(
+        select(Patent, Enterprise.credit_code)
+        .outerjoin(Enterprise, Enterprise.id == Patent.owner_id)
+        .where(Patent.application_no == number)
+    ).first()
     if row is None:
         raise not_found("patent", number)
     return row[0], row[1]
@@ -40,10 +43,20 @@ class PatentController(Controller):
 
     @get("/", sync_to_thread=True, responses=PUBLIC_READ, summary="List patents")
     def list_patents(
-        self, db_session: DbSession, owner: FromQuery[str | None] = None, legal_status: FromQuery[LegalStatus | None] = None,
-        patent_type: FromQuery[PatentType | None] = None, ipc: FromQuery[str | None] = None, limit: Limit = 50, offset: Offset = 0) -> Page[PatentRead]:
-        statement = (select(Patent, Enterprise.credit_code)
-                     .outerjoin(Enterprise, Enterprise.id == Patent.owner_id).order_by(Patent.application_no))
+        self,
+        db_session: DbSession,
+        owner: FromQuery[str | None] = None,
+        legal_status: FromQuery[LegalStatus | None] = None,
+        patent_type: FromQuery[PatentType | None] = None,
+        ipc: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[PatentRead]:
+        statement = (
+            select(Patent, Enterprise.credit_code)
+            .outerjoin(Enterprise, Enterprise.id == Patent.owner_id)
+            .order_by(Patent.application_no)
+        )
         if owner:
             statement = statement.where(Enterprise.credit_code == credit_code_param(owner))
         if legal_status:

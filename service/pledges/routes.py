@@ -47,15 +47,17 @@ def at_risk(session: Session, as_of: date) -> list[dict[str, Any]]:
         .join(PledgeRegistration, PledgeRegistration.id == PledgedPatent.registration_id)
         .join(Enterprise, Enterprise.id == PledgeRegistration.enterprise_id)
         .join(Bank, Bank.id == PledgeRegistration.bank_id)
-        .where(PledgedPatent.released_date.is_(None))).all()
+        .where(PledgedPatent.released_date.is_(None))
+    ).all()
     if not links:
         return []
     loaded = load_records(session, sorted({number for number, *_ in links}))
     records = [record for _, record in loaded]
     # One vectorised pass for the patent-level flags; the loan-level one (expiry before the loan
     # ends) depends on each registration's loan, so it is checked here per link.
-    results = valuate(Portfolio.from_records(records), as_of, survival=latest_survival(session),
-                      loan_term_months=1, with_money=False).records()
+    results = valuate(
+        Portfolio.from_records(records), as_of, survival=latest_survival(session), loan_term_months=1, with_money=False
+    ).records()
     by_number = {record["application_no"]: (record, result) for record, result in zip(records, results, strict=True)}
     alerts = []
     for number, registration, name, phone, bank_code in links:
@@ -63,15 +65,28 @@ def at_risk(session: Session, as_of: date) -> list[dict[str, Any]]:
         flags = [f for f in result["risk_flags"] if f["code"] != "expiring_within_loan_term"]
         expiry = result["expiry_date"]
         if expiry is not None and expiry < registration.loan_end:
-            flags.append({"code": "expiring_within_loan_term",
-                          "message": f"专利权将于{expiry}届满，早于贷款到期日{registration.loan_end}",
-                          "values": {"expiry_date": expiry, "loan_end": registration.loan_end}})
+            flags.append(
+                {
+                    "code": "expiring_within_loan_term",
+                    "message": f"专利权将于{expiry}届满，早于贷款到期日{registration.loan_end}",
+                    "values": {"expiry_date": expiry, "loan_end": registration.loan_end},
+                }
+            )
         if flags:
-            alerts.append({"application_no": number, "registration_no": registration.registration_no,
-                           "bank_code": bank_code, "enterprise_name": name, "enterprise_phone": phone,
-                           "amount_fen": registration.amount_fen, "loan_end": registration.loan_end,
-                           "legal_status": record["legal_status"], "next_fee_due": result["next_fee_due"],
-                           "risk_flags": flags})
+            alerts.append(
+                {
+                    "application_no": number,
+                    "registration_no": registration.registration_no,
+                    "bank_code": bank_code,
+                    "enterprise_name": name,
+                    "enterprise_phone": phone,
+                    "amount_fen": registration.amount_fen,
+                    "loan_end": registration.loan_end,
+                    "legal_status": record["legal_status"],
+                    "next_fee_due": result["next_fee_due"],
+                    "risk_flags": flags,
+                }
+            )
     return jsonable(sorted(alerts, key=lambda a: (a["next_fee_due"] or date.max, a["application_no"])))
 
 
@@ -81,31 +96,61 @@ class PledgeController(Controller):
     dependencies = {"staff": require("admin", "reviewer")}
 
     @get("/", sync_to_thread=True, responses=STAFF_READ, summary="Pledge registrations (staff)")
-    def registrations(self, db_session: DbSession, staff: Authorized, bank: FromQuery[str | None] = None,
-                      active: FromQuery[bool | None] = None, limit: Limit = 50, offset: Offset = 0) -> Page[RegistrationRead]:
-        statement = (select(PledgeRegistration, Enterprise.credit_code, Enterprise.name, Bank.code)
-                     .join(Enterprise, Enterprise.id == PledgeRegistration.enterprise_id)
-                     .join(Bank, Bank.id == PledgeRegistration.bank_id)
-                     .order_by(PledgeRegistration.registration_date.desc(), PledgeRegistration.registration_no))
+    def registrations(
+        self,
+        db_session: DbSession,
+        staff: Authorized,
+        bank: FromQuery[str | None] = None,
+        active: FromQuery[bool | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[RegistrationRead]:
+        statement = (
+            select(PledgeRegistration, Enterprise.credit_code, Enterprise.name, Bank.code)
+            .join(Enterprise, Enterprise.id == PledgeRegistration.enterprise_id)
+            .join(Bank, Bank.id == PledgeRegistration.bank_id)
+            .order_by(PledgeRegistration.registration_date.desc(), PledgeRegistration.registration_no)
+        )
         if bank:
             statement = statement.where(Bank.code == bank.upper())
         if active is not None:
-            statement = statement.where(PledgeRegistration.released_date.is_(None) if active
-                                        else PledgeRegistration.released_date.is_not(None))
+            statement = statement.where(
+                PledgeRegistration.released_date.is_(None) if active else PledgeRegistration.released_date.is_not(None)
+            )
         rows, total = paginate(db_session, statement, limit, offset)
         ids = [registration.id for registration, *_ in rows]
         numbers: dict[int, list[str]] = {}
         for registration_id, number in db_session.execute(
-                select(PledgedPatent.registration_id, Patent.application_no)
-                .join(Patent, Patent.id == PledgedPatent.patent_id)
-                .where(PledgedPatent.registration_id.in_(ids)).order_by(Patent.application_no)):
+            select(PledgedPatent.registration_id, Patent.application_no)
+            .join(Patent, Patent.id == PledgedPatent.patent_id)
+            .where(PledgedPatent.registration_id.in_(ids))
+            .order_by(Patent.application_no)
+        ):
             numbers.setdefault(registration_id, []).append(number)
-        items = [RegistrationRead(r.registration_no, r.registration_date, code, name, bank_code, r.amount_fen,
-                                  r.loan_start, r.loan_end, r.released_date, numbers.get(r.id, []))
-                 for r, code, name, bank_code in rows]
+        items = [
+            RegistrationRead(
+                r.registration_no,
+                r.registration_date,
+                code,
+                name,
+                bank_code,
+                r.amount_fen,
+                r.loan_start,
+                r.loan_end,
+                r.released_date,
+                numbers.get(r.id, []),
+            )
+            for r, code, name, bank_code in rows
+        ]
         return Page(items, total, limit, offset)
 
-    @get("/at-risk", sync_to_thread=True, responses=STAFF_READ,
-         summary="Pledged patents at risk: fee overdue or in grace, invalidation pending, frozen, expiring")
-    def at_risk(self, db_session: DbSession, staff: Authorized, as_of: FromQuery[date | None] = None) -> list[dict[str, Any]]:
+    @get(
+        "/at-risk",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        summary="Pledged patents at risk: fee overdue or in grace, invalidation pending, frozen, expiring",
+    )
+    def at_risk(
+        self, db_session: DbSession, staff: Authorized, as_of: FromQuery[date | None] = None
+    ) -> list[dict[str, Any]]:
         return at_risk(db_session, as_of or datetime.now(UTC).date())

@@ -14,7 +14,12 @@ from service.db import transaction
 from service.errors import ApiError
 from service.models import Target
 from service.targets.export import (
-    PROGRESS_COLUMNS, REGISTRATION_COLUMNS, progress_row, registration_row, to_csv, to_xlsx,
+    PROGRESS_COLUMNS,
+    REGISTRATION_COLUMNS,
+    progress_row,
+    registration_row,
+    to_csv,
+    to_xlsx,
 )
 from service.targets.progress import pledge_registrations, target_progress, window_end
 from service.targets.routes import create_target, today
@@ -32,18 +37,22 @@ def render(progress: dict) -> str:
     share = progress["share"]
     filled = min(BAR, round(share * BAR))
     bar = "█" * filled + "░" * (BAR - filled)
-    line = (f"{target['name']} [{target['code']}]\n  {bar} {share:6.1%}  "
-            f"{_figure(progress['achieved'], unit)} / {_figure(progress['figure'], unit)}"
-            f"  ({target['window_start']} → {target['deadline']}, ")
+    line = (
+        f"{target['name']} [{target['code']}]\n  {bar} {share:6.1%}  "
+        f"{_figure(progress['achieved'], unit)} / {_figure(progress['figure'], unit)}"
+        f"  ({target['window_start']} → {target['deadline']}, "
+    )
     line += "window closed)" if progress["window_closed"] else f"{progress['days_left']} days left)"
     projection = progress["projection"]
     if projection and projection.get("probability") is not None:
         if projection["status"] == "final":
             line += "\n  final: " + ("reached 已完成" if projection["probability"] >= 1 else "not reached 未完成")
         else:
-            line += (f"\n  P(reach by deadline) = {projection['probability']:.0%}; needed "
-                     f"{_figure(projection['required_rate_per_month'] or 0, unit)}/month, "
-                     f"actual {_figure(projection['rate_per_month'] or 0, unit)}/month")
+            line += (
+                f"\n  P(reach by deadline) = {projection['probability']:.0%}; needed "
+                f"{_figure(projection['required_rate_per_month'] or 0, unit)}/month, "
+                f"actual {_figure(projection['rate_per_month'] or 0, unit)}/month"
+            )
     elif progress.get("note"):
         line += f"\n  {progress['note']}"
     return line
@@ -56,10 +65,18 @@ def run(args: argparse.Namespace, engine) -> int:
         if args.action == "add":
             figure = args.figure * 100 if args.metric == "pledge_amount" else args.figure
             try:
-                data = msgspec.convert({"code": args.code, "name": args.name, "metric": args.metric,
-                                        "figure": figure, "window_start": args.start.isoformat(),
-                                        "deadline": args.deadline.isoformat(), "source": args.source},
-                                       TargetCreate)
+                data = msgspec.convert(
+                    {
+                        "code": args.code,
+                        "name": args.name,
+                        "metric": args.metric,
+                        "figure": figure,
+                        "window_start": args.start.isoformat(),
+                        "deadline": args.deadline.isoformat(),
+                        "source": args.source,
+                    },
+                    TargetCreate,
+                )
                 target = create_target(session, data)
             except msgspec.ValidationError as exc:
                 print(f"error: {exc}", file=sys.stderr)
@@ -84,15 +101,20 @@ def run(args: argparse.Namespace, engine) -> int:
                 if not pledge:
                     print("error: no pledge_amount target selected", file=sys.stderr)
                     return 1
-                rows = [registration_row(r) for r in pledge_registrations(
-                    session, pledge[0].window_start, window_end(pledge[0], as_of))]
+                rows = [
+                    registration_row(r)
+                    for r in pledge_registrations(session, pledge[0].window_start, window_end(pledge[0], as_of))
+                ]
                 columns = REGISTRATION_COLUMNS
             fmt = args.out.suffix.lower().lstrip(".")
             if fmt not in ("csv", "xlsx"):
                 print("error: --out must end in .csv or .xlsx", file=sys.stderr)
                 return 2
-            data = to_csv(rows, columns, chinese=chinese) if fmt == "csv" else to_xlsx(rows, columns, chinese=chinese,
-                                                                                       title=args.what)
+            data = (
+                to_csv(rows, columns, chinese=chinese)
+                if fmt == "csv"
+                else to_xlsx(rows, columns, chinese=chinese, title=args.what)
+            )
             args.out.write_bytes(data)
             print(f"wrote {len(rows)} row(s) to {args.out}")
             return 0
@@ -109,8 +131,10 @@ def add_parser(commands, command) -> None:
     targets.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
     targets.add_argument("--code", help="one target (show/export) or the new target's code (add)")
     targets.add_argument("--name")
-    targets.add_argument("--metric", choices=["pledge_amount", "high_value_patents", "ip_advantage_enterprises",
-                                              "ip_standard_enterprises"])
+    targets.add_argument(
+        "--metric",
+        choices=["pledge_amount", "high_value_patents", "ip_advantage_enterprises", "ip_standard_enterprises"],
+    )
     targets.add_argument("--figure", type=int, help="yuan for pledge_amount, a count otherwise")
     targets.add_argument("--start", type=date.fromisoformat)
     targets.add_argument("--deadline", type=date.fromisoformat)

@@ -16,16 +16,33 @@ from openpyxl import Workbook
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 PROGRESS_COLUMNS = [
-    ("code", "目标代码"), ("name", "目标名称"), ("metric", "指标"), ("unit", "单位"), ("figure", "目标值"),
-    ("achieved", "已完成"), ("share", "完成比例"), ("window_start", "起始日期"), ("deadline", "截止日期"),
-    ("as_of", "统计日期"), ("days_left", "剩余天数"), ("probability", "按期完成概率"),
-    ("expected_total", "预计截止完成值"), ("status", "状态"),
+    ("code", "目标代码"),
+    ("name", "目标名称"),
+    ("metric", "指标"),
+    ("unit", "单位"),
+    ("figure", "目标值"),
+    ("achieved", "已完成"),
+    ("share", "完成比例"),
+    ("window_start", "起始日期"),
+    ("deadline", "截止日期"),
+    ("as_of", "统计日期"),
+    ("days_left", "剩余天数"),
+    ("probability", "按期完成概率"),
+    ("expected_total", "预计截止完成值"),
+    ("status", "状态"),
 ]
 REGISTRATION_COLUMNS = [
-    ("registration_no", "质押登记号"), ("registration_date", "登记日期"), ("enterprise", "出质企业"),
-    ("credit_code", "统一社会信用代码"), ("industry_cluster", "产业集群"), ("bank", "质权银行"),
-    ("product", "产品"), ("amount_yuan", "登记金额（元）"), ("loan_start", "贷款起始日"),
-    ("loan_end", "贷款到期日"), ("released_date", "注销日期"),
+    ("registration_no", "质押登记号"),
+    ("registration_date", "登记日期"),
+    ("enterprise", "出质企业"),
+    ("credit_code", "统一社会信用代码"),
+    ("industry_cluster", "产业集群"),
+    ("bank", "质权银行"),
+    ("product", "产品"),
+    ("amount_yuan", "登记金额（元）"),
+    ("loan_start", "贷款起始日"),
+    ("loan_end", "贷款到期日"),
+    ("released_date", "注销日期"),
 ]
 
 
@@ -44,22 +61,39 @@ def progress_row(progress: dict[str, Any]) -> dict[str, Any]:
     money = progress["unit"] == "fen"
     scale = _yuan if money else (lambda v: v)
     expected = projection.get("expected_total")
-    return {"code": target["code"], "name": target["name"], "metric": target["metric"],
-            "unit": "yuan" if money else "count", "figure": scale(progress["figure"]),
-            "achieved": scale(progress["achieved"]), "share": round(progress["share"], 4),
-            "window_start": target["window_start"], "deadline": target["deadline"], "as_of": progress["as_of"],
-            "days_left": progress["days_left"], "probability": projection.get("probability"),
-            "expected_total": None if expected is None else scale(round(expected)),
-            "status": projection.get("status", "stock")}
+    return {
+        "code": target["code"],
+        "name": target["name"],
+        "metric": target["metric"],
+        "unit": "yuan" if money else "count",
+        "figure": scale(progress["figure"]),
+        "achieved": scale(progress["achieved"]),
+        "share": round(progress["share"], 4),
+        "window_start": target["window_start"],
+        "deadline": target["deadline"],
+        "as_of": progress["as_of"],
+        "days_left": progress["days_left"],
+        "probability": projection.get("probability"),
+        "expected_total": None if expected is None else scale(round(expected)),
+        "status": projection.get("status", "stock"),
+    }
 
 
 def registration_row(row: dict[str, Any]) -> dict[str, Any]:
     reg, enterprise, bank, product = row["registration"], row["enterprise"], row["bank"], row["product"]
-    return {"registration_no": reg.registration_no, "registration_date": reg.registration_date,
-            "enterprise": enterprise.name, "credit_code": enterprise.credit_code,
-            "industry_cluster": enterprise.industry_cluster, "bank": bank.name,
-            "product": product.name if product else "", "amount_yuan": _yuan(reg.amount_fen),
-            "loan_start": reg.loan_start, "loan_end": reg.loan_end, "released_date": reg.released_date}
+    return {
+        "registration_no": reg.registration_no,
+        "registration_date": reg.registration_date,
+        "enterprise": enterprise.name,
+        "credit_code": enterprise.credit_code,
+        "industry_cluster": enterprise.industry_cluster,
+        "bank": bank.name,
+        "product": product.name if product else "",
+        "amount_yuan": _yuan(reg.amount_fen),
+        "loan_start": reg.loan_start,
+        "loan_end": reg.loan_end,
+        "released_date": reg.released_date,
+    }
 
 
 def _csv_cell(value: Any) -> str:

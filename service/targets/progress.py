@@ -51,42 +51,61 @@ def pledge_registrations(session: Session, start: date, end: date) -> list[dict[
         .join(Bank, Bank.id == PledgeRegistration.bank_id)
         .outerjoin(PledgeProduct, PledgeProduct.id == PledgeRegistration.product_id)
         .where(PledgeRegistration.registration_date.between(start, end))
-        .order_by(PledgeRegistration.registration_date, PledgeRegistration.registration_no)).all()
-    return [{"registration": reg, "enterprise": ent, "bank": bank, "product": product}
-            for reg, ent, bank, product in rows]
+        .order_by(PledgeRegistration.registration_date, PledgeRegistration.registration_no)
+    ).all()
+    return [
+        {"registration": reg, "enterprise": ent, "bank": bank, "product": product} for reg, ent, bank, product in rows
+    ]
 
 
 def _contributions(session: Session, target: Target, as_of: date) -> list[Contribution]:
     end = window_end(target, as_of)
     metric = TargetMetric(target.metric)
     if metric is TargetMetric.pledge_amount:
-        return [Contribution(r["registration"].registration_date, r["registration"].amount_fen, {
-                    "bank": r["bank"].code, "industry_cluster": r["enterprise"].industry_cluster,
-                    "product": r["product"].code if r["product"] else "unknown"})
-                for r in pledge_registrations(session, target.window_start, end)]
+        return [
+            Contribution(
+                r["registration"].registration_date,
+                r["registration"].amount_fen,
+                {
+                    "bank": r["bank"].code,
+                    "industry_cluster": r["enterprise"].industry_cluster,
+                    "product": r["product"].code if r["product"] else "unknown",
+                },
+            )
+            for r in pledge_registrations(session, target.window_start, end)
+        ]
     if metric in _CERTIFICATION_DATE:
         column = _CERTIFICATION_DATE[metric]
-        rows = session.execute(select(column, Enterprise.industry_cluster, Enterprise.town)
-                               .where(column.between(target.window_start, end)).order_by(column)).all()
-        return [Contribution(day, 1, {"industry_cluster": cluster, "town": town or "unknown"})
-                for day, cluster, town in rows]
+        rows = session.execute(
+            select(column, Enterprise.industry_cluster, Enterprise.town)
+            .where(column.between(target.window_start, end))
+            .order_by(column)
+        ).all()
+        return [
+            Contribution(day, 1, {"industry_cluster": cluster, "town": town or "unknown"})
+            for day, cluster, town in rows
+        ]
     return []
 
 
 def high_value_patents(session: Session, as_of: date) -> list[Contribution]:
     """Valid high-value invention patents of the county's enterprises, by latest valuation ≤ as_of."""
-    latest = (select(Valuation.patent_id, func.max(Valuation.id).label("id"))
-              .join(Patent, Patent.id == Valuation.patent_id)
-              .where(Valuation.as_of <= as_of, Patent.patent_type == "invention", Patent.owner_id.is_not(None))
-              .group_by(Valuation.patent_id)).subquery()
+    latest = (
+        select(Valuation.patent_id, func.max(Valuation.id).label("id"))
+        .join(Patent, Patent.id == Valuation.patent_id)
+        .where(Valuation.as_of <= as_of, Patent.patent_type == "invention", Patent.owner_id.is_not(None))
+        .group_by(Valuation.patent_id)
+    ).subquery()
     rows = session.execute(
         select(Valuation.as_of, Enterprise.industry_cluster, Enterprise.town)
         .join(latest, latest.c.id == Valuation.id)
         .join(Patent, Patent.id == Valuation.patent_id)
         .join(Enterprise, Enterprise.id == Patent.owner_id)
-        .where(Valuation.high_value.is_(True))).all()
-    return [Contribution(day, 1, {"industry_cluster": cluster, "town": town or "unknown"})
-            for day, cluster, town in rows]
+        .where(Valuation.high_value.is_(True))
+    ).all()
+    return [
+        Contribution(day, 1, {"industry_cluster": cluster, "town": town or "unknown"}) for day, cluster, town in rows
+    ]
 
 
 def _breakdowns(contributions: list[Contribution]) -> dict[str, list[dict[str, Any]]]:
@@ -96,13 +115,21 @@ def _breakdowns(contributions: list[Contribution]) -> dict[str, list[dict[str, A
             totals[dimension][label][0] += c.amount
             totals[dimension][label][1] += 1
     grand = sum(c.amount for c in contributions) or 1
-    return {dimension: sorted(({"key": key, "amount": amount, "count": count, "share": amount / grand}
-                               for key, (amount, count) in by_key.items()), key=lambda row: -row["amount"])
-            for dimension, by_key in totals.items()}
+    return {
+        dimension: sorted(
+            (
+                {"key": key, "amount": amount, "count": count, "share": amount / grand}
+                for key, (amount, count) in by_key.items()
+            ),
+            key=lambda row: -row["amount"],
+        )
+        for dimension, by_key in totals.items()
+    }
 
 
-def target_progress(session: Session, target: Target, as_of: date, *, seed: int = 0,
-                    draws: int = 20_000) -> dict[str, Any]:
+def target_progress(
+    session: Session, target: Target, as_of: date, *, seed: int = 0, draws: int = 20_000
+) -> dict[str, Any]:
     """Achieved, share, monthly series, breakdowns, run-rates and the projection, as plain data."""
     metric = TargetMetric(target.metric)
     end = window_end(target, as_of)
@@ -110,22 +137,35 @@ def target_progress(session: Session, target: Target, as_of: date, *, seed: int 
         contributions = high_value_patents(session, as_of)
         achieved = len(contributions)
         projection = None
-        note = ("a stock, not a flow: patents enter when granted and leave when they lapse, so no "
-                "arrival model is fitted; the figure is the count from the latest valuations")
+        note = (
+            "a stock, not a flow: patents enter when granted and leave when they lapse, so no "
+            "arrival model is fitted; the figure is the count from the latest valuations"
+        )
     else:
         contributions = _contributions(session, target, as_of)
         events = [(c.day, c.amount) for c in contributions]
         if metric is TargetMetric.pledge_amount:
-            projection = project_to_deadline(events, target.window_start, as_of, target.deadline,
-                                             target.figure, seed=seed, draws=draws)
+            projection = project_to_deadline(
+                events, target.window_start, as_of, target.deadline, target.figure, seed=seed, draws=draws
+            )
         else:
-            projection = project_count_to_deadline([c.day for c in contributions], target.window_start,
-                                                   as_of, target.deadline, target.figure, seed=seed, draws=draws)
+            projection = project_count_to_deadline(
+                [c.day for c in contributions],
+                target.window_start,
+                as_of,
+                target.deadline,
+                target.figure,
+                seed=seed,
+                draws=draws,
+            )
         achieved = projection.achieved
         note = None
     unit = "fen" if metric is TargetMetric.pledge_amount else "count"
-    monthly = monthly_series([(c.day, c.amount) for c in contributions], target.window_start, end) \
-        if metric is not TargetMetric.high_value_patents else []
+    monthly = (
+        monthly_series([(c.day, c.amount) for c in contributions], target.window_start, end)
+        if metric is not TargetMetric.high_value_patents
+        else []
+    )
     return {
         "target": target_summary(target),
         "as_of": as_of,
@@ -137,9 +177,9 @@ def target_progress(session: Session, target: Target, as_of: date, *, seed: int 
         "days_left": max((target.deadline - as_of).days, 0),
         "window_closed": as_of >= target.deadline,
         "monthly": monthly,
-        "run_rate": None if projection is None else {
-            "actual_per_month": projection.rate_per_month,
-            "required_per_month": projection.required_rate_per_month},
+        "run_rate": None
+        if projection is None
+        else {"actual_per_month": projection.rate_per_month, "required_per_month": projection.required_rate_per_month},
         "breakdowns": _breakdowns(contributions),
         "projection": None if projection is None else projection.to_dict(),
         "note": note,
@@ -147,6 +187,13 @@ def target_progress(session: Session, target: Target, as_of: date, *, seed: int 
 
 
 def target_summary(target: Target) -> dict[str, Any]:
-    return {"id": target.id, "code": target.code, "name": target.name, "metric": target.metric,
-            "figure": target.figure, "window_start": target.window_start, "deadline": target.deadline,
-            "source": target.source}
+    return {
+        "id": target.id,
+        "code": target.code,
+        "name": target.name,
+        "metric": target.metric,
+        "figure": target.figure,
+        "window_start": target.window_start,
+        "deadline": target.deadline,
+        "source": target.source,
+    }

@@ -121,8 +121,13 @@ class RatePrior:
 
     def describe(self) -> dict[str, Any]:
         name = "jeffreys" if (self.shape == 0.5 and self.rate_days == 0) else "gamma"
-        return {"family": "gamma", "name": name, "shape": float(self.shape),
-                "rate_days": float(self.rate_days), "proper": self.proper}
+        return {
+            "family": "gamma",
+            "name": name,
+            "shape": float(self.shape),
+            "rate_days": float(self.rate_days),
+            "proper": self.proper,
+        }
 
 
 JEFFREYS = RatePrior()
@@ -148,9 +153,13 @@ class LognormalSizes:
         return math.exp(self.mu + self.sigma**2 / 2)
 
     def describe(self) -> dict[str, Any]:
-        return {"distribution": "lognormal", "mu_log": float(self.mu),
-                "sigma_log": float(self.sigma), "median": float(math.exp(self.mu)),
-                "mean": self.mean}
+        return {
+            "distribution": "lognormal",
+            "mu_log": float(self.mu),
+            "sigma_log": float(self.sigma),
+            "median": float(math.exp(self.mu)),
+            "mean": self.mean,
+        }
 
 
 @dataclass(frozen=True)
@@ -168,8 +177,7 @@ class EmpiricalSizes:
         return float(np.mean(self.amounts))
 
     def describe(self) -> dict[str, Any]:
-        return {"distribution": "empirical", "amounts": [int(a) for a in self.amounts],
-                "mean": self.mean}
+        return {"distribution": "empirical", "amounts": [int(a) for a in self.amounts], "mean": self.mean}
 
 
 @dataclass(frozen=True)
@@ -285,9 +293,20 @@ def project_to_deadline(
     known : known λ and size distribution; skips fitting (no parameter uncertainty).
     """
     dates, amounts = _split_events(events)
-    return _project("fen", dates, amounts, window_start, as_of, deadline, target_fen,
-                    seed=seed, draws=draws, rate_prior=rate_prior, size_prior=size_prior,
-                    known=known)
+    return _project(
+        "fen",
+        dates,
+        amounts,
+        window_start,
+        as_of,
+        deadline,
+        target_fen,
+        seed=seed,
+        draws=draws,
+        rate_prior=rate_prior,
+        size_prior=size_prior,
+        known=known,
+    )
 
 
 def project_count_to_deadline(
@@ -311,13 +330,23 @@ def project_count_to_deadline(
     """
     dates = list(event_dates)
     known = None if known_rate_per_day is None else KnownProcess(known_rate_per_day, FixedSize(1))
-    return _project("count", dates, [1] * len(dates), window_start, as_of, deadline, target_count,
-                    seed=seed, draws=draws, rate_prior=rate_prior, size_prior=None, known=known)
+    return _project(
+        "count",
+        dates,
+        [1] * len(dates),
+        window_start,
+        as_of,
+        deadline,
+        target_count,
+        seed=seed,
+        draws=draws,
+        rate_prior=rate_prior,
+        size_prior=None,
+        known=known,
+    )
 
 
-def monthly_series(
-    events: Iterable[tuple[date, int]], window_start: date, end: date
-) -> list[dict[str, Any]]:
+def monthly_series(events: Iterable[tuple[date, int]], window_start: date, end: date) -> list[dict[str, Any]]:
     """Amount and count per calendar month from ``window_start``'s month to ``end``'s month.
 
     Only events with ``window_start ≤ date ≤ end`` count. Every month in range appears, with
@@ -339,8 +368,14 @@ def monthly_series(
     for index in range(last - first + 1):
         year, month0 = divmod(first + index, 12)
         cumulative += amount[index]
-        series.append({"month": f"{year:04d}-{month0 + 1:02d}", "amount_fen": amount[index],
-                       "count": count[index], "cumulative_fen": cumulative})
+        series.append(
+            {
+                "month": f"{year:04d}-{month0 + 1:02d}",
+                "amount_fen": amount[index],
+                "count": count[index],
+                "cumulative_fen": cumulative,
+            }
+        )
     return series
 
 
@@ -352,12 +387,12 @@ def monthly_series(
 class _Fit:
     """What the simulation draws from: λ (fixed or Gamma) and sizes (with parameter spread)."""
 
-    rate_known: float | None          # fixed λ per day, or None for the Gamma posterior
-    rate_shape: float                 # Gamma posterior shape a
-    rate_days: float                  # Gamma posterior rate b (days)
+    rate_known: float | None  # fixed λ per day, or None for the Gamma posterior
+    rate_shape: float  # Gamma posterior shape a
+    rate_days: float  # Gamma posterior rate b (days)
     sizes: SizeModel
-    size_n: int | None = None         # lognormal fitted from n amounts: parameter uncertainty
-    size_s2: float | None = None      # unbiased variance of ln amounts
+    size_n: int | None = None  # lognormal fitted from n amounts: parameter uncertainty
+    size_s2: float | None = None  # unbiased variance of ln amounts
 
     @property
     def mean_rate(self) -> float:
@@ -400,8 +435,7 @@ def _simulate_totals(fit: _Fit, days: float, draws: int, rng: np.random.Generato
     start = 0
     while start < draws:
         base = ends[start - 1] if start else 0
-        stop = max(int(np.searchsorted(ends, base + _MAX_SIZES_PER_BATCH, side="right")),
-                   start + 1)
+        stop = max(int(np.searchsorted(ends, base + _MAX_SIZES_PER_BATCH, side="right")), start + 1)
         block = counts[start:stop]
         owner = np.repeat(np.arange(start, stop), block)
         if isinstance(sizes, EmpiricalSizes):
@@ -414,8 +448,7 @@ def _simulate_totals(fit: _Fit, days: float, draws: int, rng: np.random.Generato
     return sums
 
 
-def _size_parameters(fit: _Fit, draws: int,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _size_parameters(fit: _Fit, draws: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Per-draw (μ, σ) of lognormal sizes: the fitted spread of the estimates, or constants."""
     sizes = fit.sizes
     if not isinstance(sizes, LognormalSizes):
@@ -466,7 +499,7 @@ def _cross_check(fit: _Fit, days: float, remaining: float) -> dict[str, Any]:
         m1 = np.exp(mu + sigma2 / 2)
         v1 = np.expm1(sigma2) * m1**2
         method = "count_mixture_fenton_wilkinson_quadrature"
-    mean_n = n[None, :] * m1[:, None]                                   # E[S_n]
+    mean_n = n[None, :] * m1[:, None]  # E[S_n]
     with np.errstate(divide="ignore", invalid="ignore"):
         s2_n = np.log1p(v1[:, None] / (n[None, :] * m1[:, None] ** 2))  # FW log-variance
         z = (math.log(remaining) - (np.log(mean_n) - s2_n / 2)) / np.sqrt(s2_n)
@@ -515,9 +548,21 @@ def _in_unit(unit: Unit, value: float | None) -> int | float | None:
     return int(round(value)) if unit == "fen" else round(float(value), 4)
 
 
-def _project(unit: Unit, dates: list[date], amounts: list[int], window_start: date, as_of: date,
-             deadline: date, target: int, *, seed: int, draws: int, rate_prior: RatePrior,
-             size_prior: LognormalSizes | None, known: KnownProcess | None) -> Projection:
+def _project(
+    unit: Unit,
+    dates: list[date],
+    amounts: list[int],
+    window_start: date,
+    as_of: date,
+    deadline: date,
+    target: int,
+    *,
+    seed: int,
+    draws: int,
+    rate_prior: RatePrior,
+    size_prior: LognormalSizes | None,
+    known: KnownProcess | None,
+) -> Projection:
     if deadline < window_start:
         raise ValueError(f"deadline {deadline} is before the window start {window_start}")
     if int(target) <= 0:
@@ -529,8 +574,7 @@ def _project(unit: Unit, dates: list[date], amounts: list[int], window_start: da
     target = int(target)
 
     # What is known at as_of: window days [window_start, min(as_of, deadline)], both included.
-    in_window = [(d, a) for d, a in zip(dates, amounts, strict=True)
-                 if window_start <= d <= deadline]
+    in_window = [(d, a) for d, a in zip(dates, amounts, strict=True) if window_start <= d <= deadline]
     observed = [(d, a) for d, a in in_window if d <= as_of]
     not_yet_known = len(in_window) - len(observed)
     achieved = sum(a for _, a in observed)
@@ -547,36 +591,64 @@ def _project(unit: Unit, dates: list[date], amounts: list[int], window_start: da
     else:
         required = remaining / (remaining_days / DAYS_PER_MONTH) if remaining_days else None
 
-    inputs = {"events": n, "exposure_days": exposure_days, "remaining_days": remaining_days,
-              "window_start": window_start.isoformat(), "as_of": as_of.isoformat(),
-              "deadline": deadline.isoformat(),
-              "events_outside_window": len(dates) - len(in_window),
-              "events_after_as_of": not_yet_known}
+    inputs = {
+        "events": n,
+        "exposure_days": exposure_days,
+        "remaining_days": remaining_days,
+        "window_start": window_start.isoformat(),
+        "as_of": as_of.isoformat(),
+        "deadline": deadline.isoformat(),
+        "events_outside_window": len(dates) - len(in_window),
+        "events_after_as_of": not_yet_known,
+    }
     warnings: list[dict[str, str]] = []
     if not_yet_known and not closed:
-        warnings.append(_warning(
-            "events_after_as_of_ignored",
-            f"{not_yet_known} registration(s) dated after {as_of} were ignored.",
-            f"已忽略{not_yet_known}笔登记日期晚于{as_of}的记录。"))
+        warnings.append(
+            _warning(
+                "events_after_as_of_ignored",
+                f"{not_yet_known} registration(s) dated after {as_of} were ignored.",
+                f"已忽略{not_yet_known}笔登记日期晚于{as_of}的记录。",
+            )
+        )
 
-    def result(status: Status, probability: float | None, expected: float | None,
-               quantiles: tuple[float, float, float] | None, model: dict[str, Any]) -> Projection:
+    def result(
+        status: Status,
+        probability: float | None,
+        expected: float | None,
+        quantiles: tuple[float, float, float] | None,
+        model: dict[str, Any],
+    ) -> Projection:
         q = quantiles or (None, None, None)
         return Projection(
-            unit=unit, status=status, achieved=achieved, target=target, remaining=remaining,
-            days_left=days_left, probability=probability,
+            unit=unit,
+            status=status,
+            achieved=achieved,
+            target=target,
+            remaining=remaining,
+            days_left=days_left,
+            probability=probability,
             expected_total=_in_unit(unit, expected),
-            total_p10=_in_unit("fen", q[0]), total_p50=_in_unit("fen", q[1]),
+            total_p10=_in_unit("fen", q[0]),
+            total_p50=_in_unit("fen", q[1]),
             total_p90=_in_unit("fen", q[2]),
             rate_per_month=_in_unit(unit, rate_per_month),
             required_rate_per_month=_in_unit(unit, required),
-            model=model, warnings=tuple(warnings))
+            model=model,
+            warnings=tuple(warnings),
+        )
 
     if closed:
-        model = {"name": MODEL_NAME, "method": "final", "inputs": inputs,
-                 "assumptions": [_assumption_final(deadline)], "draws": None, "seed": None}
-        return result("final", 1.0 if achieved >= target else 0.0, float(achieved),
-                      (achieved, achieved, achieved), model)
+        model = {
+            "name": MODEL_NAME,
+            "method": "final",
+            "inputs": inputs,
+            "assumptions": [_assumption_final(deadline)],
+            "draws": None,
+            "seed": None,
+        }
+        return result(
+            "final", 1.0 if achieved >= target else 0.0, float(achieved), (achieved, achieved, achieved), model
+        )
 
     # ---- fit
     size_n: int | None = None
@@ -597,21 +669,27 @@ def _project(unit: Unit, dates: list[date], amounts: list[int], window_start: da
             size_n, size_source = n, "fitted_mle"
         elif n >= 1:
             sizes, size_source = EmpiricalSizes(tuple(observed_amounts)), "empirical"
-            warnings.append(_warning(
-                "few_events_empirical_sizes",
-                f"Only {n} registration(s) so far: future amounts are resampled from them, which "
-                "understates how much amounts vary.",
-                f"目前仅{n}笔登记：未来金额从已有金额中重抽样，会低估金额的波动。"))
+            warnings.append(
+                _warning(
+                    "few_events_empirical_sizes",
+                    f"Only {n} registration(s) so far: future amounts are resampled from them, which "
+                    "understates how much amounts vary.",
+                    f"目前仅{n}笔登记：未来金额从已有金额中重抽样，会低估金额的波动。",
+                )
+            )
         elif size_prior is not None:
             sizes, size_source = size_prior, "prior"
         else:
             sizes, size_source = None, "unknown"
         if n == 0:
-            warnings.append(_warning(
-                "rate_unknown",
-                "Nothing recorded in the window yet: the rate is unknown and the projection rests "
-                "on the prior alone.",
-                "窗口内尚无记录：速率未知，预测仅依据先验。"))
+            warnings.append(
+                _warning(
+                    "rate_unknown",
+                    "Nothing recorded in the window yet: the rate is unknown and the projection rests "
+                    "on the prior alone.",
+                    "窗口内尚无记录：速率未知，预测仅依据先验。",
+                )
+            )
 
     fit_problem = None
     if known is None and rate_days <= 0:
@@ -620,12 +698,14 @@ def _project(unit: Unit, dates: list[date], amounts: list[int], window_start: da
             "The window has not started and the rate prior is improper (rate_days = 0, as "
             "Jeffreys' is): no projection. Supply a proper rate prior.",
             "窗口尚未开始且速率先验为非正常先验（rate_days = 0，如Jeffreys先验）：无法预测，"
-            "请提供正常（proper）的速率先验。")
+            "请提供正常（proper）的速率先验。",
+        )
     elif sizes is None:
         fit_problem = _warning(
             "size_unknown",
             "No amount observed yet and no size prior given: no projection.",
-            "尚无金额数据且未提供金额先验：无法预测。")
+            "尚无金额数据且未提供金额先验：无法预测。",
+        )
 
     arrivals = _describe_arrivals(known, rate_prior, n, exposure_days, shape, rate_days)
     model: dict[str, Any] = {
@@ -650,10 +730,13 @@ def _project(unit: Unit, dates: list[date], amounts: list[int], window_start: da
     mean_size = fit.mean_size()
     expected = achieved + fit.mean_rate * remaining_days * mean_size
     if not math.isfinite(mean_size):
-        warnings.append(_warning(
-            "size_mean_undefined",
-            "Amounts vary so much relative to their number that the expected total is undefined.",
-            "金额离散程度相对样本量过大，期望总额无定义。"))
+        warnings.append(
+            _warning(
+                "size_mean_undefined",
+                "Amounts vary so much relative to their number that the expected total is undefined.",
+                "金额离散程度相对样本量过大，期望总额无定义。",
+            )
+        )
     quantiles = tuple(float(v) for v in np.quantile(totals, [0.1, 0.5, 0.9]))
 
     model["method"] = "monte_carlo"
@@ -669,11 +752,13 @@ def _project(unit: Unit, dates: list[date], amounts: list[int], window_start: da
         check["tolerance"] = 4 * max(mc_se, 1 / draws) + (0.0 if exact else _FW_TOLERANCE)
         check["agrees"] = abs(check["difference"]) <= check["tolerance"]
         if not check["agrees"]:
-            warnings.append(_warning(
-                "cross_check_disagrees",
-                "The simulation and the count-mixture cross-check disagree beyond their "
-                "tolerance.",
-                "模拟结果与计数混合交叉核对结果的差异超出容差。"))
+            warnings.append(
+                _warning(
+                    "cross_check_disagrees",
+                    "The simulation and the count-mixture cross-check disagree beyond their tolerance.",
+                    "模拟结果与计数混合交叉核对结果的差异超出容差。",
+                )
+            )
     check["mc_expected_total"] = float(totals.mean())
     model["cross_check"] = check
 
@@ -686,8 +771,9 @@ def _project(unit: Unit, dates: list[date], amounts: list[int], window_start: da
 # Descriptions (what the response states about the model)
 
 
-def _describe_arrivals(known: KnownProcess | None, prior: RatePrior, n: int, exposure: int,
-                       shape: float, rate_days: float) -> dict[str, Any]:
+def _describe_arrivals(
+    known: KnownProcess | None, prior: RatePrior, n: int, exposure: int, shape: float, rate_days: float
+) -> dict[str, Any]:
     mle = n / exposure if exposure else None
     base: dict[str, Any] = {
         "process": "homogeneous_poisson",
@@ -695,8 +781,13 @@ def _describe_arrivals(known: KnownProcess | None, prior: RatePrior, n: int, exp
         "rate_per_month_mle": None if mle is None else mle * DAYS_PER_MONTH,
     }
     if known is not None:
-        base.update(source="known", rate_per_day=known.rate_per_day,
-                    rate_per_month=known.rate_per_day * DAYS_PER_MONTH, prior=None, posterior=None)
+        base.update(
+            source="known",
+            rate_per_day=known.rate_per_day,
+            rate_per_month=known.rate_per_day * DAYS_PER_MONTH,
+            prior=None,
+            posterior=None,
+        )
         return base
     base.update(source="fitted", prior=prior.describe())
     if rate_days <= 0:
@@ -705,9 +796,13 @@ def _describe_arrivals(known: KnownProcess | None, prior: RatePrior, n: int, exp
     base.update(
         rate_per_day=shape / rate_days,
         rate_per_month=shape / rate_days * DAYS_PER_MONTH,
-        posterior={"family": "gamma", "shape": shape, "rate_days": float(rate_days),
-                   "rate_per_month_p10": _gamma_quantile(shape, rate_days, 0.1) * DAYS_PER_MONTH,
-                   "rate_per_month_p90": _gamma_quantile(shape, rate_days, 0.9) * DAYS_PER_MONTH},
+        posterior={
+            "family": "gamma",
+            "shape": shape,
+            "rate_days": float(rate_days),
+            "rate_per_month_p10": _gamma_quantile(shape, rate_days, 0.1) * DAYS_PER_MONTH,
+            "rate_per_month_p90": _gamma_quantile(shape, rate_days, 0.9) * DAYS_PER_MONTH,
+        },
         predictive_counts="negative_binomial",
     )
     return base
@@ -717,53 +812,66 @@ def _gamma_quantile(shape: float, rate: float, q: float) -> float:
     return float(special.gammaincinv(shape, q)) / rate
 
 
-def _describe_sizes(sizes: SizeModel | None, source: str, n: int | None,
-                    s2: float | None) -> dict[str, Any]:
+def _describe_sizes(sizes: SizeModel | None, source: str, n: int | None, s2: float | None) -> dict[str, Any]:
     if sizes is None:
         return {"distribution": None, "source": source}
     out = {**sizes.describe(), "source": source}
     if n is not None:
-        out.update(fit="maximum_likelihood_on_log_amounts", n=n,
-                   sigma_log_unbiased=math.sqrt(s2 or 0.0),
-                   parameter_uncertainty="parametric_bootstrap: mu ~ N(mu_hat, s²/n), "
-                                         "sigma² ~ s²·chi²(n−1)/(n−1)")
+        out.update(
+            fit="maximum_likelihood_on_log_amounts",
+            n=n,
+            sigma_log_unbiased=math.sqrt(s2 or 0.0),
+            parameter_uncertainty="parametric_bootstrap: mu ~ N(mu_hat, s²/n), sigma² ~ s²·chi²(n−1)/(n−1)",
+        )
     elif source in ("known", "prior", "empirical"):
         out["parameter_uncertainty"] = "none"
     return out
 
 
 def _assumption_final(deadline: date) -> dict[str, str]:
-    return {"en": f"The window closed on {deadline}; this is the final result, not a projection.",
-            "zh": f"窗口已于{deadline}结束；此为最终结果，不是预测。"}
+    return {
+        "en": f"The window closed on {deadline}; this is the final result, not a projection.",
+        "zh": f"窗口已于{deadline}结束；此为最终结果，不是预测。",
+    }
 
 
-def _assumptions(unit: Unit, size_source: str, known: bool, draws: int,
-                 mc_se: float) -> list[dict[str, str]]:
-    items = [{
-        "en": "Registrations arrive independently at a constant average rate over the window "
-              "(a homogeneous Poisson process); seasonal peaks such as year-end are not modelled.",
-        "zh": "登记在窗口内以恒定平均速率独立发生（齐次泊松过程），不考虑年末冲量等季节性高峰。",
-    }]
+def _assumptions(unit: Unit, size_source: str, known: bool, draws: int, mc_se: float) -> list[dict[str, str]]:
+    items = [
+        {
+            "en": "Registrations arrive independently at a constant average rate over the window "
+            "(a homogeneous Poisson process); seasonal peaks such as year-end are not modelled.",
+            "zh": "登记在窗口内以恒定平均速率独立发生（齐次泊松过程），不考虑年末冲量等季节性高峰。",
+        }
+    ]
     if known:
-        items.append({"en": "The rate and the size distribution are given, not estimated.",
-                      "zh": "速率和金额分布为给定值，并非估计。"})
+        items.append(
+            {
+                "en": "The rate and the size distribution are given, not estimated.",
+                "zh": "速率和金额分布为给定值，并非估计。",
+            }
+        )
     else:
-        items.append({
-            "en": "The rate is estimated from this window's registrations so far; its uncertainty "
-                  "is carried by a Gamma posterior (Jeffreys prior unless another is stated), so "
-                  "the number of future registrations is negative binomial.",
-            "zh": "速率由本窗口迄今的登记估计；其不确定性由伽马后验传递（除另有说明外为Jeffreys先验），"
-                  "故未来登记数服从负二项分布。",
-        })
+        items.append(
+            {
+                "en": "The rate is estimated from this window's registrations so far; its uncertainty "
+                "is carried by a Gamma posterior (Jeffreys prior unless another is stated), so "
+                "the number of future registrations is negative binomial.",
+                "zh": "速率由本窗口迄今的登记估计；其不确定性由伽马后验传递（除另有说明外为Jeffreys先验），"
+                "故未来登记数服从负二项分布。",
+            }
+        )
     if unit == "count":
-        items.append({"en": "Each event adds exactly one; nothing counted is taken away.",
-                      "zh": "每个事件计数加一；已计入的不会减少。"})
+        items.append(
+            {
+                "en": "Each event adds exactly one; nothing counted is taken away.",
+                "zh": "每个事件计数加一；已计入的不会减少。",
+            }
+        )
     else:
         sizes_en = {
             "fitted_mle": "follow a lognormal distribution fitted to the amounts so far (maximum "
-                          "likelihood on log amounts, with the estimates' own uncertainty)",
-            "empirical": f"are drawn from the amounts so far (fewer than "
-                         f"{MIN_EVENTS_FOR_LOGNORMAL} registrations)",
+            "likelihood on log amounts, with the estimates' own uncertainty)",
+            "empirical": f"are drawn from the amounts so far (fewer than {MIN_EVENTS_FOR_LOGNORMAL} registrations)",
             "prior": "follow the stated prior lognormal distribution (no amount observed yet)",
             "known": "follow the given distribution",
         }[size_source]
@@ -773,13 +881,19 @@ def _assumptions(unit: Unit, size_source: str, known: bool, draws: int,
             "prior": "服从给定的先验对数正态分布（尚无金额数据）",
             "known": "服从给定分布",
         }[size_source]
-        items.append({"en": f"Amounts are independent of each other and of timing, and {sizes_en}.",
-                      "zh": f"各笔金额相互独立、与发生时间无关，且{sizes_zh}。"})
-        items.append({"en": "Registrations already counted are not withdrawn or revised.",
-                      "zh": "已计入的登记不会撤销或更改。"})
-    items.append({
-        "en": f"The probability is estimated from {draws} seeded simulations "
-              f"(standard error ±{mc_se:.4f}).",
-        "zh": f"概率由{draws}次带种子的模拟估计（标准误±{mc_se:.4f}）。",
-    })
+        items.append(
+            {
+                "en": f"Amounts are independent of each other and of timing, and {sizes_en}.",
+                "zh": f"各笔金额相互独立、与发生时间无关，且{sizes_zh}。",
+            }
+        )
+        items.append(
+            {"en": "Registrations already counted are not withdrawn or revised.", "zh": "已计入的登记不会撤销或更改。"}
+        )
+    items.append(
+        {
+            "en": f"The probability is estimated from {draws} seeded simulations (standard error ±{mc_se:.4f}).",
+            "zh": f"概率由{draws}次带种子的模拟估计（标准误±{mc_se:.4f}）。",
+        }
+    )
     return items

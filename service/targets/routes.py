@@ -16,7 +16,12 @@ from service.errors import ApiError, PUBLIC_READ, STAFF_READ, WRITE, not_found
 from service.models import AuditEvent, Target
 from service.structs import from_row
 from service.targets.export import (
-    PROGRESS_COLUMNS, REGISTRATION_COLUMNS, progress_row, registration_row, to_csv, to_xlsx,
+    PROGRESS_COLUMNS,
+    REGISTRATION_COLUMNS,
+    progress_row,
+    registration_row,
+    to_csv,
+    to_xlsx,
 )
 from service.targets.progress import pledge_registrations, target_progress, window_end
 from service.targets.schemas import TargetCreate, TargetRead
@@ -40,8 +45,15 @@ def create_target(session: Session, data: TargetCreate) -> Target:
         raise ApiError(422, "invalid_window", "deadline must not be before window_start")
     if session.scalars(select(Target).where(Target.code == data.code)).first() is not None:
         raise ApiError(409, "target_exists", f"a target with code {data.code!r} exists")
-    target = Target(code=data.code, name=data.name, metric=data.metric.value, figure=data.figure,
-                    window_start=data.window_start, deadline=data.deadline, source=data.source)
+    target = Target(
+        code=data.code,
+        name=data.name,
+        metric=data.metric.value,
+        figure=data.figure,
+        window_start=data.window_start,
+        deadline=data.deadline,
+        source=data.source,
+    )
     session.add(target)
     try:
         session.flush()
@@ -58,22 +70,52 @@ class TargetController(Controller):
     def list_targets(self, db_session: DbSession) -> list[TargetRead]:
         return [from_row(TargetRead, t) for t in db_session.scalars(select(Target).order_by(Target.id)).all()]
 
-    @post("/", sync_to_thread=True, responses=WRITE, dependencies={"admin": require("admin")}, summary="Add a target (admin)")
+    @post(
+        "/",
+        sync_to_thread=True,
+        responses=WRITE,
+        dependencies={"admin": require("admin")},
+        summary="Add a target (admin)",
+    )
     def add_target(self, db_session: DbSession, admin: Authorized, data: JSONBody[TargetCreate]) -> TargetRead:
         target = create_target(db_session, data)
-        db_session.add(AuditEvent(actor=admin.name, action="target.create", entity_type="target",
-                                  entity_id=target.code, after={"figure": target.figure, "metric": target.metric}))
+        db_session.add(
+            AuditEvent(
+                actor=admin.name,
+                action="target.create",
+                entity_type="target",
+                entity_id=target.code,
+                after={"figure": target.figure, "metric": target.metric},
+            )
+        )
         return from_row(TargetRead, target)
 
-    @get("/{target_id:int}/progress", sync_to_thread=True, responses=PUBLIC_READ, summary="Progress, breakdowns and projection")
+    @get(
+        "/{target_id:int}/progress",
+        sync_to_thread=True,
+        responses=PUBLIC_READ,
+        summary="Progress, breakdowns and projection",
+    )
     def progress(self, db_session: DbSession, target_id: FromPath[int], as_of: AsOf = None) -> dict[str, Any]:
         return target_progress(db_session, get_target(db_session, target_id), as_of or today())
 
-    @get("/{target_id:int}/export", sync_to_thread=True, responses=STAFF_READ, dependencies={"staff": require("admin", "reviewer")},
-         summary="Download progress or the registrations behind it (staff)")
-    def export(self, db_session: DbSession, staff: Authorized, target_id: FromPath[int], as_of: AsOf = None,
-               what: FromQuery[Literal["progress", "registrations"]] = "progress",
-               format: FromQuery[Literal["csv", "xlsx"]] = "csv", lang: FromQuery[Literal["en", "zh"]] = "en") -> Response:
+    @get(
+        "/{target_id:int}/export",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        dependencies={"staff": require("admin", "reviewer")},
+        summary="Download progress or the registrations behind it (staff)",
+    )
+    def export(
+        self,
+        db_session: DbSession,
+        staff: Authorized,
+        target_id: FromPath[int],
+        as_of: AsOf = None,
+        what: FromQuery[Literal["progress", "registrations"]] = "progress",
+        format: FromQuery[Literal["csv", "xlsx"]] = "csv",
+        lang: FromQuery[Literal["en", "zh"]] = "en",
+    ) -> Response:
         target = get_target(db_session, target_id)
         as_of = as_of or today()
         if what == "progress":
@@ -81,13 +123,21 @@ class TargetController(Controller):
         else:
             if target.metric != "pledge_amount":
                 raise ApiError(422, "no_registrations", "only a pledge_amount target has registrations")
-            rows = [registration_row(r) for r in pledge_registrations(db_session, target.window_start,
-                                                                      window_end(target, as_of))]
+            rows = [
+                registration_row(r)
+                for r in pledge_registrations(db_session, target.window_start, window_end(target, as_of))
+            ]
             columns = REGISTRATION_COLUMNS
         chinese = lang == "zh"
-        body = to_csv(rows, columns, chinese=chinese) if format == "csv" else to_xlsx(rows, columns, chinese=chinese,
-                                                                                       title=what)
-        media = "text/csv; charset=utf-8" if format == "csv" else \
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body = (
+            to_csv(rows, columns, chinese=chinese)
+            if format == "csv"
+            else to_xlsx(rows, columns, chinese=chinese, title=what)
+        )
+        media = (
+            "text/csv; charset=utf-8"
+            if format == "csv"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
         filename = f"{target.code}-{what}-{as_of.isoformat()}.{format}"
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

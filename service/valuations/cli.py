@@ -12,10 +12,31 @@ from tqdm import tqdm
 from service.imports import KINDS, UnreadableFile, parse_rows, read_path
 from valuation import MODEL_VERSION, Portfolio, fit_survival, valuate
 
-OUTPUT_COLUMNS = ["application_no", "score", "legal_score", "technical_score", "economic_score", "grade",
-                  "eligible", "reasons", "high_value", "high_value_flags", "p_alive_1y", "p_alive_3y",
-                  "p_alive_5y", "expected_life_years", "value_p10", "value_p50", "value_p90", "max_loan",
-                  "model_version", "remaining_term_years", "next_fee_due", "risk_flags", "survival_source"]
+OUTPUT_COLUMNS = [
+    "application_no",
+    "score",
+    "legal_score",
+    "technical_score",
+    "economic_score",
+    "grade",
+    "eligible",
+    "reasons",
+    "high_value",
+    "high_value_flags",
+    "p_alive_1y",
+    "p_alive_3y",
+    "p_alive_5y",
+    "expected_life_years",
+    "value_p10",
+    "value_p50",
+    "value_p90",
+    "max_loan",
+    "model_version",
+    "remaining_term_years",
+    "next_fee_due",
+    "risk_flags",
+    "survival_source",
+]
 
 
 def _text(value) -> str:
@@ -60,13 +81,22 @@ def valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int = 12)
         for number, raw in table.rows:
             if number in results:
                 r = results[number]
-                writer.writerow({name: _text(r.get(name)) for name in OUTPUT_COLUMNS} | {
-                    "reasons": "; ".join(f"{x['code']}: {x['message']}" for x in r["reasons"]),
-                    "high_value_flags": ";".join(r["high_value_flags"]),
-                    "risk_flags": "; ".join(f"{x['code']}: {x['message']}" for x in r["risk_flags"])})
+                writer.writerow(
+                    {name: _text(r.get(name)) for name in OUTPUT_COLUMNS}
+                    | {
+                        "reasons": "; ".join(f"{x['code']}: {x['message']}" for x in r["reasons"]),
+                        "high_value_flags": ";".join(r["high_value_flags"]),
+                        "risk_flags": "; ".join(f"{x['code']}: {x['message']}" for x in r["risk_flags"]),
+                    }
+                )
             else:
-                writer.writerow({"application_no": raw.get("application_no", ""), "model_version": MODEL_VERSION,
-                                 "reasons": "not valued: " + "; ".join(problems.get(number, ["unreadable row"]))})
+                writer.writerow(
+                    {
+                        "application_no": raw.get("application_no", ""),
+                        "model_version": MODEL_VERSION,
+                        "reasons": "not valued: " + "; ".join(problems.get(number, ["unreadable row"])),
+                    }
+                )
     steps.update(1)
     steps.close()
     print(f"valued {len(results)} of {len(table.rows)} patents as of {as_of}; {survival_note}; wrote {out}")
@@ -78,6 +108,7 @@ def valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int = 12)
 def revalue(engine, as_of: date, requested_by: str) -> int:
     from service.db import transaction
     from service.valuations.service import run_portfolio_valuation, start_run
+
     with transaction(engine) as session:
         run_id = start_run(session, as_of, requested_by).id
     with tqdm(desc=f"valuation run {run_id}", unit="patent", disable=None, file=sys.stderr) as bar:

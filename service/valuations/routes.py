@@ -23,7 +23,12 @@ from service.structs import from_row
 from service.valuations.records import inputs_hash, jsonable, load_records, valuation_read, valuation_row
 from service.valuations.schemas import EstimateRequest, EstimateResponse, RunRead, RunRequest
 from service.valuations.service import (
-    store_valuations, estimate, latest_survival, latest_valuation, run_portfolio_valuation, start_run,
+    store_valuations,
+    estimate,
+    latest_survival,
+    latest_valuation,
+    run_portfolio_valuation,
+    start_run,
 )
 from valuation import MODEL_VERSION
 
@@ -68,14 +73,21 @@ def parse_submitted(session: Session, items: list[dict[str, Any]]) -> tuple[Tabl
     table = Table(sorted(_FIELDS), rows)
     parsed, row_errors = parse_rows(KINDS["patents"], table)
     errors += [{"index": e.row - 2, "field": e.column, "message": e.message} for e in row_errors]
-    known = {record["application_no"]: record
-             for _, record in load_records(session, list(references.values()))} if references else {}
+    known = (
+        {record["application_no"]: record for _, record in load_records(session, list(references.values()))}
+        if references
+        else {}
+    )
     for index, number in references.items():
         if number not in known:
             errors.append({"index": index, "field": "application_no", "message": f"unknown patent {number}"})
     if errors:
-        raise ApiError(422, "invalid_records", f"{len(errors)} problem(s) in the submitted records",
-                       sorted(errors, key=lambda e: (e["index"], e["field"])))
+        raise ApiError(
+            422,
+            "invalid_records",
+            f"{len(errors)} problem(s) in the submitted records",
+            sorted(errors, key=lambda e: (e["index"], e["field"])),
+        )
     by_index = {number - 2: record for number, record in parsed}
     by_index.update({index: known[number] for index, number in references.items()})
     return table, [by_index[i] for i in range(len(items))]
@@ -85,8 +97,13 @@ class ValuationController(Controller):
     path = "/api/v1"
     tags = ["valuations"]
 
-    @post("/valuations/estimate", sync_to_thread=True, responses=WRITE, status_code=200,
-          summary="Value patent records (nothing stored unless save=true with an admin key)")
+    @post(
+        "/valuations/estimate",
+        sync_to_thread=True,
+        responses=WRITE,
+        status_code=200,
+        summary="Value patent records (nothing stored unless save=true with an admin key)",
+    )
     def estimate(self, db_session: DbSession, principal: Caller, data: JSONBody[EstimateRequest]) -> EstimateResponse:
         if data.save and (principal is None or principal.role != "admin"):
             raise ApiError(403, "forbidden", "save=true stores patent data and needs an admin key")
@@ -104,18 +121,35 @@ class ValuationController(Controller):
             if full.rows:
                 import_table(session, "patents", full)
         except ImportRejected as exc:
-            raise ApiError(422, "invalid_records", str(exc),
-                           [{"index": e.row - 2, "field": e.column, "message": e.message} for e in exc.errors]) from None
-        ids = dict(session.execute(select(Patent.application_no, Patent.id).where(
-            Patent.application_no.in_([r["application_no"] for r in records]))).all())
+            raise ApiError(
+                422,
+                "invalid_records",
+                str(exc),
+                [{"index": e.row - 2, "field": e.column, "message": e.message} for e in exc.errors],
+            ) from None
+        ids = dict(
+            session.execute(
+                select(Patent.application_no, Patent.id).where(
+                    Patent.application_no.in_([r["application_no"] for r in records])
+                )
+            ).all()
+        )
         survival = latest_survival(session)
         context = {"survival": survival.to_dict() if survival else "default"}
-        store_valuations(session, [valuation_row(ids[record["application_no"]], as_of, result, record,
-                                       inputs_hash(record, context), None)
-                         for record, result in zip(records, results, strict=True)])
+        store_valuations(
+            session,
+            [
+                valuation_row(ids[record["application_no"]], as_of, result, record, inputs_hash(record, context), None)
+                for record, result in zip(records, results, strict=True)
+            ],
+        )
 
-    @get("/patents/{application_no:str}/valuation", sync_to_thread=True, responses=PUBLIC_READ,
-         summary="A patent's latest valuation with its explanation")
+    @get(
+        "/patents/{application_no:str}/valuation",
+        sync_to_thread=True,
+        responses=PUBLIC_READ,
+        summary="A patent's latest valuation with its explanation",
+    )
     def patent_valuation(self, db_session: DbSession, application_no: FromPath[str]) -> dict[str, Any]:
         patent, _ = find_patent(db_session, application_no)
         valuation = latest_valuation(db_session, patent)
@@ -123,8 +157,14 @@ class ValuationController(Controller):
             raise ApiError(404, "not_valued", f"patent {patent.application_no} has not been valued yet")
         return valuation_read(valuation, patent.application_no)
 
-    @post("/valuations/run", sync_to_thread=True, responses=WRITE, status_code=202, dependencies={"admin": require("admin")},
-          summary="Revalue the whole portfolio as of a date (runs in the background; poll the run)")
+    @post(
+        "/valuations/run",
+        sync_to_thread=True,
+        responses=WRITE,
+        status_code=202,
+        dependencies={"admin": require("admin")},
+        summary="Revalue the whole portfolio as of a date (runs in the background; poll the run)",
+    )
     def run(self, state: State, db_session: DbSession, admin: Authorized, data: JSONBody[RunRequest]) -> RunRead:
         engine = state.engine
         run = start_run(db_session, data.as_of or datetime.now(UTC).date(), admin.name)
@@ -141,12 +181,19 @@ class ValuationController(Controller):
         threading.Thread(target=work, name=f"valuation-run-{run_id}", daemon=True).start()
         return read
 
-    @get("/valuations/runs", sync_to_thread=True, responses=PUBLIC_READ, summary="Portfolio valuation runs, newest first")
+    @get(
+        "/valuations/runs", sync_to_thread=True, responses=PUBLIC_READ, summary="Portfolio valuation runs, newest first"
+    )
     def runs(self, db_session: DbSession) -> list[RunRead]:
         rows = db_session.scalars(select(ValuationRun).order_by(ValuationRun.id.desc()).limit(50)).all()
         return [from_row(RunRead, run) for run in rows]
 
-    @get("/valuations/runs/{run_id:int}", sync_to_thread=True, responses=PUBLIC_READ, summary="One valuation run with its progress")
+    @get(
+        "/valuations/runs/{run_id:int}",
+        sync_to_thread=True,
+        responses=PUBLIC_READ,
+        summary="One valuation run with its progress",
+    )
     def get_run(self, db_session: DbSession, run_id: FromPath[int]) -> RunRead:
         run = db_session.get(ValuationRun, run_id)
         if run is None:

@@ -7,10 +7,15 @@ import msgspec
 
 
 class EstimateRequest(msgspec.Struct, forbid_unknown_fields=True):
-    patents: Annotated[list[dict[str, Any]], msgspec.Meta(
-        min_length=1, max_length=1000,
-        description="patent records with the patent import file's fields (docs/import-formats.md), or "
-                    "{\"application_no\": ...} alone for a patent already known")]
+    patents: Annotated[
+        list[dict[str, Any]],
+        msgspec.Meta(
+            min_length=1,
+            max_length=1000,
+            description="patent records with the patent import file's fields (docs/import-formats.md), or "
+            '{"application_no": ...} alone for a patent already known',
+        ),
+    ]
     as_of: date | None = None
     loan_term_months: Annotated[int, msgspec.Meta(ge=1, le=360)] = 12
     save: Annotated[bool, msgspec.Meta(description="store the records and their valuations (admin key)")] = False

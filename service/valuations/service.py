@@ -28,8 +28,9 @@ def latest_survival(session: Session) -> SurvivalModel | None:
 
 
 def start_run(session: Session, as_of: date, requested_by: str | None) -> ValuationRun:
-    run = ValuationRun(as_of=as_of, model_version=MODEL_VERSION, requested_by=requested_by,
-                       counts={"total": None, "done": 0})
+    run = ValuationRun(
+        as_of=as_of, model_version=MODEL_VERSION, requested_by=requested_by, counts={"total": None, "done": 0}
+    )
     session.add(run)
     session.flush()
     return run
@@ -39,9 +40,13 @@ def store_valuations(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert valuations; the same patent, date, model and inputs again only re-points the run."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Valuation.__table__)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["patent_id", "as_of", "model_version", "inputs_hash"],
-        set_={"run_id": statement.excluded.run_id}), rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["patent_id", "as_of", "model_version", "inputs_hash"],
+            set_={"run_id": statement.excluded.run_id},
+        ),
+        rows,
+    )
 
 
 def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | None = None) -> dict[str, Any]:
@@ -58,41 +63,70 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
         result = valuate(portfolio, as_of, survival=model)
         outputs = result.records()
         with transaction(engine) as session:
-            fit = SurvivalFit(model_version=model.version, source=model.source, as_of=as_of, n_patents=model.n,
-                              n_events=model.events, parameters=model.to_dict())
+            fit = SurvivalFit(
+                model_version=model.version,
+                source=model.source,
+                as_of=as_of,
+                n_patents=model.n,
+                n_events=model.events,
+                parameters=model.to_dict(),
+            )
             session.add(fit)
             session.flush()
-            session.execute(update(ValuationRun).where(ValuationRun.id == run_id).values(
-                survival_fit_id=fit.id, counts={"total": len(ids), "done": 0}))
+            session.execute(
+                update(ValuationRun)
+                .where(ValuationRun.id == run_id)
+                .values(survival_fit_id=fit.id, counts={"total": len(ids), "done": 0})
+            )
         context = {"survival": model.to_dict()}
         for start in range(0, len(ids), _CHUNK):
             stop = min(start + _CHUNK, len(ids))
-            rows = [valuation_row(ids[i], as_of, outputs[i], records[i], inputs_hash(records[i], context), run_id)
-                    for i in range(start, stop)]
+            rows = [
+                valuation_row(ids[i], as_of, outputs[i], records[i], inputs_hash(records[i], context), run_id)
+                for i in range(start, stop)
+            ]
             with transaction(engine) as session:
                 if rows:
                     store_valuations(session, rows)
-                session.execute(update(ValuationRun).where(ValuationRun.id == run_id).values(
-                    counts={"total": len(ids), "done": stop}))
+                session.execute(
+                    update(ValuationRun)
+                    .where(ValuationRun.id == run_id)
+                    .values(counts={"total": len(ids), "done": stop})
+                )
             if progress:
                 progress(stop - start)
-        counts = {"total": len(ids), "done": len(ids),
-                  "eligible": int(result.eligible.sum()), "high_value": int(result.high_value.sum()),
-                  "with_income_value": sum(o["value_p50"] is not None for o in outputs),
-                  "survival_source": model.source, "survival_events": model.events}
+        counts = {
+            "total": len(ids),
+            "done": len(ids),
+            "eligible": int(result.eligible.sum()),
+            "high_value": int(result.high_value.sum()),
+            "with_income_value": sum(o["value_p50"] is not None for o in outputs),
+            "survival_source": model.source,
+            "survival_events": model.events,
+        }
         with transaction(engine) as session:
-            session.execute(update(ValuationRun).where(ValuationRun.id == run_id).values(
-                status="done", counts=counts, finished_at=utcnow()))
+            session.execute(
+                update(ValuationRun)
+                .where(ValuationRun.id == run_id)
+                .values(status="done", counts=counts, finished_at=utcnow())
+            )
         return counts
     except Exception as exc:
         with transaction(engine) as session:
-            session.execute(update(ValuationRun).where(ValuationRun.id == run_id).values(
-                status="failed", finished_at=utcnow(), counts={"error": f"{type(exc).__name__}: {exc}"}))
+            session.execute(
+                update(ValuationRun)
+                .where(ValuationRun.id == run_id)
+                .values(status="failed", finished_at=utcnow(), counts={"error": f"{type(exc).__name__}: {exc}"})
+            )
         raise
 
 
-def estimate(session: Session, records: list[dict[str, Any]], as_of: date, loan_term_months: int,
-             ) -> list[dict[str, Any]]:
+def estimate(
+    session: Session,
+    records: list[dict[str, Any]],
+    as_of: date,
+    loan_term_months: int,
+) -> list[dict[str, Any]]:
     """Value submitted records against the stored portfolio.
 
     Citation percentiles are cohort ranks, so the records are valued together with the stored
@@ -104,7 +138,7 @@ def estimate(session: Session, records: list[dict[str, Any]], as_of: date, loan_
     portfolio = Portfolio.from_records(records + reference)
     survival = latest_survival(session)
     result = valuate(portfolio, as_of, survival=survival, loan_term_months=loan_term_months)
-    return result.records()[:len(records)]
+    return result.records()[: len(records)]
 
 
 def latest_valuations(session: Session, patent_ids: list[int] | None = None) -> dict[int, Valuation]:
@@ -112,9 +146,12 @@ def latest_valuations(session: Session, patent_ids: list[int] | None = None) -> 
     latest = select(func.max(Valuation.id)).group_by(Valuation.patent_id)
     if patent_ids is not None:
         latest = latest.where(Valuation.patent_id.in_(patent_ids))
-    return {v.patent_id: v for v in session.scalars(select(Valuation).where(Valuation.id.in_(latest.scalar_subquery())))}
+    return {
+        v.patent_id: v for v in session.scalars(select(Valuation).where(Valuation.id.in_(latest.scalar_subquery())))
+    }
 
 
 def latest_valuation(session: Session, patent: Patent) -> Valuation | None:
-    return session.scalars(select(Valuation).where(Valuation.patent_id == patent.id)
-                           .order_by(Valuation.as_of.desc(), Valuation.id.desc())).first()
+    return session.scalars(
+        select(Valuation).where(Valuation.patent_id == patent.id).order_by(Valuation.as_of.desc(), Valuation.id.desc())
+    ).first()

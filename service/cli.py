@@ -103,7 +103,7 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from service import migrate
     from service.app import create_app
-    from service.seed import DEMO_KEYS, database_is_empty, load_demo
+    from service.seed import DEMO_KEYS, database_is_empty, demo_bank_key, has_demo_keys, load_demo
 
     engine = _engine(settings)
     migrate.upgrade(engine)
@@ -116,8 +116,9 @@ def cmd_serve(args, settings: Settings) -> int:
         f"\nipfin on {base}\n  API          {base}/api/v1/enterprises\n  OpenAPI docs {base}/schema"
         f"\n  OpenAPI JSON {base}/schema/openapi.json\n  health       {base}/health"
     )
-    if args.demo:
-        print("  demo keys    " + ", ".join(f"{role}: {key}" for role, key in DEMO_KEYS.items() if role != "banks"))
+    if has_demo_keys(engine):
+        keys = ", ".join(f"{role}: {key}" for role, key in DEMO_KEYS.items())
+        print(f"  demo keys    {keys}; banks: {demo_bank_key('CODE')} (bank code lower-cased)")
     sys.stdout.flush()
     uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
     return 0

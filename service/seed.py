@@ -7,7 +7,7 @@ import sys
 from sqlalchemy import Engine, func, select
 from tqdm import tqdm
 
-from service.auth.keys import issue_key
+from service.auth.keys import authenticate, issue_key
 from service.db import transaction
 from service.imports import LOAD_ORDER, Table, import_batch
 from service.models import Bank, Enterprise, Target
@@ -21,6 +21,11 @@ DEMO_KEYS = {
 
 def demo_bank_key(bank_code: str) -> str:
     return f"ipf_demo{bank_code.lower().replace('_', '').replace('-', '')[:8]}_yunyang-demo-bank-key"
+
+
+def has_demo_keys(engine: Engine) -> bool:
+    with transaction(engine) as session:
+        return authenticate(session, DEMO_KEYS["admin"]) is not None
 
 
 def database_is_empty(engine: Engine) -> bool:
@@ -44,10 +49,13 @@ def load_demo(engine: Engine, *, scale: float = 1.0, seed: int | None = None) ->
         for target in dataset.targets:
             if session.scalar(select(func.count()).select_from(Target).where(Target.code == target["code"])) == 0:
                 session.add(Target(**target))
+        # Loading the demo again refreshes its data; its keys are issued once.
         for role, key in DEMO_KEYS.items():
-            issue_key(session, role=role, name=f"demo {role}", plaintext=key)
+            if authenticate(session, key) is None:
+                issue_key(session, role=role, name=f"demo {role}", plaintext=key)
         for bank in session.scalars(select(Bank)).all():
-            issue_key(session, role="bank", name=f"demo {bank.code}", bank=bank, plaintext=demo_bank_key(bank.code))
+            if authenticate(session, demo_bank_key(bank.code)) is None:
+                issue_key(session, role="bank", name=f"demo {bank.code}", bank=bank, plaintext=demo_bank_key(bank.code))
     # Value the portfolio as of the dataset's own date, so scores, high-value flags and the
     # high-value target are there from the first start.
     from service.demo import DEMO_AS_OF

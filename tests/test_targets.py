@@ -167,6 +167,8 @@ def test_high_value_count_uses_each_patents_latest_valuation(engine, plan):
                 _valuation(ids[county.P2], date(2023, 1, 1), True),  # high value once …
                 _valuation(ids[county.P2], date(2024, 6, 1), False),  # … but not by its latest valuation
                 _valuation(ids[county.P3], date(2024, 1, 1), True),  # a utility model never counts
+                # A back-dated revaluation stored later must not hide P1's later valuation.
+                _valuation(ids[county.P1], date(2023, 6, 1), False),
             ]
         )
     assert progress(engine, "high_value", date(2024, 12, 31))["achieved"] == 1

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from service.models import Bank, Enterprise, Patent, PledgeProduct, PledgeRegistration, Target, Valuation
 from service.models.enums import TargetMetric
+from service.valuations.service import latest_valuation_ids
 from service.targets.projection import monthly_series, project_count_to_deadline, project_to_deadline
 
 _CERTIFICATION_DATE = {
@@ -90,18 +91,15 @@ def _contributions(session: Session, target: Target, as_of: date) -> list[Contri
 
 def high_value_patents(session: Session, as_of: date) -> list[Contribution]:
     """Valid high-value invention patents of the county's enterprises, by latest valuation ≤ as_of."""
-    latest = (
-        select(Valuation.patent_id, func.max(Valuation.id).label("id"))
-        .join(Patent, Patent.id == Valuation.patent_id)
-        .where(Valuation.as_of <= as_of, Patent.patent_type == "invention", Patent.owner_id.is_not(None))
-        .group_by(Valuation.patent_id)
-    ).subquery()
     rows = session.execute(
         select(Valuation.as_of, Enterprise.industry_cluster, Enterprise.town)
-        .join(latest, latest.c.id == Valuation.id)
         .join(Patent, Patent.id == Valuation.patent_id)
         .join(Enterprise, Enterprise.id == Patent.owner_id)
-        .where(Valuation.high_value.is_(True))
+        .where(
+            Valuation.id.in_(latest_valuation_ids(as_of)),
+            Valuation.high_value.is_(True),
+            Patent.patent_type == "invention",
+        )
     ).all()
     return [
         Contribution(day, 1, {"industry_cluster": cluster, "town": town or "unknown"}) for day, cluster, town in rows

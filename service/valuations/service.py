@@ -141,14 +141,28 @@ def estimate(
     return result.records()[: len(records)]
 
 
-def latest_valuations(session: Session, patent_ids: list[int] | None = None) -> dict[int, Valuation]:
-    """Each patent's most recent valuation (the highest id: runs are appended in time order)."""
-    latest = select(func.max(Valuation.id)).group_by(Valuation.patent_id)
+def latest_valuation_ids(as_of: date | None = None, patent_ids: list[int] | None = None):
+    """Subquery of each patent's latest valuation id: the latest valuation date (≤ as_of when
+    given), and the newest row for that date. A revaluation back-dated later never hides a
+    valuation of a later date."""
+    ranked = select(
+        Valuation.id,
+        func.row_number()
+        .over(partition_by=Valuation.patent_id, order_by=(Valuation.as_of.desc(), Valuation.id.desc()))
+        .label("rank"),
+    )
+    if as_of is not None:
+        ranked = ranked.where(Valuation.as_of <= as_of)
     if patent_ids is not None:
-        latest = latest.where(Valuation.patent_id.in_(patent_ids))
-    return {
-        v.patent_id: v for v in session.scalars(select(Valuation).where(Valuation.id.in_(latest.scalar_subquery())))
-    }
+        ranked = ranked.where(Valuation.patent_id.in_(patent_ids))
+    ranked = ranked.subquery()
+    return select(ranked.c.id).where(ranked.c.rank == 1)
+
+
+def latest_valuations(session: Session, patent_ids: list[int] | None = None) -> dict[int, Valuation]:
+    """Each patent's latest valuation, by patent id."""
+    latest = latest_valuation_ids(patent_ids=patent_ids)
+    return {v.patent_id: v for v in session.scalars(select(Valuation).where(Valuation.id.in_(latest)))}
 
 
 def latest_valuation(session: Session, patent: Patent) -> Valuation | None:

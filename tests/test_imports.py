@@ -116,6 +116,8 @@ def test_every_bad_row_is_reported(engine, tmp_path):
         ("granted_abroad", "maybe", "not a boolean"),
         ("patent_type", "utility_model", "is a invention number"),
         ("fees_paid_through_year", "21", "above the maximum 20"),
+        ("claims", "1e20", "above the maximum"),
+        ("annual_revenue_yuan", "1e30", "implausibly large"),
         ("legal_status", "lapsed", "needs its lapse date"),
     ],
 )

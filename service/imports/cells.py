@@ -72,7 +72,12 @@ def _decimal(raw: str) -> Decimal:
     return value
 
 
-def integer(low: int | None = 0, high: int | None = None) -> Parser:
+# Largest values the columns hold (32-bit counts; fen in a 64-bit column with room to sum).
+MAX_COUNT = 2_147_483_647
+MAX_YUAN = Decimal(10) ** 13
+
+
+def integer(low: int | None = 0, high: int = MAX_COUNT) -> Parser:
     def parse(raw: str) -> int:
         value = _decimal(raw)
         if value != value.to_integral_value():
@@ -80,7 +85,7 @@ def integer(low: int | None = 0, high: int | None = None) -> Parser:
         number = int(value)
         if low is not None and number < low:
             raise ValueError(f"{number} is below the minimum {low}")
-        if high is not None and number > high:
+        if number > high:
             raise ValueError(f"{number} is above the maximum {high}")
         return number
 
@@ -104,6 +109,8 @@ def yuan_to_fen(raw: str) -> int:
     value = _decimal(raw)
     if value < 0:
         raise ValueError(f"amount {raw} is negative")
+    if value > MAX_YUAN:
+        raise ValueError(f"amount {raw} is implausibly large (above {MAX_YUAN:,} yuan)")
     fen = value * 100
     if fen != fen.to_integral_value():
         raise ValueError(f"amount {raw} has more than two decimals")

@@ -271,3 +271,29 @@ def test_cli_prints_bars_and_exports(engine, plan, database_url, monkeypatch, ca
     )
     with transaction(engine) as session:
         assert session.scalars(select(Target.figure).where(Target.code == "later")).one() == 800_000_000
+
+
+def test_demo_pledge_target_equals_the_sum_of_its_registrations(client, engine):
+    from decimal import Decimal
+
+    from service.demo import build_demo
+    from service.seed import load_demo
+
+    load_demo(engine)
+    rows = build_demo().tables["pledges"]
+    # Independent of the service: the demo's own pledge rows, summed in yuan from their text.
+    in_window = [r for r in rows if "2022-09-22" <= r["registration_date"] <= "2024-12-31"]
+    expected_fen = int(sum(Decimal(r["amount_yuan"]) for r in in_window) * 100)
+    target = next(
+        t
+        for t in client.get("/api/v1/targets").json()
+        if t["metric"] == "pledge_amount" and t["window_start"] == "2022-09-22"
+    )
+    body = client.get(f"/api/v1/targets/{target['id']}/progress", params={"as_of": "2024-06-30"}).json()
+    registered_by_then = sum(
+        int(Decimal(r["amount_yuan"]) * 100) for r in in_window if r["registration_date"] <= "2024-06-30"
+    )
+    assert body["achieved"] == registered_by_then
+    assert body["projection"]["probability"] is not None and body["projection"]["model"]["name"] == "compound_poisson"
+    final = client.get(f"/api/v1/targets/{target['id']}/progress", params={"as_of": "2026-11-26"}).json()
+    assert final["achieved"] == expected_fen and final["projection"]["status"] == "final"

@@ -10,6 +10,7 @@ from litestar import MediaType, Request, Response
 from litestar.openapi import ResponseSpec
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import IntegrityError
 
 log = logging.getLogger("ipfin")
 
@@ -68,6 +69,13 @@ def handle_not_found(_: Request, exc: NotFoundException) -> Response:
     return _body(404, "not_found", exc.detail or "not found")
 
 
+def handle_integrity(request: Request, exc: IntegrityError) -> Response:
+    # A database rule caught what the checks before it could not see, typically a concurrent
+    # write (two imports pledging the same patent). The transaction was rolled back.
+    log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+    return _body(409, "conflict", "the data changed concurrently or breaks a database rule; nothing was written")
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _body(500, "internal_error", "internal error; it has been logged")
@@ -78,6 +86,7 @@ EXCEPTION_HANDLERS = {
     ValidationException: handle_validation,
     NotFoundException: handle_not_found,
     HTTPException: handle_http,
+    IntegrityError: handle_integrity,
     Exception: handle_unexpected,
 }
 

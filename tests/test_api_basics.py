@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, func, select
+from sqlmodel import Session
 
 import small_county as county
 
@@ -114,3 +115,38 @@ def test_every_api_operation_declares_its_error_responses(client):
             assert {"400", "404"} <= declared, (method, path, declared)
             if method == "post":
                 assert {"401", "403", "422"} <= declared, (method, path, declared)
+
+
+def test_a_database_rule_violation_is_a_409_and_writes_nothing(client, engine, admin_headers, monkeypatch):
+    """With the service's own duplicate check bypassed, the database's unique rule must object."""
+    from service.models import AuditEvent, Target
+    from service.targets import routes
+
+    def create_without_checks(session, data):
+        target = Target(
+            code=data.code,
+            name=data.name,
+            metric=data.metric.value,
+            figure=data.figure,
+            window_start=data.window_start,
+            deadline=data.deadline,
+        )
+        session.add(target)
+        session.flush()
+        return target
+
+    monkeypatch.setattr(routes, "create_target", create_without_checks)
+    body = {
+        "code": "dup",
+        "name": "目标",
+        "metric": "pledge_amount",
+        "figure": 100,
+        "window_start": "2025-01-01",
+        "deadline": "2025-12-31",
+    }
+    assert client.post("/api/v1/targets", json=body, headers=admin_headers).status_code == 201
+    response = client.post("/api/v1/targets", json=body, headers=admin_headers)
+    assert response.status_code == 409 and response.json()["code"] == "conflict"
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Target)) == 1
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 1  # the first create only

@@ -19,10 +19,8 @@ class Settings:
     database_url: str = field(default_factory=_default_database_url)
     host: str = "127.0.0.1"
     port: int = 8000
-    # Signs opaque feed cursors; a deployment sets its own.
+    # Will sign the bank feed's opaque cursors; a deployment sets its own.
     secret_key: str = "ipfin-development-secret"
-    # Printed at start-up when the demo is loaded, so the pages and admin API are reachable.
-    demo_admin_key: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -18,6 +18,7 @@ the service (money as ``Decimal`` yuan to 0.01, dates as ``datetime.date``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -117,8 +118,10 @@ class Valuations:
     def next_fee_due(self) -> np.ndarray:
         return self.position.fees.next_due
 
-    def records(self) -> list[dict[str, Any]]:
-        """One JSON-ready dict per patent (Decimal money, ``date`` dates; everything else plain).
+    def records(self, indices: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """One JSON-ready dict per patent (Decimal money, ``date`` dates; everything else plain),
+        or only for the patents at ``indices`` (in that order) — e.g. a few records valued
+        together with a large reference portfolio.
 
         Columns are converted to Python objects once (``tolist``); only the message values of
         patents that have reasons or risk flags are built.
@@ -155,7 +158,7 @@ class Valuations:
         rule_keys = [_template_keys(ELIGIBILITY_RULES[c][0], message) for c in self.rule_codes]
         risk_keys = [_template_keys(RISK_FLAGS[c], message) for c in self.risk_codes]
         out = []
-        for i in range(n):
+        for i in range(n) if indices is None else indices:
             reasons, risks = [], []
             for j in reason_idx[i]:
                 code = self.rule_codes[j]

@@ -138,7 +138,7 @@ def estimate(
     portfolio = Portfolio.from_records(records + reference)
     survival = latest_survival(session)
     result = valuate(portfolio, as_of, survival=survival, loan_term_months=loan_term_months)
-    return result.records()[: len(records)]
+    return result.records(range(len(records)))
 
 
 def latest_valuation_ids(as_of: date | None = None, patent_ids: list[int] | None = None):

@@ -124,3 +124,10 @@ def test_bad_codes_are_reported(make_record):
 def test_empty_portfolio():
     result = valuate(Portfolio.from_records([]), AS_OF)
     assert result.records() == [] and result.survival.source == "default"
+
+
+def test_records_for_chosen_indices_are_those_records(sim_result):
+    _, result = sim_result
+    everything = result.records()
+    chosen = [7, 0, len(everything) - 1]
+    assert result.records(chosen) == [everything[i] for i in chosen]

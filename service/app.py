@@ -8,6 +8,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy import Engine, text
 
+from service.audit.routes import AuditController
 from service.banks.routes import BankController
 from service.db import make_engine
 from service.deps import DEPENDENCIES
@@ -46,6 +47,7 @@ ROUTES = [
     ValuationController,
     MatchingController,
     PledgeController,
+    AuditController,
 ]
 
 

@@ -122,6 +122,12 @@ def test_review_approval_publishes_one_entry_and_is_audited(client, engine, run,
             ("proposal.approved", "proposed", "approved", "材料齐全"),
             ("proposal.rejected", "proposed", "rejected", "抵押物价值不足"),
         ]
+    trail = client.get("/api/v1/audit-events", params={"entity_type": "match_proposal"}, headers=reviewer_headers)
+    assert [(e["action"], e["entity_id"]) for e in trail.json()["items"]] == [
+        ("proposal.rejected", str(second["id"])),
+        ("proposal.approved", str(first["id"])),
+    ]
+    assert client.get("/api/v1/audit-events").status_code == 401
     detail = client.get(f"/api/v1/matching/proposals/{first['id']}", headers=reviewer_headers).json()
     assert detail["status"] == "approved" and detail["decision"]["reviewer"] == "test reviewer"
 

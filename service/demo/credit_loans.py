@@ -17,16 +17,6 @@ from . import cells
 from .county import BANKS, COMMERCIAL_VALUE_LIMITS, GRADE_SHARES, KNOWLEDGE_VALUE_LIMITS
 from .enterprises import Enterprise
 
-COLUMNS = (
-    "enterprise_credit_code",
-    "bank_code",
-    "kind",
-    "grade",
-    "limit_yuan",
-    "drawn_yuan",
-    "start_date",
-    "maturity_date",
-)
 
 KIND_SHARES = {"knowledge_value": 0.55, "commercial_value": 0.40, "other": 0.05}
 LIMITS = {"knowledge_value": KNOWLEDGE_VALUE_LIMITS, "commercial_value": COMMERCIAL_VALUE_LIMITS}

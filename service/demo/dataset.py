@@ -27,51 +27,20 @@ from typing import Any
 
 import numpy as np
 
+from service.imports.kinds import KINDS, LOAD_ORDER
+
 from . import cells
 from .county import BANKS, DEMO_AS_OF, PLAN_WINDOW, PRODUCTS, QUOTA_PERIOD, targets
-from .credit_loans import COLUMNS as CREDIT_LOAN_COLUMNS
 from .credit_loans import generate_credit_loans
-from .enterprises import COLUMNS as ENTERPRISE_COLUMNS
 from .enterprises import assign_ip_certifications, generate_enterprises
-from .patents import COLUMNS as PATENT_COLUMNS
 from .patents import place_patents
-from .pledges import COLUMNS as PLEDGE_COLUMNS
 from .pledges import generate_pledges, record_previous_pledges
 
 DEMO_SEED = 20220922  # the plan's first day
 
-BANK_COLUMNS = ("code", "name", "contact_person", "contact_phone")
-PRODUCT_COLUMNS = (
-    "bank_code",
-    "code",
-    "name",
-    "min_amount_yuan",
-    "max_amount_yuan",
-    "pledge_rate",
-    "interest_rate_min",
-    "interest_rate_max",
-    "term_min_months",
-    "term_max_months",
-    "eligible_clusters",
-    "required_certifications",
-    "min_patent_grade",
-    "min_remaining_term_years",
-    "quota_count",
-    "quota_amount_yuan",
-    "quota_period_start",
-    "quota_period_end",
-    "requires_existing_customer",
-    "active",
-)
 # Import kinds in load order (referenced kinds first) and their columns.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "banks": BANK_COLUMNS,
-    "products": PRODUCT_COLUMNS,
-    "enterprises": ENTERPRISE_COLUMNS,
-    "credit-loans": CREDIT_LOAN_COLUMNS,
-    "patents": PATENT_COLUMNS,
-    "pledges": PLEDGE_COLUMNS,
-}
+# The import files' columns, from the importer itself (docs/import-formats.md describes them).
+COLUMNS: dict[str, tuple[str, ...]] = {kind: tuple(c.name for c in KINDS[kind].columns) for kind in LOAD_ORDER}
 
 # Counts at scale 1.
 ENTERPRISES = 300

@@ -26,21 +26,6 @@ from .vocabulary import (
     TRADE_NAME_CHARS,
 )
 
-COLUMNS = (
-    "credit_code",
-    "name",
-    "industry_cluster",
-    "town",
-    "contact_person",
-    "contact_phone",
-    "employees",
-    "high_tech_date",
-    "specialized_date",
-    "ip_advantage_date",
-    "ip_standard_date",
-    "need_amount_yuan",
-    "need_term_months",
-)
 
 HIGH_TECH_SHARE = 0.20
 SPECIALIZED_SHARE = 0.08

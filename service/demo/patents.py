@@ -24,41 +24,14 @@ import numpy as np
 
 from valuation.params import load_params
 
+from service.imports.kinds import KINDS
+
 from . import cells
 from .county import CLUSTERS
 from .enterprises import Enterprise
 from .vocabulary import TITLE_MODIFIERS, TITLE_STEMS
 
-COLUMNS = (
-    "application_no",
-    "title",
-    "patent_type",
-    "ipc",
-    "filing_date",
-    "grant_date",
-    "legal_status",
-    "lapse_date",
-    "owner_credit_code",
-    "co_owners_consent",
-    "fees_paid_through_year",
-    "late_fee_payments",
-    "forward_citations",
-    "backward_citations",
-    "claims",
-    "independent_claims",
-    "family_size",
-    "granted_abroad",
-    "pct",
-    "licenses",
-    "transfers",
-    "previous_pledges",
-    "award",
-    "commercialization",
-    "annual_revenue_yuan",
-    "term_compensation_days",
-    "invalidation_pending",
-    "frozen",
-)
+COLUMNS = tuple(column.name for column in KINDS["patents"].columns)
 _DATE_COLUMNS = {"filing_date", "grant_date", "lapse_date"}
 _MONEY_COLUMNS = {"annual_revenue_yuan"}
 _BOOLEAN_COLUMNS = {"co_owners_consent", "granted_abroad", "pct", "invalidation_pending", "frozen"}

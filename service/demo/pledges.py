@@ -28,18 +28,6 @@ from .credit_loans import CreditLoan, add_months
 from .enterprises import Enterprise
 from .patents import PatentBook
 
-COLUMNS = (
-    "registration_no",
-    "registration_date",
-    "enterprise_credit_code",
-    "bank_code",
-    "product_code",
-    "amount_yuan",
-    "loan_start",
-    "loan_end",
-    "patents",
-    "released_date",
-)
 
 # Registrations per period at scale 1, and the window's target band for the total amount.
 IN_WINDOW = 7

@@ -42,6 +42,10 @@ def proposals(client, headers, **params):
 def test_demo_run_proposes_for_credit_loan_holders_within_quotas(client, engine, run, reviewer_headers):
     assert run["solver_status"] == "optimal" and run["n_proposals"] > 0
     assert run["objective"] >= run["greedy_objective"] - 1e-9
+    # Every enterprise considered either got a proposal or is listed with the reason it did not.
+    unmatched = run["summary"]["unmatched"]
+    assert run["n_proposals"] + len(unmatched) == run["n_enterprises"]
+    assert all(u["reason"] in ("NO_ELIGIBLE_PRODUCT", "QUOTA_ALLOCATED_TO_OTHERS") and u["message"] for u in unmatched)
     items = proposals(client, reviewer_headers, run_id=run["id"])
     assert len(items) == run["n_proposals"]
     with transaction(engine) as session:

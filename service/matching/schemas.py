@@ -23,6 +23,7 @@ class MatchRunRead(msgspec.Struct):
     objective: float
     greedy_objective: float | None
     timings: dict[str, Any]
+    summary: dict[str, Any]
     n_enterprises: int
     n_products: int
     n_proposals: int

@@ -39,8 +39,8 @@ def create_run(session: Session, *, as_of: date, population: Population, actor: 
         solver_status=str(solver.get("status")),
         objective=result.objective,
         greedy_objective=solver.get("greedy_objective"),
-        timings={
-            **jsonable(dict(result.timings)),
+        timings=jsonable(dict(result.timings)),
+        summary={
             "solver": solver,
             "stats": jsonable(dict(result.stats)),
             "unmatched": [u.to_dict() for u in result.unmatched],

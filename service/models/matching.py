@@ -22,6 +22,8 @@ class MatchRun(SQLModel, table=True):
     objective: float
     greedy_objective: float | None = None
     timings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The solver's report, counts, and every enterprise left without a proposal with the reason.
+    summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     n_enterprises: int
     n_products: int
     n_proposals: int

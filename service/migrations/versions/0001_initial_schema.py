@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 14:26:12.778120
+Create Date: 2026-11-26 15:05:05.630258
 """
 
 from alembic import op
@@ -100,6 +100,7 @@ def upgrade() -> None:
     sa.Column('objective', sa.Float(), nullable=False),
     sa.Column('greedy_objective', sa.Float(), nullable=True),
     sa.Column('timings', sa.JSON(), nullable=False),
+    sa.Column('summary', sa.JSON(), nullable=False),
     sa.Column('n_enterprises', sa.Integer(), nullable=False),
     sa.Column('n_products', sa.Integer(), nullable=False),
     sa.Column('n_proposals', sa.Integer(), nullable=False),

@@ -57,8 +57,10 @@ def _enterprise_pairs(prep: Prepared, e: int) -> list[PairResult]:
     fits = fit_scores(prep, pe[el], pp[el], ev.amount[el], ev.stated[el], ev.term[el], ev.wanted_term[el])
     ranks = _ranks(pe[el], pp[el], fits.fit)
     fit_pos = {int(k): i for i, k in enumerate(el)}
-    out = [explain_pair(prep, ev, k, fits, fit_pos.get(k), int(ranks[fit_pos[k]]) if k in fit_pos else None)
-           for k in range(P)]
+    out = [
+        explain_pair(prep, ev, k, fits, fit_pos.get(k), int(ranks[fit_pos[k]]) if k in fit_pos else None)
+        for k in range(P)
+    ]
     return sorted(out, key=lambda r: (not r.eligible, r.rank or 0))
 
 
@@ -118,8 +120,15 @@ class MatchResult:
         return out
 
 
-def match(enterprises: Sequence[Enterprise], products: Sequence[Product], as_of: date, params: Params | None = None,
-          *, alternatives: int | None = 5, time_limit_s: float | None = None) -> MatchResult:
+def match(
+    enterprises: Sequence[Enterprise],
+    products: Sequence[Product],
+    as_of: date,
+    params: Params | None = None,
+    *,
+    alternatives: int | None = 5,
+    time_limit_s: float | None = None,
+) -> MatchResult:
     """Match enterprises to pledge products: eligibility, fit, and the exact optimal assignment.
 
     Parameters
@@ -166,11 +175,23 @@ def match(enterprises: Sequence[Enterprise], products: Sequence[Product], as_of:
     fits = fit_scores(prep, pe, pp, amount, ev.stated[el], ev.term[el], ev.wanted_term[el])
     lap("fit_s")
     E, P = prep.n_enterprises, prep.n_products
-    solution = assign(pe, pp, fits.fit, amount, prep.p_quota_count, prep.p_quota_amount, n_enterprises=E,
-                      n_products=P, time_limit_s=time_limit_s if time_limit_s is not None else params.solver_time_limit_s,
-                      mip_rel_gap=params.solver_mip_rel_gap, presolve=params.solver_presolve)
+    solution = assign(
+        pe,
+        pp,
+        fits.fit,
+        amount,
+        prep.p_quota_count,
+        prep.p_quota_amount,
+        n_enterprises=E,
+        n_products=P,
+        time_limit_s=time_limit_s if time_limit_s is not None else params.solver_time_limit_s,
+        mip_rel_gap=params.solver_mip_rel_gap,
+        presolve=params.solver_presolve,
+    )
     lap("solve_s")
-    greedy = assign_greedy(pe, pp, fits.fit, amount, prep.p_quota_count, prep.p_quota_amount, n_enterprises=E, n_products=P)
+    greedy = assign_greedy(
+        pe, pp, fits.fit, amount, prep.p_quota_count, prep.p_quota_amount, n_enterprises=E, n_products=P
+    )
     lap("greedy_s")
 
     ranks = _ranks(pe, pp, fits.fit)
@@ -186,8 +207,15 @@ def match(enterprises: Sequence[Enterprise], products: Sequence[Product], as_of:
     ids = [e.credit_code for e in prep.enterprises]
     pids = [p.id for p in prep.products]
     banks = [p.bank_code for p in prep.products]
-    for k, e, p, a, f, par, r in zip(others.tolist(), pe[others].tolist(), pp[others].tolist(), amount[others].tolist(),
-                                     fits.fit[others].tolist(), fits.parallel_track[others].tolist(), ranks[others].tolist()):
+    for k, e, p, a, f, par, r in zip(
+        others.tolist(),
+        pe[others].tolist(),
+        pp[others].tolist(),
+        amount[others].tolist(),
+        fits.fit[others].tolist(),
+        fits.parallel_track[others].tolist(),
+        ranks[others].tolist(),
+    ):
         lst = alt.setdefault(ids[e], [])
         if alternatives is None or len(lst) < alternatives:
             lst.append(Alternative(pids[p], banks[p], a, f, par, r))
@@ -199,9 +227,14 @@ def match(enterprises: Sequence[Enterprise], products: Sequence[Product], as_of:
         if n_eligible[e] == 0:
             unmatched.append(Unmatched(ids[e], "NO_ELIGIBLE_PRODUCT", "没有符合条件的质押贷款产品", 0))
         else:
-            unmatched.append(Unmatched(ids[e], "QUOTA_ALLOCATED_TO_OTHERS",
-                                       f"符合{int(n_eligible[e])}个产品的条件，但产品额度已按总体匹配度最优分配给其他企业",
-                                       int(n_eligible[e])))
+            unmatched.append(
+                Unmatched(
+                    ids[e],
+                    "QUOTA_ALLOCATED_TO_OTHERS",
+                    f"符合{int(n_eligible[e])}个产品的条件，但产品额度已按总体匹配度最优分配给其他企业",
+                    int(n_eligible[e]),
+                )
+            )
     lap("explain_s")
     timings["total_s"] = time.perf_counter() - t_start
 
@@ -234,8 +267,9 @@ def match(enterprises: Sequence[Enterprise], products: Sequence[Product], as_of:
     )
 
 
-def eligibility(enterprise: Enterprise, products: Sequence[Product], as_of: date,
-                params: Params | None = None) -> list[PairResult]:
+def eligibility(
+    enterprise: Enterprise, products: Sequence[Product], as_of: date, params: Params | None = None
+) -> list[PairResult]:
     """One enterprise against every product: eligible or not, every failed rule, amount, patents, fit.
 
     Returns one :class:`PairResult` per product: the eligible ones first, by fit (``rank`` 1 =
@@ -246,8 +280,14 @@ def eligibility(enterprise: Enterprise, products: Sequence[Product], as_of: date
     return _enterprise_pairs(prep, 0)
 
 
-def select_candidates(enterprises: Sequence[Enterprise], as_of: date, params: Params | None = None, *,
-                      require_parallel_track_loan: bool = True, require_eligible_patent: bool = True) -> list[Enterprise]:
+def select_candidates(
+    enterprises: Sequence[Enterprise],
+    as_of: date,
+    params: Params | None = None,
+    *,
+    require_parallel_track_loan: bool = True,
+    require_eligible_patent: bool = True,
+) -> list[Enterprise]:
     """The enterprises a matching run includes by default (issue 4): those holding a current
     knowledge-value or commercial-value credit loan (the 并轨 population; loan kinds and currency
     per ``params.parallel_track``) and at least one patent that is pledge-eligible, not pledged

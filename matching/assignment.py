@@ -133,17 +133,22 @@ def _inputs(pair_enterprise, pair_product, fit, amount_fen, quota_count, quota_a
     return pe, pp, fit, amount, qc, qa, E, P
 
 
-def quota_violations(pair_enterprise, pair_product, amount_fen, chosen, quota_count=None, quota_amount_fen=None,
-                     n_products=None) -> list[str]:
+def quota_violations(
+    pair_enterprise, pair_product, amount_fen, chosen, quota_count=None, quota_amount_fen=None, n_products=None
+) -> list[str]:
     """Constraint violations of a selection, checked in integer arithmetic (empty list = feasible)."""
     pe = np.asarray(pair_enterprise, np.int64)
     pp = np.asarray(pair_product, np.int64)
     amount = np.asarray(amount_fen, np.int64)
     chosen = np.asarray(chosen, bool)
-    P = int(n_products) if n_products is not None else max(
-        int(pp.max()) + 1 if len(pp) else 0,
-        len(quota_count) if quota_count is not None else 0,
-        len(quota_amount_fen) if quota_amount_fen is not None else 0,
+    P = (
+        int(n_products)
+        if n_products is not None
+        else max(
+            int(pp.max()) + 1 if len(pp) else 0,
+            len(quota_count) if quota_count is not None else 0,
+            len(quota_amount_fen) if quota_amount_fen is not None else 0,
+        )
     )
     qc, qa = _quota(quota_count, P, "quota_count"), _quota(quota_amount_fen, P, "quota_amount_fen")
     out = []
@@ -161,8 +166,17 @@ def quota_violations(pair_enterprise, pair_product, amount_fen, chosen, quota_co
     return out
 
 
-def assign_greedy(pair_enterprise, pair_product, fit, amount_fen, quota_count=None, quota_amount_fen=None, *,
-                  n_enterprises: int | None = None, n_products: int | None = None) -> Assignment:
+def assign_greedy(
+    pair_enterprise,
+    pair_product,
+    fit,
+    amount_fen,
+    quota_count=None,
+    quota_amount_fen=None,
+    *,
+    n_enterprises: int | None = None,
+    n_products: int | None = None,
+) -> Assignment:
     """Greedy baseline: take pairs by decreasing fit (ties: input order) while they fit.
 
     A pair is taken when its enterprise has no product yet and the product's remaining count and
@@ -170,8 +184,9 @@ def assign_greedy(pair_enterprise, pair_product, fit, amount_fen, quota_count=No
     can use up the quota another enterprise needed more.
     """
     t0 = time.perf_counter()
-    pe, pp, fit, amount, qc, qa, E, P = _inputs(pair_enterprise, pair_product, fit, amount_fen, quota_count,
-                                               quota_amount_fen, n_enterprises, n_products)
+    pe, pp, fit, amount, qc, qa, E, P = _inputs(
+        pair_enterprise, pair_product, fit, amount_fen, quota_count, quota_amount_fen, n_enterprises, n_products
+    )
     order = np.lexsort((np.arange(len(fit)), -fit))
     order = order[fit[order] > 0]
     taken = np.zeros(E, bool).tolist()
@@ -241,7 +256,9 @@ def _milp_rows(cls, cls_cap, vpp, vamt, qc_left, qa_left, P):
     _, c_inv, c_cnt = np.unique(cls, return_inverse=True, return_counts=True)
     multi = c_cnt[c_inv] > 1
     c_row = np.cumsum(c_cnt > 1) - 1
-    rows.append(c_row[c_inv[multi]]); cols.append(np.nonzero(multi)[0]); vals.append(np.ones(int(multi.sum())))
+    rows.append(c_row[c_inv[multi]])
+    cols.append(np.nonzero(multi)[0])
+    vals.append(np.ones(int(multi.sum())))
     r0 = int((c_cnt > 1).sum())
     class_ub = np.zeros(r0)
     np.maximum.at(class_ub, c_row[c_inv[multi]], cls_cap[multi].astype(float))
@@ -254,13 +271,17 @@ def _milp_rows(cls, cls_cap, vpp, vamt, qc_left, qa_left, P):
     p_row = np.full(P, -1)
     p_row[count_rows] = r0 + np.arange(len(count_rows))
     m = p_row[vpp] >= 0
-    rows.append(p_row[vpp][m]); cols.append(np.nonzero(m)[0]); vals.append(np.ones(int(m.sum())))
+    rows.append(p_row[vpp][m])
+    cols.append(np.nonzero(m)[0])
+    vals.append(np.ones(int(m.sum())))
     r1 = r0 + len(count_rows)
     a_row = np.full(P, -1)
     a_row[amount_rows] = r1 + np.arange(len(amount_rows))
     m = a_row[vpp] >= 0
     # amount rows scaled by the quota so coefficients are ≤ 1: Σ (a_k / A_p) y_k ≤ 1
-    rows.append(a_row[vpp][m]); cols.append(np.nonzero(m)[0]); vals.append(vamt[m] / qa_left[vpp[m]].astype(float))
+    rows.append(a_row[vpp][m])
+    cols.append(np.nonzero(m)[0])
+    vals.append(vamt[m] / qa_left[vpp[m]].astype(float))
     n_rows = r1 + len(amount_rows)
     A = sparse.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, nv))
     ub = np.concatenate([class_ub, qc_left[count_rows].astype(float), np.ones(len(amount_rows))])
@@ -320,9 +341,13 @@ def _solve_component(vpe, vpp, vfit, vamt, qc_left, qa_left, P, time_limit_s, mi
         remaining = time_limit_s - (time.perf_counter() - t0)
         if remaining <= 0.05:
             return greedy_fallback("time limit reached before solving", "time_limit", float(vfit.sum()), 0)
-        res = milp(-cfit, integrality=np.ones(nv), bounds=(np.zeros(nv), col_ub),
-                   constraints=[LinearConstraint(A, -np.inf, ub)] if A.shape[0] else [],
-                   options={"time_limit": remaining, "mip_rel_gap": mip_rel_gap, "presolve": presolve})
+        res = milp(
+            -cfit,
+            integrality=np.ones(nv),
+            bounds=(np.zeros(nv), col_ub),
+            constraints=[LinearConstraint(A, -np.inf, ub)] if A.shape[0] else [],
+            options={"time_limit": remaining, "mip_rel_gap": mip_rel_gap, "presolve": presolve},
+        )
         status = _STATUS.get(res.status, "error")
         bound = getattr(res, "mip_dual_bound", None)
         bound = float(vfit.sum()) if bound is None or not np.isfinite(bound) else -float(bound)
@@ -346,15 +371,26 @@ def _solve_component(vpe, vpp, vfit, vamt, qc_left, qa_left, P, time_limit_s, mi
     taken = np.zeros(len(members), np.int64)
     for col in np.nonzero(y > 0)[0].tolist():
         c = col_class[col]
-        for start in members[c][taken[c]:taken[c] + y[col]]:
+        for start in members[c][taken[c] : taken[c] + y[col]]:
             x[order[start + col_offset[col]]] = True
         taken[c] += y[col]
     return x, status, bound, nodes, str(res.message), A.shape[0]
 
 
-def assign(pair_enterprise, pair_product, fit, amount_fen, quota_count=None, quota_amount_fen=None, *,
-           n_enterprises: int | None = None, n_products: int | None = None,
-           time_limit_s: float = 120.0, mip_rel_gap: float = 0.0, presolve: bool = True) -> Assignment:
+def assign(
+    pair_enterprise,
+    pair_product,
+    fit,
+    amount_fen,
+    quota_count=None,
+    quota_amount_fen=None,
+    *,
+    n_enterprises: int | None = None,
+    n_products: int | None = None,
+    time_limit_s: float = 120.0,
+    mip_rel_gap: float = 0.0,
+    presolve: bool = True,
+) -> Assignment:
     """Exact optimal assignment: x_k ∈ {0, 1} per eligible pair k = (e_k, p_k)::
 
         maximise Σ f_k x_k  s.t.  Σ_{k∈e} x_k ≤ 1 (each enterprise),  Σ_{k∈p} x_k ≤ Q_p,
@@ -378,8 +414,9 @@ def assign(pair_enterprise, pair_product, fit, amount_fen, quota_count=None, quo
     presolve : HiGHS presolve (see the measurements in ``params.toml``).
     """
     t0 = time.perf_counter()
-    pe, pp, fit, amount, qc, qa, E, P = _inputs(pair_enterprise, pair_product, fit, amount_fen, quota_count,
-                                               quota_amount_fen, n_enterprises, n_products)
+    pe, pp, fit, amount, qc, qa, E, P = _inputs(
+        pair_enterprise, pair_product, fit, amount_fen, quota_count, quota_amount_fen, n_enterprises, n_products
+    )
     n = len(fit)
     active, fixed, qc_left, qa_left = _reduce(pe, pp, fit, amount, qc, qa, E, P)
     chosen = fixed.copy()
@@ -409,8 +446,9 @@ def assign(pair_enterprise, pair_product, fit, amount_fen, quota_count=None, quo
         for c0, c1 in spans:
             k = var[order[c0:c1]]
             remaining = time_limit_s - (time.perf_counter() - t0)
-            x, st, bd, nd, msg, nr = _solve_component(pe[k], pp[k], fit[k], amount[k], qc_left, qa_left, P,
-                                                      remaining, mip_rel_gap, presolve)
+            x, st, bd, nd, msg, nr = _solve_component(
+                pe[k], pp[k], fit[k], amount[k], qc_left, qa_left, P, remaining, mip_rel_gap, presolve
+            )
             chosen[k[x]] = True
             statuses.append(st)
             bound += bd

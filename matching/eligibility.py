@@ -142,7 +142,9 @@ def prepare(enterprises: Sequence[Enterprise], products: Sequence[Product], as_o
 
     cluster_vocab = sorted({e.cluster for e in enterprises} | {c for p in products for c in p.eligible_clusters})
     cluster_of = {c: i for i, c in enumerate(cluster_vocab)}
-    cert_vocab = sorted({c for e in enterprises for c in e.certifications} | {c for p in products for c in p.required_certifications})
+    cert_vocab = sorted(
+        {c for e in enterprises for c in e.certifications} | {c for p in products for c in p.required_certifications}
+    )
     if len(cert_vocab) > 64:
         raise ValueError("at most 64 distinct certification codes are supported")
     cert_bit = {c: np.uint64(1) << np.uint64(i) for i, c in enumerate(cert_vocab)}
@@ -159,8 +161,12 @@ def prepare(enterprises: Sequence[Enterprise], products: Sequence[Product], as_o
 
     e_cluster = np.fromiter((cluster_of[e.cluster] for e in enterprises), np.int32, E)
     e_certs = np.fromiter((certs_bits(e.certifications) for e in enterprises), np.uint64, E)
-    e_need_amount = np.fromiter((-1 if e.need_amount_fen is None else e.need_amount_fen for e in enterprises), np.int64, E)
-    e_need_term = np.fromiter((0 if e.need_term_months is None else e.need_term_months for e in enterprises), np.int64, E)
+    e_need_amount = np.fromiter(
+        (-1 if e.need_amount_fen is None else e.need_amount_fen for e in enterprises), np.int64, E
+    )
+    e_need_term = np.fromiter(
+        (0 if e.need_term_months is None else e.need_term_months for e in enterprises), np.int64, E
+    )
     e_customer = np.zeros((E, B), bool)
     e_parallel = np.zeros((E, B), bool)
     pt_kinds, pt_cur = params.parallel_track_loan_kinds, params.parallel_track_requires_current_loan
@@ -181,7 +187,11 @@ def prepare(enterprises: Sequence[Enterprise], products: Sequence[Product], as_o
     for i, e in enumerate(enterprises):
         pats = sorted(
             e.patents,
-            key=lambda t: (-(t.value_p10_fen if t.value_p10_fen is not None else -1), -t.remaining_term_years, t.application_no),
+            key=lambda t: (
+                -(t.value_p10_fen if t.value_p10_fen is not None else -1),
+                -t.remaining_term_years,
+                t.application_no,
+            ),
         )
         t_obj.extend(pats)
         e_pat_count[i] = len(pats)
@@ -245,11 +255,21 @@ def prepare(enterprises: Sequence[Enterprise], products: Sequence[Product], as_o
         p_tmax=np.fromiter((p.term_max_months for p in products), np.int64, P),
         p_cluster_ok=p_cluster_ok,
         p_certs=np.fromiter((certs_bits(p.required_certifications) for p in products), np.uint64, P),
-        p_min_grade=np.fromiter((_NO_MIN_GRADE if p.min_patent_grade is None else rank(p.min_patent_grade) for p in products), np.int32, P),
-        p_min_score=np.fromiter((np.nan if p.min_patent_score is None else p.min_patent_score for p in products), np.float64, P),
-        p_min_remaining=np.fromiter((np.nan if p.min_remaining_term_years is None else p.min_remaining_term_years for p in products), np.float64, P),
+        p_min_grade=np.fromiter(
+            (_NO_MIN_GRADE if p.min_patent_grade is None else rank(p.min_patent_grade) for p in products), np.int32, P
+        ),
+        p_min_score=np.fromiter(
+            (np.nan if p.min_patent_score is None else p.min_patent_score for p in products), np.float64, P
+        ),
+        p_min_remaining=np.fromiter(
+            (np.nan if p.min_remaining_term_years is None else p.min_remaining_term_years for p in products),
+            np.float64,
+            P,
+        ),
         p_quota_count=np.fromiter((-1 if p.quota_count is None else p.quota_count for p in products), np.int64, P),
-        p_quota_amount=np.fromiter((-1 if p.quota_amount_fen is None else p.quota_amount_fen for p in products), np.int64, P),
+        p_quota_amount=np.fromiter(
+            (-1 if p.quota_amount_fen is None else p.quota_amount_fen for p in products), np.int64, P
+        ),
         p_requires_customer=np.fromiter((bool(p.requires_existing_customer) for p in products), bool, P),
         p_rate_mid=np.fromiter(((p.interest_rate_min + p.interest_rate_max) / 2.0 for p in products), np.float64, P),
     )
@@ -288,7 +308,9 @@ def _pair_rule_failures(prep: Prepared, pe, pp, stated, need, required) -> np.nd
     fails |= np.where(missing != 0, np.uint32(bit("MISSING_CERTIFICATIONS")), np.uint32(0))
     if prep.e_customer.shape[1]:
         customer = prep.e_customer[pe, prep.p_bank[pp]]
-        fails |= np.where(prep.p_requires_customer[pp] & ~customer, np.uint32(bit("NOT_EXISTING_CUSTOMER")), np.uint32(0))
+        fails |= np.where(
+            prep.p_requires_customer[pp] & ~customer, np.uint32(bit("NOT_EXISTING_CUSTOMER")), np.uint32(0)
+        )
     qc, qa = prep.p_quota_count[pp], prep.p_quota_amount[pp]
     fails |= np.where(qc == 0, np.uint32(bit("QUOTA_COUNT_EXHAUSTED")), np.uint32(0))
     fails |= np.where((qa >= 0) & (qa < required), np.uint32(bit("QUOTA_AMOUNT_INSUFFICIENT")), np.uint32(0))
@@ -406,10 +428,23 @@ def evaluate_pairs(prep: Prepared, pe: np.ndarray, pp: np.ndarray, *, detail: bo
         # Selection: usable rows, in order, while the running capacity is below the amount.
         running = np.cumsum(value) - value  # exclusive running sum over all rows
         before = running - running[np.repeat(starts, counts)]  # … restarted at each pair's first row
-        selected = usable & np.repeat(eligible, counts) & (before * np.repeat(rate_bp, counts) < np.repeat(amount, counts) * _BP)
+        selected = (
+            usable
+            & np.repeat(eligible, counts)
+            & (before * np.repeat(rate_bp, counts) < np.repeat(amount, counts) * _BP)
+        )
         rows = PairRows(start=starts, count=counts, patent=pat, excluded=excluded, usable=usable, selected=selected)
 
     return PairEval(
-        pe=pe, pp=pp, failed=failed, eligible=eligible, stated=np.broadcast_to(stated, pe.shape).copy(),
-        amount=amount, required=required, capacity=capacity, wanted_term=wanted, term=term, rows=rows,
+        pe=pe,
+        pp=pp,
+        failed=failed,
+        eligible=eligible,
+        stated=np.broadcast_to(stated, pe.shape).copy(),
+        amount=amount,
+        required=required,
+        capacity=capacity,
+        wanted_term=wanted,
+        term=term,
+        rows=rows,
     )

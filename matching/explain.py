@@ -46,8 +46,14 @@ def _loan_dict(loan, labels) -> dict[str, Any]:
     }
 
 
-def explain_pair(prep: Prepared, ev: PairEval, k: int, fits: FitScores | None = None, fit_index: int | None = None,
-                 rank: int | None = None) -> PairResult:
+def explain_pair(
+    prep: Prepared,
+    ev: PairEval,
+    k: int,
+    fits: FitScores | None = None,
+    fit_index: int | None = None,
+    rank: int | None = None,
+) -> PairResult:
     """The full record of pair k of ``ev`` (which must have been evaluated with ``detail=True``)."""
     params = prep.params
     rows = ev.rows
@@ -55,7 +61,7 @@ def explain_pair(prep: Prepared, ev: PairEval, k: int, fits: FitScores | None = 
     ent = prep.enterprises[int(ev.pe[k])]
     prod = prep.products[int(ev.pp[k])]
     r0, rn = int(rows.start[k]), int(rows.count[k])
-    patents = [prep.t_obj[i] for i in rows.patent[r0:r0 + rn].tolist()]
+    patents = [prep.t_obj[i] for i in rows.patent[r0 : r0 + rn].tolist()]
     codes_by_row = [[r.code for r in PATENT_RULES if rows.excluded[r.code][r0 + j]] for j in range(rn)]
     term = int(ev.term[k])
     loan_end = add_months(prep.as_of, term)
@@ -74,9 +80,22 @@ def explain_pair(prep: Prepared, ev: PairEval, k: int, fits: FitScores | None = 
     for rule in RULES:
         if not failed & (1 << rule.bit):
             continue
-        failures.append(_failure(rule.code, prep, ent, prod, excluded_by, stated=stated, required=required,
-                                 capacity=capacity, rate_bp=rate_bp, term=term, loan_end=loan_end,
-                                 n_usable=int(rows.usable[r0:r0 + rn].sum())))
+        failures.append(
+            _failure(
+                rule.code,
+                prep,
+                ent,
+                prod,
+                excluded_by,
+                stated=stated,
+                required=required,
+                capacity=capacity,
+                rate_bp=rate_bp,
+                term=term,
+                loan_end=loan_end,
+                n_usable=int(rows.usable[r0 : r0 + rn].sum()),
+            )
+        )
 
     pledged = []
     if eligible:
@@ -86,17 +105,21 @@ def explain_pair(prep: Prepared, ev: PairEval, k: int, fits: FitScores | None = 
                 continue
             before, running = running, running + t.value_p10_fen
             cap_before, cap_after = rate_bp * before // _BP, rate_bp * running // _BP
-            pledged.append(PledgedPatent(
-                application_no=t.application_no,
-                value_p10_fen=t.value_p10_fen,
-                supports_fen=cap_after - cap_before,
-                allocated_fen=min(amount, cap_after) - min(amount, cap_before),
-                grade=t.grade,
-                score=t.score,
-                expiry_date=t.expiry_date,
-                remaining_term_years=t.remaining_term_years,
-            ))
-    excluded = tuple(ExcludedPatent(t.application_no, tuple(codes_by_row[j])) for j, t in enumerate(patents) if codes_by_row[j])
+            pledged.append(
+                PledgedPatent(
+                    application_no=t.application_no,
+                    value_p10_fen=t.value_p10_fen,
+                    supports_fen=cap_after - cap_before,
+                    allocated_fen=min(amount, cap_after) - min(amount, cap_before),
+                    grade=t.grade,
+                    score=t.score,
+                    expiry_date=t.expiry_date,
+                    remaining_term_years=t.remaining_term_years,
+                )
+            )
+    excluded = tuple(
+        ExcludedPatent(t.application_no, tuple(codes_by_row[j])) for j, t in enumerate(patents) if codes_by_row[j]
+    )
 
     bank = prod.bank_code
     pt_loans = tuple(
@@ -141,32 +164,52 @@ def explain_pair(prep: Prepared, ev: PairEval, k: int, fits: FitScores | None = 
     )
 
 
-def _failure(code, prep, ent, prod, excluded_by, *, stated, required, capacity, rate_bp, term, loan_end, n_usable) -> Failure:
+def _failure(
+    code, prep, ent, prod, excluded_by, *, stated, required, capacity, rate_bp, term, loan_end, n_usable
+) -> Failure:
     params = prep.params
     if code == "AMOUNT_BELOW_MIN":
-        return Failure(code, f"融资需求{yuan(ent.need_amount_fen)}低于产品最低额度{yuan(prod.min_amount_fen)}",
-                       {"need_amount_fen": ent.need_amount_fen, "min_amount_fen": prod.min_amount_fen})
+        return Failure(
+            code,
+            f"融资需求{yuan(ent.need_amount_fen)}低于产品最低额度{yuan(prod.min_amount_fen)}",
+            {"need_amount_fen": ent.need_amount_fen, "min_amount_fen": prod.min_amount_fen},
+        )
     if code == "AMOUNT_ABOVE_MAX":
-        return Failure(code, f"融资需求{yuan(ent.need_amount_fen)}高于产品最高额度{yuan(prod.max_amount_fen)}",
-                       {"need_amount_fen": ent.need_amount_fen, "max_amount_fen": prod.max_amount_fen})
+        return Failure(
+            code,
+            f"融资需求{yuan(ent.need_amount_fen)}高于产品最高额度{yuan(prod.max_amount_fen)}",
+            {"need_amount_fen": ent.need_amount_fen, "max_amount_fen": prod.max_amount_fen},
+        )
     if code == "CLUSTER_NOT_ELIGIBLE":
         labels = params.cluster_labels
-        return Failure(code, f"企业所属产业集群“{labels.get(ent.cluster, ent.cluster)}”不在产品适用范围"
-                             f"（{_labels(labels, prod.eligible_clusters)}）内",
-                       {"cluster": ent.cluster, "eligible_clusters": sorted(prod.eligible_clusters)})
+        return Failure(
+            code,
+            f"企业所属产业集群“{labels.get(ent.cluster, ent.cluster)}”不在产品适用范围"
+            f"（{_labels(labels, prod.eligible_clusters)}）内",
+            {"cluster": ent.cluster, "eligible_clusters": sorted(prod.eligible_clusters)},
+        )
     if code == "MISSING_CERTIFICATIONS":
         missing = sorted(prod.required_certifications - ent.certifications)
-        return Failure(code, f"缺少产品要求的资质：{_labels(params.certification_labels, missing)}",
-                       {"missing": missing, "required": sorted(prod.required_certifications)})
+        return Failure(
+            code,
+            f"缺少产品要求的资质：{_labels(params.certification_labels, missing)}",
+            {"missing": missing, "required": sorted(prod.required_certifications)},
+        )
     if code == "NOT_EXISTING_CUSTOMER":
         current = "在贷的" if params.existing_customer_requires_current_loan else ""
-        return Failure(code, f"该产品仅面向{prod.bank_code}的存量客户，企业在该行没有{current}信用贷款",
-                       {"bank_code": prod.bank_code})
+        return Failure(
+            code,
+            f"该产品仅面向{prod.bank_code}的存量客户，企业在该行没有{current}信用贷款",
+            {"bank_code": prod.bank_code},
+        )
     if code == "QUOTA_COUNT_EXHAUSTED":
         return Failure(code, "产品本期笔数额度已用完", {"quota_count": prod.quota_count})
     if code == "QUOTA_AMOUNT_INSUFFICIENT":
-        return Failure(code, f"产品本期剩余额度{yuan(prod.quota_amount_fen)}低于所需金额{yuan(required)}",
-                       {"quota_amount_fen": prod.quota_amount_fen, "required_amount_fen": required})
+        return Failure(
+            code,
+            f"产品本期剩余额度{yuan(prod.quota_amount_fen)}低于所需金额{yuan(required)}",
+            {"quota_amount_fen": prod.quota_amount_fen, "required_amount_fen": required},
+        )
     if code == "NO_PATENTS":
         return Failure(code, "企业名下没有专利，无可质押的知识产权", {})
     if code == "COLLATERAL_INSUFFICIENT":
@@ -176,10 +219,18 @@ def _failure(code, prep, ent, prod, excluded_by, *, stated, required, capacity, 
             what = "产品最低额度"
         else:
             what = "最低提案金额"
-        return Failure(code, f"可用于该产品的{n_usable}件专利按质押率{_rate_text(rate_bp)}计算的质押能力"
-                             f"（质押率×P10合计）为{yuan(capacity)}，低于{what}{yuan(required)}",
-                       {"capacity_fen": capacity, "required_amount_fen": required, "pledge_rate": rate_bp / _BP,
-                        "usable_patents": n_usable, "amount_basis": "stated_need" if stated else "product_minimum"})
+        return Failure(
+            code,
+            f"可用于该产品的{n_usable}件专利按质押率{_rate_text(rate_bp)}计算的质押能力"
+            f"（质押率×P10合计）为{yuan(capacity)}，低于{what}{yuan(required)}",
+            {
+                "capacity_fen": capacity,
+                "required_amount_fen": required,
+                "pledge_rate": rate_bp / _BP,
+                "usable_patents": n_usable,
+                "amount_basis": "stated_need" if stated else "product_minimum",
+            },
+        )
 
     hits = excluded_by(code)
     apps = [t.application_no for t, _ in hits]
@@ -187,34 +238,64 @@ def _failure(code, prep, ent, prod, excluded_by, *, stated, required, capacity, 
     listed = "、".join(apps[:5]) + ("等" if n > 5 else "")
     if code == "PATENT_NOT_ELIGIBLE":
         detail = "；".join(f"{t.application_no}（{'，'.join(t.reasons) or '未说明原因'}）" for t, _ in hits[:5])
-        return Failure(code, f"{n}件专利未通过质押资格审查：{detail}",
-                       {"patents": [{"application_no": t.application_no, "reasons": list(t.reasons)} for t, _ in hits]})
+        return Failure(
+            code,
+            f"{n}件专利未通过质押资格审查：{detail}",
+            {"patents": [{"application_no": t.application_no, "reasons": list(t.reasons)} for t, _ in hits]},
+        )
     if code == "PATENT_ALREADY_PLEDGED":
         return Failure(code, f"{n}件专利已在质押中，不能重复质押：{listed}", {"patents": apps})
     if code == "PATENT_WITHOUT_VALUE":
-        return Failure(code, f"{n}件专利没有收益法估值（无收入数据，无P10价值），不能支撑贷款金额：{listed}",
-                       {"patents": apps})
+        return Failure(
+            code, f"{n}件专利没有收益法估值（无收入数据，无P10价值），不能支撑贷款金额：{listed}", {"patents": apps}
+        )
     if code == "PATENT_GRADE_BELOW_MINIMUM":
         detail = "、".join(f"{t.application_no}（{t.grade or '无'}级）" for t, _ in hits[:5])
-        return Failure(code, f"{n}件专利等级低于产品要求的{prod.min_patent_grade}级：{detail}",
-                       {"min_patent_grade": prod.min_patent_grade,
-                        "patents": [{"application_no": t.application_no, "grade": t.grade} for t, _ in hits]})
+        return Failure(
+            code,
+            f"{n}件专利等级低于产品要求的{prod.min_patent_grade}级：{detail}",
+            {
+                "min_patent_grade": prod.min_patent_grade,
+                "patents": [{"application_no": t.application_no, "grade": t.grade} for t, _ in hits],
+            },
+        )
     if code == "PATENT_SCORE_BELOW_MINIMUM":
-        detail = "、".join(f"{t.application_no}（{'无' if t.score is None else f'{t.score:g}'}分）" for t, _ in hits[:5])
-        return Failure(code, f"{n}件专利评分低于产品要求的{prod.min_patent_score:g}分：{detail}",
-                       {"min_patent_score": prod.min_patent_score,
-                        "patents": [{"application_no": t.application_no, "score": t.score} for t, _ in hits]})
+        detail = "、".join(
+            f"{t.application_no}（{'无' if t.score is None else f'{t.score:g}'}分）" for t, _ in hits[:5]
+        )
+        return Failure(
+            code,
+            f"{n}件专利评分低于产品要求的{prod.min_patent_score:g}分：{detail}",
+            {
+                "min_patent_score": prod.min_patent_score,
+                "patents": [{"application_no": t.application_no, "score": t.score} for t, _ in hits],
+            },
+        )
     if code == "REMAINING_TERM_BELOW_MINIMUM":
         detail = "、".join(f"{t.application_no}（{t.remaining_term_years:.1f}年）" for t, _ in hits[:5])
-        return Failure(code, f"{n}件专利剩余保护期低于产品要求的{prod.min_remaining_term_years:g}年：{detail}",
-                       {"min_remaining_term_years": prod.min_remaining_term_years,
-                        "patents": [{"application_no": t.application_no, "remaining_term_years": t.remaining_term_years}
-                                    for t, _ in hits]})
+        return Failure(
+            code,
+            f"{n}件专利剩余保护期低于产品要求的{prod.min_remaining_term_years:g}年：{detail}",
+            {
+                "min_remaining_term_years": prod.min_remaining_term_years,
+                "patents": [
+                    {"application_no": t.application_no, "remaining_term_years": t.remaining_term_years}
+                    for t, _ in hits
+                ],
+            },
+        )
     if code == "LOAN_TERM_BEYOND_PATENT_EXPIRY":
         earliest = min(t.expiry_date for t, _ in hits)
         detail = "、".join(f"{t.application_no}（{t.expiry_date.isoformat()}）" for t, _ in hits[:5])
-        return Failure(code, f"贷款期限{term}个月，到期日{loan_end.isoformat()}晚于{n}件专利的到期日：{detail}；"
-                             f"质押登记的贷款期限不得超过专利有效期",
-                       {"term_months": term, "loan_end_date": loan_end, "earliest_expiry_date": earliest,
-                        "patents": [{"application_no": t.application_no, "expiry_date": t.expiry_date} for t, _ in hits]})
+        return Failure(
+            code,
+            f"贷款期限{term}个月，到期日{loan_end.isoformat()}晚于{n}件专利的到期日：{detail}；"
+            f"质押登记的贷款期限不得超过专利有效期",
+            {
+                "term_months": term,
+                "loan_end_date": loan_end,
+                "earliest_expiry_date": earliest,
+                "patents": [{"application_no": t.application_no, "expiry_date": t.expiry_date} for t, _ in hits],
+            },
+        )
     raise KeyError(code)

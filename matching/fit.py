@@ -39,8 +39,15 @@ class FitScores:
     parallel_track: np.ndarray  # bool
 
 
-def fit_scores(prep: Prepared, pe: np.ndarray, pp: np.ndarray, amount: np.ndarray, stated: np.ndarray,
-               term: np.ndarray, wanted_term: np.ndarray) -> FitScores:
+def fit_scores(
+    prep: Prepared,
+    pe: np.ndarray,
+    pp: np.ndarray,
+    amount: np.ndarray,
+    stated: np.ndarray,
+    term: np.ndarray,
+    wanted_term: np.ndarray,
+) -> FitScores:
     """Fit of the eligible pairs (pe, pp) — pass every eligible pair of each enterprise involved."""
     params = prep.params
     best = np.zeros(prep.n_enterprises, np.int64)

@@ -41,9 +41,17 @@ def _credit_code(i: int) -> str:
     return f"91500235SYN{i:07d}"
 
 
-def generate(n_enterprises: int, n_products: int, seed: int = 0, *, n_regions: int | None = None,
-             wide_share: float = 0.1, as_of: date = date(2024, 6, 30), quota_tightness: float = 0.5,
-             wide_quota_tightness: float | None = None) -> Instance:
+def generate(
+    n_enterprises: int,
+    n_products: int,
+    seed: int = 0,
+    *,
+    n_regions: int | None = None,
+    wide_share: float = 0.1,
+    as_of: date = date(2024, 6, 30),
+    quota_tightness: float = 0.5,
+    wide_quota_tightness: float | None = None,
+) -> Instance:
     """Generate an instance.
 
     ``n_regions`` (default 1 up to 50 products, else ``n_enterprises // 500``): at province scale
@@ -96,32 +104,35 @@ def generate(n_enterprises: int, n_products: int, seed: int = 0, *, n_regions: i
         rate_min = round(float(rng.uniform(3.1, 5.0)), 2)
         tmin = int(rng.choice([6, 12]))
         n_cl = int(rng.integers(1, 4))
-        eligible_clusters = frozenset(rng.choice(clusters, size=n_cl, replace=False).tolist()) \
-            if rng.random() < 0.5 else frozenset()
+        eligible_clusters = (
+            frozenset(rng.choice(clusters, size=n_cl, replace=False).tolist()) if rng.random() < 0.5 else frozenset()
+        )
         certs = frozenset([_CERTS[int(rng.integers(4))]]) if rng.random() < 0.35 else frozenset()
         count_quota = max(1, int(rng.poisson(tight * takers))) if rng.random() < 0.8 else None
         amount_quota = (count_quota or 5) * lo_yuan * int(rng.choice([2, 3, 5])) * _YUAN if rng.random() < 0.6 else None
-        products.append(Product(
-            id=f"{bank}/P{j:03d}",
-            bank_code=bank,
-            code=f"P{j:03d}",
-            name=f"知识产权质押贷{j:03d}",
-            min_amount_fen=lo_yuan * _YUAN,
-            max_amount_fen=hi_yuan * _YUAN,
-            pledge_rate=float(rng.choice([0.25, 0.3, 0.4, 0.5])),
-            interest_rate_min=rate_min,
-            interest_rate_max=round(rate_min + float(rng.uniform(0.3, 2.0)), 2),
-            term_min_months=tmin,
-            term_max_months=int(rng.choice([12, 24, 36])),
-            eligible_clusters=eligible_clusters,
-            required_certifications=certs,
-            min_patent_grade=str(rng.choice(["B", "C", "D"])) if rng.random() < 0.5 else None,
-            min_patent_score=float(rng.choice([50, 60])) if rng.random() < 0.15 else None,
-            min_remaining_term_years=float(rng.choice([3, 5, 8])) if rng.random() < 0.5 else None,
-            quota_count=count_quota,
-            quota_amount_fen=amount_quota,
-            requires_existing_customer=requires_customer,
-        ))
+        products.append(
+            Product(
+                id=f"{bank}/P{j:03d}",
+                bank_code=bank,
+                code=f"P{j:03d}",
+                name=f"知识产权质押贷{j:03d}",
+                min_amount_fen=lo_yuan * _YUAN,
+                max_amount_fen=hi_yuan * _YUAN,
+                pledge_rate=float(rng.choice([0.25, 0.3, 0.4, 0.5])),
+                interest_rate_min=rate_min,
+                interest_rate_max=round(rate_min + float(rng.uniform(0.3, 2.0)), 2),
+                term_min_months=tmin,
+                term_max_months=int(rng.choice([12, 24, 36])),
+                eligible_clusters=eligible_clusters,
+                required_certifications=certs,
+                min_patent_grade=str(rng.choice(["B", "C", "D"])) if rng.random() < 0.5 else None,
+                min_patent_score=float(rng.choice([50, 60])) if rng.random() < 0.15 else None,
+                min_remaining_term_years=float(rng.choice([3, 5, 8])) if rng.random() < 0.5 else None,
+                quota_count=count_quota,
+                quota_amount_fen=amount_quota,
+                requires_existing_customer=requires_customer,
+            )
+        )
 
     def lender(region: int) -> str:
         if wide_banks and rng.random() < 0.2:
@@ -137,45 +148,59 @@ def generate(n_enterprises: int, n_products: int, seed: int = 0, *, n_regions: i
         if rng.random() < 0.7:
             grade = _GRADES[int(rng.choice(5, p=[0.1, 0.25, 0.35, 0.2, 0.1]))]
             start = as_of - timedelta(days=int(rng.integers(30, 700)))
-            loans.append(CreditLoan(
-                kind="knowledge_value" if rng.random() < 0.7 else "commercial_value",
-                bank_code=lender(region),
-                grade=grade,
-                limit_fen=_KV_LIMIT_YUAN[grade] * _YUAN,
-                start_date=start,
-                maturity_date=start + timedelta(days=int(rng.choice([365, 730, 1095]))),
-            ))
+            loans.append(
+                CreditLoan(
+                    kind="knowledge_value" if rng.random() < 0.7 else "commercial_value",
+                    bank_code=lender(region),
+                    grade=grade,
+                    limit_fen=_KV_LIMIT_YUAN[grade] * _YUAN,
+                    start_date=start,
+                    maturity_date=start + timedelta(days=int(rng.choice([365, 730, 1095]))),
+                )
+            )
         if rng.random() < 0.3:
             start = as_of - timedelta(days=int(rng.integers(30, 300)))
-            loans.append(CreditLoan(kind="other", bank_code=lender(region),
-                                    limit_fen=int(rng.integers(10, 200)) * 10_000 * _YUAN,
-                                    start_date=start, maturity_date=start + timedelta(days=365)))
+            loans.append(
+                CreditLoan(
+                    kind="other",
+                    bank_code=lender(region),
+                    limit_fen=int(rng.integers(10, 200)) * 10_000 * _YUAN,
+                    start_date=start,
+                    maturity_date=start + timedelta(days=365),
+                )
+            )
         n_pat = int(rng.integers(0, 2)) if rng.random() < 0.05 else 1 + int(rng.poisson(2.0))
         patents = []
         for t in range(n_pat):
             remaining = float(rng.uniform(0.3, 19.5))
             eligible = bool(rng.random() < 0.85)
             p10 = None if rng.random() < 0.15 else int(rng.lognormal(np.log(2_500_000), 0.9)) // 100 * 100 * _YUAN
-            patents.append(Patent(
-                application_no=f"{2005 + t % 18}1{i:06d}{t}.X",
-                eligible=eligible,
-                reasons=() if eligible else (str(rng.choice(["年费未缴", "权属争议", "无效宣告请求审查中"])),),
-                grade=_GRADES[int(rng.choice(5, p=[0.15, 0.25, 0.3, 0.2, 0.1]))],
-                score=round(float(rng.uniform(35, 95)), 1),
-                value_p10_fen=p10,
-                expiry_date=as_of + timedelta(days=int(remaining * 365.25)),
-                remaining_term_years=round(remaining, 2),
-                already_pledged=bool(rng.random() < 0.08),
-            ))
+            patents.append(
+                Patent(
+                    application_no=f"{2005 + t % 18}1{i:06d}{t}.X",
+                    eligible=eligible,
+                    reasons=() if eligible else (str(rng.choice(["年费未缴", "权属争议", "无效宣告请求审查中"])),),
+                    grade=_GRADES[int(rng.choice(5, p=[0.15, 0.25, 0.3, 0.2, 0.1]))],
+                    score=round(float(rng.uniform(35, 95)), 1),
+                    value_p10_fen=p10,
+                    expiry_date=as_of + timedelta(days=int(remaining * 365.25)),
+                    remaining_term_years=round(remaining, 2),
+                    already_pledged=bool(rng.random() < 0.08),
+                )
+            )
         stated = rng.random() < 0.5
-        enterprises.append(Enterprise(
-            credit_code=_credit_code(i),
-            cluster=clusters[int(rng.integers(len(clusters)))],
-            name=f"合成企业{i:05d}（区域{region:02d}）",
-            certifications=frozenset(c for c in _CERTS if rng.random() < 0.3),
-            credit_loans=tuple(loans),
-            patents=tuple(patents),
-            need_amount_fen=int(rng.choice([50, 100, 200, 300, 500, 800, 1000])) * 10_000 * _YUAN if stated else None,
-            need_term_months=int(rng.choice([6, 12, 24, 36])) if rng.random() < 0.5 else None,
-        ))
+        enterprises.append(
+            Enterprise(
+                credit_code=_credit_code(i),
+                cluster=clusters[int(rng.integers(len(clusters)))],
+                name=f"合成企业{i:05d}（区域{region:02d}）",
+                certifications=frozenset(c for c in _CERTS if rng.random() < 0.3),
+                credit_loans=tuple(loans),
+                patents=tuple(patents),
+                need_amount_fen=int(rng.choice([50, 100, 200, 300, 500, 800, 1000])) * 10_000 * _YUAN
+                if stated
+                else None,
+                need_term_months=int(rng.choice([6, 12, 24, 36])) if rng.random() < 0.5 else None,
+            )
+        )
     return Instance(enterprises=enterprises, products=products, as_of=as_of)

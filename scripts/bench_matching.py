@@ -85,19 +85,32 @@ def greedy_violations(inst) -> int:
     el = np.nonzero(ev.eligible)[0]
     pe, pp, amount = ev.pe[el], ev.pp[el], ev.amount[el]
     fit = fit_scores(prep, pe, pp, amount, ev.stated[el], ev.term[el], ev.wanted_term[el]).fit
-    g = assign_greedy(pe, pp, fit, amount, prep.p_quota_count, prep.p_quota_amount,
-                      n_enterprises=prep.n_enterprises, n_products=prep.n_products)
-    return len(quota_violations(pe, pp, amount, g.chosen, prep.p_quota_count, prep.p_quota_amount,
-                                n_products=prep.n_products))
+    g = assign_greedy(
+        pe,
+        pp,
+        fit,
+        amount,
+        prep.p_quota_count,
+        prep.p_quota_amount,
+        n_enterprises=prep.n_enterprises,
+        n_products=prep.n_products,
+    )
+    return len(
+        quota_violations(pe, pp, amount, g.chosen, prep.p_quota_count, prep.p_quota_amount, n_products=prep.n_products)
+    )
 
 
 def run(name: str, seeds: list[int], time_limit: float) -> None:
     cfg = SCENARIOS[name]
-    print(f"\n== {name}: {cfg['n_enterprises']:,} enterprises × {cfg['n_products']} products, "
-          f"seeds {seeds}, solver time limit {time_limit:g} s")
-    header = (f"{'seed':>4} {'pairs elig.':>11} {'vars':>7} {'status':>10} {'total s':>8} {'solve s':>8} "
-              f"{'greedy s':>9} {'solve/greedy':>12} {'exact obj':>10} {'greedy obj':>10} {'ratio':>7} "
-              f"{'gap':>8} {'viol.':>5}")
+    print(
+        f"\n== {name}: {cfg['n_enterprises']:,} enterprises × {cfg['n_products']} products, "
+        f"seeds {seeds}, solver time limit {time_limit:g} s"
+    )
+    header = (
+        f"{'seed':>4} {'pairs elig.':>11} {'vars':>7} {'status':>10} {'total s':>8} {'solve s':>8} "
+        f"{'greedy s':>9} {'solve/greedy':>12} {'exact obj':>10} {'greedy obj':>10} {'ratio':>7} "
+        f"{'gap':>8} {'viol.':>5}"
+    )
     print(header)
     rows = []
     for seed in seeds:
@@ -108,30 +121,55 @@ def run(name: str, seeds: list[int], time_limit: float) -> None:
         greedy_s = max(s["greedy_time_s"], 1e-9)
         viol = proposal_violations(inst, result) + greedy_violations(inst)
         ratio = result.objective / s["greedy_objective"] if s["greedy_objective"] else float("nan")
-        rows.append(dict(seed=seed, total=t["total_s"], solve=t["solve_s"], greedy=greedy_s, obj=result.objective,
-                         gobj=s["greedy_objective"], ratio=ratio, status=s["status"], viol=viol,
-                         worse=s["greedy_objective"] < result.objective - 1e-9, timings=t, stats=result.stats))
-        print(f"{seed:>4} {result.stats['eligible_pairs']:>11,} {s['n_variables']:>7,} {s['status']:>10} "
-              f"{t['total_s']:>8.3f} {t['solve_s']:>8.3f} {greedy_s:>9.4f} {t['solve_s'] / greedy_s:>11.0f}× "
-              f"{result.objective:>10.3f} {s['greedy_objective']:>10.3f} {ratio:>7.4f} {s['mip_gap'] or 0:>8.1e} "
-              f"{viol:>5}", flush=True)
+        rows.append(
+            dict(
+                seed=seed,
+                total=t["total_s"],
+                solve=t["solve_s"],
+                greedy=greedy_s,
+                obj=result.objective,
+                gobj=s["greedy_objective"],
+                ratio=ratio,
+                status=s["status"],
+                viol=viol,
+                worse=s["greedy_objective"] < result.objective - 1e-9,
+                timings=t,
+                stats=result.stats,
+            )
+        )
+        print(
+            f"{seed:>4} {result.stats['eligible_pairs']:>11,} {s['n_variables']:>7,} {s['status']:>10} "
+            f"{t['total_s']:>8.3f} {t['solve_s']:>8.3f} {greedy_s:>9.4f} {t['solve_s'] / greedy_s:>11.0f}× "
+            f"{result.objective:>10.3f} {s['greedy_objective']:>10.3f} {ratio:>7.4f} {s['mip_gap'] or 0:>8.1e} "
+            f"{viol:>5}",
+            flush=True,
+        )
     med = lambda key: statistics.median(r[key] for r in rows)  # noqa: E731
     phases = defaultdict(list)
     for r in rows:
         for k, v in r["timings"].items():
             phases[k].append(v)
     greedy_med = med("greedy")
-    print("  phases (median s, × greedy): " + ", ".join(
-        f"{k.removesuffix('_s')} {statistics.median(v):.3f} ({statistics.median(v) / greedy_med:.0f}×)"
-        for k, v in phases.items()))
-    print(f"  proven optimal: {sum(r['status'] == 'optimal' for r in rows)}/{len(rows)}; "
-          f"greedy strictly worse: {sum(r['worse'] for r in rows)}/{len(rows)}; "
-          f"exact/greedy objective ratio median {med('ratio'):.4f} (min {min(r['ratio'] for r in rows):.4f}, "
-          f"max {max(r['ratio'] for r in rows):.4f}); quota violations {sum(r['viol'] for r in rows)}")
-    print(f"  median total {med('total'):.3f} s, solve {med('solve'):.3f} s; "
-          f"assigned {statistics.median(r['stats']['assigned'] for r in rows):,.0f} of "
-          f"{cfg['n_enterprises']:,}; eligible pairs {statistics.median(r['stats']['eligible_pairs'] for r in rows):,.0f} "
-          f"of {cfg['n_enterprises'] * cfg['n_products']:,}")
+    print(
+        "  phases (median s, × greedy): "
+        + ", ".join(
+            f"{k.removesuffix('_s')} {statistics.median(v):.3f} ({statistics.median(v) / greedy_med:.0f}×)"
+            for k, v in phases.items()
+        )
+    )
+    print(
+        f"  proven optimal: {sum(r['status'] == 'optimal' for r in rows)}/{len(rows)}; "
+        f"greedy strictly worse: {sum(r['worse'] for r in rows)}/{len(rows)}; "
+        f"exact/greedy objective ratio median {med('ratio'):.4f} (min {min(r['ratio'] for r in rows):.4f}, "
+        f"max {max(r['ratio'] for r in rows):.4f}); quota violations {sum(r['viol'] for r in rows)}"
+    )
+    print(
+        f"  median total {med('total'):.3f} s, solve {med('solve'):.3f} s; "
+        f"assigned {statistics.median(r['stats']['assigned'] for r in rows):,.0f} of "
+        f"{cfg['n_enterprises']:,}; "
+        f"eligible pairs {statistics.median(r['stats']['eligible_pairs'] for r in rows):,.0f} "
+        f"of {cfg['n_enterprises'] * cfg['n_products']:,}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for name in chosen:
         run(name, county_seeds if name == "county" else province_seeds, args.time_limit)
-    print(f"\nbenchmark wall time {time.perf_counter() - t0:.1f} s "
-          f"(numpy {np.__version__}; scipy {__import__('scipy').__version__}; {os.cpu_count()} CPUs)")
+    print(
+        f"\nbenchmark wall time {time.perf_counter() - t0:.1f} s "
+        f"(numpy {np.__version__}; scipy {__import__('scipy').__version__}; {os.cpu_count()} CPUs)"
+    )
     return 0
 
 

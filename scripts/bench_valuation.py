@@ -46,6 +46,7 @@ def log(message: str) -> None:
 
 # --- the per-patent loop ----------------------------------------------------------------------
 
+
 def add_months(day: date, months: int) -> date:
     total = day.year * 12 + (day.month - 1) + months
     year, month = divmod(total, 12)
@@ -72,12 +73,19 @@ class Loop:
         cfg = params.scoring
         self.min_cohort = int(cfg["citations"]["min_cohort"])
         cites = np.nan_to_num(portfolio.forward_citations, nan=0.0)
-        year = np.where(np.isnat(portfolio.grant), portfolio.filing, portfolio.grant).astype("datetime64[Y]").astype(int) + 1970
+        year = (
+            np.where(np.isnat(portfolio.grant), portfolio.filing, portfolio.grant).astype("datetime64[Y]").astype(int)
+            + 1970
+        )
         self.cohorts: dict = {}
-        for level, keys in enumerate([zip(portfolio.ipc_subclass.tolist(), year.tolist()),
-                                      zip(portfolio.ipc_section.tolist(), year.tolist()),
-                                      ((None, y) for y in year.tolist()),
-                                      ((None, None) for _ in year.tolist())]):
+        for level, keys in enumerate(
+            [
+                zip(portfolio.ipc_subclass.tolist(), year.tolist()),
+                zip(portfolio.ipc_section.tolist(), year.tolist()),
+                ((None, y) for y in year.tolist()),
+                ((None, None) for _ in year.tolist()),
+            ]
+        ):
             for key, c in zip(keys, cites.tolist()):
                 self.cohorts.setdefault((level, key), []).append(c)
         for values in self.cohorts.values():
@@ -129,37 +137,58 @@ class Loop:
         pct = self.percentile(p["subclass"], p["section"], year, p["cites"] or 0.0)
         claims = p["claims"] or 0.0
         family = max(p["family"] or 1.0, 1.0)
-        cov = {"citation_pct": pct, "log_claims": math.log1p(claims), "log_family": math.log(family),
-               "granted_abroad": float(p["abroad"]), "commercialization": max(p["stage"], 0) / 3.0,
-               "utility_model": float(kind == "utility_model"), "design": float(kind == "design"),
-               "cluster_energy_electronics": float(p["cluster"] == "energy_electronics"),
-               "cluster_equipment_manufacturing": float(p["cluster"] == "equipment_manufacturing"),
-               "cluster_green_consumer": float(p["cluster"] == "green_consumer")}
+        cov = {
+            "citation_pct": pct,
+            "log_claims": math.log1p(claims),
+            "log_family": math.log(family),
+            "granted_abroad": float(p["abroad"]),
+            "commercialization": max(p["stage"], 0) / 3.0,
+            "utility_model": float(kind == "utility_model"),
+            "design": float(kind == "design"),
+            "cluster_energy_electronics": float(p["cluster"] == "energy_electronics"),
+            "cluster_equipment_manufacturing": float(p["cluster"] == "equipment_manufacturing"),
+            "cluster_green_consumer": float(p["cluster"] == "green_consumer"),
+        }
         eta = model.intercept + sum(b * cov[name] for name, b in model.coefficients.items())
         k, c = model.shape, math.exp(eta)
 
         def cond(s: float) -> float:
-            return math.exp(-c * ((age + s) ** k - age ** k))
+            return math.exp(-c * ((age + s) ** k - age**k))
 
         life = 0.0
         if alive:
             life = remaining / 2 * sum(w * cond(remaining / 2 * (x + 1)) for x, w in zip(GL_NODES, GL_WEIGHTS))
         # score
-        stability = (1 - 0.4 * p["invalidation"] - 0.4 * p["frozen"] - 0.2 * (not p["consent"]) - 0.2 * overdue
-                     - norm["late_fee_penalty"] * (p["late"] or 0))
+        stability = (
+            1
+            - 0.4 * p["invalidation"]
+            - 0.4 * p["frozen"]
+            - 0.2 * (not p["consent"])
+            - 0.2 * overdue
+            - norm["late_fee_penalty"] * (p["late"] or 0)
+        )
         revenue = p["revenue"] if p["revenue"] is not None and p["revenue"] > 0 else None
         rev_x = 0.0
         if revenue:
-            rev_x = min(max(math.log10(revenue / norm["revenue_floor_yuan"])
-                            / math.log10(norm["revenue_full_yuan"] / norm["revenue_floor_yuan"]), 0.0), 1.0)
+            rev_x = min(
+                max(
+                    math.log10(revenue / norm["revenue_floor_yuan"])
+                    / math.log10(norm["revenue_full_yuan"] / norm["revenue_floor_yuan"]),
+                    0.0,
+                ),
+                1.0,
+            )
         deals = (p["licenses"] or 0) + 0.5 * (p["transfers"] or 0) + 0.5 * (p["pledges"] or 0)
         status_x = 1.0 if in_force else (cfg["legal_status_values"]["pending"] if p["status"] == PENDING else 0.0)
         x = {
             "legal_status": status_x,
             "remaining_term": min(max(remaining / norm["remaining_term_full_years"], 0), 1),
             "claim_scope": min(max((p["independent"] or 0) / norm["independent_claims_full"], 0), 1),
-            "family_coverage": (0.5 * min(max(math.log(family) / math.log(norm["family_size_full"]), 0), 1)
-                                + 0.25 * p["pct"] + 0.25 * p["abroad"]),
+            "family_coverage": (
+                0.5 * min(max(math.log(family) / math.log(norm["family_size_full"]), 0), 1)
+                + 0.25 * p["pct"]
+                + 0.25 * p["abroad"]
+            ),
             "legal_stability": min(max(stability, 0), 1),
             "citation_percentile": pct,
             "claims": min(math.log1p(claims) / math.log1p(norm["claims_full"]), 1),
@@ -200,6 +229,7 @@ class Loop:
 
 def rows_for_loop(portfolio: Portfolio, index: np.ndarray, params) -> list[dict]:
     from valuation.industry import industry_cluster
+
     cluster = industry_cluster(portfolio, params)
 
     def f(a, i):
@@ -208,30 +238,44 @@ def rows_for_loop(portfolio: Portfolio, index: np.ndarray, params) -> list[dict]
 
     rows = []
     for i in index.tolist():
-        rows.append({
-            "kind": PATENT_TYPES[portfolio.kind[i]], "filing": portfolio.filing[i].astype(object),
-            "grant": None if np.isnat(portfolio.grant[i]) else portfolio.grant[i].astype(object),
-            "status": int(portfolio.status[i]), "paid": f(portfolio.fees_paid_through, i),
-            "comp": None if np.isnan(portfolio.term_compensation_days[i]) else float(portfolio.term_compensation_days[i]),
-            "subclass": str(portfolio.ipc_subclass[i]), "section": str(portfolio.ipc_section[i]),
-            "cites": None if np.isnan(portfolio.forward_citations[i]) else float(portfolio.forward_citations[i]),
-            "claims": None if np.isnan(portfolio.claims[i]) else float(portfolio.claims[i]),
-            "independent": None if np.isnan(portfolio.independent_claims[i]) else float(portfolio.independent_claims[i]),
-            "family": None if np.isnan(portfolio.family_size[i]) else float(portfolio.family_size[i]),
-            "abroad": bool(portfolio.granted_abroad[i]), "pct": bool(portfolio.pct[i]),
-            "stage": int(portfolio.commercialization[i]), "award": int(portfolio.award[i]),
-            "cluster": str(cluster[i]),
-            "invalidation": bool(portfolio.invalidation_pending[i]), "frozen": bool(portfolio.frozen[i]),
-            "consent": bool(portfolio.co_owners_consent[i]),
-            "late": None if np.isnan(portfolio.late_fee_payments[i]) else float(portfolio.late_fee_payments[i]),
-            "revenue": None if np.isnan(portfolio.revenue[i]) else float(portfolio.revenue[i]),
-            "licenses": f(portfolio.licenses, i), "transfers": f(portfolio.transfers, i),
-            "pledges": f(portfolio.previous_pledges, i),
-        })
+        rows.append(
+            {
+                "kind": PATENT_TYPES[portfolio.kind[i]],
+                "filing": portfolio.filing[i].astype(object),
+                "grant": None if np.isnat(portfolio.grant[i]) else portfolio.grant[i].astype(object),
+                "status": int(portfolio.status[i]),
+                "paid": f(portfolio.fees_paid_through, i),
+                "comp": None
+                if np.isnan(portfolio.term_compensation_days[i])
+                else float(portfolio.term_compensation_days[i]),
+                "subclass": str(portfolio.ipc_subclass[i]),
+                "section": str(portfolio.ipc_section[i]),
+                "cites": None if np.isnan(portfolio.forward_citations[i]) else float(portfolio.forward_citations[i]),
+                "claims": None if np.isnan(portfolio.claims[i]) else float(portfolio.claims[i]),
+                "independent": None
+                if np.isnan(portfolio.independent_claims[i])
+                else float(portfolio.independent_claims[i]),
+                "family": None if np.isnan(portfolio.family_size[i]) else float(portfolio.family_size[i]),
+                "abroad": bool(portfolio.granted_abroad[i]),
+                "pct": bool(portfolio.pct[i]),
+                "stage": int(portfolio.commercialization[i]),
+                "award": int(portfolio.award[i]),
+                "cluster": str(cluster[i]),
+                "invalidation": bool(portfolio.invalidation_pending[i]),
+                "frozen": bool(portfolio.frozen[i]),
+                "consent": bool(portfolio.co_owners_consent[i]),
+                "late": None if np.isnan(portfolio.late_fee_payments[i]) else float(portfolio.late_fee_payments[i]),
+                "revenue": None if np.isnan(portfolio.revenue[i]) else float(portfolio.revenue[i]),
+                "licenses": f(portfolio.licenses, i),
+                "transfers": f(portfolio.transfers, i),
+                "pledges": f(portfolio.previous_pledges, i),
+            }
+        )
     return rows
 
 
 # --- main -------------------------------------------------------------------------------------
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -263,10 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     valuate(portfolio, AS_OF, survival=model, params=params, draws=args.draws, seed=0)
     t_given = time.perf_counter() - t
-    log(f"[3/5] engine end to end (survival fit + score + rules + interval, {args.draws:,} draws): "
-        f"{t_engine:.2f} s → {engine_rate:,.0f} patents/s")
-    log(f"      of which the survival fit ({model.source}, n={model.n:,}, lapses={model.events:,}) ≈ {t_fit:.2f} s; "
-        f"with a stored model: {t_given:.2f} s → {args.n / t_given:,.0f} patents/s")
+    log(
+        f"[3/5] engine end to end (survival fit + score + rules + interval, {args.draws:,} draws): "
+        f"{t_engine:.2f} s → {engine_rate:,.0f} patents/s"
+    )
+    log(
+        f"      of which the survival fit ({model.source}, n={model.n:,}, lapses={model.events:,}) ≈ {t_fit:.2f} s; "
+        f"with a stored model: {t_given:.2f} s → {args.n / t_given:,.0f} patents/s"
+    )
     t = time.perf_counter()
     rows = result.records()
     log(f"      records(): {time.perf_counter() - t:.2f} s for {len(rows):,} dicts")
@@ -281,7 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     others = np.setdiff1d(np.arange(args.n), with_revenue)
     share = len(with_revenue) / args.n  # keep the portfolio's mix of patents with and without revenue
     k = int(round(args.sample * share))
-    sample = np.concatenate([rng.choice(with_revenue, k, replace=False), rng.choice(others, args.sample - k, replace=False)])
+    sample = np.concatenate(
+        [rng.choice(with_revenue, k, replace=False), rng.choice(others, args.sample - k, replace=False)]
+    )
     loop = Loop(portfolio, model, params, args.draws, seed=0)
     loop_rows = rows_for_loop(portfolio, sample, params)
     valued = int(np.sum(result.value_p50[sample] > 0))
@@ -295,13 +345,16 @@ def main(argv: list[str] | None = None) -> int:
     score_err = np.max(np.abs(scores - result.score[sample]))
     finite = np.isfinite(p50)
     engine_p50 = result.value_p50[sample][finite]
-    p50_err = (np.max(np.abs(p50[finite] - engine_p50) / np.maximum(np.abs(engine_p50), 1.0))
-               if finite.any() else 0.0)
+    p50_err = np.max(np.abs(p50[finite] - engine_p50) / np.maximum(np.abs(engine_p50), 1.0)) if finite.any() else 0.0
     same_nan = np.array_equal(np.isnan(p50), np.isnan(result.value_p50[sample]))
-    log(f"      loop: {t_loop:.2f} s → {loop_rate:,.1f} patents/s; agrees with the engine: "
-        f"max |Δscore| {score_err:.2e}, max rel |ΔP50| {p50_err:.2e}, same no-value set {same_nan}")
-    log(f"      SPEEDUP engine / loop: {engine_rate / loop_rate:,.0f}× end to end "
-        f"({args.n / t_given / loop_rate:,.0f}× with the same stored model the loop was given)")
+    log(
+        f"      loop: {t_loop:.2f} s → {loop_rate:,.1f} patents/s; agrees with the engine: "
+        f"max |Δscore| {score_err:.2e}, max rel |ΔP50| {p50_err:.2e}, same no-value set {same_nan}"
+    )
+    log(
+        f"      SPEEDUP engine / loop: {engine_rate / loop_rate:,.0f}× end to end "
+        f"({args.n / t_given / loop_rate:,.0f}× with the same stored model the loop was given)"
+    )
 
     # The same comparison restricted to patents that carry a money value (the Monte Carlo).
     valued_all = np.nonzero(result.value_p50 > 0)[0]
@@ -314,8 +367,10 @@ def main(argv: list[str] | None = None) -> int:
     for j in valued_sample:
         loop.value(loop_rows[j], int(loop.group[sample[j]]))
     sub_loop_rate = len(valued_sample) / (time.perf_counter() - t)
-    log(f"      patents with a money value only ({len(sub):,}): engine {sub_rate:,.0f}/s, loop {sub_loop_rate:,.0f}/s "
-        f"→ {sub_rate / sub_loop_rate:,.0f}×")
+    log(
+        f"      patents with a money value only ({len(sub):,}): engine {sub_rate:,.0f}/s, loop {sub_loop_rate:,.0f}/s "
+        f"→ {sub_rate / sub_loop_rate:,.0f}×"
+    )
 
     if args.million:
         reps = math.ceil(args.million / args.n)
@@ -323,8 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         scored = valuate(big, AS_OF, survival=model, params=params, with_money=False)
         t_big = time.perf_counter() - t
-        log(f"[5/5] score only (rules + survival + score, no Monte Carlo) for {len(big):,} patents: "
-            f"{t_big:.2f} s → {len(big) / t_big:,.0f} patents/s")
+        log(
+            f"[5/5] score only (rules + survival + score, no Monte Carlo) for {len(big):,} patents: "
+            f"{t_big:.2f} s → {len(big) / t_big:,.0f} patents/s"
+        )
         grades, counts = np.unique(scored.grade, return_counts=True)
         log("      grades: " + ", ".join(f"{g} {c / len(big):.1%}" for g, c in zip(grades.tolist(), counts.tolist())))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

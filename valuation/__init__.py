@@ -20,5 +20,14 @@ from valuation.params import Params, load_params
 from valuation.portfolio import Portfolio
 from valuation.survival import SurvivalModel, default_model, fit_survival
 
-__all__ = ["MODEL_VERSION", "Params", "Portfolio", "SurvivalModel", "Valuations", "default_model",
-           "fit_survival", "load_params", "valuate"]
+__all__ = [
+    "MODEL_VERSION",
+    "Params",
+    "Portfolio",
+    "SurvivalModel",
+    "Valuations",
+    "default_model",
+    "fit_survival",
+    "load_params",
+    "valuate",
+]

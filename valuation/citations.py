@@ -21,8 +21,9 @@ from scipy.stats import rankdata
 from valuation.portfolio import Portfolio
 
 
-def grouped_percentile(values: np.ndarray, group: np.ndarray,
-                       value_codes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def grouped_percentile(
+    values: np.ndarray, group: np.ndarray, value_codes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile of each value within its group, and the group's size, in one pass.
 
     Ranks the composite key (group, value) over the whole array with average ranks, then
@@ -60,8 +61,12 @@ def citation_percentiles(portfolio: Portfolio, min_cohort: int) -> tuple[np.ndar
     span = int(year.max()) + 1
     _, subclass = portfolio.ipc_codes["subclass"]
     _, section = portfolio.ipc_codes["section"]
-    levels = [subclass.astype(np.int64) * span + year, section.astype(np.int64) * span + year, year,
-              np.zeros(n, dtype=np.int64)]
+    levels = [
+        subclass.astype(np.int64) * span + year,
+        section.astype(np.int64) * span + year,
+        year,
+        np.zeros(n, dtype=np.int64),
+    ]
     known_ipc = portfolio.ipc_subclass != ""
     result = np.full(n, np.nan)
     level_used = np.full(n, 3, dtype=np.int8)

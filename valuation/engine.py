@@ -70,11 +70,11 @@ class Valuations:
     value_p10: np.ndarray
     value_p50: np.ndarray
     value_p90: np.ndarray
-    max_loan: np.ndarray            # NaN where no income value
+    max_loan: np.ndarray  # NaN where no income value
     rule_codes: tuple[str, ...]
-    rule_hits: np.ndarray           # (n, rules) bool
+    rule_hits: np.ndarray  # (n, rules) bool
     risk_codes: tuple[str, ...]
-    risk_hits: np.ndarray           # (n, flags) bool
+    risk_hits: np.ndarray  # (n, flags) bool
     high_value_flag_matrix: np.ndarray  # (n, 5) bool
     high_value: np.ndarray
     eligible: np.ndarray
@@ -130,9 +130,12 @@ class Valuations:
         p, s, pos, fees = self.portfolio, self.scores, self.position, self.position.fees
         has_value = np.isfinite(self.value_p50)
         cols = {
-            "score": _rounded(s.score, 2), "legal_score": _rounded(s.legal, 2),
-            "technical_score": _rounded(s.technical, 2), "economic_score": _rounded(s.economic, 2),
-            "p_alive_1y": _rounded(self.p_alive_1y, 4), "p_alive_3y": _rounded(self.p_alive_3y, 4),
+            "score": _rounded(s.score, 2),
+            "legal_score": _rounded(s.legal, 2),
+            "technical_score": _rounded(s.technical, 2),
+            "economic_score": _rounded(s.economic, 2),
+            "p_alive_1y": _rounded(self.p_alive_1y, 4),
+            "p_alive_3y": _rounded(self.p_alive_3y, 4),
             "p_alive_5y": _rounded(self.p_alive_5y, 4),
             "expected_life_years": _rounded(self.expected_life_years, 2),
             "remaining_term_years": _rounded(pos.remaining_years, 2),
@@ -164,44 +167,64 @@ class Valuations:
                 code = self.rule_codes[j]
                 template, blocking = ELIGIBILITY_RULES[code]
                 used = {key: message[key][i] for key in rule_keys[j]}
-                reasons.append({"code": code, "message": template.format(**_display(used)) if used else template,
-                                "values": used, "blocking": blocking})
+                reasons.append(
+                    {
+                        "code": code,
+                        "message": template.format(**_display(used)) if used else template,
+                        "values": used,
+                        "blocking": blocking,
+                    }
+                )
             for j in risk_idx[i]:
                 code = self.risk_codes[j]
                 used = {key: message[key][i] for key in risk_keys[j]}
-                risks.append({"code": code, "message": RISK_FLAGS[code].format(**_display(used)) if used
-                              else RISK_FLAGS[code], "values": used})
+                risks.append(
+                    {
+                        "code": code,
+                        "message": RISK_FLAGS[code].format(**_display(used)) if used else RISK_FLAGS[code],
+                        "values": used,
+                    }
+                )
             row_raw = raw[i]
-            out.append({
-                "application_no": application_no[i],
-                "score": cols["score"][i],
-                "legal_score": cols["legal_score"][i],
-                "technical_score": cols["technical_score"][i],
-                "economic_score": cols["economic_score"][i],
-                "grade": grade[i],
-                "eligible": eligible[i],
-                "reasons": reasons,
-                "high_value": high_value[i],
-                "high_value_flags": flag_lists[i],
-                "risk_flags": risks,
-                "p_alive_1y": cols["p_alive_1y"][i],
-                "p_alive_3y": cols["p_alive_3y"][i],
-                "p_alive_5y": cols["p_alive_5y"][i],
-                "expected_life_years": cols["expected_life_years"][i],
-                "value_p10": money["value_p10"][i],
-                "value_p50": money["value_p50"][i],
-                "value_p90": money["value_p90"][i],
-                "max_loan": money["max_loan"][i] if has_value[i] else None,
-                "explanation": [{"indicator": names[j], "dimension": dims[j], "value": row_raw[j],
-                                 "contribution": contrib[i][j]} for j in order[i]],
-                "model_version": self.model_version,
-                "remaining_term_years": cols["remaining_term_years"][i],
-                "next_fee_due": next_due[i],
-                "expiry_date": expiry[i],
-                "industry_cluster": cluster[i],
-                "citation_percentile": cols["citation_percentile"][i],
-                "survival_source": self.survival.source,
-            })
+            out.append(
+                {
+                    "application_no": application_no[i],
+                    "score": cols["score"][i],
+                    "legal_score": cols["legal_score"][i],
+                    "technical_score": cols["technical_score"][i],
+                    "economic_score": cols["economic_score"][i],
+                    "grade": grade[i],
+                    "eligible": eligible[i],
+                    "reasons": reasons,
+                    "high_value": high_value[i],
+                    "high_value_flags": flag_lists[i],
+                    "risk_flags": risks,
+                    "p_alive_1y": cols["p_alive_1y"][i],
+                    "p_alive_3y": cols["p_alive_3y"][i],
+                    "p_alive_5y": cols["p_alive_5y"][i],
+                    "expected_life_years": cols["expected_life_years"][i],
+                    "value_p10": money["value_p10"][i],
+                    "value_p50": money["value_p50"][i],
+                    "value_p90": money["value_p90"][i],
+                    "max_loan": money["max_loan"][i] if has_value[i] else None,
+                    "explanation": [
+                        {
+                            "indicator": names[j],
+                            "dimension": dims[j],
+                            "value": row_raw[j],
+                            "contribution": contrib[i][j],
+                        }
+                        for j in order[i]
+                    ],
+                    "model_version": self.model_version,
+                    "remaining_term_years": cols["remaining_term_years"][i],
+                    "next_fee_due": next_due[i],
+                    "expiry_date": expiry[i],
+                    "industry_cluster": cluster[i],
+                    "citation_percentile": cols["citation_percentile"][i],
+                    "survival_source": self.survival.source,
+                }
+            )
         return out
 
     def _message_columns(self) -> dict[str, list[Any]]:
@@ -240,8 +263,9 @@ class Valuations:
             "survival": _rounded(self.expected_life_years, 2),
             "commercialization": np.array(STAGES + (None,), dtype=object)[p.commercialization].tolist(),
             "revenue": _money_list(p.revenue),
-            "transactions": np.nansum(np.column_stack([p.licenses, p.transfers, p.previous_pledges]),
-                                      axis=1).astype(np.int64).tolist(),
+            "transactions": np.nansum(np.column_stack([p.licenses, p.transfers, p.previous_pledges]), axis=1)
+            .astype(np.int64)
+            .tolist(),
         }
         return [list(row) for row in zip(*(columns[name] for _, name in s.indicators), strict=True)]
 
@@ -257,8 +281,12 @@ def _count_list(x: np.ndarray) -> list[int | None]:
 
 
 def _money_list(x: np.ndarray) -> list[Decimal | None]:
-    return [None if (v != v or v in (float("inf"), float("-inf"))) else
-            Decimal(repr(v)).quantize(_CENT, rounding=ROUND_HALF_UP) for v in np.asarray(x, dtype=np.float64).tolist()]
+    return [
+        None
+        if (v != v or v in (float("inf"), float("-inf")))
+        else Decimal(repr(v)).quantize(_CENT, rounding=ROUND_HALF_UP)
+        for v in np.asarray(x, dtype=np.float64).tolist()
+    ]
 
 
 def _date_list(x: np.ndarray) -> list[date | None]:
@@ -305,9 +333,17 @@ def _date(d: np.datetime64) -> date | None:
     return None if np.isnat(d) else d.astype("datetime64[D]").astype(object)
 
 
-def valuate(portfolio: Portfolio, as_of: date, *, survival: SurvivalModel | None = None,
-            params: Params | None = None, loan_term_months: int | None = None, draws: int | None = None,
-            seed: int | np.random.Generator = 0, with_money: bool = True) -> Valuations:
+def valuate(
+    portfolio: Portfolio,
+    as_of: date,
+    *,
+    survival: SurvivalModel | None = None,
+    params: Params | None = None,
+    loan_term_months: int | None = None,
+    draws: int | None = None,
+    seed: int | np.random.Generator = 0,
+    with_money: bool = True,
+) -> Valuations:
     """Value every patent of ``portfolio`` as of ``as_of`` (see the module docstring).
 
     ``survival``: a stored :class:`SurvivalModel`; when None, :func:`fit_survival` fits one on this
@@ -317,8 +353,9 @@ def valuate(portfolio: Portfolio, as_of: date, *, survival: SurvivalModel | None
     ``with_money=False`` skips the Monte Carlo (score, rules and survival only; values NaN).
     """
     params = params or load_params()
-    loan_term_months = int(loan_term_months if loan_term_months is not None
-                           else params.eligibility["default_loan_term_months"])
+    loan_term_months = int(
+        loan_term_months if loan_term_months is not None else params.eligibility["default_loan_term_months"]
+    )
     draws = int(draws if draws is not None else params.income["draws"])
     position = legal_position(portfolio, as_of, params, loan_term_months)
     citation_pct, _ = citation_percentiles(portfolio, int(params.scoring["citations"]["min_cohort"]))
@@ -330,8 +367,9 @@ def valuate(portfolio: Portfolio, as_of: date, *, survival: SurvivalModel | None
     age, remaining, alive = position.age_years, position.remaining_years, position.alive
 
     def p_alive(years: float) -> np.ndarray:
-        return np.where(alive & (remaining >= years),
-                        survival.conditional_survival(age, np.full_like(age, years), eta), 0.0)
+        return np.where(
+            alive & (remaining >= years), survival.conditional_survival(age, np.full_like(age, years), eta), 0.0
+        )
 
     expected_life = np.where(alive, survival.expected_remaining_life(age, remaining, eta), 0.0)
     scores = score_portfolio(portfolio, position, citation_pct, expected_life, params)
@@ -358,15 +396,31 @@ def valuate(portfolio: Portfolio, as_of: date, *, survival: SurvivalModel | None
     max_loan = np.where(np.isfinite(quantiles[:, 0]), max_loan, np.nan)
     version = f"{MODEL_VERSION}/{survival.version}/p{params.digest[:8]}"
     return Valuations(
-        portfolio=portfolio, as_of=as_of, loan_term_months=loan_term_months, params=params,
-        survival=survival, model_version=version, position=position, scores=scores,
-        citation_pct=citation_pct, industry_cluster=cluster,
-        p_alive_1y=p_alive(1.0), p_alive_3y=p_alive(3.0), p_alive_5y=p_alive(5.0),
+        portfolio=portfolio,
+        as_of=as_of,
+        loan_term_months=loan_term_months,
+        params=params,
+        survival=survival,
+        model_version=version,
+        position=position,
+        scores=scores,
+        citation_pct=citation_pct,
+        industry_cluster=cluster,
+        p_alive_1y=p_alive(1.0),
+        p_alive_3y=p_alive(3.0),
+        p_alive_5y=p_alive(5.0),
         expected_life_years=expected_life,
-        value_p10=quantiles[:, 0], value_p50=quantiles[:, 1], value_p90=quantiles[:, 2], max_loan=max_loan,
-        rule_codes=rule_codes, rule_hits=rule_hits,
-        risk_codes=risk_codes, risk_hits=np.column_stack([risks[c] for c in risk_codes]),
-        high_value_flag_matrix=flags, high_value=high_value, eligible=eligible,
+        value_p10=quantiles[:, 0],
+        value_p50=quantiles[:, 1],
+        value_p90=quantiles[:, 2],
+        max_loan=max_loan,
+        rule_codes=rule_codes,
+        rule_hits=rule_hits,
+        risk_codes=risk_codes,
+        risk_hits=np.column_stack([risks[c] for c in risk_codes]),
+        high_value_flag_matrix=flags,
+        high_value=high_value,
+        eligible=eligible,
     )
 
 

@@ -58,8 +58,7 @@ def term_years(kind: np.ndarray, filing: np.ndarray, params: Params) -> np.ndarr
     return np.where(old_design, terms["design_before_2021_06_01"], years)
 
 
-def expiry_dates(kind: np.ndarray, filing: np.ndarray, compensation_days: np.ndarray,
-                 params: Params) -> np.ndarray:
+def expiry_dates(kind: np.ndarray, filing: np.ndarray, compensation_days: np.ndarray, params: Params) -> np.ndarray:
     """Last day of the legal term: filing + term years − 1 day + compensation (inventions only)."""
     comp = np.where(kind == INVENTION, np.nan_to_num(compensation_days, nan=0.0), 0.0).astype(np.int64)
     return add_years(filing, term_years(kind, filing, params)) - np.timedelta64(1, "D") + comp
@@ -70,7 +69,7 @@ def fee_table(params: Params) -> np.ndarray:
     table = np.zeros((len(PATENT_TYPES), MAX_FEE_YEAR + 2))
     for code, kind in enumerate(PATENT_TYPES):
         for tier in params.fees["schedule"][kind]:
-            table[code, tier["from"]: tier["to"] + 1] = tier["fee"]
+            table[code, tier["from"] : tier["to"] + 1] = tier["fee"]
     return table
 
 
@@ -123,8 +122,14 @@ class FeeStatus:
     late_fee: np.ndarray
 
 
-def fee_status(kind: np.ndarray, filing: np.ndarray, fees_paid_through: np.ndarray,
-               granted_valid: np.ndarray, as_of: np.datetime64, params: Params) -> FeeStatus:
+def fee_status(
+    kind: np.ndarray,
+    filing: np.ndarray,
+    fees_paid_through: np.ndarray,
+    granted_valid: np.ndarray,
+    as_of: np.datetime64,
+    params: Params,
+) -> FeeStatus:
     """Next fee due, overdue / grace / past-grace status and late fee owed at ``as_of``.
 
     ``fees_paid_through`` is a float array (NaN = unknown); ``granted_valid`` marks patents that
@@ -142,6 +147,14 @@ def fee_status(kind: np.ndarray, filing: np.ndarray, fees_paid_through: np.ndarr
     rate = np.zeros(kind.shape)
     rate[overdue] = late_fee_rate(next_due[overdue], np.full(int(overdue.sum()), as_of), params)
     fee = np.where(applies, annual_fee(kind, next_year, params), 0.0)
-    return FeeStatus(applies=applies, next_fee_year=np.where(applies, next_year, 0),
-                     next_due=next_due, next_fee=fee, grace_end=grace_end, overdue=overdue,
-                     past_grace=past_grace, late_fee_rate=rate, late_fee=np.round(rate * fee, 2))
+    return FeeStatus(
+        applies=applies,
+        next_fee_year=np.where(applies, next_year, 0),
+        next_due=next_due,
+        next_fee=fee,
+        grace_end=grace_end,
+        overdue=overdue,
+        past_grace=past_grace,
+        late_fee_rate=rate,
+        late_fee=np.round(rate * fee, 2),
+    )

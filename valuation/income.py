@@ -47,8 +47,9 @@ from valuation.survival import SurvivalModel
 QUANTILES = (0.10, 0.50, 0.90)
 
 
-def triangular_ppf(u: np.ndarray, low: np.ndarray | float, mode: np.ndarray | float,
-                   high: np.ndarray | float) -> np.ndarray:
+def triangular_ppf(
+    u: np.ndarray, low: np.ndarray | float, mode: np.ndarray | float, high: np.ndarray | float
+) -> np.ndarray:
     """Inverse CDF of the triangular distribution (broadcasting); degenerate ranges return low."""
     low, mode, high = (np.asarray(v, dtype=np.float64) for v in (low, mode, high))
     span = high - low
@@ -78,13 +79,16 @@ def draw_scenarios(draws: int, seed: int | np.random.Generator, params: Params) 
     u = rng.random((3, int(draws)))
     income = params.income
     g, r = income["growth"], income["discount_rate"]
-    return Scenarios(share_u=u[0],
-                     growth=triangular_ppf(u[1], g["low"], g["mode"], g["high"]),
-                     discount=triangular_ppf(u[2], r["low"], r["mode"], r["high"]))
+    return Scenarios(
+        share_u=u[0],
+        growth=triangular_ppf(u[1], g["low"], g["mode"], g["high"]),
+        discount=triangular_ppf(u[2], r["low"], r["mode"], r["high"]),
+    )
 
 
-def yearly_weights(model: SurvivalModel, age: np.ndarray, remaining: np.ndarray, eta: np.ndarray,
-                   horizon: int | None = None) -> np.ndarray:
+def yearly_weights(
+    model: SurvivalModel, age: np.ndarray, remaining: np.ndarray, eta: np.ndarray, horizon: int | None = None
+) -> np.ndarray:
     """C[i, t−1] = w_t · P(alive at τ_t | alive now) for t = 1..T (see module docstring)."""
     remaining = np.maximum(remaining, 0.0)
     if horizon is None:
@@ -111,9 +115,16 @@ def _quantiles(values: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
     return values[:, lo] * (1.0 - frac) + values[:, hi] * frac
 
 
-def value_quantiles(revenue: np.ndarray, weights: np.ndarray, royalty_group: np.ndarray,
-                    royalty_ranges: np.ndarray, scenarios: Scenarios, params: Params,
-                    chunk: int | None = None, threads: int | None = None) -> np.ndarray:
+def value_quantiles(
+    revenue: np.ndarray,
+    weights: np.ndarray,
+    royalty_group: np.ndarray,
+    royalty_ranges: np.ndarray,
+    scenarios: Scenarios,
+    params: Params,
+    chunk: int | None = None,
+    threads: int | None = None,
+) -> np.ndarray:
     """(n, 3) P10/P50/P90 of V (yuan); NaN where the revenue is unknown or not positive."""
     n, horizon = weights.shape
     result = np.full((n, len(QUANTILES)), np.nan)
@@ -121,8 +132,9 @@ def value_quantiles(revenue: np.ndarray, weights: np.ndarray, royalty_group: np.
     if n == 0 or not has.any():
         return result
     contribution = float(params.royalty["patent_contribution"])
-    shares = contribution * triangular_ppf(scenarios.share_u[None, :], royalty_ranges[:, 0:1],
-                                           royalty_ranges[:, 1:2], royalty_ranges[:, 2:3])  # (G, D)
+    shares = contribution * triangular_ppf(
+        scenarios.share_u[None, :], royalty_ranges[:, 0:1], royalty_ranges[:, 1:2], royalty_ranges[:, 2:3]
+    )  # (G, D)
     powers = np.power(scenarios.ratio[None, :], np.arange(1, horizon + 1, dtype=np.float64)[:, None])  # (T, D)
     chunk = int(chunk or params.income["chunk_patents"])
     # A patent with revenue but no remaining life (lapsed, expired, …) is worth 0 in every draw.
@@ -131,8 +143,8 @@ def value_quantiles(revenue: np.ndarray, weights: np.ndarray, royalty_group: np.
     index = np.nonzero(has & alive)[0]
 
     def run(start: int) -> None:
-        rows = index[start:start + chunk]
-        discounted = weights[rows] @ powers                      # (m, D) Σ_t w_t P_t q^t
+        rows = index[start : start + chunk]
+        discounted = weights[rows] @ powers  # (m, D) Σ_t w_t P_t q^t
         discounted *= shares[royalty_group[rows]]
         # Revenue is a positive factor per row: scale the quantiles, not the whole matrix.
         result[rows] = _quantiles(discounted, QUANTILES) * revenue[rows, None]

@@ -56,39 +56,39 @@ def parse_ipc(raw: str | None) -> tuple[str, str, str, str, str]:
 class Portfolio:
     """Column arrays for ``n`` patents (see the module docstring for the encoding of unknowns)."""
 
-    application_no: np.ndarray      # object (str)
-    title: np.ndarray               # str, "" unknown
-    kind: np.ndarray                # int8: index into fees.PATENT_TYPES
-    ipc: np.ndarray                 # str, most specific normalised level "H01M 10/052", "" unknown
-    ipc_section: np.ndarray         # str "H"
-    ipc_class: np.ndarray           # str "H01"
-    ipc_subclass: np.ndarray        # str "H01M"
-    ipc_main_group: np.ndarray      # str "H01M 10"
-    filing: np.ndarray              # datetime64[D]
-    grant: np.ndarray               # datetime64[D], NaT = not granted / unknown
-    status: np.ndarray              # int8: index into STATUSES
-    lapse: np.ndarray               # datetime64[D]
-    co_owners_consent: np.ndarray   # bool
-    fees_paid_through: np.ndarray   # float, NaN unknown
-    late_fee_payments: np.ndarray   # float, NaN unknown
-    forward_citations: np.ndarray   # float, NaN unknown
+    application_no: np.ndarray  # object (str)
+    title: np.ndarray  # str, "" unknown
+    kind: np.ndarray  # int8: index into fees.PATENT_TYPES
+    ipc: np.ndarray  # str, most specific normalised level "H01M 10/052", "" unknown
+    ipc_section: np.ndarray  # str "H"
+    ipc_class: np.ndarray  # str "H01"
+    ipc_subclass: np.ndarray  # str "H01M"
+    ipc_main_group: np.ndarray  # str "H01M 10"
+    filing: np.ndarray  # datetime64[D]
+    grant: np.ndarray  # datetime64[D], NaT = not granted / unknown
+    status: np.ndarray  # int8: index into STATUSES
+    lapse: np.ndarray  # datetime64[D]
+    co_owners_consent: np.ndarray  # bool
+    fees_paid_through: np.ndarray  # float, NaN unknown
+    late_fee_payments: np.ndarray  # float, NaN unknown
+    forward_citations: np.ndarray  # float, NaN unknown
     backward_citations: np.ndarray
     claims: np.ndarray
     independent_claims: np.ndarray
     family_size: np.ndarray
-    granted_abroad: np.ndarray      # bool (unknown → False)
-    pct: np.ndarray                 # bool (unknown → False)
+    granted_abroad: np.ndarray  # bool (unknown → False)
+    pct: np.ndarray  # bool (unknown → False)
     licenses: np.ndarray
     transfers: np.ndarray
     previous_pledges: np.ndarray
-    award: np.ndarray               # int8 index into AWARDS, −1 unknown
-    commercialization: np.ndarray   # int8 index into STAGES, −1 unknown
-    revenue: np.ndarray             # float yuan, NaN unknown
+    award: np.ndarray  # int8 index into AWARDS, −1 unknown
+    commercialization: np.ndarray  # int8 index into STAGES, −1 unknown
+    revenue: np.ndarray  # float yuan, NaN unknown
     term_compensation_days: np.ndarray  # float, NaN unknown
-    invalidation_pending: np.ndarray    # bool
-    frozen: np.ndarray                  # bool
-    pledged: np.ndarray                 # bool
-    max_pledge_amount: np.ndarray       # float yuan, NaN unknown
+    invalidation_pending: np.ndarray  # bool
+    frozen: np.ndarray  # bool
+    pledged: np.ndarray  # bool
+    max_pledge_amount: np.ndarray  # float yuan, NaN unknown
 
     def __len__(self) -> int:
         return int(self.kind.shape[0])
@@ -109,6 +109,7 @@ class Portfolio:
     @classmethod
     def from_records(cls, records: Sequence[Mapping[str, Any]]) -> Portfolio:
         """Build the column arrays from import-style records (one Python pass per column)."""
+
         def column(key: str) -> list[Any]:
             return [r.get(key) for r in records]
 
@@ -144,8 +145,11 @@ class Portfolio:
             application_no=np.array([str(v) if v is not None else "" for v in column("application_no")], dtype=object),
             title=np.array([v or "" for v in column("title")], dtype=str) if records else np.array([], str),
             kind=kind,
-            ipc=parts[:, 4], ipc_section=parts[:, 0], ipc_class=parts[:, 1],
-            ipc_subclass=parts[:, 2], ipc_main_group=parts[:, 3],
+            ipc=parts[:, 4],
+            ipc_section=parts[:, 0],
+            ipc_class=parts[:, 1],
+            ipc_subclass=parts[:, 2],
+            ipc_main_group=parts[:, 3],
             filing=filing,
             grant=dates("grant_date"),
             status=status,
@@ -165,14 +169,20 @@ class Portfolio:
             previous_pledges=counts("previous_pledges"),
             award=codes("award", AWARDS),
             commercialization=codes("commercialization", STAGES),
-            revenue=np.array([np.nan if v is None else float(Decimal(v) if isinstance(v, str) else v)
-                              for v in column("annual_revenue_yuan")], dtype=np.float64),
+            revenue=np.array(
+                [
+                    np.nan if v is None else float(Decimal(v) if isinstance(v, str) else v)
+                    for v in column("annual_revenue_yuan")
+                ],
+                dtype=np.float64,
+            ),
             term_compensation_days=counts("term_compensation_days"),
             invalidation_pending=flags("invalidation_pending", False),
             frozen=flags("frozen", False),
             pledged=flags("pledged", False),
-            max_pledge_amount=np.array([np.nan if v is None else float(v) for v in column("max_pledge_amount_yuan")],
-                                       dtype=np.float64),
+            max_pledge_amount=np.array(
+                [np.nan if v is None else float(v) for v in column("max_pledge_amount_yuan")], dtype=np.float64
+            ),
         )
 
     def take(self, index: np.ndarray | Sequence[int]) -> Portfolio:

@@ -42,10 +42,15 @@ ELIGIBILITY_RULES: dict[str, tuple[str, bool]] = {
     "lapsed": ("专利权已终止（终止日{lapse_date}），不能质押", True),
     "invalidated": ("专利权已被宣告无效，不能质押", True),
     "expired": ("专利权保护期已于{expiry_date}届满，不能质押", True),
-    "fee_grace_expired": ("第{fee_year}年年费应于{due_date}缴纳，滞纳期已于{grace_end}届满仍未缴纳，"
-                          "专利权自{due_date}起终止", True),
-    "fee_unpaid": ("第{fee_year}年年费{fee}元已于{due_date}到期未缴（滞纳期至{grace_end}），"
-                   "补缴年费及滞纳金{late_fee}元之前不能质押", True),
+    "fee_grace_expired": (
+        "第{fee_year}年年费应于{due_date}缴纳，滞纳期已于{grace_end}届满仍未缴纳，专利权自{due_date}起终止",
+        True,
+    ),
+    "fee_unpaid": (
+        "第{fee_year}年年费{fee}元已于{due_date}到期未缴（滞纳期至{grace_end}），"
+        "补缴年费及滞纳金{late_fee}元之前不能质押",
+        True,
+    ),
     "fees_unknown": ("年费缴纳记录缺失，核实年费已缴清之前不能质押", True),
     "frozen": ("专利权已被法院冻结（财产保全），不能质押", True),
     "co_owners_no_consent": ("专利权共有人未同意出质", True),
@@ -59,7 +64,7 @@ ELIGIBILITY_RULES: dict[str, tuple[str, bool]] = {
 RISK_FLAGS: dict[str, str] = {
     "fee_grace_expired": "年费滞纳期已过仍未缴纳（第{fee_year}年年费，应缴日{due_date}），专利权已终止",
     "fee_overdue": "第{fee_year}年年费{fee}元已于{due_date}到期未缴，处于滞纳期（至{grace_end}），"
-                   "现在缴纳需另付滞纳金{late_fee}元（{late_fee_percent}%）",
+    "现在缴纳需另付滞纳金{late_fee}元（{late_fee_percent}%）",
     "fee_due_soon": "第{fee_year}年年费{fee}元将于{due_date}到期",
     "invalidation_pending": "存在尚未审结的无效宣告请求",
     "frozen": "专利权已被法院冻结",
@@ -92,20 +97,35 @@ def legal_position(portfolio: Portfolio, as_of: date, params: Params, loan_term_
     as_of64 = np.datetime64(as_of, "D")
     expiry = expiry_dates(portfolio.kind, portfolio.filing, portfolio.term_compensation_days, params)
     granted = ~np.isnat(portfolio.grant)
-    fees = fee_status(portfolio.kind, portfolio.filing, portfolio.fees_paid_through,
-                      granted & (portfolio.status == VALID), as_of64, params)
+    fees = fee_status(
+        portfolio.kind,
+        portfolio.filing,
+        portfolio.fees_paid_through,
+        granted & (portfolio.status == VALID),
+        as_of64,
+        params,
+    )
     within_term = as_of64 <= expiry
     in_force = (portfolio.status == VALID) & granted & within_term & ~fees.past_grace
     alive = in_force | ((portfolio.status == PENDING) & within_term)
     remaining = np.where(alive, (expiry - as_of64).astype(np.float64) + 1.0, 0.0) / YEAR
     age = np.maximum((as_of64 - portfolio.filing).astype(np.float64), 0.0) / YEAR
     loan_end = add_months(np.array([as_of64]), int(loan_term_months))[0]
-    return LegalPosition(as_of=as_of64, expiry=expiry, age_years=age, remaining_years=remaining, fees=fees,
-                         in_force=in_force, alive=alive, loan_end=loan_end)
+    return LegalPosition(
+        as_of=as_of64,
+        expiry=expiry,
+        age_years=age,
+        remaining_years=remaining,
+        fees=fees,
+        in_force=in_force,
+        alive=alive,
+        loan_end=loan_end,
+    )
 
 
-def eligibility(portfolio: Portfolio, position: LegalPosition, params: Params,
-                has_revenue: np.ndarray) -> dict[str, np.ndarray]:
+def eligibility(
+    portfolio: Portfolio, position: LegalPosition, params: Params, has_revenue: np.ndarray
+) -> dict[str, np.ndarray]:
     """Boolean array per rule code of :data:`ELIGIBILITY_RULES`: True where the rule fires."""
     config = params.eligibility
     status = portfolio.status
@@ -113,7 +133,7 @@ def eligibility(portfolio: Portfolio, position: LegalPosition, params: Params,
     registered_valid = (status == VALID) & granted
     fees = position.fees
     unknown_fee = registered_valid & np.isnan(portfolio.fees_paid_through) & bool(config["block_unknown_fee_status"])
-    expired = ((status == EXPIRED) | (registered_valid & (position.as_of > position.expiry)))
+    expired = (status == EXPIRED) | (registered_valid & (position.as_of > position.expiry))
     checks_term = position.in_force
     return {
         "not_granted": (status == PENDING) | ((status == VALID) & ~granted),
@@ -158,8 +178,12 @@ def strategic_emerging(portfolio: Portfolio, params: Params) -> np.ndarray:
     n = len(portfolio)
     hit = np.zeros(n, dtype=bool)
     groups, group_index = portfolio.ipc_codes["group"]
-    levels = {"main_group": portfolio.ipc_codes["main_group"], "subclass": portfolio.ipc_codes["subclass"],
-              "class": portfolio.ipc_codes["class"], "section": portfolio.ipc_codes["section"]}
+    levels = {
+        "main_group": portfolio.ipc_codes["main_group"],
+        "subclass": portfolio.ipc_codes["subclass"],
+        "class": portfolio.ipc_codes["class"],
+        "section": portfolio.ipc_codes["section"],
+    }
     titles = portfolio.title.astype(str)
     for entry in entries:  # a loop over table entries (tens), not over patents
         key = entry["ipc"].strip().upper()
@@ -190,15 +214,29 @@ def high_value_flags(portfolio: Portfolio, position: LegalPosition, params: Para
     held_years = np.where(np.isnat(start), 0.0, (position.as_of - start).astype(np.float64) / YEAR)
     maintained = position.in_force & (held_years > float(config["maintained_years"]))
     award_codes = [AWARDS.index(a) for a in config["awards"]]
-    flags = np.column_stack([
-        strategic_emerging(portfolio, params),
-        portfolio.granted_abroad,
-        maintained,
-        np.nan_to_num(portfolio.max_pledge_amount, nan=-1.0) >= float(config["high_pledge_amount_yuan"]),
-        np.isin(portfolio.award, award_codes),
-    ]) & invention[:, None]
+    flags = (
+        np.column_stack(
+            [
+                strategic_emerging(portfolio, params),
+                portfolio.granted_abroad,
+                maintained,
+                np.nan_to_num(portfolio.max_pledge_amount, nan=-1.0) >= float(config["high_pledge_amount_yuan"]),
+                np.isin(portfolio.award, award_codes),
+            ]
+        )
+        & invention[:, None]
+    )
     return flags, position.in_force & invention & flags.any(axis=1)
 
 
-__all__ = ["ELIGIBILITY_RULES", "HIGH_VALUE_FLAGS", "RISK_FLAGS", "LegalPosition", "eligibility",
-           "high_value_flags", "legal_position", "risk_flags", "strategic_emerging"]
+__all__ = [
+    "ELIGIBILITY_RULES",
+    "HIGH_VALUE_FLAGS",
+    "RISK_FLAGS",
+    "LegalPosition",
+    "eligibility",
+    "high_value_flags",
+    "legal_position",
+    "risk_flags",
+    "strategic_emerging",
+]

@@ -55,30 +55,40 @@ class Scores:
     legal: np.ndarray
     technical: np.ndarray
     economic: np.ndarray
-    grade: np.ndarray               # str "A".."E"
-    indicators: tuple[tuple[str, str], ...]   # (dimension, indicator) per column
-    normalised: np.ndarray          # (n, I) xᵢ
-    contributions: np.ndarray       # (n, I) points
+    grade: np.ndarray  # str "A".."E"
+    indicators: tuple[tuple[str, str], ...]  # (dimension, indicator) per column
+    normalised: np.ndarray  # (n, I) xᵢ
+    contributions: np.ndarray  # (n, I) points
 
 
-def indicator_values(portfolio: Portfolio, position: LegalPosition, citation_pct: np.ndarray,
-                     expected_life: np.ndarray, params: Params) -> dict[str, np.ndarray]:
+def indicator_values(
+    portfolio: Portfolio, position: LegalPosition, citation_pct: np.ndarray, expected_life: np.ndarray, params: Params
+) -> dict[str, np.ndarray]:
     """The normalised indicators xᵢ ∈ [0, 1] (before the in-force mask)."""
     cfg = params.scoring
     norm = cfg["normalisation"]
+
     def log_ratio(value: np.ndarray, full: float) -> np.ndarray:
         return np.clip(np.log1p(value) / np.log1p(full), 0.0, 1.0)
 
     zero = lambda a: np.nan_to_num(a, nan=0.0)  # noqa: E731 — unknown counts add nothing
     family = np.maximum(np.nan_to_num(portfolio.family_size, nan=1.0), 1.0)
-    status_value = np.where(position.in_force, cfg["legal_status_values"]["valid"],
-                            np.where(portfolio.status == PENDING, cfg["legal_status_values"]["pending"], 0.0))
+    status_value = np.where(
+        position.in_force,
+        cfg["legal_status_values"]["valid"],
+        np.where(portfolio.status == PENDING, cfg["legal_status_values"]["pending"], 0.0),
+    )
     type_values = np.array([cfg["patent_type_values"][k] for k in PATENT_TYPES])
     award_values = np.array([cfg["award_values"][a] for a in AWARDS] + [0.0])  # −1 (unknown) → last
     stage_values = np.array([cfg["commercialization_values"][s] for s in STAGES] + [0.0])
-    stability = (1.0 - 0.4 * portfolio.invalidation_pending - 0.4 * portfolio.frozen
-                 - 0.2 * ~portfolio.co_owners_consent - 0.2 * position.fees.overdue
-                 - float(norm["late_fee_penalty"]) * zero(portfolio.late_fee_payments))
+    stability = (
+        1.0
+        - 0.4 * portfolio.invalidation_pending
+        - 0.4 * portfolio.frozen
+        - 0.2 * ~portfolio.co_owners_consent
+        - 0.2 * position.fees.overdue
+        - float(norm["late_fee_penalty"]) * zero(portfolio.late_fee_payments)
+    )
     revenue = zero(portfolio.revenue)
     floor, full = float(norm["revenue_floor_yuan"]), float(norm["revenue_full_yuan"])
     with np.errstate(divide="ignore"):
@@ -88,8 +98,11 @@ def indicator_values(portfolio: Portfolio, position: LegalPosition, citation_pct
         "legal_status": status_value,
         "remaining_term": np.clip(position.remaining_years / float(norm["remaining_term_full_years"]), 0.0, 1.0),
         "claim_scope": np.clip(zero(portfolio.independent_claims) / float(norm["independent_claims_full"]), 0.0, 1.0),
-        "family_coverage": (0.5 * np.clip(np.log(family) / np.log(float(norm["family_size_full"])), 0.0, 1.0)
-                            + 0.25 * portfolio.pct + 0.25 * portfolio.granted_abroad),
+        "family_coverage": (
+            0.5 * np.clip(np.log(family) / np.log(float(norm["family_size_full"])), 0.0, 1.0)
+            + 0.25 * portfolio.pct
+            + 0.25 * portfolio.granted_abroad
+        ),
         "legal_stability": np.clip(stability, 0.0, 1.0),
         "citation_percentile": np.clip(np.nan_to_num(citation_pct, nan=0.0), 0.0, 1.0),
         "claims": log_ratio(zero(portfolio.claims), float(norm["claims_full"])),
@@ -102,8 +115,9 @@ def indicator_values(portfolio: Portfolio, position: LegalPosition, citation_pct
     }
 
 
-def score_portfolio(portfolio: Portfolio, position: LegalPosition, citation_pct: np.ndarray,
-                    expected_life: np.ndarray, params: Params) -> Scores:
+def score_portfolio(
+    portfolio: Portfolio, position: LegalPosition, citation_pct: np.ndarray, expected_life: np.ndarray, params: Params
+) -> Scores:
     """Sub-scores, score, grade and per-indicator contributions (see module docstring)."""
     cfg = params.scoring
     values = indicator_values(portfolio, position, citation_pct, expected_life, params)
@@ -129,8 +143,16 @@ def score_portfolio(portfolio: Portfolio, position: LegalPosition, citation_pct:
     grade = np.full(n, bands[-1][0], dtype="<U1")
     for letter, minimum in reversed(bands):
         grade = np.where(score >= float(minimum) - 1e-9, letter, grade)
-    return Scores(score=score, legal=sub["legal"], technical=sub["technical"], economic=sub["economic"],
-                  grade=grade, indicators=tuple(columns), normalised=x, contributions=contributions)
+    return Scores(
+        score=score,
+        legal=sub["legal"],
+        technical=sub["technical"],
+        economic=sub["economic"],
+        grade=grade,
+        indicators=tuple(columns),
+        normalised=x,
+        contributions=contributions,
+    )
 
 
 __all__ = ["DIMENSIONS", "Scores", "indicator_values", "score_portfolio"]

@@ -57,24 +57,40 @@ from valuation.params import Params, load_params
 
 # (IPC main group, relative frequency, citation-rate effect, title stem) — the county's clusters.
 _IPC_TABLE = [
-    ("H01M 10/052", 6, 0.4, "锂离子电池"), ("H01M 4/36", 3, 0.4, "电池正极材料"),
-    ("H01M 50/20", 3, 0.3, "电池模组壳体"), ("H02J 7/00", 5, 0.3, "充电控制电路"),
-    ("H02J 3/38", 2, 0.3, "分布式光伏储能并网系统"), ("H02S 40/22", 2, 0.2, "光伏组件支架"),
-    ("H01L 31/18", 1, 0.5, "太阳能电池片"), ("H05B 45/10", 3, 0.2, "LED驱动电路"),
-    ("H02M 7/48", 2, 0.3, "光伏逆变器"), ("H05K 7/20", 3, 0.1, "电子设备散热结构"),
-    ("B25J 9/16", 4, 0.3, "工业机器人控制方法"), ("B23K 26/38", 2, 0.1, "激光切割装置"),
-    ("G05B 19/418", 2, 0.4, "智能产线管控系统"), ("B23Q 3/06", 5, -0.2, "机床夹具"),
-    ("F16H 57/02", 4, -0.3, "齿轮箱"), ("B21D 28/14", 3, -0.3, "冲压模具"),
-    ("B65G 47/90", 4, -0.2, "输送装置"), ("B60L 53/10", 2, 0.3, "电动车充电桩"),
-    ("B24B 27/00", 3, -0.3, "打磨装置"), ("A47J 27/00", 4, -0.4, "节能电饭锅"),
-    ("A23L 2/38", 4, -0.5, "饮料制备方法"), ("B65D 65/46", 2, -0.1, "可降解包装盒"),
-    ("C08L 67/04", 2, 0.0, "可降解聚乳酸复合材料"), ("D06F 58/20", 2, -0.3, "衣物烘干装置"),
-    ("F24C 15/20", 3, -0.4, "节能燃气灶"), ("F25D 11/00", 2, -0.3, "冷藏柜"),
-    ("C02F 1/44", 2, 0.0, "污水处理装置"), ("A47L 11/40", 3, -0.2, "清洁设备"),
-    ("B09B 3/00", 1, -0.1, "固体废物资源化处理方法"), ("A01G 9/02", 2, -0.6, "种植装置"),
+    ("H01M 10/052", 6, 0.4, "锂离子电池"),
+    ("H01M 4/36", 3, 0.4, "电池正极材料"),
+    ("H01M 50/20", 3, 0.3, "电池模组壳体"),
+    ("H02J 7/00", 5, 0.3, "充电控制电路"),
+    ("H02J 3/38", 2, 0.3, "分布式光伏储能并网系统"),
+    ("H02S 40/22", 2, 0.2, "光伏组件支架"),
+    ("H01L 31/18", 1, 0.5, "太阳能电池片"),
+    ("H05B 45/10", 3, 0.2, "LED驱动电路"),
+    ("H02M 7/48", 2, 0.3, "光伏逆变器"),
+    ("H05K 7/20", 3, 0.1, "电子设备散热结构"),
+    ("B25J 9/16", 4, 0.3, "工业机器人控制方法"),
+    ("B23K 26/38", 2, 0.1, "激光切割装置"),
+    ("G05B 19/418", 2, 0.4, "智能产线管控系统"),
+    ("B23Q 3/06", 5, -0.2, "机床夹具"),
+    ("F16H 57/02", 4, -0.3, "齿轮箱"),
+    ("B21D 28/14", 3, -0.3, "冲压模具"),
+    ("B65G 47/90", 4, -0.2, "输送装置"),
+    ("B60L 53/10", 2, 0.3, "电动车充电桩"),
+    ("B24B 27/00", 3, -0.3, "打磨装置"),
+    ("A47J 27/00", 4, -0.4, "节能电饭锅"),
+    ("A23L 2/38", 4, -0.5, "饮料制备方法"),
+    ("B65D 65/46", 2, -0.1, "可降解包装盒"),
+    ("C08L 67/04", 2, 0.0, "可降解聚乳酸复合材料"),
+    ("D06F 58/20", 2, -0.3, "衣物烘干装置"),
+    ("F24C 15/20", 3, -0.4, "节能燃气灶"),
+    ("F25D 11/00", 2, -0.3, "冷藏柜"),
+    ("C02F 1/44", 2, 0.0, "污水处理装置"),
+    ("A47L 11/40", 3, -0.2, "清洁设备"),
+    ("B09B 3/00", 1, -0.1, "固体废物资源化处理方法"),
+    ("A01G 9/02", 2, -0.6, "种植装置"),
 ]
-_AWARDS = np.array(["china_patent_excellent", "china_patent_excellent", "china_patent_silver",
-                    "china_patent_gold", "national_st"])
+_AWARDS = np.array(
+    ["china_patent_excellent", "china_patent_excellent", "china_patent_silver", "china_patent_gold", "national_st"]
+)
 _STAGES = np.array(["none", "prototype", "pilot", "production"])
 
 
@@ -93,8 +109,15 @@ class SimulatedPortfolio:
     latent: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def simulate_portfolio(n: int, as_of: date, seed: int, *, params: Params | None = None,
-                       first_year: int = 1995, true_discount_rate: float = 0.10) -> SimulatedPortfolio:
+def simulate_portfolio(
+    n: int,
+    as_of: date,
+    seed: int,
+    *,
+    params: Params | None = None,
+    first_year: int = 1995,
+    true_discount_rate: float = 0.10,
+) -> SimulatedPortfolio:
     """Simulate ``n`` patents as of ``as_of`` by the renewal process described in the module docstring.
 
     Vectorised over patents (loops run over fee years only). Records carry the patent-import
@@ -182,8 +205,13 @@ def simulate_portfolio(n: int, as_of: date, seed: int, *, params: Params | None 
     offset = ks[None, :] - current_year[:, None]
     t_mid = np.where(offset == 0, frac_cur[:, None] / 2, frac_cur[:, None] + offset - 0.5)
     weight = np.where(offset == 0, frac_cur[:, None], 1.0)
-    alive_future = ((offset >= 0) & (ks[None, :] >= grant_year[:, None]) & (ks[None, :] < lapse_year[:, None])
-                    & (ks[None, :] <= term[:, None]) & (ks[None, :] >= 1))
+    alive_future = (
+        (offset >= 0)
+        & (ks[None, :] >= grant_year[:, None])
+        & (ks[None, :] < lapse_year[:, None])
+        & (ks[None, :] <= term[:, None])
+        & (ks[None, :] >= 1)
+    )
     counts = np.isin(status, ["valid", "pending"])[:, None]
     discount = (1.0 + true_discount_rate) ** (-np.maximum(t_mid, 0.0))
     true_value = (returns * weight * discount * (alive_future & counts)).sum(axis=1)
@@ -210,14 +238,21 @@ def simulate_portfolio(n: int, as_of: date, seed: int, *, params: Params | None 
     revenue = r_now / royalty_true * np.exp(0.6 * rng.standard_normal(n))
     revenue_known = (stage >= 2) & (rng.random(n) < 0.85) | (stage == 1) & (rng.random(n) < 0.2)
     revenue_known &= r_now > 0
-    compensation = np.where((kind == INVENTION) & (grant >= np.datetime64("2021-06-01")) & (lag_years > 4.0),
-                            np.round((lag_years - 4.0) * 365.25 * rng.uniform(0.3, 0.9, n)), 0).astype(np.int64)
+    compensation = np.where(
+        (kind == INVENTION) & (grant >= np.datetime64("2021-06-01")) & (lag_years > 4.0),
+        np.round((lag_years - 4.0) * 365.25 * rng.uniform(0.3, 0.9, n)),
+        0,
+    ).astype(np.int64)
     valid_or_pending = valid | pending
     invalidation_pending = valid & (rng.random(n) < 0.005)
     frozen = valid & (rng.random(n) < 0.003)
     consent = ~(rng.random(n) < 0.02)
     pledged = valid & (rng.random(n) < 0.04)
-    max_pledge = np.where(previous_pledges > 0, np.round(np.exp(np.log(400_000) + 0.8 * quality + 0.7 * rng.standard_normal(n)), -3), np.nan)
+    max_pledge = np.where(
+        previous_pledges > 0,
+        np.round(np.exp(np.log(400_000) + 0.8 * quality + 0.7 * rng.standard_normal(n)), -3),
+        np.nan,
+    )
     stage_known = rng.random(n) < 0.9
 
     records: list[dict[str, Any]] = []
@@ -228,41 +263,48 @@ def simulate_portfolio(n: int, as_of: date, seed: int, *, params: Params | None 
         granted = not pending[i]
         st = status[i]
         ipc, _, _, stem = _IPC_TABLE[ipc_idx[i]]
-        records.append({
-            "application_no": f"SIM{i + 1:06d}",
-            "title": f"一种{stem}" if kind[i] == UTILITY_MODEL else f"一种{stem}及其方法",
-            "patent_type": PATENT_TYPES[kind[i]],
-            "ipc": ipc,
-            "filing_date": filing_o[i],
-            "grant_date": grant_o[i] if granted else None,
-            "legal_status": st,
-            "lapse_date": due_lapse_o[i] if st == "lapsed" else None,
-            "owner_credit_code": None,
-            "co_owners_consent": bool(consent[i]),
-            "fees_paid_through_year": int(paid_through[i]) if granted else None,
-            "late_fee_payments": int(late_count[i]) if granted else 0,
-            "forward_citations": int(forward[i]),
-            "backward_citations": int(backward[i]),
-            "claims": int(claims[i]),
-            "independent_claims": int(independent[i]),
-            "family_size": int(family[i]),
-            "granted_abroad": bool(abroad[i]),
-            "pct": bool(pct[i]),
-            "licenses": int(licenses[i]),
-            "transfers": int(transfers[i]),
-            "previous_pledges": int(previous_pledges[i]),
-            "award": str(award[i]),
-            "commercialization": str(_STAGES[stage[i]]) if stage_known[i] else None,
-            "annual_revenue_yuan": Decimal(f"{revenue[i]:.2f}") if revenue_known[i] else None,
-            "term_compensation_days": int(compensation[i]) if kind[i] == INVENTION else None,
-            "invalidation_pending": bool(invalidation_pending[i]),
-            "frozen": bool(frozen[i]),
-            "pledged": bool(pledged[i]),
-            "max_pledge_amount_yuan": (Decimal(int(max_pledge[i])) if not np.isnan(max_pledge[i]) else None),
-        })
-    latent = {"quality": quality, "current_return": r_now, "status": status.astype(str),
-              "lapse_year": lapse_year, "in_grace": valid & (paid_through < cur) & (due_cur < as_of64),
-              "valid_or_pending": valid_or_pending}
+        records.append(
+            {
+                "application_no": f"SIM{i + 1:06d}",
+                "title": f"一种{stem}" if kind[i] == UTILITY_MODEL else f"一种{stem}及其方法",
+                "patent_type": PATENT_TYPES[kind[i]],
+                "ipc": ipc,
+                "filing_date": filing_o[i],
+                "grant_date": grant_o[i] if granted else None,
+                "legal_status": st,
+                "lapse_date": due_lapse_o[i] if st == "lapsed" else None,
+                "owner_credit_code": None,
+                "co_owners_consent": bool(consent[i]),
+                "fees_paid_through_year": int(paid_through[i]) if granted else None,
+                "late_fee_payments": int(late_count[i]) if granted else 0,
+                "forward_citations": int(forward[i]),
+                "backward_citations": int(backward[i]),
+                "claims": int(claims[i]),
+                "independent_claims": int(independent[i]),
+                "family_size": int(family[i]),
+                "granted_abroad": bool(abroad[i]),
+                "pct": bool(pct[i]),
+                "licenses": int(licenses[i]),
+                "transfers": int(transfers[i]),
+                "previous_pledges": int(previous_pledges[i]),
+                "award": str(award[i]),
+                "commercialization": str(_STAGES[stage[i]]) if stage_known[i] else None,
+                "annual_revenue_yuan": Decimal(f"{revenue[i]:.2f}") if revenue_known[i] else None,
+                "term_compensation_days": int(compensation[i]) if kind[i] == INVENTION else None,
+                "invalidation_pending": bool(invalidation_pending[i]),
+                "frozen": bool(frozen[i]),
+                "pledged": bool(pledged[i]),
+                "max_pledge_amount_yuan": (Decimal(int(max_pledge[i])) if not np.isnan(max_pledge[i]) else None),
+            }
+        )
+    latent = {
+        "quality": quality,
+        "current_return": r_now,
+        "status": status.astype(str),
+        "lapse_year": lapse_year,
+        "in_grace": valid & (paid_through < cur) & (due_cur < as_of64),
+        "valid_or_pending": valid_or_pending,
+    }
     return SimulatedPortfolio(records=records, true_value=true_value, as_of=as_of, seed=seed, latent=latent)
 
 

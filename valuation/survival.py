@@ -175,8 +175,9 @@ def default_model(params: Params | None = None) -> SurvivalModel:
     )
 
 
-def covariate_columns(portfolio: Portfolio, citation_pct: np.ndarray, params: Params,
-                      cluster: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def covariate_columns(
+    portfolio: Portfolio, citation_pct: np.ndarray, params: Params, cluster: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """The model's covariates (fixed transformations; unknown counts as the conservative value).
 
     citation_pct: cohort percentile (0..1); log_claims: log(1 + claims), unknown → 0 claims;
@@ -234,12 +235,21 @@ def survival_data(portfolio: Portfolio, as_of: date, params: Params) -> Survival
     exit_age = age(exit_date)
     use &= exit_age > entry_age + 1e-6
     index = np.nonzero(use)[0]
-    return SurvivalData(index=index, entry=entry_age[index], exit=exit_age[index], event=event[index].astype(np.float64))
+    return SurvivalData(
+        index=index, entry=entry_age[index], exit=exit_age[index], event=event[index].astype(np.float64)
+    )
 
 
-def _negative_loglik(theta: np.ndarray, X: np.ndarray, entry: np.ndarray, exit: np.ndarray,
-                     event: np.ndarray, log_exit: np.ndarray, log_entry: np.ndarray,
-                     ridge: float) -> tuple[float, np.ndarray]:
+def _negative_loglik(
+    theta: np.ndarray,
+    X: np.ndarray,
+    entry: np.ndarray,
+    exit: np.ndarray,
+    event: np.ndarray,
+    log_exit: np.ndarray,
+    log_entry: np.ndarray,
+    ridge: float,
+) -> tuple[float, np.ndarray]:
     """−ℓ(θ)/n + penalty and its gradient; θ = (log k, b₀, β) on standardised covariates."""
     n = exit.shape[0]
     log_k, b0, beta = theta[0], theta[1], theta[2:]
@@ -264,8 +274,9 @@ def _negative_loglik(theta: np.ndarray, X: np.ndarray, entry: np.ndarray, exit: 
     return value, gradient
 
 
-def fit_weibull_ph(entry: np.ndarray, exit: np.ndarray, event: np.ndarray,
-                   X: np.ndarray | None = None, *, ridge: float = 0.0) -> dict[str, Any]:
+def fit_weibull_ph(
+    entry: np.ndarray, exit: np.ndarray, event: np.ndarray, X: np.ndarray | None = None, *, ridge: float = 0.0
+) -> dict[str, Any]:
     """Maximum-likelihood Weibull PH fit with left truncation (entry) and right censoring.
 
     Parameters
@@ -295,10 +306,16 @@ def fit_weibull_ph(entry: np.ndarray, exit: np.ndarray, event: np.ndarray,
     exposure = max(np.sum(exit - entry), 1e-9)
     theta0 = np.zeros(2 + Z.shape[1])
     theta0[0] = np.log(1.5)
-    theta0[1] = np.log(events / np.sum(exit ** 1.5 - entry ** 1.5)) if exposure > 0 else 0.0
+    theta0[1] = np.log(events / np.sum(exit**1.5 - entry**1.5)) if exposure > 0 else 0.0
     args = (Z, entry, exit, event, log_exit, log_entry, ridge)
-    result = optimize.minimize(_negative_loglik, theta0, args=args, jac=True, method="L-BFGS-B",
-                               options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14})
+    result = optimize.minimize(
+        _negative_loglik,
+        theta0,
+        args=args,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14},
+    )
     theta = result.x
     # Observed information by central differences of the analytic gradient (unpenalised, ×n).
     hessian = np.empty((theta.size, theta.size))
@@ -307,7 +324,9 @@ def fit_weibull_ph(entry: np.ndarray, exit: np.ndarray, event: np.ndarray,
         up, down = theta.copy(), theta.copy()
         up[j] += step
         down[j] -= step
-        hessian[:, j] = (_negative_loglik(up, *args[:-1], 0.0)[1] - _negative_loglik(down, *args[:-1], 0.0)[1]) / (2 * step)
+        hessian[:, j] = (_negative_loglik(up, *args[:-1], 0.0)[1] - _negative_loglik(down, *args[:-1], 0.0)[1]) / (
+            2 * step
+        )
     hessian = 0.5 * (hessian + hessian.T) * n
     try:
         cov_std = np.linalg.inv(hessian)
@@ -338,8 +357,9 @@ def fit_weibull_ph(entry: np.ndarray, exit: np.ndarray, event: np.ndarray,
     }
 
 
-def fit_survival(portfolio: Portfolio, as_of: date, *, params: Params | None = None,
-                 citation_pct: np.ndarray | None = None) -> SurvivalModel:
+def fit_survival(
+    portfolio: Portfolio, as_of: date, *, params: Params | None = None, citation_pct: np.ndarray | None = None
+) -> SurvivalModel:
     """Fit the maintenance model on ``portfolio`` as of ``as_of``, or return the shipped defaults.
 
     Refits when the data have at least ``survival.min_events`` lapses and
@@ -363,14 +383,30 @@ def fit_survival(portfolio: Portfolio, as_of: date, *, params: Params | None = N
     coefficients = {name: float(b) for name, b in zip(names, fit["coefficients"], strict=True)}
     se = {"log_shape": fit["standard_errors"]["log_shape"], "intercept": fit["standard_errors"]["intercept"]}
     se.update({name: float(s) for name, s in zip(names, fit["standard_errors"]["coefficients"], strict=True)})
-    digest = hashlib.sha256(json.dumps([fit["shape"], fit["scale_years"], coefficients, n, events],
-                                       sort_keys=True).encode()).hexdigest()[:8]
+    digest = hashlib.sha256(
+        json.dumps([fit["shape"], fit["scale_years"], coefficients, n, events], sort_keys=True).encode()
+    ).hexdigest()[:8]
     return SurvivalModel(
-        shape=fit["shape"], scale_years=fit["scale_years"], coefficients=coefficients,
-        source="fitted", version=f"wph-f-{digest}", n=n, events=events, as_of=as_of,
-        log_likelihood=fit["log_likelihood"], standard_errors=se, converged=fit["converged"],
+        shape=fit["shape"],
+        scale_years=fit["scale_years"],
+        coefficients=coefficients,
+        source="fitted",
+        version=f"wph-f-{digest}",
+        n=n,
+        events=events,
+        as_of=as_of,
+        log_likelihood=fit["log_likelihood"],
+        standard_errors=se,
+        converged=fit["converged"],
     )
 
 
-__all__ = ["SurvivalData", "SurvivalModel", "covariate_columns", "default_model", "fit_survival",
-           "fit_weibull_ph", "survival_data"]
+__all__ = [
+    "SurvivalData",
+    "SurvivalModel",
+    "covariate_columns",
+    "default_model",
+    "fit_survival",
+    "fit_weibull_ph",
+    "survival_data",
+]

@@ -30,8 +30,14 @@ def patent(no: str = "202010000001.1", **kw) -> Patent:
 
 
 def kv_loan(bank: str = "CQRCB", **kw) -> CreditLoan:
-    base = dict(kind="knowledge_value", bank_code=bank, grade="B", limit_fen=4_000_000 * YUAN,
-                start_date=date(2024, 1, 1), maturity_date=date(2025, 1, 1))
+    base = dict(
+        kind="knowledge_value",
+        bank_code=bank,
+        grade="B",
+        limit_fen=4_000_000 * YUAN,
+        start_date=date(2024, 1, 1),
+        maturity_date=date(2025, 1, 1),
+    )
     base.update(kw)
     return CreditLoan(**base)
 

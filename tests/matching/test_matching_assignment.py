@@ -57,7 +57,9 @@ def instances(draw):
     tied = draw(st.booleans())  # few distinct values → ties and identical enterprises
     fit_values = st.sampled_from([0.25, 0.5, 0.75, 1.0]) if tied else st.floats(0.0, 1.0)
     fit = [draw(fit_values) for _ in pairs]
-    amount = [draw(st.sampled_from([100, 200, 300]) if tied else st.integers(1, 10).map(lambda v: v * 100)) for _ in pairs]
+    amount = [
+        draw(st.sampled_from([100, 200, 300]) if tied else st.integers(1, 10).map(lambda v: v * 100)) for _ in pairs
+    ]
     qc = [draw(st.one_of(st.none(), st.integers(0, 4))) for _ in range(P)]
     qa = [draw(st.one_of(st.none(), st.integers(0, 20).map(lambda v: v * 100))) for _ in range(P)]
     pe = np.array([e for e, _ in pairs], np.int64)
@@ -131,6 +133,7 @@ def test_unlimited_quotas_give_every_enterprise_its_best_product():
 
 # ---- whole matching runs ---------------------------------------------------------------------
 
+
 def _eligible_pairs(inst):
     """Eligible pairs with fit and amount, from the one-enterprise entry point (not from match)."""
     pid = {p.id: j for j, p in enumerate(inst.products)}
@@ -138,7 +141,10 @@ def _eligible_pairs(inst):
     for e, ent in enumerate(inst.enterprises):
         for r in eligibility(ent, inst.products, inst.as_of):
             if r.eligible:
-                pe.append(e); pp.append(pid[r.product_id]); fit.append(r.fit); amount.append(r.amount_fen)
+                pe.append(e)
+                pp.append(pid[r.product_id])
+                fit.append(r.fit)
+                amount.append(r.amount_fen)
     return pe, pp, fit, amount
 
 
@@ -229,7 +235,9 @@ def test_empty_and_all_ineligible_runs():
     used_up = [replace(p, quota_count=0) for p in inst.products]
     none_left = match(inst.enterprises, used_up, inst.as_of)
     assert none_left.stats["eligible_pairs"] == 0 and none_left.proposals == ()
-    assert all("QUOTA_COUNT_EXHAUSTED" in r.failure_codes for r in none_left.eligibility(inst.enterprises[0].credit_code))
+    assert all(
+        "QUOTA_COUNT_EXHAUSTED" in r.failure_codes for r in none_left.eligibility(inst.enterprises[0].credit_code)
+    )
 
 
 def test_select_candidates_keeps_credit_loan_holders_with_a_pledgeable_patent(build):
@@ -239,7 +247,10 @@ def test_select_candidates_keeps_credit_loan_holders_with_a_pledgeable_patent(bu
     pledged = build.enterprise(credit_code="D", patents=(build.patent(already_pledged=True),))
     got = select_candidates([holder, no_loan, other_loan, pledged], build.AS_OF)
     assert [e.credit_code for e in got] == ["A"]
-    assert len(select_candidates([holder, no_loan, other_loan, pledged], build.AS_OF, require_parallel_track_loan=False)) == 3
+    assert (
+        len(select_candidates([holder, no_loan, other_loan, pledged], build.AS_OF, require_parallel_track_loan=False))
+        == 3
+    )
 
 
 def test_time_limit_keeps_a_feasible_solution_and_says_so():

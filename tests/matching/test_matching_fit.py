@@ -30,7 +30,9 @@ def test_bonus_when_the_bank_holds_the_knowledge_value_loan(build):
     assert r["CQRCB/IPL"].fit - r["CCB/IPL"].fit == pytest.approx(bonus, abs=1e-12)
     assert r["CQRCB/IPL"].fit_components["parallel_track"] == 1.0
     [loan] = r["CQRCB/IPL"].parallel_track_loans
-    assert loan["kind"] == "knowledge_value" and loan["bank_code"] == "CQRCB" and loan["kind_label"] == "知识价值信用贷款"
+    assert (
+        loan["kind"] == "knowledge_value" and loan["bank_code"] == "CQRCB" and loan["kind_label"] == "知识价值信用贷款"
+    )
     assert r["CCB/IPL"].parallel_track_loans == ()
 
 
@@ -41,11 +43,14 @@ def test_bonus_for_a_commercial_value_loan(build):
     assert r["CCB/IPL"].fit - r["CQRCB/IPL"].fit == pytest.approx(default_params().parallel_track_bonus, abs=1e-12)
 
 
-@pytest.mark.parametrize("loan", [
-    dict(kind="other", grade=None),  # another kind of credit loan
-    dict(start_date=date(2022, 1, 1), maturity_date=date(2023, 1, 1)),  # matured before the as-of date
-    dict(start_date=date(2024, 7, 1), maturity_date=date(2025, 7, 1)),  # not started yet
-])
+@pytest.mark.parametrize(
+    "loan",
+    [
+        dict(kind="other", grade=None),  # another kind of credit loan
+        dict(start_date=date(2022, 1, 1), maturity_date=date(2023, 1, 1)),  # matured before the as-of date
+        dict(start_date=date(2024, 7, 1), maturity_date=date(2025, 7, 1)),  # not started yet
+    ],
+)
 def test_no_bonus_without_a_current_kv_or_cv_loan_at_the_bank(build, loan):
     ent = build.enterprise(credit_loans=(build.kv_loan("CQRCB", **loan),))
     r = pair_fits(build, ent, twin_products(build))
@@ -87,8 +92,11 @@ def test_fit_formula_and_bonus_on_random_enterprises(seed):
     inst = generate(40, 8, seed=seed)
     wsum = p.weight_coverage + p.weight_price + p.weight_term
     for ent in inst.enterprises:
-        banks = {loan.bank_code for loan in ent.credit_loans
-                 if loan.kind in ("knowledge_value", "commercial_value") and loan.is_current(inst.as_of)}
+        banks = {
+            loan.bank_code
+            for loan in ent.credit_loans
+            if loan.kind in ("knowledge_value", "commercial_value") and loan.is_current(inst.as_of)
+        }
         for r in eligibility(ent, inst.products, inst.as_of):
             if not r.eligible:
                 continue
@@ -96,7 +104,9 @@ def test_fit_formula_and_bonus_on_random_enterprises(seed):
             assert 0.0 <= r.fit <= 1.0
             assert r.parallel_track == (r.bank_code in banks) == (c["parallel_track"] == 1.0)
             base = (p.weight_coverage * c["coverage"] + p.weight_price * c["price"] + p.weight_term * c["term"]) / wsum
-            assert r.fit == pytest.approx((1 - p.parallel_track_bonus) * base + p.parallel_track_bonus * r.parallel_track)
+            assert r.fit == pytest.approx(
+                (1 - p.parallel_track_bonus) * base + p.parallel_track_bonus * r.parallel_track
+            )
 
 
 def test_params_file_has_sources_and_round_trips():

@@ -42,7 +42,9 @@ def reference_pair(ent, prod, as_of, params):
         fails.add("CLUSTER_NOT_ELIGIBLE")
     if not prod.required_certifications <= ent.certifications:
         fails.add("MISSING_CERTIFICATIONS")
-    customer = any(l.bank_code == prod.bank_code and l.start_date <= as_of <= l.maturity_date for l in ent.credit_loans)
+    customer = any(
+        loan.bank_code == prod.bank_code and loan.start_date <= as_of <= loan.maturity_date for loan in ent.credit_loans
+    )
     if prod.requires_existing_customer and not customer:
         fails.add("NOT_EXISTING_CUSTOMER")
     if prod.quota_count == 0:
@@ -59,7 +61,9 @@ def reference_pair(ent, prod, as_of, params):
             why.add("PATENT_ALREADY_PLEDGED")
         if not t.value_p10_fen:
             why.add("PATENT_WITHOUT_VALUE")
-        if prod.min_patent_grade is not None and (t.grade is None or order.index(t.grade) > order.index(prod.min_patent_grade)):
+        if prod.min_patent_grade is not None and (
+            t.grade is None or order.index(t.grade) > order.index(prod.min_patent_grade)
+        ):
             why.add("PATENT_GRADE_BELOW_MINIMUM")
         if prod.min_patent_score is not None and (t.score is None or t.score < prod.min_patent_score):
             why.add("PATENT_SCORE_BELOW_MINIMUM")

@@ -39,6 +39,7 @@ def test_baseline_is_eligible_with_amount_from_collateral(build):
 
 # ---- amount range --------------------------------------------------------------------------
 
+
 def test_amount_below_min(build):
     fail = one(build, build.enterprise(need_amount_fen=300_000 * Y))
     assert codes(fail) == {"AMOUNT_BELOW_MIN"}
@@ -58,6 +59,7 @@ def test_amount_above_max(build):
 
 
 # ---- enterprise attributes -----------------------------------------------------------------
+
 
 def test_cluster(build):
     fail = one(build, prod=build.product(eligible_clusters={"green_consumer", "energy_electronics"}))
@@ -91,6 +93,7 @@ def test_existing_customer(build):
 
 # ---- quota ---------------------------------------------------------------------------------
 
+
 def test_quota_count(build):
     assert codes(one(build, prod=build.product(quota_count=0))) == {"QUOTA_COUNT_EXHAUSTED"}
     assert one(build, prod=build.product(quota_count=1)).eligible
@@ -110,11 +113,14 @@ def test_quota_amount(build):
 
 # ---- patents -------------------------------------------------------------------------------
 
+
 def test_patent_grade(build):
     fail = one(build, prod=build.product(min_patent_grade="A"))
     assert codes(fail) == {"PATENT_GRADE_BELOW_MINIMUM", "COLLATERAL_INSUFFICIENT"}
     f = fail.failures[0]
-    assert f.values["min_patent_grade"] == "A" and f.values["patents"] == [{"application_no": "202010000001.1", "grade": "B"}]
+    assert f.values["min_patent_grade"] == "A" and f.values["patents"] == [
+        {"application_no": "202010000001.1", "grade": "B"}
+    ]
     assert one(build, prod=build.product(min_patent_grade="B")).eligible
     assert one(build, prod=build.product(min_patent_grade="C")).eligible
     ungraded = build.enterprise(patents=(build.patent(grade=None),))
@@ -122,7 +128,10 @@ def test_patent_grade(build):
 
 
 def test_patent_score(build):
-    assert codes(one(build, prod=build.product(min_patent_score=85.0))) == {"PATENT_SCORE_BELOW_MINIMUM", "COLLATERAL_INSUFFICIENT"}
+    assert codes(one(build, prod=build.product(min_patent_score=85.0))) == {
+        "PATENT_SCORE_BELOW_MINIMUM",
+        "COLLATERAL_INSUFFICIENT",
+    }
     assert one(build, prod=build.product(min_patent_score=80.0)).eligible
 
 
@@ -191,7 +200,9 @@ def test_excluded_patents_are_notes_when_the_rest_suffices(build):
     pledged = build.patent("202010000002.X", already_pledged=True)
     r = one(build, build.enterprise(patents=(build.patent(), pledged), need_amount_fen=1_000_000 * Y))
     assert r.eligible and r.failures == ()
-    assert [(x.application_no, x.reasons) for x in r.excluded_patents] == [("202010000002.X", ("PATENT_ALREADY_PLEDGED",))]
+    assert [(x.application_no, x.reasons) for x in r.excluded_patents] == [
+        ("202010000002.X", ("PATENT_ALREADY_PLEDGED",))
+    ]
 
 
 def test_every_failed_rule_is_named(build):
@@ -201,20 +212,33 @@ def test_every_failed_rule_is_named(build):
         patents=(build.patent("202010000001.1", grade="D"), build.patent("202010000002.X", already_pledged=True)),
     )
     prod = build.product(
-        id="CCB/IPL", bank_code="CCB", eligible_clusters={"green_consumer"}, required_certifications={"high_tech"},
-        requires_existing_customer=True, quota_count=0, quota_amount_fen=0, min_patent_grade="C",
+        id="CCB/IPL",
+        bank_code="CCB",
+        eligible_clusters={"green_consumer"},
+        required_certifications={"high_tech"},
+        requires_existing_customer=True,
+        quota_count=0,
+        quota_amount_fen=0,
+        min_patent_grade="C",
     )
     r = one(build, ent, prod)
     assert codes(r) == {
-        "AMOUNT_BELOW_MIN", "CLUSTER_NOT_ELIGIBLE", "MISSING_CERTIFICATIONS", "NOT_EXISTING_CUSTOMER",
-        "QUOTA_COUNT_EXHAUSTED", "QUOTA_AMOUNT_INSUFFICIENT", "PATENT_GRADE_BELOW_MINIMUM",
-        "PATENT_ALREADY_PLEDGED", "COLLATERAL_INSUFFICIENT",
+        "AMOUNT_BELOW_MIN",
+        "CLUSTER_NOT_ELIGIBLE",
+        "MISSING_CERTIFICATIONS",
+        "NOT_EXISTING_CUSTOMER",
+        "QUOTA_COUNT_EXHAUSTED",
+        "QUOTA_AMOUNT_INSUFFICIENT",
+        "PATENT_GRADE_BELOW_MINIMUM",
+        "PATENT_ALREADY_PLEDGED",
+        "COLLATERAL_INSUFFICIENT",
     }
     assert all(f.message for f in r.failures)
     assert r.amount_fen is None and r.fit is None
 
 
 # ---- amounts, terms and pledged patents ----------------------------------------------------
+
 
 def test_amount_without_need_is_capped_by_max_and_rounded_down(build):
     # capacity 0.3 × ¥7,819,000 = ¥2,345,700 → proposal rounded down to ¥2,340,000
@@ -243,7 +267,10 @@ def test_patents_are_pledged_highest_value_first_until_covered(build):
 
 
 def test_allocations_add_up_exactly_with_odd_rates(build):
-    pats = tuple(build.patent(f"20201000000{i}.{i}", value_p10_fen=v) for i, v in enumerate([333_333_33, 777_777_77, 123_456_79], 1))
+    pats = tuple(
+        build.patent(f"20201000000{i}.{i}", value_p10_fen=v)
+        for i, v in enumerate([333_333_33, 777_777_77, 123_456_79], 1)
+    )
     ent = build.enterprise(patents=pats)
     r = one(build, ent, build.product(pledge_rate=0.33, min_amount_fen=1, max_amount_fen=10**12))
     assert sum(p.allocated_fen for p in r.patents) == r.amount_fen

@@ -49,8 +49,9 @@ def binomial_tolerance(p: float, *sample_sizes: int, z: float = 4.0) -> float:
     return z * math.sqrt(variance) + 1e-12
 
 
-def history(rng: np.random.Generator, rate_per_day: float, days: int, mu: float, sigma: float,
-            start: date = START) -> list[tuple[date, int]]:
+def history(
+    rng: np.random.Generator, rate_per_day: float, days: int, mu: float, sigma: float, start: date = START
+) -> list[tuple[date, int]]:
     """Registrations of a known compound Poisson process over `days` days from `start`."""
     n = rng.poisson(rate_per_day * days)
     offsets = rng.integers(0, days, size=n)
@@ -58,8 +59,7 @@ def history(rng: np.random.Generator, rate_per_day: float, days: int, mu: float,
     return [(start + timedelta(days=int(d)), int(a)) for d, a in zip(offsets, amounts)]
 
 
-def future_sums_by_gaps(rng: np.random.Generator, rate_per_day: float, days: float,
-                        size_draw, sims: int) -> np.ndarray:
+def future_sums_by_gaps(rng: np.random.Generator, rate_per_day: float, days: float, size_draw, sims: int) -> np.ndarray:
     """Compound sums over `days` by exponential inter-arrival gaps (independent construction)."""
     width = int(rate_per_day * days + 12 * math.sqrt(rate_per_day * days + 1) + 20)
     gaps = rng.exponential(1 / rate_per_day, size=(sims, width))
@@ -78,8 +78,9 @@ def test_fixed_sizes_known_rate_match_poisson_survival():
     as_of = date(2023, 6, 30)
     t = (DEADLINE - as_of).days
     target = 10_000_000 * YUAN
-    p = project_to_deadline(events, START, as_of, DEADLINE, target, draws=40_000,
-                            known=KnownProcess(rate, FixedSize(size)))
+    p = project_to_deadline(
+        events, START, as_of, DEADLINE, target, draws=40_000, known=KnownProcess(rate, FixedSize(size))
+    )
     needed = 6  # ¥4m achieved, ¥6m to go in ¥1m steps
     exact = stats.poisson.sf(needed - 1, rate * t)
     assert p.model["cross_check"]["method"] == "exact_count_survival"
@@ -117,8 +118,9 @@ def test_expected_total_lognormal_known_is_closed_form():
     as_of = date(2023, 3, 1)
     t = (DEADLINE - as_of).days
     events = [(START, 300_000 * YUAN)]
-    p = project_to_deadline(events, START, as_of, DEADLINE, 10_000_000 * YUAN,
-                            known=KnownProcess(rate, LognormalSizes(mu, sigma)))
+    p = project_to_deadline(
+        events, START, as_of, DEADLINE, 10_000_000 * YUAN, known=KnownProcess(rate, LognormalSizes(mu, sigma))
+    )
     closed = 300_000 * YUAN + rate * t * math.exp(mu + sigma**2 / 2)
     assert p.expected_total == round(closed)
     # The simulated mean agrees with it (lognormal σ = 0.8: sd of a total ≈ 0.5 × mean).
@@ -144,8 +146,7 @@ def test_lognormal_fit_matches_scipy():
     rng = np.random.default_rng(3)
     events = history(rng, 0.08, 200, math.log(800_000 * YUAN), 0.9)
     assert len(events) >= projection.MIN_EVENTS_FOR_LOGNORMAL
-    p = project_to_deadline(events, START, START + timedelta(days=199), DEADLINE, 10**12,
-                            draws=1000)
+    p = project_to_deadline(events, START, START + timedelta(days=199), DEADLINE, 10**12, draws=1000)
     shape, loc, scale = stats.lognorm.fit([a for _, a in events], floc=0)
     sizes = p.model["sizes"]
     assert sizes["distribution"] == "lognormal" and sizes["source"] == "fitted_mle"
@@ -164,8 +165,16 @@ def test_known_process_probability_matches_independent_simulation():
     events = [(date(2023, 2, 1), 2_000_000 * YUAN), (date(2023, 8, 1), 1_000_000 * YUAN)]
     target = 10_000_000 * YUAN
     draws, sims = 20_000, 20_000
-    p = project_to_deadline(events, START, as_of, DEADLINE, target, draws=draws, seed=11,
-                            known=KnownProcess(rate, LognormalSizes(mu, sigma)))
+    p = project_to_deadline(
+        events,
+        START,
+        as_of,
+        DEADLINE,
+        target,
+        draws=draws,
+        seed=11,
+        known=KnownProcess(rate, LognormalSizes(mu, sigma)),
+    )
 
     def lognormal(rng, shape):
         return np.exp(mu + sigma * rng.standard_normal(shape))
@@ -184,8 +193,9 @@ def test_empirical_sizes_known_process_matches_independent_simulation():
     rate = 0.01
     as_of = date(2023, 12, 31)
     t = (DEADLINE - as_of).days
-    p = project_to_deadline([], START, as_of, DEADLINE, 5_000_000 * YUAN, draws=20_000,
-                            known=KnownProcess(rate, EmpiricalSizes(pool)))
+    p = project_to_deadline(
+        [], START, as_of, DEADLINE, 5_000_000 * YUAN, draws=20_000, known=KnownProcess(rate, EmpiricalSizes(pool))
+    )
 
     def resample(rng, shape):
         return np.asarray(pool, dtype=float)[rng.integers(0, 3, size=shape)]
@@ -233,8 +243,7 @@ def _calibration(model, histories: int, seed: int) -> list[tuple[float, float, f
 
 
 def _fitted(events, as_of, deadline, target, h, truth):
-    return project_to_deadline(events, START, as_of, deadline, target, seed=h,
-                               draws=2000).probability
+    return project_to_deadline(events, START, as_of, deadline, target, seed=h, draws=2000).probability
 
 
 def test_fitted_projection_is_calibrated_on_simulated_histories():
@@ -249,13 +258,19 @@ def test_calibration_check_rejects_a_model_with_a_biased_rate():
 
     def biased(events, as_of, deadline, target, h, truth):
         rate, mu, sigma = truth
-        return project_to_deadline(events, START, as_of, deadline, target, seed=h, draws=2000,
-                                   known=KnownProcess(1.3 * rate, LognormalSizes(mu, sigma))
-                                   ).probability
+        return project_to_deadline(
+            events,
+            START,
+            as_of,
+            deadline,
+            target,
+            seed=h,
+            draws=2000,
+            known=KnownProcess(1.3 * rate, LognormalSizes(mu, sigma)),
+        ).probability
 
     bins = _calibration(biased, histories=400, seed=0)
-    assert any(abs(observed - predicted) > tolerance
-               for predicted, observed, tolerance, _ in bins)
+    assert any(abs(observed - predicted) > tolerance for predicted, observed, tolerance, _ in bins)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,9 +279,9 @@ def test_calibration_check_rejects_a_model_with_a_biased_rate():
 
 def test_window_edges_are_inclusive():
     events = [
-        (START - timedelta(days=1), 1 * YUAN),     # before the window
-        (START, 10 * YUAN),                        # first day: counts
-        (DEADLINE, 100 * YUAN),                    # last day: counts
+        (START - timedelta(days=1), 1 * YUAN),  # before the window
+        (START, 10 * YUAN),  # first day: counts
+        (DEADLINE, 100 * YUAN),  # last day: counts
         (DEADLINE + timedelta(days=1), 1000 * YUAN),  # after the window
     ]
     final = project_to_deadline(events, START, DEADLINE, DEADLINE, 110 * YUAN)
@@ -288,8 +303,7 @@ def test_as_of_day_is_observed_and_later_events_are_ignored():
     assert inputs["exposure_days"] + inputs["remaining_days"] == WINDOW_DAYS
     assert "events_after_as_of_ignored" in {w["code"] for w in p.warnings}
     assert p.rate_per_month == round(p.achieved / (inputs["exposure_days"] / DAYS_PER_MONTH))
-    assert p.required_rate_per_month == round(
-        p.remaining / (inputs["remaining_days"] / DAYS_PER_MONTH))
+    assert p.required_rate_per_month == round(p.remaining / (inputs["remaining_days"] / DAYS_PER_MONTH))
 
 
 @pytest.mark.parametrize("as_of", [DEADLINE, DEADLINE + timedelta(days=1), date(2026, 1, 1)])
@@ -306,8 +320,7 @@ def test_closed_window_gives_the_final_result_without_simulation(as_of):
 
 def test_target_already_reached_is_certain():
     events = [(date(2023, 1, 1) + timedelta(days=30 * i), 2_000_000 * YUAN) for i in range(6)]
-    p = project_to_deadline(events, START, date(2023, 9, 1), DEADLINE, 10_000_000 * YUAN,
-                            draws=2000)
+    p = project_to_deadline(events, START, date(2023, 9, 1), DEADLINE, 10_000_000 * YUAN, draws=2000)
     assert p.status == "reached" and p.probability == 1.0
     assert p.remaining == 0 and p.required_rate_per_month == 0
     assert p.total_p10 >= p.achieved  # the projected total still grows
@@ -394,16 +407,14 @@ def test_batched_simulation_draws_the_same_stream(monkeypatch):
 def test_result_is_json_ready_and_states_the_model():
     rng = np.random.default_rng(4)
     events = history(rng, 0.05, 300, math.log(500_000 * YUAN), 0.9)
-    p = project_to_deadline(events, START, START + timedelta(days=299), DEADLINE,
-                            10_000_000 * YUAN, draws=2000)
+    p = project_to_deadline(events, START, START + timedelta(days=299), DEADLINE, 10_000_000 * YUAN, draws=2000)
     d = p.to_dict()
     text = json.dumps(d, ensure_ascii=False, allow_nan=False)
     assert json.loads(text) == d
     model = d["model"]
     assert model["name"] == "compound_poisson"
     assert model["arrivals"]["prior"]["name"] == "jeffreys"
-    assert model["arrivals"]["rate_per_month"] == pytest.approx(
-        model["arrivals"]["rate_per_day"] * DAYS_PER_MONTH)
+    assert model["arrivals"]["rate_per_month"] == pytest.approx(model["arrivals"]["rate_per_day"] * DAYS_PER_MONTH)
     assert model["inputs"]["as_of"] == "2023-07-18" and model["draws"] == 2000
     assert all(a["en"] and a["zh"] for a in model["assumptions"])
     assert isinstance(d["achieved"], int) and isinstance(d["total_p50"], int)
@@ -416,10 +427,10 @@ def test_probability_falls_as_the_target_rises(low, extra):
     """With one seed every target is judged against the same simulated futures."""
     events = [(START + timedelta(days=20 * i), (i % 4 + 1) * 500_000 * YUAN) for i in range(8)]
     as_of = date(2023, 6, 1)
-    p_low = project_to_deadline(events, START, as_of, DEADLINE, low * 1_000_000 * YUAN,
-                                draws=2000).probability
-    p_high = project_to_deadline(events, START, as_of, DEADLINE,
-                                 (low + extra) * 1_000_000 * YUAN, draws=2000).probability
+    p_low = project_to_deadline(events, START, as_of, DEADLINE, low * 1_000_000 * YUAN, draws=2000).probability
+    p_high = project_to_deadline(
+        events, START, as_of, DEADLINE, (low + extra) * 1_000_000 * YUAN, draws=2000
+    ).probability
     assert p_high <= p_low
 
 
@@ -433,28 +444,39 @@ def test_default_draws_are_fast():
     assert time.perf_counter() - started < 1.0
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"deadline": START - timedelta(days=1)}, "before the window start"),
-    ({"target": 0}, "target must be positive"),
-    ({"events": [(START, -5)]}, "positive"),
-    ({"draws": 0}, "draws"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"deadline": START - timedelta(days=1)}, "before the window start"),
+        ({"target": 0}, "target must be positive"),
+        ({"events": [(START, -5)]}, "positive"),
+        ({"draws": 0}, "draws"),
+    ],
+)
 def test_invalid_input_is_refused(kwargs, message):
     args = {"events": [], "deadline": DEADLINE, "target": 100, "draws": 10} | kwargs
     with pytest.raises(ValueError, match=message):
-        project_to_deadline(args["events"], START, START, args["deadline"], args["target"],
-                            draws=args["draws"])
+        project_to_deadline(args["events"], START, START, args["deadline"], args["target"], draws=args["draws"])
 
 
 def test_module_stays_free_of_orm_and_web_framework():
     """The numerical core imports only the standard library, numpy and scipy."""
     tree = ast.parse(Path(projection.__file__).read_text(encoding="utf-8"))
-    roots = {alias.name.split(".")[0] for node in ast.walk(tree)
-             if isinstance(node, ast.Import) for alias in node.names}
-    roots |= {node.module.split(".")[0] for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module}
-    assert roots <= {"__future__", "copy", "math", "collections", "dataclasses", "datetime",
-                     "typing", "numpy", "scipy"}, roots
+    roots = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    roots |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert roots <= {
+        "__future__",
+        "copy",
+        "math",
+        "collections",
+        "dataclasses",
+        "datetime",
+        "typing",
+        "numpy",
+        "scipy",
+    }, roots
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,8 +484,13 @@ def test_module_stays_free_of_orm_and_web_framework():
 
 
 def test_monthly_series_includes_empty_months_and_crosses_years():
-    events = [(date(2022, 9, 22), 100), (date(2022, 9, 30), 50), (date(2023, 1, 31), 7),
-              (date(2022, 9, 21), 10_000), (date(2023, 2, 1), 10_000)]
+    events = [
+        (date(2022, 9, 22), 100),
+        (date(2022, 9, 30), 50),
+        (date(2023, 1, 31), 7),
+        (date(2022, 9, 21), 10_000),
+        (date(2023, 2, 1), 10_000),
+    ]
     series = monthly_series(events, date(2022, 9, 22), date(2023, 1, 31))
     assert [m["month"] for m in series] == ["2022-09", "2022-10", "2022-11", "2022-12", "2023-01"]
     assert [m["amount_fen"] for m in series] == [150, 0, 0, 0, 7]
@@ -473,9 +500,11 @@ def test_monthly_series_includes_empty_months_and_crosses_years():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.dates(date(2021, 1, 1), date(2026, 12, 31)),
-                          st.integers(1, 10**12)), max_size=60),
-       st.dates(date(2022, 1, 1), date(2024, 6, 30)), st.integers(0, 900))
+@given(
+    st.lists(st.tuples(st.dates(date(2021, 1, 1), date(2026, 12, 31)), st.integers(1, 10**12)), max_size=60),
+    st.dates(date(2022, 1, 1), date(2024, 6, 30)),
+    st.integers(0, 900),
+)
 def test_monthly_series_sums_equal_the_input_sums(events, start, length):
     end = start + timedelta(days=length)
     series = monthly_series(events, start, end)

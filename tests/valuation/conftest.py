@@ -21,7 +21,7 @@ BASE_RECORD: dict[str, Any] = {
     "lapse_date": None,
     "owner_credit_code": None,
     "co_owners_consent": True,
-    "fees_paid_through_year": 8,        # year 9 (¥2,000) due 2025-07-25
+    "fees_paid_through_year": 8,  # year 9 (¥2,000) due 2025-07-25
     "late_fee_payments": 0,
     "forward_citations": 5,
     "backward_citations": 8,
@@ -50,8 +50,10 @@ def params():
 @pytest.fixture
 def make_record():
     """``make_record(**changes)`` → a copy of BASE_RECORD with the changes applied."""
+
     def make(**changes: Any) -> dict[str, Any]:
         record = dict(BASE_RECORD)
         record.update(changes)
         return record
+
     return make

@@ -25,9 +25,15 @@ def test_grouped_percentile_matches_percentileofscore():
 
 
 def _record(i, ipc, grant_year, cites):
-    return {"application_no": f"C{i}", "patent_type": "invention", "ipc": ipc, "legal_status": "valid",
-            "filing_date": date(grant_year - 2, 1, 5), "grant_date": date(grant_year, 6, 1),
-            "forward_citations": cites}
+    return {
+        "application_no": f"C{i}",
+        "patent_type": "invention",
+        "ipc": ipc,
+        "legal_status": "valid",
+        "filing_date": date(grant_year - 2, 1, 5),
+        "grant_date": date(grant_year, 6, 1),
+        "forward_citations": cites,
+    }
 
 
 def test_cohort_fallback():
@@ -45,8 +51,9 @@ def test_cohort_fallback():
     np.testing.assert_allclose(pct[h01m], [percentileofscore(cites[h01m], c, kind="mean") / 100 for c in cites[h01m]])
     section_h = np.r_[0:28]  # H01M + H02J 2020 (the unknown-IPC patent is not in section H)
     assert (level[25:28] == 1).all()
-    np.testing.assert_allclose(pct[25:28], [percentileofscore(cites[section_h], c, kind="mean") / 100
-                                            for c in cites[25:28]])
+    np.testing.assert_allclose(
+        pct[25:28], [percentileofscore(cites[section_h], c, kind="mean") / 100 for c in cites[25:28]]
+    )
     assert (level[28:30] == 3).all()
     np.testing.assert_allclose(pct[28:30], [percentileofscore(cites, c, kind="mean") / 100 for c in cites[28:30]])
     assert level[30] == 2  # unknown IPC → grant-year cohort (29 patents granted in 2020)

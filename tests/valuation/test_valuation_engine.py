@@ -18,10 +18,32 @@ from valuation.params import PARAMS_DIR, SECTIONS
 from valuation.simulation import simulate_portfolio
 
 AS_OF = date(2025, 6, 30)
-KEYS = {"application_no", "score", "legal_score", "technical_score", "economic_score", "grade", "eligible",
-        "reasons", "high_value", "high_value_flags", "risk_flags", "p_alive_1y", "p_alive_3y", "p_alive_5y",
-        "expected_life_years", "value_p10", "value_p50", "value_p90", "max_loan", "explanation",
-        "model_version", "remaining_term_years", "next_fee_due", "expiry_date"}
+KEYS = {
+    "application_no",
+    "score",
+    "legal_score",
+    "technical_score",
+    "economic_score",
+    "grade",
+    "eligible",
+    "reasons",
+    "high_value",
+    "high_value_flags",
+    "risk_flags",
+    "p_alive_1y",
+    "p_alive_3y",
+    "p_alive_5y",
+    "expected_life_years",
+    "value_p10",
+    "value_p50",
+    "value_p90",
+    "max_loan",
+    "explanation",
+    "model_version",
+    "remaining_term_years",
+    "next_fee_due",
+    "expiry_date",
+}
 
 
 def json_default(value):
@@ -49,7 +71,9 @@ def test_records_have_the_contract_keys_and_types(sim_result):
         assert isinstance(row["eligible"], bool) and isinstance(row["high_value"], bool)
         assert row["model_version"].startswith(MODEL_VERSION) and len(row["model_version"]) <= 40
         for key in ("value_p10", "value_p50", "value_p90", "max_loan"):
-            assert row[key] is None or (isinstance(row[key], Decimal) and row[key] == row[key].quantize(Decimal("0.01")))
+            assert row[key] is None or (
+                isinstance(row[key], Decimal) and row[key] == row[key].quantize(Decimal("0.01"))
+            )
         if row["value_p50"] is None:
             assert "no_revenue" in {r["code"] for r in row["reasons"]}
         else:
@@ -67,7 +91,11 @@ def test_records_have_the_contract_keys_and_types(sim_result):
 def test_subscores_combine_to_the_score(sim_result):
     _, result = sim_result
     w = result.params.scoring["dimension_weights"]
-    combined = w["legal"] * result.legal_score + w["technical"] * result.technical_score + w["economic"] * result.economic_score
+    combined = (
+        w["legal"] * result.legal_score
+        + w["technical"] * result.technical_score
+        + w["economic"] * result.economic_score
+    )
     np.testing.assert_allclose(combined, result.score, atol=1e-9)
 
 
@@ -91,9 +119,11 @@ def test_fit_survival_public_signature(sim_result):
 
 
 def test_library_does_not_import_the_service_stack():
-    code = ("import sys, valuation, valuation.simulation; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in "
-            "{'service', 'matching', 'litestar', 'sqlalchemy', 'sqlmodel'}]; print(bad); assert not bad")
+    code = (
+        "import sys, valuation, valuation.simulation; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "{'service', 'matching', 'litestar', 'sqlalchemy', 'sqlmodel'}]; print(bad); assert not bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

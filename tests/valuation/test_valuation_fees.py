@@ -29,34 +29,56 @@ def d(text: str) -> np.datetime64:
     return np.datetime64(text, "D")
 
 
-@pytest.mark.parametrize(("kind", "year", "fee"), [
-    (INVENTION, 1, 900), (INVENTION, 3, 900), (INVENTION, 4, 1200), (INVENTION, 6, 1200),
-    (INVENTION, 7, 2000), (INVENTION, 9, 2000), (INVENTION, 10, 4000), (INVENTION, 12, 4000),
-    (INVENTION, 13, 6000), (INVENTION, 15, 6000), (INVENTION, 16, 8000), (INVENTION, 20, 8000),
-    (INVENTION, 21, 0),
-    (UTILITY_MODEL, 1, 600), (UTILITY_MODEL, 3, 600), (UTILITY_MODEL, 4, 900), (UTILITY_MODEL, 5, 900),
-    (UTILITY_MODEL, 6, 1200), (UTILITY_MODEL, 8, 1200), (UTILITY_MODEL, 9, 2000), (UTILITY_MODEL, 10, 2000),
-    (UTILITY_MODEL, 11, 0),
-])
+@pytest.mark.parametrize(
+    ("kind", "year", "fee"),
+    [
+        (INVENTION, 1, 900),
+        (INVENTION, 3, 900),
+        (INVENTION, 4, 1200),
+        (INVENTION, 6, 1200),
+        (INVENTION, 7, 2000),
+        (INVENTION, 9, 2000),
+        (INVENTION, 10, 4000),
+        (INVENTION, 12, 4000),
+        (INVENTION, 13, 6000),
+        (INVENTION, 15, 6000),
+        (INVENTION, 16, 8000),
+        (INVENTION, 20, 8000),
+        (INVENTION, 21, 0),
+        (UTILITY_MODEL, 1, 600),
+        (UTILITY_MODEL, 3, 600),
+        (UTILITY_MODEL, 4, 900),
+        (UTILITY_MODEL, 5, 900),
+        (UTILITY_MODEL, 6, 1200),
+        (UTILITY_MODEL, 8, 1200),
+        (UTILITY_MODEL, 9, 2000),
+        (UTILITY_MODEL, 10, 2000),
+        (UTILITY_MODEL, 11, 0),
+    ],
+)
 def test_fee_schedule(params, kind, year, fee):
     assert annual_fee(np.array([kind]), np.array([year]), params)[0] == fee
 
 
 def test_month_arithmetic_clamps_to_month_end():
-    got = add_months(np.array([d("2024-08-31"), d("2024-01-31"), d("2016-02-29"), d("2025-01-31")]),
-                     np.array([1, 1, 12, 1]))
+    got = add_months(
+        np.array([d("2024-08-31"), d("2024-01-31"), d("2016-02-29"), d("2025-01-31")]), np.array([1, 1, 12, 1])
+    )
     assert got.tolist() == [date(2024, 9, 30), date(2024, 2, 29), date(2017, 2, 28), date(2025, 2, 28)]
 
 
-@pytest.mark.parametrize(("kind", "filing", "comp", "expected"), [
-    (INVENTION, "2017-07-25", 0, "2037-07-24"),
-    (INVENTION, "2017-07-25", 100, "2037-11-01"),      # 7 + 31 + 30 + 31 + 1 days
-    (UTILITY_MODEL, "2020-03-01", 0, "2030-02-28"),
-    (UTILITY_MODEL, "2020-03-01", 100, "2030-02-28"),  # compensation only for inventions
-    (DESIGN, "2021-06-01", 0, "2036-05-31"),            # 15 years since 2021-06-01
-    (DESIGN, "2021-05-31", 0, "2031-05-30"),            # 10 years before
-    (INVENTION, "2016-02-29", 0, "2036-02-28"),
-])
+@pytest.mark.parametrize(
+    ("kind", "filing", "comp", "expected"),
+    [
+        (INVENTION, "2017-07-25", 0, "2037-07-24"),
+        (INVENTION, "2017-07-25", 100, "2037-11-01"),  # 7 + 31 + 30 + 31 + 1 days
+        (UTILITY_MODEL, "2020-03-01", 0, "2030-02-28"),
+        (UTILITY_MODEL, "2020-03-01", 100, "2030-02-28"),  # compensation only for inventions
+        (DESIGN, "2021-06-01", 0, "2036-05-31"),  # 15 years since 2021-06-01
+        (DESIGN, "2021-05-31", 0, "2031-05-30"),  # 10 years before
+        (INVENTION, "2016-02-29", 0, "2036-02-28"),
+    ],
+)
 def test_expiry(params, kind, filing, comp, expected):
     got = expiry_dates(np.array([kind]), np.array([d(filing)]), np.array([float(comp)]), params)[0]
     assert got == d(expected)
@@ -64,23 +86,27 @@ def test_expiry(params, kind, filing, comp, expected):
 
 # Invention filed 2017-07-25, fees paid through year 8: year 9 (¥2,000) due 2025-07-25,
 # grace period to 2026-01-25.
-@pytest.mark.parametrize(("as_of", "overdue", "past_grace", "late_fee"), [
-    ("2025-06-30", False, False, 0.0),    # before the due date
-    ("2025-07-25", False, False, 0.0),    # on the due date: on time
-    ("2025-07-26", True, False, 0.0),     # first month of grace: no late fee
-    ("2025-08-25", True, False, 0.0),     # last day of the first month
-    ("2025-08-26", True, False, 100.0),   # second month: 5 % of 2,000
-    ("2025-09-25", True, False, 100.0),
-    ("2025-09-26", True, False, 200.0),   # third month: 10 %
-    ("2025-10-26", True, False, 300.0),   # fourth month: 15 %
-    ("2025-12-25", True, False, 400.0),   # fifth month: 20 %
-    ("2025-12-26", True, False, 500.0),   # sixth month: 25 %
-    ("2026-01-25", True, False, 500.0),   # last day of grace
-    ("2026-01-26", False, True, 0.0),     # lapsed, backdated to 2025-07-25
-])
+@pytest.mark.parametrize(
+    ("as_of", "overdue", "past_grace", "late_fee"),
+    [
+        ("2025-06-30", False, False, 0.0),  # before the due date
+        ("2025-07-25", False, False, 0.0),  # on the due date: on time
+        ("2025-07-26", True, False, 0.0),  # first month of grace: no late fee
+        ("2025-08-25", True, False, 0.0),  # last day of the first month
+        ("2025-08-26", True, False, 100.0),  # second month: 5 % of 2,000
+        ("2025-09-25", True, False, 100.0),
+        ("2025-09-26", True, False, 200.0),  # third month: 10 %
+        ("2025-10-26", True, False, 300.0),  # fourth month: 15 %
+        ("2025-12-25", True, False, 400.0),  # fifth month: 20 %
+        ("2025-12-26", True, False, 500.0),  # sixth month: 25 %
+        ("2026-01-25", True, False, 500.0),  # last day of grace
+        ("2026-01-26", False, True, 0.0),  # lapsed, backdated to 2025-07-25
+    ],
+)
 def test_grace_period_and_late_fee(params, as_of, overdue, past_grace, late_fee):
-    status = fee_status(np.array([INVENTION]), np.array([d("2017-07-25")]), np.array([8.0]),
-                        np.array([True]), d(as_of), params)
+    status = fee_status(
+        np.array([INVENTION]), np.array([d("2017-07-25")]), np.array([8.0]), np.array([True]), d(as_of), params
+    )
     assert status.next_fee_year[0] == 9
     assert status.next_due[0] == d("2025-07-25")
     assert status.next_fee[0] == 2000
@@ -93,8 +119,14 @@ def test_grace_period_and_late_fee(params, as_of, overdue, past_grace, late_fee)
 def test_utility_model_late_fee(params):
     # Filed 2020-03-01, paid through year 5: year 6 (¥1,200) due 2025-03-01; on 2025-04-15 it is
     # in the second month after the due date → 5 % = ¥60.
-    status = fee_status(np.array([UTILITY_MODEL]), np.array([d("2020-03-01")]), np.array([5.0]),
-                        np.array([True]), d("2025-04-15"), params)
+    status = fee_status(
+        np.array([UTILITY_MODEL]),
+        np.array([d("2020-03-01")]),
+        np.array([5.0]),
+        np.array([True]),
+        d("2025-04-15"),
+        params,
+    )
     assert status.next_due[0] == d("2025-03-01")
     assert status.next_fee[0] == 1200
     assert status.overdue[0]
@@ -110,9 +142,14 @@ def test_late_fee_rate_caps_and_lapses(params):
 
 
 def test_no_fee_after_last_year_or_when_not_applicable(params):
-    status = fee_status(np.array([UTILITY_MODEL, INVENTION, INVENTION]),
-                        np.array([d("2016-01-10"), d("2017-07-25"), d("2017-07-25")]),
-                        np.array([10.0, np.nan, 8.0]), np.array([True, True, False]), d("2025-06-30"), params)
+    status = fee_status(
+        np.array([UTILITY_MODEL, INVENTION, INVENTION]),
+        np.array([d("2016-01-10"), d("2017-07-25"), d("2017-07-25")]),
+        np.array([10.0, np.nan, 8.0]),
+        np.array([True, True, False]),
+        d("2025-06-30"),
+        params,
+    )
     assert not status.applies.any()
     assert np.isnat(status.next_due).all()
     assert not status.overdue.any() and not status.past_grace.any()

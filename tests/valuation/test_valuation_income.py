@@ -26,7 +26,7 @@ def constant_hazard(mu: float) -> SurvivalModel:
 
 
 def growing_annuity(q: float, years: int) -> float:
-    return q * (1 - q ** years) / (1 - q)
+    return q * (1 - q**years) / (1 - q)
 
 
 def test_dcf_equals_growing_annuity(params):
@@ -52,10 +52,12 @@ def test_partial_last_year_is_pro_rata(params):
 def test_end_to_end_annuity_through_valuate(params, make_record):
     """Remaining term exactly 4 years (1,461 days), degenerate ranges, constant hazard."""
     mu, g, r, share = 0.15, 0.02, 0.10, 0.05
-    fixed = params.with_overrides({
-        "income": {"growth": {"low": g, "mode": g, "high": g}, "discount_rate": {"low": r, "mode": r, "high": r}},
-        "royalty": {"by_ipc": {"H01": {"low": share, "mode": share, "high": share}}},
-    })
+    fixed = params.with_overrides(
+        {
+            "income": {"growth": {"low": g, "mode": g, "high": g}, "discount_rate": {"low": r, "mode": r, "high": r}},
+            "royalty": {"by_ipc": {"H01": {"low": share, "mode": share, "high": share}}},
+        }
+    )
     record = make_record(annual_revenue_yuan=Decimal("3000000"))
     expiry = date(2037, 7, 24)
     as_of = expiry + timedelta(days=1) - timedelta(days=1461)
@@ -77,8 +79,9 @@ def test_triangular_ppf_matches_scipy():
 
 def test_row_quantiles_match_numpy():
     values = np.random.default_rng(0).lognormal(size=(50, 1000))
-    np.testing.assert_allclose(_quantiles(values, (0.1, 0.5, 0.9)),
-                               np.quantile(values, [0.1, 0.5, 0.9], axis=1).T, rtol=1e-12)
+    np.testing.assert_allclose(
+        _quantiles(values, (0.1, 0.5, 0.9)), np.quantile(values, [0.1, 0.5, 0.9], axis=1).T, rtol=1e-12
+    )
 
 
 def test_interval_matches_royalty_quantiles(params):
@@ -88,8 +91,9 @@ def test_interval_matches_royalty_quantiles(params):
     rng = np.random.default_rng(42)
     n = 20000
     scenarios = Scenarios(share_u=rng.random(n), growth=np.zeros(n), discount=np.full(n, 0.1))
-    got = value_quantiles(np.array([1e6]), weights, np.zeros(1, dtype=int), np.array([[low, mode, high]]),
-                          scenarios, params)[0]
+    got = value_quantiles(
+        np.array([1e6]), weights, np.zeros(1, dtype=int), np.array([[low, mode, high]]), scenarios, params
+    )[0]
     annuity = float(weights[0] @ (1.1 ** -np.arange(1, 7)))
     ref = 1e6 * annuity * stats.triang.ppf([0.1, 0.5, 0.9], (mode - low) / (high - low), loc=low, scale=high - low)
     np.testing.assert_allclose(got, ref, rtol=0.01)

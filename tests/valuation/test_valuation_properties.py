@@ -102,21 +102,35 @@ def records(draw):
     grant = None if status == "pending" else filing + timedelta(days=draw(st.integers(1, 2000)))
     lapse = grant + timedelta(days=draw(st.integers(1, 4000))) if status == "lapsed" else None
     return {
-        "application_no": f"H{draw(st.integers(0, 10**9))}", "title": draw(st.one_of(st.none(), st.text(max_size=20))),
-        "patent_type": kind, "ipc": draw(st.one_of(st.none(), st.sampled_from(["H01M 10/052", "B25J 9/16", "A23L 2/38",
-                                                                            "G02B 6/42", "bogus"]))),
-        "filing_date": filing, "grant_date": grant, "legal_status": status, "lapse_date": lapse,
+        "application_no": f"H{draw(st.integers(0, 10**9))}",
+        "title": draw(st.one_of(st.none(), st.text(max_size=20))),
+        "patent_type": kind,
+        "ipc": draw(
+            st.one_of(st.none(), st.sampled_from(["H01M 10/052", "B25J 9/16", "A23L 2/38", "G02B 6/42", "bogus"]))
+        ),
+        "filing_date": filing,
+        "grant_date": grant,
+        "legal_status": status,
+        "lapse_date": lapse,
         "co_owners_consent": draw(st.one_of(st.none(), st.booleans())),
         "fees_paid_through_year": draw(st.one_of(st.none(), st.integers(0, 20))),
-        "late_fee_payments": draw(counts), "forward_citations": draw(counts), "backward_citations": draw(counts),
-        "claims": draw(counts), "independent_claims": draw(counts), "family_size": draw(st.one_of(st.none(), st.integers(1, 500))),
-        "granted_abroad": draw(st.one_of(st.none(), st.booleans())), "pct": draw(st.one_of(st.none(), st.booleans())),
-        "licenses": draw(counts), "transfers": draw(counts), "previous_pledges": draw(counts),
+        "late_fee_payments": draw(counts),
+        "forward_citations": draw(counts),
+        "backward_citations": draw(counts),
+        "claims": draw(counts),
+        "independent_claims": draw(counts),
+        "family_size": draw(st.one_of(st.none(), st.integers(1, 500))),
+        "granted_abroad": draw(st.one_of(st.none(), st.booleans())),
+        "pct": draw(st.one_of(st.none(), st.booleans())),
+        "licenses": draw(counts),
+        "transfers": draw(counts),
+        "previous_pledges": draw(counts),
         "award": draw(st.one_of(st.none(), st.sampled_from(["none", "china_patent_gold", "national_st"]))),
         "commercialization": draw(st.one_of(st.none(), st.sampled_from(["none", "prototype", "pilot", "production"]))),
         "annual_revenue_yuan": draw(st.one_of(st.none(), st.decimals(0, 10**11, places=2))),
         "term_compensation_days": draw(st.one_of(st.none(), st.integers(0, 2000))),
-        "invalidation_pending": draw(st.one_of(st.none(), st.booleans())), "frozen": draw(st.one_of(st.none(), st.booleans())),
+        "invalidation_pending": draw(st.one_of(st.none(), st.booleans())),
+        "frozen": draw(st.one_of(st.none(), st.booleans())),
         "pledged": draw(st.booleans()),
         "max_pledge_amount_yuan": draw(st.one_of(st.none(), st.decimals(0, 10**9, places=2))),
     }
@@ -126,8 +140,17 @@ def records(draw):
 @given(rows=st.lists(records(), min_size=1, max_size=25), as_of=st.dates(date(2000, 1, 1), date(2030, 12, 31)))
 def test_no_nan_for_finite_inputs(rows, as_of):
     result = valuate(Portfolio.from_records(rows), as_of, survival=MODEL, draws=1000)
-    for name in ("score", "legal_score", "technical_score", "economic_score", "p_alive_1y", "p_alive_3y",
-                 "p_alive_5y", "expected_life_years", "remaining_term_years"):
+    for name in (
+        "score",
+        "legal_score",
+        "technical_score",
+        "economic_score",
+        "p_alive_1y",
+        "p_alive_3y",
+        "p_alive_5y",
+        "expected_life_years",
+        "remaining_term_years",
+    ):
         array = np.asarray(getattr(result, name), dtype=float)
         assert np.isfinite(array).all(), name
     assert ((result.score >= 0) & (result.score <= 100 + 1e-9)).all()

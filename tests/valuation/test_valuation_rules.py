@@ -15,8 +15,15 @@ AS_OF = date(2025, 6, 30)
 
 def run(records, params=None, loan_term_months=12, as_of=AS_OF):
     portfolio = Portfolio.from_records(records)
-    return valuate(portfolio, as_of, survival=default_model(params), params=params,
-                   loan_term_months=loan_term_months, draws=1000, seed=1).records()
+    return valuate(
+        portfolio,
+        as_of,
+        survival=default_model(params),
+        params=params,
+        loan_term_months=loan_term_months,
+        draws=1000,
+        seed=1,
+    ).records()
 
 
 def codes(row, key="reasons"):
@@ -36,8 +43,16 @@ FAILING = [
     ("not_granted", {"legal_status": "pending", "grant_date": None, "fees_paid_through_year": None}, AS_OF),
     ("lapsed", {"legal_status": "lapsed", "lapse_date": date(2024, 7, 25), "fees_paid_through_year": 7}, AS_OF),
     ("invalidated", {"legal_status": "invalidated"}, AS_OF),
-    ("expired", {"legal_status": "expired", "filing_date": date(2004, 5, 1), "grant_date": date(2007, 1, 5),
-                 "fees_paid_through_year": 20}, AS_OF),
+    (
+        "expired",
+        {
+            "legal_status": "expired",
+            "filing_date": date(2004, 5, 1),
+            "grant_date": date(2007, 1, 5),
+            "fees_paid_through_year": 20,
+        },
+        AS_OF,
+    ),
     # year 9 (¥2,000) was due 2025-07-25 and is unpaid on 2025-09-10: inside the grace period
     ("fee_unpaid", {}, date(2025, 9, 10)),
     ("fees_unknown", {"fees_paid_through_year": None}, AS_OF),
@@ -82,19 +97,22 @@ def test_grace_period_over_means_lapsed_even_if_register_says_valid(make_record)
 
 
 def test_valid_status_past_expiry_counts_as_expired(make_record):
-    row = run([make_record(filing_date=date(2005, 1, 10), grant_date=date(2008, 1, 10),
-                           fees_paid_through_year=20)])[0]
+    row = run([make_record(filing_date=date(2005, 1, 10), grant_date=date(2008, 1, 10), fees_paid_through_year=20)])[0]
     assert "expired" in codes(row) and not row["eligible"]
 
 
 def test_loan_term_must_end_before_expiry(make_record):
     # Filed 2021-03-01 as a utility model → expires 2031-02-28. Valued 2027-01-01, remaining ≈ 4.2 y.
-    record = make_record(patent_type="utility_model", filing_date=date(2021, 3, 1), grant_date=date(2021, 10, 1),
-                         fees_paid_through_year=6)
+    record = make_record(
+        patent_type="utility_model",
+        filing_date=date(2021, 3, 1),
+        grant_date=date(2021, 10, 1),
+        fees_paid_through_year=6,
+    )
     as_of = date(2027, 1, 1)
-    ok = run([record], loan_term_months=48, as_of=as_of)[0]        # loan ends 2031-01-01
+    ok = run([record], loan_term_months=48, as_of=as_of)[0]  # loan ends 2031-01-01
     assert "loan_beyond_expiry" not in codes(ok) and ok["eligible"]
-    bad = run([record], loan_term_months=50, as_of=as_of)[0]       # loan ends 2031-03-01
+    bad = run([record], loan_term_months=50, as_of=as_of)[0]  # loan ends 2031-03-01
     assert "loan_beyond_expiry" in codes(bad) and not bad["eligible"]
     assert "expiring_within_loan_term" in codes(bad, "risk_flags")
     reason = next(r for r in bad["reasons"] if r["code"] == "loan_beyond_expiry")
@@ -102,11 +120,15 @@ def test_loan_term_must_end_before_expiry(make_record):
 
 
 def test_remaining_term_floor(make_record, params):
-    record = make_record(patent_type="utility_model", filing_date=date(2021, 3, 1), grant_date=date(2021, 10, 1),
-                         fees_paid_through_year=7)
-    ok = run([record], as_of=date(2027, 12, 31))[0]   # remaining 3.16 years ≥ 3
+    record = make_record(
+        patent_type="utility_model",
+        filing_date=date(2021, 3, 1),
+        grant_date=date(2021, 10, 1),
+        fees_paid_through_year=7,
+    )
+    ok = run([record], as_of=date(2027, 12, 31))[0]  # remaining 3.16 years ≥ 3
     assert "remaining_term_short" not in codes(ok)
-    short = run([record], as_of=date(2028, 3, 31))[0]   # remaining 2.92 years < 3
+    short = run([record], as_of=date(2028, 3, 31))[0]  # remaining 2.92 years < 3
     assert "remaining_term_short" in codes(short) and not short["eligible"]
     stricter = params.with_overrides({"eligibility": {"min_remaining_term_years": 4.0}})
     assert "remaining_term_short" in codes(run([record], params=stricter, as_of=date(2027, 12, 31))[0])
@@ -133,8 +155,15 @@ def test_fee_due_soon_risk_flag(make_record):
 
 # High-value flags -----------------------------------------------------------------------------
 
-PLAIN = {"ipc": "A01G 9/02", "title": "一种种植装置", "granted_abroad": False, "award": "none",
-         "filing_date": date(2019, 7, 25), "grant_date": date(2021, 3, 10), "fees_paid_through_year": 6}
+PLAIN = {
+    "ipc": "A01G 9/02",
+    "title": "一种种植装置",
+    "granted_abroad": False,
+    "award": "none",
+    "filing_date": date(2019, 7, 25),
+    "grant_date": date(2021, 3, 10),
+    "fees_paid_through_year": 6,
+}
 
 
 def test_plain_invention_is_not_high_value(make_record):
@@ -142,14 +171,20 @@ def test_plain_invention_is_not_high_value(make_record):
     assert row["high_value"] is False and row["high_value_flags"] == []
 
 
-@pytest.mark.parametrize(("flag", "changes"), [
-    ("strategic_emerging", {"ipc": "H01M 10/052"}),
-    ("strategic_emerging", {"ipc": "G05B 19/4185"}),               # child subgroup of 19/418
-    ("granted_abroad", {"granted_abroad": True}),
-    ("maintained_10y", {"filing_date": date(2014, 7, 25), "grant_date": date(2017, 3, 10), "fees_paid_through_year": 11}),
-    ("high_pledge_amount", {"max_pledge_amount_yuan": Decimal("1000000")}),
-    ("award", {"award": "china_patent_excellent"}),
-])
+@pytest.mark.parametrize(
+    ("flag", "changes"),
+    [
+        ("strategic_emerging", {"ipc": "H01M 10/052"}),
+        ("strategic_emerging", {"ipc": "G05B 19/4185"}),  # child subgroup of 19/418
+        ("granted_abroad", {"granted_abroad": True}),
+        (
+            "maintained_10y",
+            {"filing_date": date(2014, 7, 25), "grant_date": date(2017, 3, 10), "fees_paid_through_year": 11},
+        ),
+        ("high_pledge_amount", {"max_pledge_amount_yuan": Decimal("1000000")}),
+        ("award", {"award": "china_patent_excellent"}),
+    ],
+)
 def test_each_high_value_flag(make_record, flag, changes):
     row = run([make_record(**{**PLAIN, **changes})])[0]
     assert flag in row["high_value_flags"] and row["high_value"] is True
@@ -158,8 +193,19 @@ def test_each_high_value_flag(make_record, flag, changes):
 
 
 def test_high_value_needs_a_valid_patent(make_record):
-    row = run([make_record(**{**PLAIN, "award": "national_st", "legal_status": "lapsed",
-                             "lapse_date": date(2024, 7, 25), "fees_paid_through_year": 5})])[0]
+    row = run(
+        [
+            make_record(
+                **{
+                    **PLAIN,
+                    "award": "national_st",
+                    "legal_status": "lapsed",
+                    "lapse_date": date(2024, 7, 25),
+                    "fees_paid_through_year": 5,
+                }
+            )
+        ]
+    )[0]
     assert row["high_value"] is False
 
 
@@ -175,8 +221,9 @@ def test_high_pledge_threshold_and_keyword_entries(make_record):
 
 def test_maintained_years_counted_from_grant_when_configured(make_record, params):
     # Filed 2014-07-25, granted 2017-03-10: > 10 years from filing, ≈ 8.3 from grant at 2025-06-30.
-    record = make_record(**{**PLAIN, "filing_date": date(2014, 7, 25), "grant_date": date(2017, 3, 10),
-                            "fees_paid_through_year": 11})
+    record = make_record(
+        **{**PLAIN, "filing_date": date(2014, 7, 25), "grant_date": date(2017, 3, 10), "fees_paid_through_year": 11}
+    )
     from_grant = params.with_overrides({"high_value": {"maintained_from": "grant"}})
     assert "maintained_10y" in run([record])[0]["high_value_flags"]
     assert "maintained_10y" not in run([record], params=from_grant)[0]["high_value_flags"]

@@ -78,7 +78,9 @@ def test_p50_is_of_the_right_order_of_magnitude(simulated):
     sim, _, result = simulated
     valued = result.position.in_force & np.isfinite(result.value_p50) & (sim.true_value > 0)
     ratio = np.median(result.value_p50[valued] / sim.true_value[valued])
-    covered = np.mean((result.value_p10[valued] <= sim.true_value[valued]) & (sim.true_value[valued] <= result.value_p90[valued]))
+    covered = np.mean(
+        (result.value_p10[valued] <= sim.true_value[valued]) & (sim.true_value[valued] <= result.value_p90[valued])
+    )
     print(f"\nmedian P50/true {ratio:.2f}; true value inside [P10, P90] for {covered:.0%}")
     assert 0.5 < ratio < 2.0
 
@@ -102,7 +104,9 @@ def test_renewal_process_lapses_follow_value_not_chance():
     params = load_params()
     kind = np.array([PATENT_TYPES.index(k) for k in kinds])
     filing = np.array([r["filing_date"] for r in sim.records], dtype="datetime64[D]")
-    paid = np.array([np.nan if r["fees_paid_through_year"] is None else r["fees_paid_through_year"] for r in sim.records])
+    paid = np.array(
+        [np.nan if r["fees_paid_through_year"] is None else r["fees_paid_through_year"] for r in sim.records]
+    )
     valid = status == "valid"
     fees = fee_status(kind, filing, paid, valid, np.datetime64(AS_OF), params)
     assert not fees.past_grace.any()

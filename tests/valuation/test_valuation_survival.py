@@ -39,7 +39,7 @@ def simulate(n: int, seed: int, beta: np.ndarray = TRUE_BETA):
     b0 = -TRUE_K * np.log(TRUE_LAMBDA)
     rate = np.exp(b0 + X @ beta)
     entry = rng.uniform(0.5, 4.0, n)
-    lapse = ((entry ** TRUE_K * rate + rng.exponential(size=n)) / rate) ** (1 / TRUE_K)
+    lapse = ((entry**TRUE_K * rate + rng.exponential(size=n)) / rate) ** (1 / TRUE_K)
     censor = entry + rng.uniform(0.0, 15.0, n)
     exit = np.minimum(lapse, censor)
     event = (lapse <= censor).astype(float)
@@ -78,10 +78,18 @@ def _records_from_ages(entry: np.ndarray, exit: np.ndarray, event: np.ndarray, a
         # Fee record up to date at as_of (fee year containing as_of) for censored patents.
         elapsed = as_of.year - filing.year - ((as_of.month, as_of.day) < (filing.month, filing.day))
         paid = min(elapsed + 1, 20)
-        records.append({"application_no": f"T{i}", "patent_type": "invention", "ipc": "H01M 10/052",
-                        "filing_date": filing, "grant_date": grant,
-                        "legal_status": "lapsed" if e else "valid", "lapse_date": lapse,
-                        "fees_paid_through_year": paid})
+        records.append(
+            {
+                "application_no": f"T{i}",
+                "patent_type": "invention",
+                "ipc": "H01M 10/052",
+                "filing_date": filing,
+                "grant_date": grant,
+                "legal_status": "lapsed" if e else "valid",
+                "lapse_date": lapse,
+                "fees_paid_through_year": paid,
+            }
+        )
     return records
 
 
@@ -109,8 +117,9 @@ def test_fit_survival_on_records_matches_lifelines_weibull_fitter(params):
 def test_fitted_curve_agrees_with_kaplan_meier():
     _, entry, exit, event = simulate(20000, seed=7, beta=np.zeros(0))
     fit = fit_weibull_ph(entry, exit, event, None, ridge=0.0)
-    model = SurvivalModel(shape=fit["shape"], scale_years=fit["scale_years"], coefficients={},
-                          source="fitted", version="test")
+    model = SurvivalModel(
+        shape=fit["shape"], scale_years=fit["scale_years"], coefficients={}, source="fitted", version="test"
+    )
     km = KaplanMeierFitter().fit(exit, event, entry=entry)
     t0 = 4.0
     grid = np.linspace(t0, 14.0, 41)
@@ -141,8 +150,8 @@ def test_expected_remaining_life_matches_incomplete_gamma_closed_form():
     got = model.expected_remaining_life(age, remaining, eta)
     k, c = model.shape, np.exp(eta)
     b = age + remaining
-    integral = c ** (-1 / k) / k * gamma(1 / k) * (gammainc(1 / k, c * b ** k) - gammainc(1 / k, c * age ** k))
-    expected = integral / np.exp(-c * age ** k)
+    integral = c ** (-1 / k) / k * gamma(1 / k) * (gammainc(1 / k, c * b**k) - gammainc(1 / k, c * age**k))
+    expected = integral / np.exp(-c * age**k)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12)
 
 
@@ -166,10 +175,16 @@ def test_survival_data_censoring_and_truncation(params, make_record):
     as_of = date(2025, 6, 30)
     records = [
         make_record(application_no="valid"),
-        make_record(application_no="lapsed", legal_status="lapsed", lapse_date=date(2023, 7, 25),
-                    fees_paid_through_year=6),
-        make_record(application_no="expired", legal_status="expired", filing_date=date(2004, 3, 1),
-                    grant_date=date(2006, 3, 1), fees_paid_through_year=20),
+        make_record(
+            application_no="lapsed", legal_status="lapsed", lapse_date=date(2023, 7, 25), fees_paid_through_year=6
+        ),
+        make_record(
+            application_no="expired",
+            legal_status="expired",
+            filing_date=date(2004, 3, 1),
+            grant_date=date(2006, 3, 1),
+            fees_paid_through_year=20,
+        ),
         make_record(application_no="pending", legal_status="pending", grant_date=None),
         make_record(application_no="invalidated", legal_status="invalidated"),
         make_record(application_no="unpaid", fees_paid_through_year=6),  # year 7 due 2023-07-25: past grace
@@ -179,8 +194,18 @@ def test_survival_data_censoring_and_truncation(params, make_record):
     assert names == ["valid", "lapsed", "expired", "unpaid"]
     years = lambda a, b: (b - a).days / 365.25  # noqa: E731
     filing = date(2017, 7, 25)
-    np.testing.assert_allclose(data.entry, [years(filing, date(2020, 3, 10))] * 2
-                               + [years(date(2004, 3, 1), date(2006, 3, 1)), years(filing, date(2020, 3, 10))])
-    np.testing.assert_allclose(data.exit, [years(filing, as_of), years(filing, date(2023, 7, 25)),
-                                           years(date(2004, 3, 1), date(2024, 3, 1)), years(filing, date(2023, 7, 25))])
+    np.testing.assert_allclose(
+        data.entry,
+        [years(filing, date(2020, 3, 10))] * 2
+        + [years(date(2004, 3, 1), date(2006, 3, 1)), years(filing, date(2020, 3, 10))],
+    )
+    np.testing.assert_allclose(
+        data.exit,
+        [
+            years(filing, as_of),
+            years(filing, date(2023, 7, 25)),
+            years(date(2004, 3, 1), date(2024, 3, 1)),
+            years(filing, date(2023, 7, 25)),
+        ],
+    )
     assert data.event.tolist() == [0.0, 1.0, 0.0, 1.0]

@@ -209,6 +209,10 @@ def test_exports_neutralise_formulas_and_offer_chinese_headers(client, engine, t
     with transaction(engine) as session:
         import_table(session, "enterprises", read_path(county.write_csv(tmp_path / "e.csv", rows)))
     url = f"/api/v1/targets/{plan['pledge']}/export"
+    wrong = client.get(
+        f"/api/v1/targets/{plan['standard']}/export", params={"what": "registrations"}, headers=reviewer_headers
+    )
+    assert wrong.status_code == 422 and wrong.json()["code"] == "no_registrations"
     assert client.get(url).status_code == 401
     response = client.get(
         url, params={"what": "registrations", "lang": "zh", "as_of": "2025-06-30"}, headers=reviewer_headers

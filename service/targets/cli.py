@@ -13,15 +13,8 @@ from sqlalchemy import select
 from service.db import transaction
 from service.errors import ApiError
 from service.models import Target
-from service.targets.export import (
-    PROGRESS_COLUMNS,
-    REGISTRATION_COLUMNS,
-    progress_row,
-    registration_row,
-    to_csv,
-    to_xlsx,
-)
-from service.targets.progress import pledge_registrations, target_progress, window_end
+from service.targets.export import NothingToExport, export_file
+from service.targets.progress import target_progress
 from service.targets.routes import create_target, today
 from service.targets.schemas import TargetCreate
 
@@ -92,31 +85,17 @@ def run(args: argparse.Namespace, engine) -> int:
                 print(f"error: no target {args.code}", file=sys.stderr)
                 return 1
         if args.action == "export":
-            chinese = args.lang == "zh"
-            if args.what == "progress":
-                rows = [progress_row(target_progress(session, t, as_of)) for t in targets]
-                columns = PROGRESS_COLUMNS
-            else:
-                pledge = [t for t in targets if t.metric == "pledge_amount"]
-                if not pledge:
-                    print("error: no pledge_amount target selected", file=sys.stderr)
-                    return 1
-                rows = [
-                    registration_row(r)
-                    for r in pledge_registrations(session, pledge[0].window_start, window_end(pledge[0], as_of))
-                ]
-                columns = REGISTRATION_COLUMNS
             fmt = args.out.suffix.lower().lstrip(".")
             if fmt not in ("csv", "xlsx"):
                 print("error: --out must end in .csv or .xlsx", file=sys.stderr)
                 return 2
-            data = (
-                to_csv(rows, columns, chinese=chinese)
-                if fmt == "csv"
-                else to_xlsx(rows, columns, chinese=chinese, title=args.what)
-            )
+            try:
+                data, count = export_file(session, targets, as_of, what=args.what, fmt=fmt, chinese=args.lang == "zh")
+            except NothingToExport as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
             args.out.write_bytes(data)
-            print(f"wrote {len(rows)} row(s) to {args.out}")
+            print(f"wrote {count} row(s) to {args.out}")
             return 0
         if not targets:
             print("no targets; add one with `ipfin targets add`")

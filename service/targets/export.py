@@ -13,6 +13,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from service.targets.progress import pledge_registrations, target_progress, window_end
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 PROGRESS_COLUMNS = [
@@ -130,3 +132,24 @@ def to_xlsx(rows: list[dict[str, Any]], columns, *, chinese: bool = False, title
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+class NothingToExport(ValueError):
+    """Registrations were asked of targets none of which is a pledge_amount target."""
+
+
+def export_file(session, targets, as_of, *, what: str, fmt: str, chinese: bool) -> tuple[bytes, int]:
+    """The export file's bytes and its row count: one progress row per target, or the
+    registrations behind the (first) pledge_amount target among `targets`."""
+    if what == "progress":
+        rows, columns = [progress_row(target_progress(session, t, as_of)) for t in targets], PROGRESS_COLUMNS
+    else:
+        pledge = next((t for t in targets if t.metric == "pledge_amount"), None)
+        if pledge is None:
+            raise NothingToExport("only a pledge_amount target has registrations")
+        registrations = pledge_registrations(session, pledge.window_start, window_end(pledge, as_of))
+        rows, columns = [registration_row(r) for r in registrations], REGISTRATION_COLUMNS
+    data = (
+        to_csv(rows, columns, chinese=chinese) if fmt == "csv" else to_xlsx(rows, columns, chinese=chinese, title=what)
+    )
+    return data, len(rows)

@@ -15,15 +15,8 @@ from service.deps import Authorized, DbSession, require
 from service.errors import ApiError, PUBLIC_READ, STAFF_READ, WRITE, not_found
 from service.models import AuditEvent, Target
 from service.structs import from_row
-from service.targets.export import (
-    PROGRESS_COLUMNS,
-    REGISTRATION_COLUMNS,
-    progress_row,
-    registration_row,
-    to_csv,
-    to_xlsx,
-)
-from service.targets.progress import pledge_registrations, target_progress, window_end
+from service.targets.export import NothingToExport, export_file
+from service.targets.progress import target_progress
 from service.targets.schemas import TargetCreate, TargetRead
 
 AsOf = Annotated[date | None, QueryParameter(description="progress as of this date (UTC today when omitted)")]
@@ -118,22 +111,10 @@ class TargetController(Controller):
     ) -> Response:
         target = get_target(db_session, target_id)
         as_of = as_of or today()
-        if what == "progress":
-            rows, columns = [progress_row(target_progress(db_session, target, as_of))], PROGRESS_COLUMNS
-        else:
-            if target.metric != "pledge_amount":
-                raise ApiError(422, "no_registrations", "only a pledge_amount target has registrations")
-            rows = [
-                registration_row(r)
-                for r in pledge_registrations(db_session, target.window_start, window_end(target, as_of))
-            ]
-            columns = REGISTRATION_COLUMNS
-        chinese = lang == "zh"
-        body = (
-            to_csv(rows, columns, chinese=chinese)
-            if format == "csv"
-            else to_xlsx(rows, columns, chinese=chinese, title=what)
-        )
+        try:
+            body, _ = export_file(db_session, [target], as_of, what=what, fmt=format, chinese=lang == "zh")
+        except NothingToExport as exc:
+            raise ApiError(422, "no_registrations", str(exc)) from None
         media = (
             "text/csv; charset=utf-8"
             if format == "csv"

@@ -8,7 +8,6 @@ open or granted whitelist entries and registrations already use.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -28,7 +27,7 @@ from service.models import (
     Valuation,
     WhitelistEntry,
 )
-from service.valuations.records import jsonable
+from service.encoding import dumps
 from service.valuations.service import latest_valuations
 
 OPEN_ENTRY = ("published", "acknowledged")
@@ -53,7 +52,7 @@ class Inputs:
     def digest(self) -> str:
         """Hash of everything the optimiser saw, so a run can be compared with its inputs."""
         data = {"enterprises": [asdict(e) for e in self.enterprises], "products": [asdict(p) for p in self.products]}
-        return hashlib.sha256(json.dumps(jsonable(data), sort_keys=True, default=sorted).encode()).hexdigest()
+        return hashlib.sha256(dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def _patent(patent: Patent, valuation: Valuation, pledged: bool) -> matching.Patent:

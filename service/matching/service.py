@@ -20,7 +20,7 @@ from service.errors import ApiError, not_found
 from service.matching.inputs import Population, load_enterprises, load_inputs, load_products
 from service.models import AuditEvent, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
 from service.models.enums import ProposalStatus
-from service.valuations.records import jsonable
+from service.encoding import jsonable
 from service.whitelist.entries import publish_entry
 
 

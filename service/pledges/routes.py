@@ -21,7 +21,8 @@ from service.deps import Authorized, DbSession, require
 from service.errors import STAFF_READ
 from service.models import Bank, Enterprise, Patent, PledgedPatent, PledgeRegistration
 from service.pagination import Limit, Offset, Page, paginate
-from service.valuations.records import jsonable, load_records
+from service.encoding import jsonable
+from service.valuations.records import load_records
 from service.valuations.service import latest_survival
 from valuation import Portfolio, valuate
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,58 +10,32 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from service.encoding import dumps
 from service.imports.kinds import KINDS
 from service.models import Enterprise, Patent, PledgedPatent, PledgeRegistration, Valuation
 
 PATENT_COLUMNS = [column.name for column in KINDS["patents"].columns]
 
 
-def jsonable(value: Any) -> Any:
-    """Dates as ISO strings and Decimals as strings, recursively; the rest unchanged."""
-    if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+def context_digest(survival: dict[str, Any] | str) -> str:
+    """Digest of what a valuation depends on besides its own record: the survival model."""
+    return hashlib.sha256(dumps(survival, sort_keys=True).encode()).hexdigest()
 
 
-def inputs_hash(record: dict[str, Any], context: dict[str, Any]) -> str:
-    """What determines a valuation besides the date and model: the record and the fitted context."""
-    canonical = json.dumps(
-        {"record": jsonable(record), "context": jsonable(context)},
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def inputs_hash(record: dict[str, Any], context: str) -> str:
+    """What determines a valuation besides the date and model: the record and the context digest."""
+    return hashlib.sha256(dumps({"record": record, "context": context}, sort_keys=True).encode()).hexdigest()
 
 
-def patent_record(
-    patent: Patent, owner_credit_code: str | None, pledged: bool, max_pledge_fen: int | None
-) -> dict[str, Any]:
-    record = {
-        name: getattr(patent, name)
-        for name in PATENT_COLUMNS
-        if name not in ("owner_credit_code", "annual_revenue_yuan")
-    }
-    record["owner_credit_code"] = owner_credit_code
-    record["annual_revenue_yuan"] = (
-        None if patent.annual_revenue_fen is None else Decimal(patent.annual_revenue_fen) / 100
-    )
-    record["pledged"] = pledged
-    record["max_pledge_amount_yuan"] = None if max_pledge_fen is None else Decimal(max_pledge_fen) / 100
-    return record
+_STORED = [name for name in PATENT_COLUMNS if name not in ("owner_credit_code", "annual_revenue_yuan")]
 
 
 def load_records(session: Session, application_nos: list[str] | None = None) -> list[tuple[int, dict[str, Any]]]:
     """(patent id, record) for every patent, or for the given application numbers, in id order.
 
     `pledged` is true for a patent in an active registration; `max_pledge_amount_yuan` is the
-    largest registered amount of any registration it was part of (high-value flag 4).
+    largest registered amount of any registration it was part of (high-value flag 4). Rows are
+    read as plain columns, not ORM objects: a portfolio run reads every patent.
     """
     active = set(session.scalars(select(PledgedPatent.patent_id).where(PledgedPatent.released_date.is_(None))))
     largest = dict(
@@ -72,17 +45,24 @@ def load_records(session: Session, application_nos: list[str] | None = None) -> 
             .group_by(PledgedPatent.patent_id)
         ).all()
     )
+    columns = [getattr(Patent, name) for name in _STORED]
     statement = (
-        select(Patent, Enterprise.credit_code)
+        select(Patent.id, Patent.annual_revenue_fen, Enterprise.credit_code, *columns)
         .outerjoin(Enterprise, Enterprise.id == Patent.owner_id)
         .order_by(Patent.id)
     )
     if application_nos is not None:
         statement = statement.where(Patent.application_no.in_(application_nos))
-    return [
-        (patent.id, patent_record(patent, owner, patent.id in active, largest.get(patent.id)))
-        for patent, owner in session.execute(statement).all()
-    ]
+    loaded = []
+    for patent_id, revenue_fen, owner, *values in session.execute(statement):
+        record = dict(zip(_STORED, values, strict=True))
+        record["owner_credit_code"] = owner
+        record["annual_revenue_yuan"] = None if revenue_fen is None else Decimal(revenue_fen) / 100
+        record["pledged"] = patent_id in active
+        largest_fen = largest.get(patent_id)
+        record["max_pledge_amount_yuan"] = None if largest_fen is None else Decimal(largest_fen) / 100
+        loaded.append((patent_id, record))
+    return loaded
 
 
 def _fen(yuan: Decimal | None) -> int | None:
@@ -114,14 +94,14 @@ def valuation_row(
         "as_of": as_of,
         "model_version": result["model_version"],
         "inputs_hash": digest,
-        "inputs": jsonable(record),
+        "inputs": record,
         **{name: result[name] for name in _COLUMNS},
         "high_value_flags": list(result["high_value_flags"]),
         "value_p10_fen": _fen(result["value_p10"]),
         "value_p50_fen": _fen(result["value_p50"]),
         "value_p90_fen": _fen(result["value_p90"]),
         "max_loan_fen": _fen(result["max_loan"]),
-        "result": jsonable(result),
+        "result": result,
     }
 
 

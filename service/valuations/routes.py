@@ -20,7 +20,8 @@ from service.imports.kinds import KINDS
 from service.models import Patent, ValuationRun
 from service.patents.routes import application_no_param, find_patent
 from service.structs import from_row
-from service.valuations.records import inputs_hash, jsonable, load_records, valuation_read, valuation_row
+from service.encoding import jsonable
+from service.valuations.records import context_digest, inputs_hash, load_records, valuation_read, valuation_row
 from service.valuations.schemas import EstimateRequest, EstimateResponse, RunRead, RunRequest
 from service.valuations.service import (
     store_valuations,
@@ -135,7 +136,7 @@ class ValuationController(Controller):
             ).all()
         )
         survival = latest_survival(session)
-        context = {"survival": survival.to_dict() if survival else "default"}
+        context = context_digest(survival.to_dict() if survival else "default")
         store_valuations(
             session,
             [

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from service.db import transaction
 from service.models import Patent, SurvivalFit, Valuation, ValuationRun
 from service.models.types import utcnow
-from service.valuations.records import inputs_hash, load_records, valuation_row
+from service.valuations.records import context_digest, inputs_hash, load_records, valuation_row
 from valuation import MODEL_VERSION, Portfolio, SurvivalModel, fit_survival, valuate
 
 Progress = Callable[[int], None]
@@ -78,7 +78,7 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
                 .where(ValuationRun.id == run_id)
                 .values(survival_fit_id=fit.id, counts={"total": len(ids), "done": 0})
             )
-        context = {"survival": model.to_dict()}
+        context = context_digest(model.to_dict())
         for start in range(0, len(ids), _CHUNK):
             stop = min(start + _CHUNK, len(ids))
             rows = [

@@ -199,22 +199,25 @@ def cmd_valuate(args, settings: Settings) -> int:
 
 def cmd_revalue(args, settings: Settings) -> int:
     from service import migrate
+    from service.models.types import utctoday
     from service.valuations.cli import revalue
 
     engine = _engine(settings)
     migrate.upgrade(engine)
-    return revalue(engine, args.as_of or _today(), "cli")
-
-
-def _today():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).date()
+    return revalue(engine, args.as_of or utctoday(), "cli")
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import OperationalError
+
     args = build_parser().parse_args(argv)
-    return args.run(args, Settings.from_env())
+    settings = Settings.from_env()
+    try:
+        return args.run(args, settings)
+    except OperationalError as exc:  # the database is down, unreachable or locked
+        database = settings.database_url.split("@")[-1]
+        print(f"error: cannot use the database ({database}): {exc.orig}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

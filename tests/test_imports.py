@@ -257,3 +257,10 @@ def test_demo_county_loads_through_the_importer_and_is_valued(engine):
             "ip_standard_enterprises",
         }
         assert authenticate(session, DEMO_KEYS["admin"]).role == "admin"
+
+
+def test_cli_says_when_the_database_cannot_be_reached(monkeypatch, capsys):
+    monkeypatch.setenv("IPFIN_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert main(["targets"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot use the database (127.0.0.1:1/none)") and "Traceback" not in err

@@ -43,6 +43,19 @@ def credit_code_param(raw: str) -> str:
         raise ApiError(400, "invalid_credit_code", str(exc)) from None
 
 
+def _credit_loans():
+    """Credit loans with the names their readers need (enterprise, bank)."""
+    return (
+        select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
+        .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)
+        .join(Bank, Bank.id == CreditLoan.bank_id)
+    )
+
+
+def _credit_loan_read(loan: CreditLoan, credit_code: str, name: str, bank_code: str) -> CreditLoanRead:
+    return from_row(CreditLoanRead, loan, enterprise_credit_code=credit_code, enterprise_name=name, bank_code=bank_code)
+
+
 class EnterpriseController(Controller):
     path = "/api/v1"
     tags = ["enterprises"]
@@ -102,12 +115,7 @@ class EnterpriseController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[CreditLoanRead]:
-        statement = (
-            select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
-            .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)
-            .join(Bank, Bank.id == CreditLoan.bank_id)
-            .order_by(CreditLoan.id)
-        )
+        statement = _credit_loans().order_by(CreditLoan.id)
         if bank:
             statement = statement.where(Bank.code == bank.upper())
         if kind:
@@ -117,11 +125,7 @@ class EnterpriseController(Controller):
         if enterprise:
             statement = statement.where(Enterprise.credit_code == credit_code_param(enterprise))
         rows, total = paginate(db_session, statement, limit, offset)
-        items = [
-            from_row(CreditLoanRead, loan, enterprise_credit_code=code, enterprise_name=name, bank_code=bank)
-            for loan, code, name, bank in rows
-        ]
-        return Page(items, total, limit, offset)
+        return Page([_credit_loan_read(*row) for row in rows], total, limit, offset)
 
     @get(
         "/credit-loans/{loan_id:int}",
@@ -131,13 +135,7 @@ class EnterpriseController(Controller):
         summary="One credit loan (staff)",
     )
     def get_credit_loan(self, db_session: DbSession, staff: Authorized, loan_id: FromPath[int]) -> CreditLoanRead:
-        row = db_session.execute(
-            select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
-            .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)
-            .join(Bank, Bank.id == CreditLoan.bank_id)
-            .where(CreditLoan.id == loan_id)
-        ).first()
+        row = db_session.execute(_credit_loans().where(CreditLoan.id == loan_id)).first()
         if row is None:
             raise not_found("credit loan", loan_id)
-        loan, code, name, bank = row
-        return from_row(CreditLoanRead, loan, enterprise_credit_code=code, enterprise_name=name, bank_code=bank)
+        return _credit_loan_read(*row)

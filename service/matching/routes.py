@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -17,13 +17,10 @@ from service.matching.service import create_run, decide, enterprise_eligibility
 from service.models import Bank, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
 from service.models.enums import Cluster, ProposalStatus
 from service.pagination import Limit, Offset, Page, paginate
+from service.models.types import utctoday
 from service.structs import from_row
 
 STAFF = require("admin", "reviewer")
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
 
 
 def _proposal_query():
@@ -64,7 +61,7 @@ class MatchingController(Controller):
         summary="Run matching on the current data",
     )
     def run(self, db_session: DbSession, staff: Authorized, data: JSONBody[RunCreate]) -> MatchRunRead:
-        run = create_run(db_session, as_of=data.as_of or _today(), population=data.population, actor=staff.name)
+        run = create_run(db_session, as_of=data.as_of or utctoday(), population=data.population, actor=staff.name)
         return from_row(MatchRunRead, run)
 
     @get("/matching/runs", sync_to_thread=True, responses=STAFF_READ, summary="Match runs, newest first")
@@ -167,4 +164,4 @@ class MatchingController(Controller):
     def eligibility(
         self, db_session: DbSession, staff: Authorized, credit_code: FromPath[str], as_of: FromQuery[date | None] = None
     ) -> list[dict[str, Any]]:
-        return enterprise_eligibility(db_session, credit_code_param(credit_code), as_of or _today())
+        return enterprise_eligibility(db_session, credit_code_param(credit_code), as_of or utctoday())

@@ -8,7 +8,7 @@ for the requested date (not read from an older valuation).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -17,6 +17,7 @@ from litestar import Controller, get
 from sqlalchemy import select
 from sqlmodel import Session
 
+from service.models.types import utctoday
 from service.deps import Authorized, DbSession, require
 from service.errors import STAFF_READ
 from service.models import Bank, Enterprise, Patent, PledgedPatent, PledgeRegistration
@@ -154,4 +155,4 @@ class PledgeController(Controller):
     def at_risk(
         self, db_session: DbSession, staff: Authorized, as_of: FromQuery[date | None] = None
     ) -> list[dict[str, Any]]:
-        return at_risk(db_session, as_of or datetime.now(UTC).date())
+        return at_risk(db_session, as_of or utctoday())

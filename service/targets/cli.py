@@ -15,7 +15,8 @@ from service.errors import ApiError
 from service.models import Target
 from service.targets.export import NothingToExport, export_file
 from service.targets.progress import target_progress
-from service.targets.routes import create_target, today
+from service.models.types import utctoday
+from service.targets.routes import create_target
 from service.targets.schemas import TargetCreate
 
 BAR = 30
@@ -52,7 +53,7 @@ def render(progress: dict) -> str:
 
 
 def run(args: argparse.Namespace, engine) -> int:
-    as_of = args.as_of or today()
+    as_of = args.as_of or utctoday()
     with transaction(engine) as session:
         targets = session.scalars(select(Target).order_by(Target.id)).all()
         if args.action == "add":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
@@ -14,16 +14,13 @@ from sqlmodel import Session
 from service.deps import Authorized, DbSession, require
 from service.errors import ApiError, PUBLIC_READ, STAFF_READ, WRITE, not_found
 from service.models import AuditEvent, Target
+from service.models.types import utctoday
 from service.structs import from_row
 from service.targets.export import NothingToExport, export_file
 from service.targets.progress import target_progress
 from service.targets.schemas import TargetCreate, TargetRead
 
 AsOf = Annotated[date | None, QueryParameter(description="progress as of this date (UTC today when omitted)")]
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def get_target(session: Session, target_id: int) -> Target:
@@ -90,7 +87,7 @@ class TargetController(Controller):
         summary="Progress, breakdowns and projection",
     )
     def progress(self, db_session: DbSession, target_id: FromPath[int], as_of: AsOf = None) -> dict[str, Any]:
-        return target_progress(db_session, get_target(db_session, target_id), as_of or today())
+        return target_progress(db_session, get_target(db_session, target_id), as_of or utctoday())
 
     @get(
         "/{target_id:int}/export",
@@ -110,7 +107,7 @@ class TargetController(Controller):
         lang: FromQuery[Literal["en", "zh"]] = "en",
     ) -> Response:
         target = get_target(db_session, target_id)
-        as_of = as_of or today()
+        as_of = as_of or utctoday()
         try:
             body, _ = export_file(db_session, [target], as_of, what=what, fmt=format, chinese=lang == "zh")
         except NothingToExport as exc:

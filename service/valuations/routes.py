@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from litestar.params import FromPath, JSONBody
@@ -19,6 +19,7 @@ from service.imports import ImportRejected, Table, import_table, parse_rows
 from service.imports.kinds import KINDS
 from service.models import Patent, ValuationRun
 from service.patents.routes import application_no_param, find_patent
+from service.models.types import utctoday
 from service.structs import from_row
 from service.encoding import jsonable
 from service.valuations.records import context_digest, inputs_hash, load_records, valuation_read, valuation_row
@@ -109,7 +110,7 @@ class ValuationController(Controller):
         if data.save and (principal is None or principal.role != "admin"):
             raise ApiError(403, "forbidden", "save=true stores patent data and needs an admin key")
         table, records = parse_submitted(db_session, data.patents)
-        as_of = data.as_of or datetime.now(UTC).date()
+        as_of = data.as_of or utctoday()
         results = estimate(db_session, records, as_of, data.loan_term_months)
         if data.save:
             self._save(db_session, table, records, results, as_of)
@@ -168,7 +169,7 @@ class ValuationController(Controller):
     )
     def run(self, state: State, db_session: DbSession, admin: Authorized, data: JSONBody[RunRequest]) -> RunRead:
         engine = state.engine
-        run = start_run(db_session, data.as_of or datetime.now(UTC).date(), admin.name)
+        run = start_run(db_session, data.as_of or utctoday(), admin.name)
         read = from_row(RunRead, run)
         run_id = run.id
         db_session.commit()  # the job's first step reads the run row, so it must be committed first

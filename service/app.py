@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from service.audit.routes import AuditController
 from service.banks.routes import BankController
 from service.db import make_engine
-from service.deps import DEPENDENCIES
+from service.deps import DEPENDENCIES, authenticate_request
 from service.enterprises.routes import EnterpriseController
 from service.errors import EXCEPTION_HANDLERS
 from service.imports.routes import ImportController
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return Litestar(
         route_handlers=ROUTES,
         dependencies=DEPENDENCIES,
+        before_request=authenticate_request,
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"engine": engine, "settings": settings}),
         on_shutdown=[dispose_engine],

@@ -3,6 +3,11 @@
 The transaction boundary is the request: handlers and services never commit; this dependency
 commits once the handler has returned, before the response is sent, and rolls back on any
 exception, so a failed request never leaves a partial write.
+
+Authentication comes first and covers every route: `authenticate_request` (the app's
+`before_request`) resolves a presented key before any handler or dependency runs, so a wrong or
+revoked key is a 401 on public endpoints too, not silently treated as "no key". Handlers read
+the result through the `principal` dependency.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from litestar.di import NamedDependency, Provide
 from sqlmodel import Session
 
 from service.auth.keys import Principal, authenticate
+from service.db import transaction
 from service.errors import ApiError
 
 
@@ -31,10 +37,33 @@ async def provide_session(state: State) -> AsyncGenerator[Session, None]:
         await to_thread.run_sync(session.close)
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def _presented_key(request: Request) -> str | None:
+    """The bearer token, None when no Authorization header is sent; any other scheme is a 401."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
     scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "invalid_api_key", "send the API key as Authorization: Bearer <key>")
+    return token.strip()
+
+
+def _lookup(engine, token: str) -> Principal | None:
+    with transaction(engine) as session:
+        return authenticate(session, token)
+
+
+async def authenticate_request(request: Request) -> None:
+    """Resolve the caller's key once per request; a presented key that is unknown or revoked is 401."""
+    token = _presented_key(request)
+    principal = None
+    if token is not None:
+        if len(token) > 200:  # keys are ~45 characters; do not hash megabytes
+            raise ApiError(401, "invalid_api_key", "the API key is unknown or revoked")
+        principal = await to_thread.run_sync(_lookup, request.app.state.engine, token)
+        if principal is None:
+            raise ApiError(401, "invalid_api_key", "the API key is unknown or revoked")
+    request.state.principal = principal
 
 
 # How handlers declare what they need from these providers (by name, as Litestar 3 requires).
@@ -43,14 +72,8 @@ Caller = NamedDependency[Principal | None]  # whoever sent a valid key, or None
 Authorized = NamedDependency[Principal]  # a caller `require(...)` let through
 
 
-def provide_principal(request: Request, db_session: DbSession) -> Principal | None:
-    token = _bearer(request)
-    if token is None:
-        return None
-    principal = authenticate(db_session, token)
-    if principal is None:
-        raise ApiError(401, "invalid_api_key", "the API key is unknown or revoked")
-    return principal
+def provide_principal(request: Request) -> Principal | None:
+    return getattr(request.state, "principal", None)
 
 
 def require(*roles: str) -> Provide:
@@ -68,5 +91,5 @@ def require(*roles: str) -> Provide:
 
 DEPENDENCIES: dict[str, Provide] = {
     "db_session": Provide(provide_session),
-    "principal": Provide(provide_principal, sync_to_thread=True),
+    "principal": Provide(provide_principal, sync_to_thread=False),
 }

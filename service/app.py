@@ -9,7 +9,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy import Engine, text
 
 from service.audit.routes import AuditController
-from service.banks.routes import BankController
+from service.banks.routes import BankController, OwnBankController
 from service.db import make_engine
 from service.deps import DEPENDENCIES, authenticate_request
 from service.enterprises.routes import EnterpriseController
@@ -21,6 +21,7 @@ from service.pledges.routes import PledgeController
 from service.settings import Settings
 from service.targets.routes import TargetController
 from service.valuations.routes import ValuationController
+from service.whitelist.routes import WhitelistController
 
 
 @get("/health", sync_to_thread=True, tags=["health"], summary="200 when the database answers, 503 otherwise")
@@ -48,6 +49,8 @@ ROUTES = [
     MatchingController,
     PledgeController,
     AuditController,
+    WhitelistController,
+    OwnBankController,
 ]
 
 

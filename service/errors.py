@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError
@@ -109,9 +110,25 @@ _DESCRIPTIONS = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the error statuses a handler can answer, all with the one error body."""
-    return {status: ResponseSpec(data_container=ErrorBody, description=_DESCRIPTIONS[status]) for status in statuses}
+def error_responses(
+    *statuses: int, examples: dict[int, list[tuple[str, str]]] | None = None
+) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the error statuses a handler can answer, all with the one error body;
+    `examples` maps a status to the (code, message) pairs it may carry."""
+    examples = examples or {}
+    return {
+        status: ResponseSpec(
+            data_container=ErrorBody,
+            description=_DESCRIPTIONS[status],
+            generate_examples=status not in examples,
+            examples=[
+                Example(summary=code, value={"code": code, "message": message, "details": None})
+                for code, message in examples.get(status, [])
+            ]
+            or None,
+        )
+        for status in statuses
+    }
 
 
 # The usual sets: public reads, staff reads, and writes.

@@ -19,8 +19,12 @@ class Settings:
     database_url: str = field(default_factory=_default_database_url)
     host: str = "127.0.0.1"
     port: int = 8000
-    # Will sign the bank feed's opaque cursors; a deployment sets its own.
+    # Signs the bank feed's opaque cursors; a deployment sets its own.
     secret_key: str = "ipfin-development-secret"
+    # A whitelist entry without an outcome expires this many days after publication (DESIGN.md §7).
+    entry_lifetime_days: int = 90
+    # How long a bank's Idempotency-Key is remembered (its stored response replayed) after first use.
+    idempotency_key_days: int = 7
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -30,4 +34,16 @@ class Settings:
             host=env.get("IPFIN_HOST", "127.0.0.1"),
             port=int(env.get("IPFIN_PORT", "8000")),
             secret_key=env.get("IPFIN_SECRET_KEY", "ipfin-development-secret"),
+            entry_lifetime_days=_positive_int(env, "IPFIN_ENTRY_LIFETIME_DAYS", 90),
+            idempotency_key_days=_positive_int(env, "IPFIN_IDEMPOTENCY_KEY_DAYS", 7),
         )
+
+
+def _positive_int(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    value = int(raw)
+    if not 1 <= value <= 3650:
+        raise ValueError(f"{name} must be between 1 and 3650, not {value}")
+    return value

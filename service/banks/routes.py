@@ -1,17 +1,23 @@
-"""Partner banks and their pledge products (public product information)."""
+"""Partner banks and their pledge products (public product information), and a bank's own
+products (read and update) and pledge registrations under `/api/v1/bank` (bank keys)."""
 
 from __future__ import annotations
 
-from litestar.params import FromPath, FromQuery
-from litestar import Controller, get
+from typing import Annotated
+
+from litestar import Controller, get, patch
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from sqlalchemy import select
 
-from service.banks.schemas import BankRead, ProductRead
-from service.deps import DbSession
-from service.errors import PUBLIC_READ, not_found
+from service.banks import service as own
+from service.banks.schemas import BankRead, ProductRead, ProductUpdate
+from service.deps import Authorized, DbSession, require
+from service.errors import PUBLIC_READ, error_responses, not_found
 from service.models import Bank, PledgeProduct
 from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row
+from service.whitelist.schemas import RegistrationRead
+from service.whitelist.service import registration_read
 
 
 def product_read(product: PledgeProduct, bank_code: str) -> ProductRead:
@@ -59,3 +65,79 @@ class BankController(Controller):
         if row is None:
             raise not_found("product", product_id)
         return product_read(*row)
+
+
+ProductId = Annotated[int, PathParameter(ge=1, le=2**31 - 1, description="product id")]
+_OWN_READ = error_responses(
+    400,
+    401,
+    403,
+    404,
+    examples={
+        401: [("invalid_api_key", "the API key is unknown or revoked")],
+        403: [("forbidden", "this needs the role bank")],
+        404: [("not_found", "product 7 not found")],
+    },
+)
+_OWN_WRITE = error_responses(
+    400,
+    401,
+    403,
+    404,
+    409,
+    422,
+    examples={
+        404: [("not_found", "product 7 not found")],
+        422: [("invalid_product", "the product would be inconsistent; details say why")],
+    },
+)
+
+
+class OwnBankController(Controller):
+    """The calling bank's own products and registrations; another bank's are 404."""
+
+    path = "/api/v1/bank"
+    tags = ["banks"]
+    dependencies = {"bank": require("bank")}
+
+    @get("/products", sync_to_thread=True, responses=_OWN_READ, summary="The calling bank's pledge products")
+    def products(self, db_session: DbSession, bank: Authorized) -> list[ProductRead]:
+        return [product_read(product, code) for product, code in db_session.execute(own.own_products(bank)).all()]
+
+    @get("/products/{product_id:int}", sync_to_thread=True, responses=_OWN_READ, summary="One of the bank's products")
+    def product(self, db_session: DbSession, bank: Authorized, product_id: ProductId) -> ProductRead:
+        return product_read(*own.own_product(db_session, bank, product_id))
+
+    @patch(
+        "/products/{product_id:int}",
+        sync_to_thread=True,
+        responses=_OWN_WRITE,
+        summary="Change the bank's own product: rate, amount range, term, quota, active",
+        description="Only the fields sent change; null clears a quota field. The product must stay "
+        "consistent (min ≤ max, both quota dates or neither); every change is audited.",
+    )
+    def update_product(
+        self, db_session: DbSession, bank: Authorized, product_id: ProductId, data: JSONBody[ProductUpdate]
+    ) -> ProductRead:
+        return product_read(*own.update_product(db_session, bank, product_id, data))
+
+    @get(
+        "/registrations",
+        sync_to_thread=True,
+        responses=_OWN_READ,
+        summary="The bank's pledge registrations (patents, trademarks, other IP)",
+    )
+    def registrations(
+        self, db_session: DbSession, bank: Authorized, limit: Limit = 50, offset: Offset = 0
+    ) -> Page[RegistrationRead]:
+        rows, total = paginate(db_session, own.own_registrations(bank), limit, offset)
+        return Page([registration_read(db_session, r) for (r,) in rows], total, limit, offset)
+
+    @get(
+        "/registrations/{registration_no:str}",
+        sync_to_thread=True,
+        responses=_OWN_READ,
+        summary="One of the bank's pledge registrations",
+    )
+    def registration(self, db_session: DbSession, bank: Authorized, registration_no: FromPath[str]) -> RegistrationRead:
+        return registration_read(db_session, own.own_registration(db_session, bank, registration_no[:40]))

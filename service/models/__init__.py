@@ -17,10 +17,10 @@ from service.models.enterprises import CreditLoan, Enterprise
 from service.models.jobs import JobRun
 from service.models.matching import MatchProposal, MatchRun, ReviewDecision
 from service.models.patents import Patent
-from service.models.pledges import PledgedPatent, PledgeRegistration
+from service.models.pledges import PledgedIpItem, PledgedPatent, PledgeRegistration
 from service.models.targets import Target
 from service.models.valuations import SurvivalFit, Valuation, ValuationRun
-from service.models.whitelist import FeedCounter, IdempotencyKey, WhitelistEntry, WhitelistOutcome
+from service.models.whitelist import FeedCounter, FeedDelivery, IdempotencyKey, WhitelistEntry, WhitelistOutcome
 
 __all__ = [
     "ApiKey",
@@ -29,6 +29,7 @@ __all__ = [
     "CreditLoan",
     "Enterprise",
     "FeedCounter",
+    "FeedDelivery",
     "IdempotencyKey",
     "JobRun",
     "MatchProposal",
@@ -36,6 +37,7 @@ __all__ = [
     "Patent",
     "PledgeProduct",
     "PledgeRegistration",
+    "PledgedIpItem",
     "PledgedPatent",
     "ReviewDecision",
     "SurvivalFit",

@@ -85,6 +85,26 @@ class EntryStatus(StrEnum):
     expired = "expired"
 
 
+class IpType(StrEnum):
+    """What a pledge registration pledges: patents, trademarks (商标) or other IP (e.g. layout designs)."""
+
+    patent = "patent"
+    trademark = "trademark"
+    other = "other"
+
+
+class DeclineReason(StrEnum):
+    """Why a bank declined a whitelist entry (the outcome's `reason_code`; docs in README)."""
+
+    insufficient_collateral = "insufficient_collateral"  # 质押物价值不足
+    credit_risk = "credit_risk"  # 企业信用风险
+    ip_defect = "ip_defect"  # 知识产权权属或法律状态瑕疵
+    no_financing_need = "no_financing_need"  # 企业无融资需求或放弃
+    terms_not_agreed = "terms_not_agreed"  # 利率、期限等条款未达成一致
+    quota_exhausted = "quota_exhausted"  # 产品额度已满
+    other = "other"  # 其他 (text required)
+
+
 class TargetMetric(StrEnum):
     pledge_amount = "pledge_amount"
     high_value_patents = "high_value_patents"

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.models.enums import EntryStatus, one_of
+from service.models.enums import DeclineReason, EntryStatus, one_of
 from service.models.types import UTCDateTime, utcnow
 
 
@@ -48,6 +48,18 @@ class FeedCounter(SQLModel, table=True):
     last_position: int = Field(default=0, sa_type=BigInteger)
 
 
+class FeedDelivery(SQLModel, table=True):
+    """The highest feed position a bank has pulled: entries up to it count as pushed.
+
+    Its own row, not the counter's: a reader never waits for a publisher's counter lock."""
+
+    __tablename__ = "feed_deliveries"
+
+    bank_id: int = Field(foreign_key="banks.id", primary_key=True)
+    last_position: int = Field(default=0, sa_type=BigInteger)
+    delivered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class WhitelistOutcome(SQLModel, table=True):
     __tablename__ = "whitelist_outcomes"
     __table_args__ = (
@@ -56,6 +68,8 @@ class WhitelistOutcome(SQLModel, table=True):
             "(outcome = 'granted') = (registration_no IS NOT NULL AND amount_fen IS NOT NULL)",
             name="granted_has_registration",
         ),
+        CheckConstraint("(outcome = 'declined') = (reason_code IS NOT NULL)", name="declined_has_reason"),
+        one_of("reason_code", DeclineReason, nullable=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -64,7 +78,9 @@ class WhitelistOutcome(SQLModel, table=True):
     amount_fen: int | None = Field(default=None, sa_type=BigInteger)
     registration_no: str | None = Field(default=None, max_length=40)
     registration_date: date | None = None
+    reason_code: str | None = Field(default=None, max_length=32)
     reason: str | None = None
+    reported_by: str | None = Field(default=None, max_length=100)
     reported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

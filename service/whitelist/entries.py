@@ -24,10 +24,8 @@ from service.models import (
     WhitelistEntry,
 )
 from service.models.types import utcnow
+from service.settings import Settings
 from service.valuations.service import latest_valuations
-
-# An entry without an outcome expires after this long (DESIGN.md §7: entries without an outcome expire).
-ENTRY_LIFETIME = timedelta(days=90)
 
 
 def next_feed_position(session: Session, bank_id: int) -> int:
@@ -130,8 +128,16 @@ def entry_content(session: Session, proposal: MatchProposal) -> dict[str, Any]:
     }
 
 
-def publish_entry(session: Session, proposal: MatchProposal) -> WhitelistEntry:
-    """The whitelist entry for an approved proposal, with its feed position."""
+def entry_lifetime() -> timedelta:
+    """How long an entry waits for its outcome (IPFIN_ENTRY_LIFETIME_DAYS; DESIGN.md §7)."""
+    return timedelta(days=Settings.from_env().entry_lifetime_days)
+
+
+def publish_entry(session: Session, proposal: MatchProposal, lifetime: timedelta | None = None) -> WhitelistEntry:
+    """The whitelist entry for an approved proposal, with its feed position.
+
+    The content is built first; the feed position is taken last, so the bank's counter row stays
+    locked only for the rest of the publishing transaction."""
     now = utcnow()
     content = entry_content(session, proposal)
     entry = WhitelistEntry(
@@ -143,7 +149,7 @@ def publish_entry(session: Session, proposal: MatchProposal) -> WhitelistEntry:
         content=content,
         feed_position=next_feed_position(session, proposal.bank_id),
         published_at=now,
-        expires_at=now + ENTRY_LIFETIME,
+        expires_at=now + (lifetime or entry_lifetime()),
     )
     session.add(entry)
     session.flush()

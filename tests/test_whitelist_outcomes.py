@@ -27,6 +27,12 @@ AMOUNT = 100_000_000  # ¥1,000,000 in fen; IPLOAN lends ¥300,000–5,000,000
 
 @pytest.fixture
 def world(engine, tmp_path, make_key):
+    return make_world(engine, tmp_path, make_key)
+
+
+def make_world(engine, tmp_path, make_key) -> dict:
+    """The small county valued today, a pledge target whose window holds today, and one entry of
+    CQRCB's IPLOAN for E2 (owner of P2, pledge-eligible) of AMOUNT."""
     county.load_county(engine, tmp_path)
     with transaction(engine) as session:
         run_id = start_run(session, TODAY, "test").id

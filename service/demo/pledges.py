@@ -61,6 +61,7 @@ class Pledge:
     loan_end: date
     patents: list[int] = field(default_factory=list)
     released_date: date | None = None
+    trademarks: list[str] = field(default_factory=list)  # 商标注册号
 
     def row(self, enterprises: list[Enterprise], book: PatentBook) -> dict[str, str]:
         return {
@@ -73,6 +74,7 @@ class Pledge:
             "loan_start": cells.day(self.loan_start),
             "loan_end": cells.day(self.loan_end),
             "patents": cells.codes(book.records[i]["application_no"] for i in self.patents),
+            "trademarks": cells.codes(self.trademarks),
             "released_date": cells.day(self.released_date),
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -100,8 +101,8 @@ def _check_pledge(row: dict) -> Problems:
     problems = _ordered(row, "loan_start", "loan_end")
     if row["amount_yuan"] == 0:
         problems.append(("amount_yuan", "a registered pledge amount must be above 0"))
-    if not row["patents"]:
-        problems.append(("patents", "name at least one pledged patent"))
+    if not row["patents"] and not row["trademarks"]:
+        problems.append(("patents", "name at least one pledged patent or trademark"))
     problems += _ordered(row, "registration_date", "released_date", strict=False)
     return problems
 
@@ -110,6 +111,21 @@ def _application_list(raw: str) -> list[str]:
     numbers = [cells.application_no(part.strip()) for part in raw.split(";") if part.strip()]
     if len(set(numbers)) != len(numbers):
         raise ValueError("a patent is listed twice")
+    return numbers
+
+
+def _trademark_list(raw: str) -> list[str]:
+    """`;`-separated trademark registration numbers (注册号): digits, or G… for Madrid registrations."""
+    numbers = []
+    for part in raw.split(";"):
+        number = part.strip().upper().replace(" ", "")
+        if not number:
+            continue
+        if not re.fullmatch(r"[A-Z]{0,2}[0-9]{1,12}", number):
+            raise ValueError(f"malformed trademark registration number {part.strip()!r}")
+        numbers.append(number)
+    if len(set(numbers)) != len(numbers):
+        raise ValueError("a trademark is listed twice")
     return numbers
 
 
@@ -233,7 +249,8 @@ KINDS: dict[str, Kind] = {
             Column("amount_yuan", _YUAN, required=True),
             Column("loan_start", cells.iso_date, required=True),
             Column("loan_end", cells.iso_date, required=True),
-            Column("patents", _application_list, required=True),
+            Column("patents", _application_list, default=[]),
+            Column("trademarks", _trademark_list, default=[]),
             Column("released_date", cells.iso_date),
         ),
         key=("registration_no",),

@@ -22,10 +22,12 @@ from service.models import (
     CreditLoan,
     Enterprise,
     Patent,
+    PledgedIpItem,
     PledgedPatent,
     PledgeProduct,
     PledgeRegistration,
 )
+from service.models.enums import IpType
 from service.models.types import utcnow
 
 Progress = Callable[[int], None]  # called with the number of rows just processed
@@ -307,7 +309,7 @@ def _resolve_pledges(session, parsed):
         ).all()
     }
     existing_regs = _ids(session, PledgeRegistration.registration_no, {r["registration_no"] for _, r in parsed})
-    # Active pledges held by registrations outside this file block a patent.
+    # Active pledges held by registrations outside this file block a patent or trademark.
     active_elsewhere = dict(
         session.execute(
             select(PledgedPatent.patent_id, PledgeRegistration.registration_no)
@@ -315,7 +317,14 @@ def _resolve_pledges(session, parsed):
             .where(PledgedPatent.released_date.is_(None))
         ).all()
     )
-    errors, values, active_in_file = [], [], {}
+    trademarks_elsewhere = dict(
+        session.execute(
+            select(PledgedIpItem.number, PledgeRegistration.registration_no)
+            .join(PledgeRegistration, PledgeRegistration.id == PledgedIpItem.registration_id)
+            .where(PledgedIpItem.released_date.is_(None), PledgedIpItem.ip_type == IpType.trademark)
+        ).all()
+    )
+    errors, values, active_in_file, trademarks_in_file = [], [], {}, {}
     file_numbers = {r["registration_no"] for _, r in parsed}
     for n, r in parsed:
         enterprise_id = enterprises.get(r["enterprise_credit_code"])
@@ -350,6 +359,19 @@ def _resolve_pledges(session, parsed):
                     RowError(n, "patents", f"patent {number} is also actively pledged in row {active_in_file[pid]}")
                 )
             active_in_file.setdefault(pid, n)
+        for number in r["trademarks"] if r["released_date"] is None else ():
+            holder = trademarks_elsewhere.get(number)
+            if holder is not None and holder not in file_numbers:
+                errors.append(RowError(n, "trademarks", f"trademark {number} is already in active pledge {holder}"))
+            if number in trademarks_in_file:
+                errors.append(
+                    RowError(
+                        n,
+                        "trademarks",
+                        f"trademark {number} is also actively pledged in row {trademarks_in_file[number]}",
+                    )
+                )
+            trademarks_in_file.setdefault(number, n)
         values.append(
             {
                 "registration_no": r["registration_no"],
@@ -358,11 +380,14 @@ def _resolve_pledges(session, parsed):
                 "bank_id": bank_id,
                 "product_id": product_id,
                 "amount_fen": r["amount_yuan"],
+                # patent when it pledges any patent, else trademark (as service.whitelist registers them)
+                "ip_type": IpType.patent if r["patents"] else IpType.trademark,
                 "loan_start": r["loan_start"],
                 "loan_end": r["loan_end"],
                 "released_date": r["released_date"],
                 "updated_at": utcnow(),
                 "_patent_ids": patent_ids,
+                "_trademarks": r["trademarks"],
             }
         )
     return values, errors, len(existing_regs)
@@ -413,10 +438,23 @@ def _write_simple(session, kind_name, values):
 
 def _write_pledges(session, kind_name, values):
     links = {v["registration_no"]: (v.pop("_patent_ids"), v["released_date"]) for v in values}
+    trademarks = {v["registration_no"]: v.pop("_trademarks") for v in values}
     _write_simple(session, kind_name, values)
     ids = _ids(session, PledgeRegistration.registration_no, set(links))
     session.execute(delete(PledgedPatent).where(PledgedPatent.registration_id.in_(ids.values())))
+    session.execute(
+        delete(PledgedIpItem).where(
+            PledgedIpItem.registration_id.in_(ids.values()), PledgedIpItem.ip_type == IpType.trademark
+        )
+    )
     session.flush()
+    items = [
+        {"registration_id": ids[number], "ip_type": IpType.trademark, "number": mark, "released_date": released}
+        for number, (_, released) in links.items()
+        for mark in trademarks[number]
+    ]
+    if items:
+        session.execute(PledgedIpItem.__table__.insert(), items)
     rows = [
         {"registration_id": ids[number], "patent_id": pid, "released_date": released}
         for number, (patent_ids, released) in links.items()

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from service.models.types import utctoday
 from service.deps import Authorized, DbSession, require
 from service.errors import STAFF_READ
-from service.models import Bank, Enterprise, Patent, PledgedPatent, PledgeRegistration
+from service.models import Bank, Enterprise, Patent, PledgedIpItem, PledgedPatent, PledgeRegistration
 from service.pagination import Limit, Offset, Page, paginate
 from service.encoding import jsonable
 from service.valuations.records import load_records
@@ -39,6 +39,9 @@ class RegistrationRead(msgspec.Struct):
     loan_end: date
     released_date: date | None
     patents: list[str]
+    ip_type: str = "patent"  # patent when any patent is pledged, else trademark, else other
+    trademarks: list[str] = []
+    other_ip: list[str] = []
 
 
 def at_risk(session: Session, as_of: date) -> list[dict[str, Any]]:
@@ -97,7 +100,12 @@ class PledgeController(Controller):
     tags = ["pledges"]
     dependencies = {"staff": require("admin", "reviewer")}
 
-    @get("/", sync_to_thread=True, responses=STAFF_READ, summary="Pledge registrations (staff)")
+    @get(
+        "/",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        summary="Pledge registrations (staff) with their patents, trademarks and other IP",
+    )
     def registrations(
         self,
         db_session: DbSession,
@@ -129,6 +137,13 @@ class PledgeController(Controller):
             .order_by(Patent.application_no)
         ):
             numbers.setdefault(registration_id, []).append(number)
+        ip_items: dict[tuple[int, str], list[str]] = {}
+        for registration_id, ip_type, number in db_session.execute(
+            select(PledgedIpItem.registration_id, PledgedIpItem.ip_type, PledgedIpItem.number)
+            .where(PledgedIpItem.registration_id.in_(ids))
+            .order_by(PledgedIpItem.number)
+        ):
+            ip_items.setdefault((registration_id, ip_type), []).append(number)
         items = [
             RegistrationRead(
                 r.registration_no,
@@ -141,6 +156,9 @@ class PledgeController(Controller):
                 r.loan_end,
                 r.released_date,
                 numbers.get(r.id, []),
+                r.ip_type,
+                ip_items.get((r.id, "trademark"), []),
+                ip_items.get((r.id, "other"), []),
             )
             for r, code, name, bank_code in rows
         ]

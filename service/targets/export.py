@@ -13,7 +13,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from service.targets.progress import pledge_registrations, target_progress, window_end
+from service.targets.progress import pledge_registrations, pledged_ip, target_progress, window_end
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,6 +41,8 @@ REGISTRATION_COLUMNS = [
     ("industry_cluster", "产业集群"),
     ("bank", "质权银行"),
     ("product", "产品"),
+    ("ip_type", "知识产权类型"),
+    ("pledged_ip", "质押知识产权"),
     ("amount_yuan", "登记金额（元）"),
     ("loan_start", "贷款起始日"),
     ("loan_end", "贷款到期日"),
@@ -81,7 +83,7 @@ def progress_row(progress: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def registration_row(row: dict[str, Any]) -> dict[str, Any]:
+def registration_row(row: dict[str, Any], pledged: dict[int, list[str]] | None = None) -> dict[str, Any]:
     reg, enterprise, bank, product = row["registration"], row["enterprise"], row["bank"], row["product"]
     return {
         "registration_no": reg.registration_no,
@@ -91,6 +93,8 @@ def registration_row(row: dict[str, Any]) -> dict[str, Any]:
         "industry_cluster": enterprise.industry_cluster,
         "bank": bank.name,
         "product": product.name if product else "",
+        "ip_type": reg.ip_type,
+        "pledged_ip": ";".join((pledged or {}).get(reg.id, [])),
         "amount_yuan": _yuan(reg.amount_fen),
         "loan_start": reg.loan_start,
         "loan_end": reg.loan_end,
@@ -148,7 +152,8 @@ def export_file(session, targets, as_of, *, what: str, fmt: str, chinese: bool) 
         if pledge is None:
             raise NothingToExport("only a pledge_amount target has registrations")
         registrations = pledge_registrations(session, pledge.window_start, window_end(pledge, as_of))
-        rows, columns = [registration_row(r) for r in registrations], REGISTRATION_COLUMNS
+        pledged = pledged_ip(session, [r["registration"].id for r in registrations])
+        rows, columns = [registration_row(r, pledged) for r in registrations], REGISTRATION_COLUMNS
     data = (
         to_csv(rows, columns, chinese=chinese) if fmt == "csv" else to_xlsx(rows, columns, chinese=chinese, title=what)
     )

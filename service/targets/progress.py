@@ -3,7 +3,9 @@ projection to the deadline (service.targets.projection holds the model).
 
 Metrics (DESIGN.md §8):
 * pledge_amount — Σ amount of pledge registrations whose registration date lies in
-  [window_start, min(as_of, deadline)]. A later release does not undo new financing.
+  [window_start, min(as_of, deadline)], whatever IP they pledge (the plan counts
+  "专利、商标等知识产权质押融资额"; broken down by `ip_type`: patent, trademark, other).
+  Trademarks are counted, not valued. A later release does not undo new financing.
 * high_value_patents — valid high-value invention patents owned by the county's enterprises,
   from each patent's latest valuation dated on or before as_of (computed, never typed in).
 * ip_advantage_enterprises / ip_standard_enterprises — enterprises whose certification date
@@ -20,7 +22,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from service.models import Bank, Enterprise, Patent, PledgeProduct, PledgeRegistration, Target, Valuation
+from service.models import (
+    Bank,
+    Enterprise,
+    Patent,
+    PledgedIpItem,
+    PledgedPatent,
+    PledgeProduct,
+    PledgeRegistration,
+    Target,
+    Valuation,
+)
 from service.models.enums import TargetMetric
 from service.valuations.service import latest_valuation_ids
 from service.targets.projection import monthly_series, project_count_to_deadline, project_to_deadline
@@ -59,6 +71,28 @@ def pledge_registrations(session: Session, start: date, end: date) -> list[dict[
     ]
 
 
+def pledged_ip(session: Session, registration_ids: list[int]) -> dict[int, list[str]]:
+    """Each registration's pledged IP as printable numbers: patents' application numbers, then
+    trademarks as `TM:number` and other IP as `IP:number`."""
+    pledged: dict[int, list[str]] = {}
+    for start in range(0, len(registration_ids), 1000):
+        chunk = registration_ids[start : start + 1000]
+        for registration_id, number in session.execute(
+            select(PledgedPatent.registration_id, Patent.application_no)
+            .join(Patent, Patent.id == PledgedPatent.patent_id)
+            .where(PledgedPatent.registration_id.in_(chunk))
+            .order_by(Patent.application_no)
+        ):
+            pledged.setdefault(registration_id, []).append(number)
+        for registration_id, ip_type, number in session.execute(
+            select(PledgedIpItem.registration_id, PledgedIpItem.ip_type, PledgedIpItem.number)
+            .where(PledgedIpItem.registration_id.in_(chunk))
+            .order_by(PledgedIpItem.ip_type.desc(), PledgedIpItem.number)
+        ):
+            pledged.setdefault(registration_id, []).append(f"{'TM' if ip_type == 'trademark' else 'IP'}:{number}")
+    return pledged
+
+
 def _contributions(session: Session, target: Target, as_of: date) -> list[Contribution]:
     end = window_end(target, as_of)
     metric = TargetMetric(target.metric)
@@ -71,6 +105,7 @@ def _contributions(session: Session, target: Target, as_of: date) -> list[Contri
                     "bank": r["bank"].code,
                     "industry_cluster": r["enterprise"].industry_cluster,
                     "product": r["product"].code if r["product"] else "unknown",
+                    "ip_type": r["registration"].ip_type,
                 },
             )
             for r in pledge_registrations(session, target.window_start, end)

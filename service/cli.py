@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     revalue = commands.add_parser("revalue", help="value the stored portfolio and keep the results")
     revalue.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
     revalue.set_defaults(run=cmd_revalue)
+    valuate.add_argument(
+        "--reference",
+        choices=["auto", "shipped"],
+        default="auto",
+        help="compare with the file itself when it is large enough (auto), or with the shipped reference",
+    )
 
     serve = commands.add_parser("serve", help="migrate, load the demo when empty, and serve HTTP")
     serve.add_argument("--no-demo", dest="demo", action="store_false")
@@ -194,7 +200,7 @@ def cmd_targets(args, settings: Settings) -> int:
 def cmd_valuate(args, settings: Settings) -> int:
     from service.valuations.cli import valuate_file
 
-    return valuate_file(args.file, args.as_of, args.out, args.loan_term_months)
+    return valuate_file(args.file, args.as_of, args.out, args.loan_term_months, args.reference)
 
 
 def cmd_revalue(args, settings: Settings) -> int:

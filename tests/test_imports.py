@@ -118,7 +118,7 @@ def test_every_bad_row_is_reported(engine, tmp_path):
         ("fees_paid_through_year", "21", "above the maximum 20"),
         ("claims", "1e20", "above the maximum"),
         ("annual_revenue_yuan", "1e30", "implausibly large"),
-        ("legal_status", "lapsed", "needs its lapse date"),
+        ("legal_status", "pending", "a pending application has no grant date"),
     ],
 )
 def test_cell_rules(engine, tmp_path, column, value, fragment):

@@ -37,10 +37,18 @@ RESULT_FIELDS = {
     "high_value",
     "high_value_flags",
     "risk_flags",
-    "value_p10",
-    "value_p50",
-    "value_p90",
-    "max_loan",
+    "value_p10_yuan",
+    "value_p50_yuan",
+    "value_p90_yuan",
+    "max_loan_yuan",
+    "value_p10_fen",
+    "value_p50_fen",
+    "value_p90_fen",
+    "max_loan_fen",
+    "value_note",
+    "max_loan_basis",
+    "high_value_note",
+    "reference",
     "explanation",
     "p_alive_1y",
     "expected_life_years",
@@ -112,8 +120,9 @@ def test_estimate_answers_a_valid_record_and_writes_nothing(client, engine, load
     result = response.json()["results"][0]
     assert RESULT_FIELDS <= set(result)
     assert 0 <= result["score"] <= 100 and result["grade"] in "ABCDE"
-    p10, p50, p90 = (float(result[k]) for k in ("value_p10", "value_p50", "value_p90"))
-    assert 0 < p10 <= p50 <= p90
+    p10, p50, p90 = (result[k] for k in ("value_p10_fen", "value_p50_fen", "value_p90_fen"))
+    assert 0 < p10 <= p50 <= p90 and isinstance(p50, int)
+    assert float(result["value_p50_yuan"]) * 100 == pytest.approx(p50, abs=1)
     assert "granted_abroad" in result["high_value_flags"]
     assert valuations(engine) == 0
     with transaction(engine) as session:
@@ -129,7 +138,8 @@ def test_estimate_without_revenue_gives_a_score_and_says_why_there_is_no_value(c
     result = client.post("/api/v1/valuations/estimate", json={"patents": [submitted(annual_revenue_yuan=None)]}).json()[
         "results"
     ][0]
-    assert result["value_p50"] is None and result["max_loan"] is None and result["score"] > 0
+    assert result["value_p50_fen"] is None and result["max_loan_fen"] is None and result["score"] > 0
+    assert "无产品收入数据" in result["value_note"]
     assert "no_revenue" in {r["code"] for r in result["reasons"]}
 
 
@@ -222,7 +232,7 @@ def test_valuate_file_ranks_simulated_true_values_better_than_any_single_indicat
 
     rho = {
         "score": spearmanr([number(r["score"]) for r in outputs], truth).statistic,
-        "value_p50": spearmanr([number(r["value_p50"]) for r in outputs], truth).statistic,
+        "value_p50": spearmanr([number(r["value_p50_yuan"]) for r in outputs], truth).statistic,
     }
     for indicator in ("forward_citations", "claims", "family_size", "annual_revenue_yuan", "fees_paid_through_year"):
         rho[indicator] = spearmanr([number(r[indicator]) for r in inputs], truth).statistic
@@ -231,3 +241,78 @@ def test_valuate_file_ranks_simulated_true_values_better_than_any_single_indicat
         print(f"  {name:24s} {value:+.3f}")
     best_single = max(v for k, v in rho.items() if k not in ("score", "value_p50"))
     assert rho["score"] > best_single + 0.05 and rho["value_p50"] > best_single + 0.05
+
+
+def juice_record() -> dict[str, str]:
+    """A juice factory's beverage-process invention with ¥8,000,000 of annual revenue (import text)."""
+    return county._patent(
+        county.application_no(2019, 1, 888888),
+        "invention",
+        county.E1,
+        title="一种果汁饮料的冷压制备方法",
+        ipc="A23L 2/02",
+        filing_date="2019-04-10",
+        grant_date="2021-08-20",
+        fees_paid_through_year="8",
+        annual_revenue_yuan="8000000",
+    )
+
+
+MONEY = ("value_p10", "value_p50", "value_p90", "max_loan")
+
+
+def test_the_same_record_gives_the_same_numbers_on_all_three_paths(
+    client, engine, loaded, tmp_path, database_url, monkeypatch
+):
+    """Estimate endpoint, `ipfin valuate FILE`, and import + `ipfin revalue`: one record, one result,
+    in the right magnitude (the old 100× fen/yuan mix-up gave this factory a ¥14.5M loan)."""
+    record = juice_record()
+    api = client.post("/api/v1/valuations/estimate", json={"patents": [record], "as_of": AS_OF.isoformat()}).json()[
+        "results"
+    ][0]
+
+    source, out = county.write_csv(tmp_path / "juice.csv", [record]), tmp_path / "valued.csv"
+    assert main(["valuate", str(source), "--as-of", AS_OF.isoformat(), "--out", str(out)]) == 0
+    with out.open(encoding="utf-8") as handle:
+        cli = next(csv.DictReader(handle))
+
+    monkeypatch.setenv("IPFIN_DATABASE_URL", database_url)
+    assert main(["import", "patents", str(source)]) == 0
+    assert main(["revalue", "--as-of", AS_OF.isoformat()]) == 0
+    stored = client.get(f"/api/v1/patents/{record['application_no']}/valuation").json()
+
+    for name in MONEY:
+        fen = api[f"{name}_fen"]
+        assert isinstance(fen, int) and fen > 0, name
+        assert stored[f"{name}_fen"] == fen, name
+        assert round(float(cli[f"{name}_yuan"]) * 100) == fen, name
+    for name in ("score", "grade", "eligible", "p_alive_3y"):
+        assert stored[name] == api[name] and str(api[name]).lower() == cli[name].lower(), name
+    assert api["reference"] == stored["reference"] == cli["reference"]
+
+    # Magnitude: relief from royalty by hand — revenue × the A-section modal share (1.75 %) over the
+    # remaining term at 12 %, mid-year — the P50 must be of that order, the loan a quarter of P10.
+    years = api["remaining_term_years"]
+    annuity = sum(min(1.0, years - t) * 1.12 ** -(t + 0.5) for t in range(int(np.ceil(years))))
+    hand = 8_000_000 * 0.0175 * annuity
+    p50 = api["value_p50_fen"] / 100
+    assert hand / 3 <= p50 <= hand * 3, (p50, hand)
+    assert abs(api["max_loan_fen"] - 0.25 * api["value_p10_fen"]) <= 1
+    assert api["max_loan_fen"] / 100 < 0.3 * 8_000_000
+
+
+def test_an_estimate_does_not_depend_on_its_company_nor_revalue_the_portfolio(client, loaded, monkeypatch):
+    import service.valuations.service as valuation_service
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an estimate must not read the stored portfolio")
+
+    monkeypatch.setattr(valuation_service, "load_records", refuse)
+    one = juice_record()
+    other = submitted()
+    alone = client.post("/api/v1/valuations/estimate", json={"patents": [one], "as_of": AS_OF.isoformat()}).json()
+    together = client.post(
+        "/api/v1/valuations/estimate", json={"patents": [other, one], "as_of": AS_OF.isoformat()}
+    ).json()
+    assert alone["results"][0] == together["results"][1]
+    assert alone["reference"].startswith("shipped:")

@@ -5,9 +5,9 @@ survival, money-value intervals and explanations out. It never imports the servi
 framework or the ORM. Typical use::
 
     from valuation import Portfolio, valuate, fit_survival, load_params
-    portfolio = Portfolio.from_records(records)        # import-style dicts
-    model = fit_survival(portfolio, as_of)             # or SurvivalModel.from_dict(stored)
-    result = valuate(portfolio, as_of, survival=model, seed=0)
+    portfolio = Portfolio.from_records(records)        # import-style dicts, money in yuan
+    reference = build_reference(portfolio, as_of)     # or Reference.from_dict(stored), shipped_reference()
+    result = valuate(portfolio, as_of, reference=reference, seed=0)
     rows = result.records()
 
 Method and sources: DESIGN.md §5; GB/T 42748-2023《专利评估指引》; Pakes (1986) renewal model;
@@ -15,13 +15,18 @@ Weibull proportional hazards with left truncation; parameters with their sources
 ``valuation/params/*.toml``.
 """
 
-from valuation.engine import MODEL_VERSION, Valuations, valuate
+from valuation.engine import MODEL_VERSION, MONEY_FIELDS, Valuations, valuate
 from valuation.params import Params, load_params
 from valuation.portfolio import Portfolio
+from valuation.reference import Reference, build_reference, shipped_reference
 from valuation.survival import SurvivalModel, default_model, fit_survival
 
 __all__ = [
     "MODEL_VERSION",
+    "MONEY_FIELDS",
+    "Reference",
+    "build_reference",
+    "shipped_reference",
     "Params",
     "Portfolio",
     "SurvivalModel",

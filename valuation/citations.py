@@ -1,83 +1,139 @@
-"""Forward citations as a percentile within a technology-and-age cohort.
+"""Forward citations as a percentile that depends on the patent alone, not on its batch or its age.
 
-Raw citation counts are not comparable across fields (electronics cites more than food
-processing) or ages (an old patent has had more time to be cited), so each patent is ranked
-against its cohort: same IPC subclass × grant year. When that cohort has fewer than
-``scoring.citations.min_cohort`` patents, the percentile comes from the next wider cohort that is
-large enough: IPC section × grant year, then grant year, then the whole portfolio. Patents not
-yet granted use their filing year; an unknown IPC falls through to the year cohort.
+Raw counts are not comparable across fields (electronics cites more than food processing) or
+ages (an old patent has had more time to be cited). We compare each patent with its field's
+citation *rate* over the time it has been exposed to citation, and shrink what little a young
+patent shows toward its field's average (empirical Bayes, Gamma–Poisson; Clayton & Kaldor 1987)::
 
-Percentile = (mid-rank − 0.5) / cohort size, with mid-ranks for ties
-(``scipy.stats.rankdata(method="average")``), so it lies in (0, 1), equals 0.5 when a whole
-cohort is tied, and never decreases when a patent's own count increases. Unknown citation
-counts are ranked as 0 citations (no evidence of impact earns none).
+    cᵢ ~ Poisson(θᵢ · r_f · eᵢ),   θᵢ ~ Gamma(a, rate a)  (mean 1: the patent's rate relative to its field)
+    θ̂ᵢ = (cᵢ + a) / (r_f · eᵢ + a)                         posterior mean of θᵢ
+    percentile = F_Gamma(a, a)(θ̂ᵢ)
+
+* ``eᵢ`` exposure in years: since grant, or for an application since its publication (filing +
+  18 months), never negative;
+* ``r_f`` citations per patent-year of exposure in the patent's field: its IPC subclass when the
+  reference holds at least ``scoring.citations.min_exposure_years`` patent-years of it, else its
+  IPC section, else all fields;
+* ``a`` the Gamma shape, fitted by maximum likelihood of the negative-binomial marginal
+  (``build_citation_reference``).
+
+An uncited patent granted last month has θ̂ ≈ 1 and sits near the middle (neither punished nor
+rewarded for youth); an uncited patent after fifteen years has θ̂ ≪ 1. The percentile never
+decreases when the patent's own count rises, and it uses only the patent's own fields, the
+valuation date and the *reference* (field rates and shape) — a stored portfolio's or the shipped
+one in ``params/reference.toml`` — never the other rows of the batch. Unknown counts are taken as 0
+(no evidence of impact earns none).
 """
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.stats import rankdata
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
+import numpy as np
+from scipy import optimize, special, stats
+
+from valuation.params import Params
 from valuation.portfolio import Portfolio
 
-
-def grouped_percentile(
-    values: np.ndarray, group: np.ndarray, value_codes: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile of each value within its group, and the group's size, in one pass.
-
-    Ranks the composite key (group, value) over the whole array with average ranks, then
-    subtracts the number of members of all smaller groups, which gives the mid-rank inside the
-    group. ``group`` are integer codes; ``value_codes`` optionally the dense ranks of ``values``.
-    """
-    n = values.shape[0]
-    if n == 0:
-        return np.zeros(0), np.zeros(0, dtype=np.int64)
-    _, inverse, sizes = np.unique(group, return_inverse=True, return_counts=True)
-    if value_codes is None:
-        value_codes = rankdata(values, method="dense").astype(np.int64)  # 1..m, ties share a code
-    key = inverse.astype(np.int64) * (int(value_codes.max()) + 1) + value_codes
-    global_rank = rankdata(key, method="average")
-    offset = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    mid_rank = global_rank - offset[inverse]
-    size = sizes[inverse]
-    return (mid_rank - 0.5) / size, size
+YEAR = 365.25
+PUBLICATION_MONTHS = 18  # 专利法第34条: an invention application is published 18 months after filing
 
 
-def citation_percentiles(portfolio: Portfolio, min_cohort: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cohort percentile of forward citations and the cohort level used per patent.
+@dataclass(frozen=True)
+class CitationReference:
+    """Citations per patent-year by field (IPC subclass "H01M", section "H", all "*") and the
+    Gamma shape ``a`` of patents' rates relative to their field."""
 
-    Level codes: 0 = IPC subclass × grant year, 1 = IPC section × grant year, 2 = grant year,
-    3 = whole portfolio.
-    """
-    n = len(portfolio)
+    rates: dict[str, float]
+    shape: float
+
+    @classmethod
+    def shipped(cls, params: Params) -> CitationReference:
+        return cls.from_dict(params.reference["citations"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rates": {k: float(v) for k, v in sorted(self.rates.items())}, "shape": float(self.shape)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CitationReference:
+        return cls(rates={str(k): float(v) for k, v in data["rates"].items()}, shape=float(data["shape"]))
+
+    def field_rate(self, portfolio: Portfolio) -> np.ndarray:
+        """Each patent's field rate: subclass, else section, else all fields."""
+        overall = self.rates["*"]
+        rate = np.full(len(portfolio), overall)
+        for level in ("section", "subclass"):  # coarse first, finer levels overwrite
+            unique, inverse = portfolio.ipc_codes[level]
+            found = np.array([self.rates.get(str(u), np.nan) for u in unique], dtype=np.float64)
+            hit = found[inverse] if found.size else np.full(len(portfolio), np.nan)
+            rate = np.where(np.isfinite(hit), hit, rate)
+        return rate
+
+
+def exposure_years(portfolio: Portfolio, as_of: date) -> np.ndarray:
+    """Years the patent has been citable: since grant, or since publication for an application."""
+    as_of64 = np.datetime64(as_of, "D")
+    published = portfolio.filing.astype("datetime64[M]") + PUBLICATION_MONTHS
+    start = np.where(np.isnat(portfolio.grant), published.astype("datetime64[D]"), portfolio.grant)
+    return np.maximum((as_of64 - start).astype(np.float64), 0.0) / YEAR
+
+
+def citation_percentiles(portfolio: Portfolio, as_of: date, reference: CitationReference) -> np.ndarray:
+    """Percentile (0..1) of each patent's shrunk relative citation rate (module docstring)."""
+    if len(portfolio) == 0:
+        return np.zeros(0)
     cites = np.nan_to_num(portfolio.forward_citations, nan=0.0)
-    if n == 0:
-        return np.zeros(0), np.zeros(0, dtype=np.int8)
-    value_codes = rankdata(cites, method="dense").astype(np.int64)
-    year_date = np.where(np.isnat(portfolio.grant), portfolio.filing, portfolio.grant)
-    year = year_date.astype("datetime64[Y]").astype(np.int64)
-    year = year - year.min()
-    span = int(year.max()) + 1
-    _, subclass = portfolio.ipc_codes["subclass"]
-    _, section = portfolio.ipc_codes["section"]
-    levels = [
-        subclass.astype(np.int64) * span + year,
-        section.astype(np.int64) * span + year,
-        year,
-        np.zeros(n, dtype=np.int64),
-    ]
-    known_ipc = portfolio.ipc_subclass != ""
-    result = np.full(n, np.nan)
-    level_used = np.full(n, 3, dtype=np.int8)
-    for level in (3, 2, 1, 0):  # coarse to fine: the finest large-enough cohort wins
-        pct, size = grouped_percentile(cites, levels[level], value_codes)
-        ok = size >= min_cohort if level < 3 else np.ones(n, dtype=bool)
-        if level < 2:
-            ok &= known_ipc
-        result = np.where(ok, pct, result)
-        level_used = np.where(ok, level, level_used).astype(np.int8)
-    return result, level_used
+    a = reference.shape
+    expected = reference.field_rate(portfolio) * exposure_years(portfolio, as_of)
+    theta = (cites + a) / (expected + a)
+    return stats.gamma.cdf(theta, a, scale=1.0 / a)
 
 
-__all__ = ["citation_percentiles", "grouped_percentile"]
+def _nb_shape(cites: np.ndarray, mean: np.ndarray) -> float:
+    """ML estimate of the negative-binomial shape a for counts with known means (Gamma–Poisson)."""
+
+    def negative_loglik(log_a: float) -> float:
+        a = np.exp(log_a)
+        return -float(
+            np.sum(
+                special.gammaln(cites + a)
+                - special.gammaln(a)
+                + a * np.log(a / (a + mean))
+                + cites * np.log(np.where(mean > 0, mean, 1.0) / (a + mean))
+            )
+        )
+
+    result = optimize.minimize_scalar(negative_loglik, bounds=(np.log(0.05), np.log(50.0)), method="bounded")
+    return float(np.exp(result.x))
+
+
+def build_citation_reference(portfolio: Portfolio, as_of: date, params: Params) -> CitationReference:
+    """Field rates (fields with at least ``min_exposure_years`` patent-years) and the shape, from
+    ``portfolio`` as of ``as_of`` (patents with known counts and some exposure)."""
+    min_exposure = float(params.scoring["citations"]["min_exposure_years"])
+    exposure = exposure_years(portfolio, as_of)
+    use = np.isfinite(portfolio.forward_citations) & (exposure > 0)
+    cites = portfolio.forward_citations[use]
+    exposure = exposure[use]
+    rates: dict[str, float] = {"*": float(cites.sum() / exposure.sum()) if exposure.sum() > 0 else 0.0}
+    for level in ("section", "subclass"):
+        unique, inverse = portfolio.ipc_codes[level]
+        inverse = inverse[use]
+        total_cites = np.bincount(inverse, weights=cites, minlength=unique.size)
+        total_exposure = np.bincount(inverse, weights=exposure, minlength=unique.size)
+        for name, c, e in zip(unique.tolist(), total_cites.tolist(), total_exposure.tolist(), strict=True):
+            if name and e >= min_exposure:
+                rates[name] = c / e
+    partial = CitationReference(rates=rates, shape=1.0)
+    mean = partial.field_rate(_rows(portfolio, use)) * exposure
+    shape = _nb_shape(cites, mean) if cites.size else float(params.reference["citations"]["shape"])
+    return CitationReference(rates=rates, shape=shape)
+
+
+def _rows(portfolio: Portfolio, mask: np.ndarray) -> Portfolio:
+    return portfolio.take(np.nonzero(mask)[0])
+
+
+__all__ = ["CitationReference", "build_citation_reference", "citation_percentiles", "exposure_years"]

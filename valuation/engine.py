@@ -3,17 +3,20 @@
 Steps (each in its module, each documented there):
 
 1. legal position — expiry, remaining term, annual-fee status (``rules``, ``fees``);
-2. forward-citation cohort percentiles (``citations``);
-3. maintenance survival model — fitted on the portfolio or shipped defaults (``survival``);
-   per patent P(alive in 1/3/5 years | alive now) and expected remaining economic life;
-4. score, sub-scores, grade, contributions (``scoring``);
+2. forward-citation percentiles against the reference's field rates (``citations``);
+3. the reference's maintenance survival model (``survival``): per patent P(alive in 1/3/5 years |
+   alive now), the yearly survival curve and the expected remaining economic life;
+4. score, sub-scores, grade, contributions (``scoring``; the economic part uses the central income
+   value where revenue is known);
 5. pledge eligibility, risk flags, high-value flags (``rules``);
-6. money value P10/P50/P90 by relief from royalty (``income``);
+6. money value P10/P50/P90 by relief from royalty, a predictive Monte Carlo (``income``);
    ``max_loan = pledge_rate × P10`` for eligible patents, 0 for ineligible ones, None
    (reason ``no_revenue``) where there is no revenue to value.
 
-``Valuations`` keeps the arrays; ``Valuations.records()`` turns them into one dict per patent for
-the service (money as ``Decimal`` yuan to 0.01, dates as ``datetime.date``).
+The reference (``reference``) is named, never the batch: the same record gives the same result
+alone or with others. ``Valuations`` keeps the arrays; ``Valuations.records()`` turns them into one
+dict per patent (money in yuan as ``Decimal`` to 0.01 in ``*_yuan`` keys — the library's one money
+unit —, dates as ``datetime.date``, explanations in Chinese, see ``explain``).
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ from typing import Any
 
 import numpy as np
 
+from valuation import explain
 from valuation.citations import citation_percentiles
-from valuation.fees import PATENT_TYPES
-from valuation.income import draw_scenarios, value_quantiles, yearly_weights
+from valuation.fees import PATENT_TYPES, annual_fee
+from valuation.income import central_value, draw_scenarios, value_quantiles, yearly_grid
 from valuation.industry import industry_cluster, royalty_ranges
 from valuation.params import Params, load_params
-from valuation.portfolio import AWARDS, STAGES, STATUSES, Portfolio
+from valuation.portfolio import PENDING, Portfolio
+from valuation.reference import Reference, shipped_reference
 from valuation.rules import (
     ELIGIBILITY_RULES,
     HIGH_VALUE_FLAGS,
@@ -43,10 +48,11 @@ from valuation.rules import (
     risk_flags,
 )
 from valuation.scoring import Scores, score_portfolio
-from valuation.survival import SurvivalModel, covariate_columns, fit_survival
+from valuation.survival import FeeTiers, covariate_columns
 
-MODEL_VERSION = "ipfin-val-1.0"
+MODEL_VERSION = "ipfin-val-2.0"
 _CENT = Decimal("0.01")
+MONEY_FIELDS = ("value_p10_yuan", "value_p50_yuan", "value_p90_yuan", "max_loan_yuan")
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class Valuations:
     as_of: date
     loan_term_months: int
     params: Params
-    survival: SurvivalModel
+    reference: Reference
     model_version: str
     position: LegalPosition
     scores: Scores
@@ -67,6 +73,7 @@ class Valuations:
     p_alive_3y: np.ndarray
     p_alive_5y: np.ndarray
     expected_life_years: np.ndarray
+    income_value: np.ndarray  # central value (yuan) behind the score's economic indicator
     value_p10: np.ndarray
     value_p50: np.ndarray
     value_p90: np.ndarray
@@ -77,10 +84,16 @@ class Valuations:
     risk_hits: np.ndarray  # (n, flags) bool
     high_value_flag_matrix: np.ndarray  # (n, 5) bool
     high_value: np.ndarray
+    strategic_industry: np.ndarray  # object: the strategic emerging industry matched, None
+    strategic_ipc_only: np.ndarray  # bool: that match rests on the IPC alone (keyword rule, no title)
     eligible: np.ndarray
 
     def __len__(self) -> int:
         return len(self.portfolio)
+
+    @property
+    def survival(self):
+        return self.reference.survival
 
     @property
     def application_no(self) -> np.ndarray:
@@ -119,9 +132,9 @@ class Valuations:
         return self.position.fees.next_due
 
     def records(self, indices: Sequence[int] | None = None) -> list[dict[str, Any]]:
-        """One JSON-ready dict per patent (Decimal money, ``date`` dates; everything else plain),
-        or only for the patents at ``indices`` (in that order) — e.g. a few records valued
-        together with a large reference portfolio.
+        """One JSON-ready dict per patent (money ``Decimal`` yuan in ``*_yuan`` keys, ``date``
+        dates, Chinese sentences; everything else plain), or only for the patents at ``indices``
+        (in that order).
 
         Columns are converted to Python objects once (``tolist``); only the message values of
         patents that have reasons or risk flags are built.
@@ -141,25 +154,37 @@ class Valuations:
             "remaining_term_years": _rounded(pos.remaining_years, 2),
             "citation_percentile": _rounded(self.citation_pct, 4),
         }
-        money = {name: _money_list(getattr(self, name)) for name in ("value_p10", "value_p50", "value_p90", "max_loan")}
+        money = dict(
+            zip(
+                MONEY_FIELDS,
+                (_money_list(a) for a in (self.value_p10, self.value_p50, self.value_p90, self.max_loan)),
+                strict=True,
+            )
+        )
         next_due = _date_list(fees.next_due)
         expiry = _date_list(pos.expiry)
         grade = self.scores.grade.tolist()
         eligible = self.eligible.tolist()
         high_value = self.high_value.tolist()
         cluster = self.industry_cluster.tolist()
+        industry = self.strategic_industry.tolist()
+        ipc_only = self.strategic_ipc_only.tolist()
         application_no = [str(a) for a in p.application_no]
         flag_lists = _index_lists(self.high_value_flag_matrix, HIGH_VALUE_FLAGS)
         reason_idx = _index_lists(self.rule_hits, range(len(self.rule_codes)))
         risk_idx = _index_lists(self.risk_hits, range(len(self.risk_codes)))
         order = np.argsort(-np.abs(s.contributions), axis=1, kind="stable").tolist()
         contrib = np.round(s.contributions, 2).tolist()
+        full_points = np.round(s.full_points, 2).tolist()
         raw = self._explanation_values()
         names = [name for _, name in s.indicators]
         dims = [dim for dim, _ in s.indicators]
         message = self._message_columns()
         rule_keys = [_template_keys(ELIGIBILITY_RULES[c][0], message) for c in self.rule_codes]
         risk_keys = [_template_keys(RISK_FLAGS[c], message) for c in self.risk_codes]
+        in_force = self.position.in_force.tolist()
+        invention = (p.kind == 0).tolist()
+        pledge_rate = float(self.params.income["pledge_rate"])
         out = []
         for i in range(n) if indices is None else indices:
             reasons, risks = [], []
@@ -186,6 +211,7 @@ class Valuations:
                     }
                 )
             row_raw = raw[i]
+            flags = flag_lists[i]
             out.append(
                 {
                     "application_no": application_no[i],
@@ -197,32 +223,43 @@ class Valuations:
                     "eligible": eligible[i],
                     "reasons": reasons,
                     "high_value": high_value[i],
-                    "high_value_flags": flag_lists[i],
+                    "high_value_flags": flags,
+                    "high_value_note": explain.high_value_note(
+                        flags, high_value[i], in_force[i], invention[i], industry[i], ipc_only[i], self.params
+                    ),
+                    "strategic_industry": industry[i],
                     "risk_flags": risks,
                     "p_alive_1y": cols["p_alive_1y"][i],
                     "p_alive_3y": cols["p_alive_3y"][i],
                     "p_alive_5y": cols["p_alive_5y"][i],
                     "expected_life_years": cols["expected_life_years"][i],
-                    "value_p10": money["value_p10"][i],
-                    "value_p50": money["value_p50"][i],
-                    "value_p90": money["value_p90"][i],
-                    "max_loan": money["max_loan"][i] if has_value[i] else None,
+                    **{name: money[name][i] for name in MONEY_FIELDS[:3]},
+                    "max_loan_yuan": money["max_loan_yuan"][i] if has_value[i] else None,
+                    "money_unit": "yuan",
+                    "value_note": explain.value_note(
+                        money["value_p10_yuan"][i], money["value_p50_yuan"][i], money["value_p90_yuan"][i]
+                    ),
+                    "max_loan_basis": explain.max_loan_basis(
+                        pledge_rate, money["value_p10_yuan"][i], money["max_loan_yuan"][i], eligible[i]
+                    ),
                     "explanation": [
                         {
                             "indicator": names[j],
                             "dimension": dims[j],
                             "value": row_raw[j],
                             "contribution": contrib[i][j],
+                            "text": explain.indicator_sentence(names[j], row_raw[j], contrib[i][j], full_points[j]),
                         }
                         for j in order[i]
                     ],
                     "model_version": self.model_version,
+                    "reference": self.reference.name,
                     "remaining_term_years": cols["remaining_term_years"][i],
                     "next_fee_due": next_due[i],
                     "expiry_date": expiry[i],
                     "industry_cluster": cluster[i],
                     "citation_percentile": cols["citation_percentile"][i],
-                    "survival_source": self.survival.source,
+                    "survival_source": self.reference.survival.source,
                 }
             )
         return out
@@ -249,7 +286,7 @@ class Valuations:
     def _explanation_values(self) -> list[list[Any]]:
         """Per patent, the raw value of each indicator in the order of ``scores.indicators``."""
         p, s = self.portfolio, self.scores
-        statuses = np.array(STATUSES, dtype=object)[p.status]
+        statuses = np.array(explain.STATUS_CODES, dtype=object)[p.status]
         columns = {
             "legal_status": np.where(self.position.in_force, "in_force", statuses).tolist(),
             "remaining_term": _rounded(self.position.remaining_years, 2),
@@ -259,10 +296,10 @@ class Valuations:
             "citation_percentile": _rounded(self.citation_pct, 4),
             "claims": _count_list(p.claims),
             "patent_type": np.array(PATENT_TYPES, dtype=object)[p.kind].tolist(),
-            "award": np.array(AWARDS + (None,), dtype=object)[p.award].tolist(),
+            "award": np.array(explain.AWARD_CODES + (None,), dtype=object)[p.award].tolist(),
             "survival": _rounded(self.expected_life_years, 2),
-            "commercialization": np.array(STAGES + (None,), dtype=object)[p.commercialization].tolist(),
-            "revenue": _money_list(p.revenue),
+            "commercialization": np.array(explain.STAGE_CODES + (None,), dtype=object)[p.commercialization].tolist(),
+            "income_value": _money_list(self.income_value),
             "transactions": np.nansum(np.column_stack([p.licenses, p.transfers, p.previous_pledges]), axis=1)
             .astype(np.int64)
             .tolist(),
@@ -314,21 +351,6 @@ def _display(values: dict[str, Any]) -> dict[str, Any]:
     return {k: ("—" if v is None else (f"{v:,.2f}" if isinstance(v, Decimal) else v)) for k, v in values.items()}
 
 
-def _round(x: float, digits: int = 2) -> float | None:
-    x = float(x)
-    return round(x, digits) if np.isfinite(x) else None
-
-
-def _count(x: float) -> int | None:
-    return int(x) if np.isfinite(x) else None
-
-
-def _money(x: float) -> Decimal | None:
-    if not np.isfinite(x):
-        return None
-    return Decimal(repr(float(x))).quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
 def _date(d: np.datetime64) -> date | None:
     return None if np.isnat(d) else d.astype("datetime64[D]").astype(object)
 
@@ -337,7 +359,7 @@ def valuate(
     portfolio: Portfolio,
     as_of: date,
     *,
-    survival: SurvivalModel | None = None,
+    reference: Reference | None = None,
     params: Params | None = None,
     loan_term_months: int | None = None,
     draws: int | None = None,
@@ -346,42 +368,59 @@ def valuate(
 ) -> Valuations:
     """Value every patent of ``portfolio`` as of ``as_of`` (see the module docstring).
 
-    ``survival``: a stored :class:`SurvivalModel`; when None, :func:`fit_survival` fits one on this
-    portfolio (or falls back to the shipped defaults). ``loan_term_months`` defaults to
-    ``eligibility.default_loan_term_months`` (12); ``draws`` to ``income.draws`` (1,000);
-    ``seed`` seeds the Monte Carlo (same seed, same results, independent of input order).
-    ``with_money=False`` skips the Monte Carlo (score, rules and survival only; values NaN).
+    ``reference``: what patents are compared with (``reference.build_reference`` on a large
+    portfolio, or ``Reference.from_dict`` of a stored one); the shipped reference when None —
+    never the portfolio itself, so a patent's result does not depend on the others.
+    ``loan_term_months`` defaults to ``eligibility.default_loan_term_months`` (12); ``draws`` to
+    ``income.draws`` (1,000); ``seed`` seeds the Monte Carlo (same seed, same results, independent of
+    input order and company). ``with_money=False`` skips the Monte Carlo (values NaN).
     """
     params = params or load_params()
+    reference = reference or shipped_reference(params)
     loan_term_months = int(
         loan_term_months if loan_term_months is not None else params.eligibility["default_loan_term_months"]
     )
     draws = int(draws if draws is not None else params.income["draws"])
     position = legal_position(portfolio, as_of, params, loan_term_months)
-    citation_pct, _ = citation_percentiles(portfolio, int(params.scoring["citations"]["min_cohort"]))
-    if survival is None:
-        survival = fit_survival(portfolio, as_of, params=params, citation_pct=citation_pct)
-
+    citation_pct = citation_percentiles(portfolio, as_of, reference.citations)
     cluster = industry_cluster(portfolio, params)
-    eta = survival.linear_predictor(covariate_columns(portfolio, citation_pct, params, cluster), len(portfolio))
+    tiers = FeeTiers.of(portfolio.kind, params)
+    hazard = reference.survival.hazard(covariate_columns(portfolio, citation_pct, params, cluster), tiers)
     age, remaining, alive = position.age_years, position.remaining_years, position.alive
 
     def p_alive(years: float) -> np.ndarray:
-        return np.where(
-            alive & (remaining >= years), survival.conditional_survival(age, np.full_like(age, years), eta), 0.0
-        )
+        return np.where(alive & (remaining >= years), hazard.conditional_survival(age, np.full_like(age, years)), 0.0)
 
-    expected_life = np.where(alive, survival.expected_remaining_life(age, remaining, eta), 0.0)
-    scores = score_portfolio(portfolio, position, citation_pct, expected_life, params)
-
+    expected_life = np.where(alive, hazard.expected_remaining_life(age, remaining), 0.0)
     revenue = np.where(np.isfinite(portfolio.revenue) & (portfolio.revenue > 0), portfolio.revenue, np.nan)
-    if with_money:
-        weights = yearly_weights(survival, age, np.where(alive, remaining, 0.0), eta)
-        group, ranges, _ = royalty_ranges(portfolio, params)
+    group, ranges, _ = royalty_ranges(portfolio, params)
+    # The yearly grid only for patents with revenue (memory: rows × 21 years).
+    valued = np.nonzero(np.isfinite(revenue) & alive)[0]
+    weights, year_start = yearly_grid(remaining[valued])
+    survival = hazard.take(valued).conditional_survival(age[valued], year_start)
+    income_value = np.full(len(portfolio), np.nan)
+    income_value[valued] = central_value(
+        revenue[valued],
+        survival,
+        weights,
+        ranges[group[valued], 1] * float(params.royalty["patent_contribution"]),
+        params,
+    )
+    income_value[np.isfinite(revenue) & ~alive] = 0.0
+    scores = score_portfolio(portfolio, position, citation_pct, expected_life, income_value, params)
+
+    quantiles = np.full((len(portfolio), 3), np.nan)
+    quantiles[np.isfinite(revenue) & ~alive] = 0.0
+    if with_money and valued.size:
+        # Fee of the fee year running at the start of each year t (fee year k covers ages [k−1, k)).
+        fee_year = np.floor(age[valued, None] + np.arange(weights.shape[1])[None, :]).astype(np.int64) + 1
+        fees = np.where(weights > 0, annual_fee(portfolio.kind[valued, None], fee_year, params), 0.0)
+        grant_p = np.array([params.income["grant_probability"][k] for k in PATENT_TYPES])[portfolio.kind[valued]]
+        grant_p = np.where(portfolio.status[valued] == PENDING, grant_p, 1.0)
         scenarios = draw_scenarios(draws, seed, params)
-        quantiles = value_quantiles(revenue, weights, group, ranges, scenarios, params)
-    else:
-        quantiles = np.full((len(portfolio), 3), np.nan)
+        quantiles[valued] = value_quantiles(
+            revenue[valued], survival, weights, fees, grant_p, group[valued], ranges, scenarios, params
+        )
 
     rules = eligibility(portfolio, position, params, has_revenue=np.isfinite(revenue))
     rule_codes = tuple(rules)
@@ -390,17 +429,17 @@ def valuate(
     eligible = ~(rule_hits & blocking[None, :]).any(axis=1)
     risks = risk_flags(portfolio, position, params)
     risk_codes = tuple(risks)
-    flags, high_value = high_value_flags(portfolio, position, params)
+    flags, high_value, strategic = high_value_flags(portfolio, position, params)
     pledge_rate = float(params.income["pledge_rate"])
     max_loan = np.where(eligible, pledge_rate * quantiles[:, 0], 0.0)
     max_loan = np.where(np.isfinite(quantiles[:, 0]), max_loan, np.nan)
-    version = f"{MODEL_VERSION}/{survival.version}/p{params.digest[:8]}"
+    version = f"{MODEL_VERSION}/{reference.survival.version}/p{params.digest[:8]}"
     return Valuations(
         portfolio=portfolio,
         as_of=as_of,
         loan_term_months=loan_term_months,
         params=params,
-        survival=survival,
+        reference=reference,
         model_version=version,
         position=position,
         scores=scores,
@@ -410,6 +449,7 @@ def valuate(
         p_alive_3y=p_alive(3.0),
         p_alive_5y=p_alive(5.0),
         expected_life_years=expected_life,
+        income_value=income_value,
         value_p10=quantiles[:, 0],
         value_p50=quantiles[:, 1],
         value_p90=quantiles[:, 2],
@@ -420,8 +460,10 @@ def valuate(
         risk_hits=np.column_stack([risks[c] for c in risk_codes]),
         high_value_flag_matrix=flags,
         high_value=high_value,
+        strategic_industry=strategic.industry,
+        strategic_ipc_only=strategic.ipc_only,
         eligible=eligible,
     )
 
 
-__all__ = ["MODEL_VERSION", "Valuations", "valuate"]
+__all__ = ["MODEL_VERSION", "MONEY_FIELDS", "Valuations", "valuate"]

@@ -1,36 +1,40 @@
-"""Money value by the income approach (relief from royalty), as a Monte Carlo interval.
+"""Money value by the income approach (relief from royalty), as a predictive Monte Carlo interval.
 
-For a patent alive now with current annual revenue ``Rev`` (of the products using it) and
-remaining legal term ``R`` years, the value in draw *d* is (GB/T 42748-2023 income approach)::
+The value of a patent to its owner is what it saves in royalties over the life it will actually
+have, net of the annual fees the owner pays to keep it (GB/T 42748-2023, income approach). Each
+draw *d* simulates one path of the patent's future, year t = 1..T of its remaining term::
 
-    V_d = Rev · c · s_d · Σ_{t=1}^{⌈R⌉} w_t · P(alive at τ_t | alive now) · ((1 + g_d) / (1 + r_d))^t
+    royalty_dt = Rev · s_d · exp(σ₀ z_d + Σ_{τ≤t} (g_d − σ²/2 + σ ε_dτ))     revenue × own royalty share
+    alive_dt   = alive_d,t−1 · [S(a, t−1) > U_d] · [royalty_dt ≥ fee_t]        lapse draw, owner's option
+    V_d        = G_d · Σ_t alive_dt · w_t · (royalty_dt − fee_t) / (1 + r_d)^(t − ½)
 
-* cash flows at the end of each year t, revenue growing at g (year-1 revenue = Rev·(1+g));
-* ``w_t = min(1, R − (t−1))``: the last, partial year counts pro rata; τ_t = (t−1) + w_t;
-* ``P(alive …)`` from the maintenance survival model (``survival.py``), 0 after expiry;
-* ``s`` royalty share (分成率), triangular(low, mode, high) by IPC (``params/royalty.toml``);
-  ``c`` the patent's contribution factor; ``g`` growth and ``r`` discount rate triangular
-  (``params/income.toml``).
+* ``Rev`` stated annual revenue of the products using the patent (yuan); ``z_d`` its error
+  (``income.revenue_level_sd``): the stated figure is one noisy year, not the patent's level;
+* ``s_d`` the patent's own royalty share, triangular over its industry's range (``royalty.toml``),
+  times the patent's contribution factor;
+* ``g_d`` the product's own trend (triangular, ``income.trend``) and ``ε`` year-to-year shocks
+  (``income.revenue_volatility``): products rise, plateau and decline;
+* ``U_d`` uniform: the patent earns year t if it is still alive at the start of the year, i.e. while
+  the maintenance survival ``S(a, t−1) = P(alive at a + t − 1 | alive at a)`` (``survival.py``) is
+  above ``U_d`` (so a longer remaining term never lowers a path's value);
+* the owner's option: the owner stops paying the annual fee — and the patent lapses — in the first
+  year its royalty no longer covers the fee (``fee_t`` full fee of the fee year then due, yuan),
+  so every year counted earns at least its fee and V ≥ 0;
+* ``w_t = min(1, R − (t−1))`` the last, partial year pro rata; cash flows at mid-year, discount rate
+  ``r_d`` triangular (``income.discount_rate``);
+* ``G_d``: a pending application is worth something only if granted (``income.grant_probability``).
 
-The interval expresses the uncertainty of the royalty share, growth and discount rate given
-the stated revenue and the survival model. It does not include error in the revenue figure
-itself or the randomness of one patent's future lapse (the survival probability enters as an
-expectation), so the true value of a single patent falls outside [P10, P90] more often than
-20 % of the time (on the simulated portfolios about three quarters of the time; see
-tests/valuation/test_valuation_simulation.py).
+P10/P50/P90 are quantiles of V over the draws: a *predictive* interval for the value the patent
+will turn out to have (lapse, revenue path, share, rate), not only for the parameters. With all
+spreads set to zero, no lapse and no fee the sum is the growing annuity ``q(1 − q^T)/(1 − q)``
+(q = (1+g)/(1+r)), which the tests check; the coverage of the interval is checked on a simulated
+world with known truth (tests/valuation/test_valuation_calibration.py).
 
-With constant survival p per year, growth and rate the sum is the growing annuity
-``q(1 − q^T)/(1 − q)``, q = p(1+g)/(1+r), which the tests check.
-
-Vectorisation: the draws (u_s, g_d, r_d), d = 1..D, are common to all patents (common random
-numbers). Each patent's marginal distribution — and so its P10/P50/P90 — is exactly what
-independent draws per patent would give; the results do not depend on the order or the company
-of other patents; and the year sum becomes one matrix product ``C @ Q`` with
-``C[i, t] = w_t · P_it`` (n × T) and ``Q[t, d] = q_d^t`` (T × D). Quantiles use linear
-interpolation between order statistics (numpy's default). Patents are processed in chunks so
-memory stays at about ``chunk × D × 8`` bytes per worker thread; chunks run on a small thread
-pool (numpy releases the GIL in the matrix product and the partition), each writing its own
-rows, so the result does not depend on the number of threads.
+Vectorisation: the draws (s quantile, g, ε, z, r, U, grant) are common to all patents (common
+random numbers). Each patent's marginal distribution — and so its P10/P50/P90 — is exactly what
+independent draws per patent would give, and results do not depend on the order or company of
+other patents. Patents run in chunks (memory ≈ chunk × draws × 8 bytes × a few arrays) on a small
+thread pool (numpy releases the GIL), each chunk writing its own rows.
 """
 
 from __future__ import annotations
@@ -40,11 +44,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
+from scipy.stats import qmc
 
 from valuation.params import Params
-from valuation.survival import SurvivalModel
 
 QUANTILES = (0.10, 0.50, 0.90)
+MAX_YEARS = 21  # a 20-year term plus compensation fits in 21 yearly steps
 
 
 def triangular_ppf(
@@ -62,42 +68,51 @@ def triangular_ppf(
 
 @dataclass(frozen=True)
 class Scenarios:
-    """Common Monte Carlo draws: royalty-share quantile level, growth, discount rate."""
+    """Common Monte Carlo draws (D draws, T years)."""
 
-    share_u: np.ndarray
-    growth: np.ndarray
-    discount: np.ndarray
+    share_u: np.ndarray  # (D,) quantile level of the royalty share
+    discount: np.ndarray  # (D,)
+    revenue_path: np.ndarray  # (D, T) revenue relative to the stated figure, year t
+    lapse_u: np.ndarray  # (D,)
+    grant_u: np.ndarray  # (D,)
 
-    @property
-    def ratio(self) -> np.ndarray:
-        return (1.0 + self.growth) / (1.0 + self.discount)
+    def discount_factors(self) -> np.ndarray:
+        """(D, T) 1/(1 + r_d)^(t − ½)."""
+        t = np.arange(1, self.revenue_path.shape[1] + 1, dtype=np.float64)
+        return np.power(1.0 + self.discount[:, None], -(t[None, :] - 0.5))
 
 
-def draw_scenarios(draws: int, seed: int | np.random.Generator, params: Params) -> Scenarios:
-    """``draws`` scenarios from ``np.random.default_rng(seed)`` (three uniforms per draw)."""
+def draw_scenarios(draws: int, seed: int | np.random.Generator, params: Params, years: int = MAX_YEARS) -> Scenarios:
+    """``draws`` scenarios: a scrambled Sobol' sequence (scipy.stats.qmc, seeded by ``seed``) over the
+    6 + ``years`` dimensions, so 1,024 draws give quantiles about as stable as several times as
+    many independent ones; normals by the inverse CDF."""
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    u = rng.random((3, int(draws)))
     income = params.income
-    g, r = income["growth"], income["discount_rate"]
+    d = int(draws)
+    points = qmc.Sobol(d=6 + years, scramble=True, seed=rng).random(d)
+    points = np.clip(points, 1e-12, 1 - 1e-12)  # keep the normal inverse finite
+    u = points[:, :5].T
+    level = special.ndtri(points[:, 5])
+    shocks = special.ndtri(points[:, 6:])
+    g, r = income["trend"], income["discount_rate"]
+    sigma, sigma0 = float(income["revenue_volatility"]), float(income["revenue_level_sd"])
+    trend = triangular_ppf(u[1], g["low"], g["mode"], g["high"])
+    log_path = sigma0 * level[:, None] + np.cumsum(trend[:, None] - 0.5 * sigma**2 + sigma * shocks, axis=1)
     return Scenarios(
         share_u=u[0],
-        growth=triangular_ppf(u[1], g["low"], g["mode"], g["high"]),
         discount=triangular_ppf(u[2], r["low"], r["mode"], r["high"]),
+        revenue_path=np.exp(log_path - 0.5 * sigma0**2),
+        lapse_u=u[3],
+        grant_u=u[4],
     )
 
 
-def yearly_weights(
-    model: SurvivalModel, age: np.ndarray, remaining: np.ndarray, eta: np.ndarray, horizon: int | None = None
-) -> np.ndarray:
-    """C[i, t−1] = w_t · P(alive at τ_t | alive now) for t = 1..T (see module docstring)."""
-    remaining = np.maximum(remaining, 0.0)
-    if horizon is None:
-        horizon = int(np.ceil(remaining.max())) if remaining.size else 0
-    t = np.arange(1, horizon + 1, dtype=np.float64)
-    w = np.clip(remaining[:, None] - (t[None, :] - 1.0), 0.0, 1.0)
-    tau = (t[None, :] - 1.0) + w
-    alive = model.conditional_survival(age[:, None], tau, eta[:, None])
-    return w * alive
+def yearly_grid(remaining: np.ndarray, years: int = MAX_YEARS) -> tuple[np.ndarray, np.ndarray]:
+    """(w, start): the share of year t inside the remaining term (n, T), and the start t − 1 of
+    year t (n, T), where its survival is read."""
+    t = np.arange(1, years + 1, dtype=np.float64)
+    w = np.clip(np.maximum(remaining, 0.0)[:, None] - (t[None, :] - 1.0), 0.0, 1.0)
+    return w, np.broadcast_to(t[None, :] - 1.0, w.shape)
 
 
 def _quantiles(values: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
@@ -117,7 +132,10 @@ def _quantiles(values: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
 
 def value_quantiles(
     revenue: np.ndarray,
+    survival: np.ndarray,
     weights: np.ndarray,
+    fees: np.ndarray,
+    grant_probability: np.ndarray,
     royalty_group: np.ndarray,
     royalty_ranges: np.ndarray,
     scenarios: Scenarios,
@@ -125,7 +143,11 @@ def value_quantiles(
     chunk: int | None = None,
     threads: int | None = None,
 ) -> np.ndarray:
-    """(n, 3) P10/P50/P90 of V (yuan); NaN where the revenue is unknown or not positive."""
+    """(n, 3) P10/P50/P90 of V (yuan); NaN where the revenue is unknown or not positive.
+
+    ``survival`` (n, T) P(alive at the start of year t | alive now), ``weights`` (n, T) w_t, ``fees`` (n, T) the
+    full fee of the fee year due in year t (yuan), ``grant_probability`` (n,) 1 for granted patents.
+    """
     n, horizon = weights.shape
     result = np.full((n, len(QUANTILES)), np.nan)
     has = np.isfinite(revenue) & (revenue > 0)
@@ -135,29 +157,59 @@ def value_quantiles(
     shares = contribution * triangular_ppf(
         scenarios.share_u[None, :], royalty_ranges[:, 0:1], royalty_ranges[:, 1:2], royalty_ranges[:, 2:3]
     )  # (G, D)
-    powers = np.power(scenarios.ratio[None, :], np.arange(1, horizon + 1, dtype=np.float64)[:, None])  # (T, D)
+    path = scenarios.revenue_path[:, :horizon]  # (D, T)
+    discount = scenarios.discount_factors()[:, :horizon]  # (D, T)
+    lapse_u = scenarios.lapse_u[None, :]
     chunk = int(chunk or params.income["chunk_patents"])
     # A patent with revenue but no remaining life (lapsed, expired, …) is worth 0 in every draw.
-    alive = weights.any(axis=1)
-    result[has & ~alive] = 0.0
-    index = np.nonzero(has & alive)[0]
+    alive_now = weights.any(axis=1)
+    result[has & ~alive_now] = 0.0
+    index = np.nonzero(has & alive_now)[0]
 
     def run(start: int) -> None:
         rows = index[start : start + chunk]
-        discounted = weights[rows] @ powers  # (m, D) Σ_t w_t P_t q^t
-        discounted *= shares[royalty_group[rows]]
-        # Revenue is a positive factor per row: scale the quantiles, not the whole matrix.
-        result[rows] = _quantiles(discounted, QUANTILES) * revenue[rows, None]
+        base = revenue[rows, None] * shares[royalty_group[rows]]  # (m, D) royalty at the stated revenue
+        alive = np.ones(base.shape, dtype=bool)
+        value = np.zeros(base.shape)
+        last = int(np.nonzero(weights[rows].any(axis=0))[0].max()) + 1  # years any row still covers
+        for t in range(last):
+            royalty = base * path[None, :, t]
+            fee = fees[rows, t, None]
+            alive &= (survival[rows, t, None] > lapse_u) & (royalty >= fee)
+            value += np.where(alive, (royalty - fee) * (weights[rows, t, None] * discount[None, :, t]), 0.0)
+        value *= scenarios.grant_u[None, :] < grant_probability[rows, None]
+        result[rows] = _quantiles(value, QUANTILES)
 
     starts = range(0, index.size, chunk)
     workers = min(int(threads or params.income.get("threads", 0) or os.cpu_count() or 1), len(starts))
     if workers <= 1:
         for start in starts:
             run(start)
-    else:  # numpy releases the GIL in matmul and partition; chunks write disjoint rows
+    else:  # numpy releases the GIL in the array arithmetic and the sort; chunks write disjoint rows
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(run, starts))
     return result
 
 
-__all__ = ["QUANTILES", "Scenarios", "draw_scenarios", "triangular_ppf", "value_quantiles", "yearly_weights"]
+def central_value(
+    revenue: np.ndarray, survival: np.ndarray, weights: np.ndarray, shares: np.ndarray, params: Params
+) -> np.ndarray:
+    """A deterministic central value (yuan): Rev · modal share · Σ_t w_t P_t q^(t−½) with the modal
+    trend and rate — what the score's economic indicator uses, so scores never depend on draws."""
+    income = params.income
+    q = (1.0 + float(income["trend"]["mode"])) / (1.0 + float(income["discount_rate"]["mode"]))
+    t = np.arange(1, weights.shape[1] + 1, dtype=np.float64)
+    annuity = (weights * survival) @ np.power(q, t - 0.5)
+    return np.where(np.isfinite(revenue) & (revenue > 0), revenue * shares * annuity, np.nan)
+
+
+__all__ = [
+    "MAX_YEARS",
+    "QUANTILES",
+    "Scenarios",
+    "central_value",
+    "draw_scenarios",
+    "triangular_ppf",
+    "value_quantiles",
+    "yearly_grid",
+]

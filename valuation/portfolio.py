@@ -2,16 +2,18 @@
 
 ``Portfolio.from_records`` takes records keyed by the patent import columns
 (``docs/import-formats.md``), already validated and typed by the service, and stores one numpy
-array per field. Unknown values stay visible: counts and amounts are ``float`` arrays with NaN
-for unknown, dates ``datetime64[D]`` with NaT, enumerations small integer codes with −1 for
-unknown. How each unknown is treated is decided — and documented — where it is used
-(``scoring``, ``rules``, ``survival``, ``income``); the rule throughout is that an unknown never
-adds value or removes a risk.
+array per field. Money is in yuan (``annual_revenue_yuan``, ``max_pledge_amount_yuan``): the
+library's one money unit; the service converts its integer fen at one place
+(``service/valuations/records.py: valuation_record``). Unknown values stay visible: counts and
+amounts are ``float`` arrays with NaN for unknown, dates ``datetime64[D]`` with NaT,
+enumerations small integer codes with −1 for unknown. How each unknown is treated is decided —
+and documented — where it is used (``scoring``, ``rules``, ``survival``, ``income``); the rule
+throughout is that an unknown never adds value or removes a risk.
 
 Booleans whose import default is stated (``co_owners_consent`` true; ``invalidation_pending``,
-``frozen`` false) take that default when None; the service's optional ``pledged`` is false when
-absent (the service knows the active pledges); ``granted_abroad`` and ``pct`` unknown count as
-false.
+``dual_filing``, ``frozen`` false) take that default when None; the service's optional
+``pledged`` is false when absent (the service knows the active pledges); ``granted_abroad`` and
+``pct`` unknown count as false.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class Portfolio:
     revenue: np.ndarray  # float yuan, NaN unknown
     term_compensation_days: np.ndarray  # float, NaN unknown
     invalidation_pending: np.ndarray  # bool
+    dual_filing: np.ndarray  # bool: utility model with a same-day invention application (一案双申)
     frozen: np.ndarray  # bool
     pledged: np.ndarray  # bool
     max_pledge_amount: np.ndarray  # float yuan, NaN unknown
@@ -178,6 +181,7 @@ class Portfolio:
             ),
             term_compensation_days=counts("term_compensation_days"),
             invalidation_pending=flags("invalidation_pending", False),
+            dual_filing=flags("dual_filing", False),
             frozen=flags("frozen", False),
             pledged=flags("pledged", False),
             max_pledge_amount=np.array(

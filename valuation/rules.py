@@ -8,17 +8,22 @@ values).
 can show (国家知识产权局《专利权质押登记办法》): not granted; lapsed, invalidated or expired;
 unpaid annual fee (overdue inside the grace period, or past it, which is a lapse not yet in the
 register); fee record unknown (cannot show the fees are paid); frozen by a court; co-owners not
-consenting; already in an active registered pledge; invalidation request pending; loan term
-running past the expiry date; plus the finance service center's floor on the remaining term
-(``eligibility.min_remaining_term_years``, default 3 years). *Not checked here*: that the
+consenting; already in an active registered pledge; loan term running past the expiry date; plus
+the finance service center's floor on the remaining term (``eligibility.min_remaining_term_years``,
+default 3 years). Two conditions of the 2021 办法 (国家知识产权局公告第461号, the list of 不予登记
+情形, items (十) and (十一)) refuse registration *unless the parties, told of the situation, declare
+that they agree to proceed*: a pending invalidation request (``invalidation_pending``) and a
+utility model for which the same applicant filed an invention for the same creation on the same
+day (一案双申, ``dual_filing``). They are reported as non-blocking reasons that require the
+parties' informed consent, not as refusals. *Not checked here*: that the
 pledgor is the registered owner — the service knows who pledges and compares it with
 ``owner_credit_code``; and disputed ownership, which is not in the import data.
 
 **High-value flags** (CNIPA statistical definition; configuration in ``params/high_value.toml``):
 a patent is *high value* when it is a valid, in-force invention patent and at least one of
-``strategic_emerging`` (IPC in the configured subset of the 2021 concordance, with title
-keywords where the entry has them; an entry with a subgroup matches that subgroup and subgroups
-whose digits extend it), ``granted_abroad``, ``maintained_10y`` (more than the configured years
+``strategic_emerging`` (the whole 2021 concordance of strategic emerging industries to IPC,
+``strategic.py``; keyword-gated rows match on the title, or on the IPC alone when there is no
+title, reported as such), ``granted_abroad``, ``maintained_10y`` (more than the configured years
 since filing or grant), ``high_pledge_amount`` (largest registered pledge amount ≥ threshold),
 ``award`` holds. Flags are reported for invention patents only.
 """
@@ -30,8 +35,9 @@ from datetime import date
 
 import numpy as np
 
-from valuation.fees import INVENTION, FeeStatus, add_months, expiry_dates, fee_status
+from valuation.fees import INVENTION, UTILITY_MODEL, FeeStatus, add_months, expiry_dates, fee_status
 from valuation.params import Params
+from valuation.strategic import StrategicMatch, match_strategic
 from valuation.portfolio import AWARDS, EXPIRED, INVALIDATED, LAPSED, PENDING, VALID, Portfolio
 
 YEAR = 365.25
@@ -55,7 +61,15 @@ ELIGIBILITY_RULES: dict[str, tuple[str, bool]] = {
     "frozen": ("专利权已被法院冻结（财产保全），不能质押", True),
     "co_owners_no_consent": ("专利权共有人未同意出质", True),
     "already_pledged": ("专利权已处于有效质押中，不能重复质押", True),
-    "invalidation_pending": ("专利权存在尚未审结的无效宣告请求", True),
+    "invalidation_pending": (
+        "专利权已被启动无效宣告程序：须告知质押双方，双方声明同意继续办理后方可登记（《专利权质押登记办法》不予登记情形第（十一）项除外规定）",
+        False,
+    ),
+    "dual_filing": (
+        "同一申请人已就同样的发明创造于同日申请发明专利（一案双申）：须告知质押双方，双方声明同意继续办理后方可登记"
+        "（《专利权质押登记办法》不予登记情形第（十）项除外规定）",
+        False,
+    ),
     "loan_beyond_expiry": ("贷款到期日{loan_end}晚于专利权届满日{expiry_date}", True),
     "remaining_term_short": ("剩余保护期{remaining_term_years}年，低于最低要求{min_years}年", True),
     "no_revenue": ("无产品收入数据：只给出评分，不给出收益法价值及建议贷款额", False),
@@ -147,6 +161,7 @@ def eligibility(
         "co_owners_no_consent": ~portfolio.co_owners_consent,
         "already_pledged": portfolio.pledged,
         "invalidation_pending": portfolio.invalidation_pending,
+        "dual_filing": portfolio.dual_filing & (portfolio.kind == UTILITY_MODEL),
         "loan_beyond_expiry": checks_term & (position.loan_end > position.expiry),
         "remaining_term_short": checks_term & (position.remaining_years < float(config["min_remaining_term_years"])),
         "no_revenue": ~has_revenue,
@@ -168,56 +183,27 @@ def risk_flags(portfolio: Portfolio, position: LegalPosition, params: Params) ->
     }
 
 
-def strategic_emerging(portfolio: Portfolio, params: Params) -> np.ndarray:
-    """IPC (and, where configured, title keyword) match against the strategic-emerging subset.
-
-    IPC matching runs on the distinct IPC values of the portfolio, keyword matching only on the
-    titles of patents whose IPC matched an entry with keywords.
-    """
-    entries = params.high_value["strategic_emerging"]["entries"]
-    n = len(portfolio)
-    hit = np.zeros(n, dtype=bool)
-    groups, group_index = portfolio.ipc_codes["group"]
-    levels = {
-        "main_group": portfolio.ipc_codes["main_group"],
-        "subclass": portfolio.ipc_codes["subclass"],
-        "class": portfolio.ipc_codes["class"],
-        "section": portfolio.ipc_codes["section"],
-    }
-    titles = portfolio.title.astype(str)
-    for entry in entries:  # a loop over table entries (tens), not over patents
-        key = entry["ipc"].strip().upper()
-        if "/" in key:
-            unique, index = groups, group_index
-            match_unique = np.strings.startswith(unique, key)
-        else:
-            level = "main_group" if " " in key else {4: "subclass", 3: "class"}.get(len(key), "section")
-            unique, index = levels[level]
-            match_unique = unique == key
-        match = match_unique[index]
-        keywords = entry.get("keywords")
-        if keywords and match.any():
-            rows = np.nonzero(match)[0]
-            titled = np.zeros(rows.size, dtype=bool)
-            for word in keywords:
-                titled |= np.strings.find(titles[rows], word) >= 0
-            match[rows] = titled
-        hit |= match
-    return hit
+def strategic_emerging(portfolio: Portfolio) -> StrategicMatch:
+    """Match against the whole 2021 strategic-emerging-industry concordance (``strategic.py``)."""
+    return match_strategic(portfolio.ipc, portfolio.title)
 
 
-def high_value_flags(portfolio: Portfolio, position: LegalPosition, params: Params) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 5) flag matrix in the order of :data:`HIGH_VALUE_FLAGS` and the high-value verdict."""
+def high_value_flags(
+    portfolio: Portfolio, position: LegalPosition, params: Params
+) -> tuple[np.ndarray, np.ndarray, StrategicMatch]:
+    """(n, 5) flag matrix in the order of :data:`HIGH_VALUE_FLAGS`, the high-value verdict, and
+    the strategic-emerging-industry match (industry, IPC-only) behind flag 1."""
     config = params.high_value
     invention = portfolio.kind == INVENTION
     start = portfolio.filing if config["maintained_from"] == "filing" else portfolio.grant
     held_years = np.where(np.isnat(start), 0.0, (position.as_of - start).astype(np.float64) / YEAR)
     maintained = position.in_force & (held_years > float(config["maintained_years"]))
     award_codes = [AWARDS.index(a) for a in config["awards"]]
+    strategic = strategic_emerging(portfolio)
     flags = (
         np.column_stack(
             [
-                strategic_emerging(portfolio, params),
+                strategic.hit,
                 portfolio.granted_abroad,
                 maintained,
                 np.nan_to_num(portfolio.max_pledge_amount, nan=-1.0) >= float(config["high_pledge_amount_yuan"]),
@@ -226,7 +212,7 @@ def high_value_flags(portfolio: Portfolio, position: LegalPosition, params: Para
         )
         & invention[:, None]
     )
-    return flags, position.in_force & invention & flags.any(axis=1)
+    return flags, position.in_force & invention & flags.any(axis=1), strategic
 
 
 __all__ = [

@@ -28,11 +28,12 @@ technical
 economic
   ``survival``         min(expected remaining economic life / N.expected_life_full_years, 1)
   ``commercialization``  none 0, prototype ⅓, pilot ⅔, production 1
-  ``revenue``          log₁₀(revenue / floor) / log₁₀(full / floor), clipped to [0, 1]
+  ``income_value``     log₁₀(V / floor) / log₁₀(full / floor), clipped to [0, 1], V the central income
+                       value (``income.central_value``) where revenue is known, else 0
   ``transactions``     1 − exp(−(licences + ½ transfers + ½ earlier pledges) / N.transactions_scale)
 
 Every indicator is non-decreasing in the quantity it measures, so more remaining term, more
-citations within a cohort or more revenue never lower the score.
+citations for the same exposure or more revenue never lower the score.
 """
 
 from __future__ import annotations
@@ -59,10 +60,16 @@ class Scores:
     indicators: tuple[tuple[str, str], ...]  # (dimension, indicator) per column
     normalised: np.ndarray  # (n, I) xᵢ
     contributions: np.ndarray  # (n, I) points
+    full_points: np.ndarray  # (I,) points an indicator gives at xᵢ = 1
 
 
 def indicator_values(
-    portfolio: Portfolio, position: LegalPosition, citation_pct: np.ndarray, expected_life: np.ndarray, params: Params
+    portfolio: Portfolio,
+    position: LegalPosition,
+    citation_pct: np.ndarray,
+    expected_life: np.ndarray,
+    income_value: np.ndarray,
+    params: Params,
 ) -> dict[str, np.ndarray]:
     """The normalised indicators xᵢ ∈ [0, 1] (before the in-force mask)."""
     cfg = params.scoring
@@ -89,10 +96,9 @@ def indicator_values(
         - 0.2 * position.fees.overdue
         - float(norm["late_fee_penalty"]) * zero(portfolio.late_fee_payments)
     )
-    revenue = zero(portfolio.revenue)
-    floor, full = float(norm["revenue_floor_yuan"]), float(norm["revenue_full_yuan"])
-    with np.errstate(divide="ignore"):
-        revenue_x = np.clip(np.log10(np.maximum(revenue, 1e-300) / floor) / np.log10(full / floor), 0.0, 1.0)
+    value = zero(income_value)
+    floor, full = float(norm["income_value_floor_yuan"]), float(norm["income_value_full_yuan"])
+    value_x = np.clip(np.log10(np.maximum(value, 1e-300) / floor) / np.log10(full / floor), 0.0, 1.0)
     deals = zero(portfolio.licenses) + 0.5 * zero(portfolio.transfers) + 0.5 * zero(portfolio.previous_pledges)
     return {
         "legal_status": status_value,
@@ -110,17 +116,22 @@ def indicator_values(
         "award": award_values[portfolio.award],
         "survival": np.clip(expected_life / float(norm["expected_life_full_years"]), 0.0, 1.0),
         "commercialization": stage_values[portfolio.commercialization],
-        "revenue": revenue_x,
+        "income_value": value_x,
         "transactions": 1.0 - np.exp(-deals / float(norm["transactions_scale"])),
     }
 
 
 def score_portfolio(
-    portfolio: Portfolio, position: LegalPosition, citation_pct: np.ndarray, expected_life: np.ndarray, params: Params
+    portfolio: Portfolio,
+    position: LegalPosition,
+    citation_pct: np.ndarray,
+    expected_life: np.ndarray,
+    income_value: np.ndarray,
+    params: Params,
 ) -> Scores:
     """Sub-scores, score, grade and per-indicator contributions (see module docstring)."""
     cfg = params.scoring
-    values = indicator_values(portfolio, position, citation_pct, expected_life, params)
+    values = indicator_values(portfolio, position, citation_pct, expected_life, income_value, params)
     columns: list[tuple[str, str]] = []
     weights: list[float] = []
     for dimension in DIMENSIONS:
@@ -152,6 +163,7 @@ def score_portfolio(
         indicators=tuple(columns),
         normalised=x,
         contributions=contributions,
+        full_points=np.array(weights),
     )
 
 

@@ -1,41 +1,51 @@
-"""Maintenance survival model: Weibull proportional hazards with covariates, censoring and truncation.
+"""Maintenance survival model: Weibull proportional hazards with fee-tier steps and renewal economics.
 
 Owners stop paying annual fees when a patent is no longer worth its fee (renewal models, Pakes
 1986), so the age at which a patent lapses carries information about its value. We model the
 age *t* in years since filing at which a patent lapses with a Weibull proportional-hazards model
-(Kalbfleisch & Prentice 2002, §2.2)::
+(Kalbfleisch & Prentice 2002, §2.2) whose linear predictor steps at the fee tiers::
 
-    h(t | x) = k t^(k−1) exp(b₀ + xβ)          hazard
-    H(t | x) = t^k exp(b₀ + xβ)                  cumulative hazard
-    S(t | x) = exp(−H(t | x))                    survival;  λ = exp(−b₀/k) is the baseline scale
+    h(t | x) = k t^(k−1) exp(η_j(x)),   t in fee tier j (ages [s_j, e_j) of the fee schedule)
+    η_j(x)  = b₀ + xβ + γ·log fee_j + δ·m_j,   m_j = log(Rev · royalty / fee_j) where revenue is known
+    H(a, b) = Σ_j exp(η_j) · (clip(b, s_j, e_j)^k − clip(a, s_j, e_j)^k)       cumulative hazard
+    P(alive at b | alive at a) = exp(−H(a, b))
 
-so ``S(t|x) = exp(−(t/λ)^k · exp(xβ))``; a coefficient β_j is a log hazard ratio
-(negative = keeps the patent alive longer).
+so a coefficient is a log hazard ratio (negative = keeps the patent alive longer). ``log fee`` is
+the full annual fee of the tier (the hazard jumps when the fee does) and ``m`` the renewal margin:
+the expected royalty (revenue × the industry's modal royalty share) against the coming fee — the
+quantity an owner weighs when deciding to pay (``renewal_margin``; 0, with ``revenue_known`` = 0,
+where revenue is unknown). With γ = δ = 0 the model is the plain Weibull PH.
 
 Data (``survival_data``): a patent is observed only once it is granted (annual fees start at
 grant), so each granted patent enters at its grant age *a* (**left truncation**) and leaves at
 
-* its lapse age (**event**) if lapsed — lapses are backdated to the fee due date;
+* its lapse age (**event**) if lapsed. CNIPA deems the patent ended from the due date of the first
+  unpaid fee, so the lapse is dated at that due date (the ``fees_paid_through_year``-th anniversary
+  of filing); where the fee record is missing, at the recorded ``lapse_date``; where both are
+  missing, at the midpoint between grant and the valuation date (an imputation; such rows are rare).
+  Every lapsed record is an event, whatever its recorded date;
 * the due date of its first unpaid fee if the register says valid but the grace period has
   run out (the lapse is certain, only not yet recorded) (**event**);
 * its age at the valuation date if valid (**right-censored**), or the end of its legal term if
   expired (censored: it survived as long as it could).
 
-Pending, invalidated and ungranted records do not enter the fit. The log-likelihood with left
-truncation is ``Σ dᵢ log h(tᵢ) − H(tᵢ) + H(aᵢ)`` (dᵢ = 1 for an event); we maximise it, minus an
-optional ridge penalty ``ridge/2 · Σβ'²`` on the coefficients of standardised covariates, with
-L-BFGS-B and the analytic gradient (scipy.optimize.minimize). Standard errors come from the
-inverse of a finite-difference Hessian of the analytic gradient.
+Pending, invalidated and ungranted records do not enter the fit. A patent's time at risk is split
+at the fee-tier boundaries into episodes (entry, exit], each with its tier's covariates and the
+event on the last; the likelihood of the episodes is exactly that of the patent (left truncation
+at each episode's start), so ``fit_weibull_ph`` — the plain left-truncated Weibull PH estimator,
+checked against lifelines — fits the stepped model too. The log-likelihood
+``Σ dᵢ log h(tᵢ) − H(tᵢ) + H(aᵢ)`` minus an optional ridge penalty ``ridge/2 · Σβ'²`` on
+standardised coefficients is maximised with L-BFGS-B and the analytic gradient; standard errors
+come from a finite-difference Hessian of the analytic gradient.
 
-Prediction for a patent alive at age *a* with remaining legal term R years:
-``P(alive at a + s | alive at a) = exp(−e^η ((a+s)^k − a^k))`` for s ≤ R, 0 beyond the term;
-expected remaining economic life ``E = ∫₀^R P(alive at a + s | alive at a) ds``
-(Gauss–Legendre quadrature, 16 nodes; the integrand is smooth, and the tests hold it to
-1e-6 of the incomplete-gamma closed form).
+Prediction for a patent alive at age *a* with remaining legal term R years: ``exp(−H(a, a + s))``
+for s ≤ R, 0 beyond the term; expected remaining economic life ``E = ∫₀^R exp(−H(a, a + s)) ds``
+(Gauss–Legendre quadrature, 16 nodes; the tests hold it to 1e-6 of the incomplete-gamma closed
+form for the unstepped model).
 
 ``fit_survival`` refits on the portfolio when it has at least ``survival.min_events`` lapses and
-``survival.min_patents`` patents at risk, and otherwise returns the shipped defaults
-(``params/survival.toml``); ``SurvivalModel.source`` says which.
+``survival.min_patents`` patents at risk, and otherwise returns the shipped reference model
+(``params/reference.toml``); ``SurvivalModel.source`` says which.
 """
 
 from __future__ import annotations
@@ -49,23 +59,109 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from valuation.citations import citation_percentiles
-from valuation.fees import DESIGN, UTILITY_MODEL, expiry_dates, fee_status
-from valuation.industry import industry_cluster
+from valuation.fees import DESIGN, PATENT_TYPES, UTILITY_MODEL, add_years, expiry_dates, fee_status, fee_table
+from valuation.industry import industry_cluster, royalty_ranges
 from valuation.params import Params, load_params
 from valuation.portfolio import EXPIRED, LAPSED, VALID, Portfolio
 
 YEAR = 365.25
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
+# Covariates that change with the fee tier (one value per patent and tier), the others are fixed.
+TIER_COVARIATES = ("log_fee", "renewal_margin")
+NAT = np.datetime64("NaT", "D")
+_MARGIN_BOUND = 8.0  # |log(royalty / fee)| beyond e^8 ≈ 3,000× carries no more information
+
+
+@dataclass(frozen=True)
+class FeeTiers:
+    """Each patent's fee tiers as age intervals [start, end) in years since filing (n, J), the
+    tier's full fee (yuan), and padding tiers of zero width where a type has fewer tiers."""
+
+    start: np.ndarray
+    end: np.ndarray
+    fee: np.ndarray
+
+    @classmethod
+    def of(cls, kind: np.ndarray, params: Params) -> FeeTiers:
+        table = fee_table(params)  # [type, fee year]
+        rows = []
+        for code in range(len(PATENT_TYPES)):
+            fees = table[code, 1:][table[code, 1:] > 0]  # fee years 1..last of the schedule
+            years = [k for k in range(1, fees.size) if fees[k] != fees[k - 1]]  # ages where a new tier starts
+            starts = [0.0] + [float(y) for y in years]
+            ends = starts[1:] + [np.inf]
+            rows.append((starts, ends, [float(fees[int(s)]) for s in starts]))
+        width = max(len(r[0]) for r in rows)
+        pad = lambda values, fill: values + [fill] * (width - len(values))  # noqa: E731
+        start = np.array([pad(r[0], np.inf) for r in rows])
+        end = np.array([pad(r[1], np.inf) for r in rows])
+        fee = np.array([pad(r[2], r[2][-1]) for r in rows])
+        kind = np.asarray(kind, dtype=np.int64)
+        return cls(start=start[kind], end=end[kind], fee=fee[kind])
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """One portfolio's stepped Weibull hazard: shape k and η per patent and fee tier (n, J)."""
+
+    shape: float
+    eta: np.ndarray
+    tiers: FeeTiers
+
+    def cumulative(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """H(a, b) for ages a ≤ b; ``a`` (n,) or (n, m), ``b`` (n, m) or (n,)."""
+        a = np.asarray(a, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64)
+        squeeze = b.ndim == 1
+        if a.ndim == 1:
+            a = a[:, None]
+        if squeeze:
+            b = b[:, None]
+        start, end = self.tiers.start[:, None, :], self.tiers.end[:, None, :]
+        k = self.shape
+        lo = np.clip(np.maximum(a, 0.0)[:, :, None], start, end)
+        hi = np.clip(np.maximum(b, 0.0)[:, :, None], start, end)
+        with np.errstate(invalid="ignore"):  # inf − inf in zero-width padding tiers
+            parts = np.exp(self.eta)[:, None, :] * (np.power(hi, k) - np.power(lo, k))
+        total = np.nansum(np.where(hi > lo, parts, 0.0), axis=2)
+        return total[:, 0] if squeeze else total
+
+    def conditional_survival(self, age: np.ndarray, horizon: np.ndarray) -> np.ndarray:
+        """P(alive at age + horizon | alive at age) (no legal-term cap); horizon (n,) or (n, m)."""
+        age = np.asarray(age, dtype=np.float64)
+        horizon = np.asarray(horizon, dtype=np.float64)
+        end = (age[:, None] + horizon) if horizon.ndim == 2 else age + horizon
+        return np.exp(-self.cumulative(age, end))
+
+    def take(self, rows: np.ndarray) -> Hazard:
+        tiers = FeeTiers(self.tiers.start[rows], self.tiers.end[rows], self.tiers.fee[rows])
+        return Hazard(self.shape, self.eta[rows], tiers)
+
+    def expected_remaining_life(self, age: np.ndarray, remaining: np.ndarray, chunk: int = 32768) -> np.ndarray:
+        """∫₀^R P(alive at a+s | alive at a) ds, R = remaining legal term (years), by Gauss–Legendre.
+
+        Evaluated only where R > 0 (0 elsewhere), in chunks of rows to bound memory (n × 16 × J).
+        """
+        remaining = np.maximum(np.asarray(remaining, dtype=np.float64), 0.0)
+        age = np.maximum(np.asarray(age, dtype=np.float64), 0.0)
+        result = np.zeros(remaining.shape)
+        rows = np.nonzero(remaining > 0)[0]
+        for start in range(0, rows.size, chunk):
+            part = rows[start : start + chunk]
+            r = remaining[part][:, None]
+            s = (r / 2.0) * (_GL_NODES[None, :] + 1.0)
+            values = np.exp(-self.take(part).cumulative(age[part], age[part][:, None] + s))
+            result[part] = (remaining[part] / 2.0) * (values @ _GL_WEIGHTS)
+        return result
 
 
 @dataclass(frozen=True)
 class SurvivalModel:
-    """Fitted or default Weibull PH parameters (see module docstring for the formulas).
+    """Fitted or reference Weibull PH parameters (see module docstring for the formulas).
 
-    ``shape`` = k, ``scale_years`` = λ at x = 0, ``coefficients`` = β by covariate name
-    (covariates not listed count 0). ``source`` is "fitted" or "default"; ``n`` / ``events`` are
-    the patents and lapses the fit used (0 for defaults).
+    ``shape`` = k, ``scale_years`` = λ at x = 0 (b₀ = −k log λ), ``coefficients`` = β by covariate
+    name (covariates not listed count 0). ``source`` is "fitted" or "reference"; ``n`` /
+    ``events`` are the patents and lapses the fit used (0 for the shipped reference).
     """
 
     shape: float
@@ -90,45 +186,27 @@ class SurvivalModel:
         return -self.shape * np.log(self.scale_years)
 
     def linear_predictor(self, covariates: dict[str, np.ndarray], n: int) -> np.ndarray:
-        """η = b₀ + xβ for each patent."""
-        eta = np.full(n, self.intercept)
+        """η = b₀ + xβ as an (n, J) array per fee tier, or (n, 1) when no covariate varies by tier."""
+        eta = np.full((n, 1), self.intercept)
         for name, beta in self.coefficients.items():
             if beta != 0.0:
-                eta = eta + beta * covariates[name]
+                x = np.asarray(covariates[name], dtype=np.float64)
+                eta = eta + beta * (x if x.ndim == 2 else x[:, None])
         return eta
 
+    def hazard(self, covariates: dict[str, np.ndarray], tiers: FeeTiers) -> Hazard:
+        """The portfolio's hazard: η per patent and fee tier."""
+        eta = self.linear_predictor(covariates, tiers.start.shape[0])
+        return Hazard(self.shape, np.broadcast_to(eta, tiers.start.shape), tiers)
+
     def survival(self, age: np.ndarray, eta: np.ndarray) -> np.ndarray:
-        """S(t | x) at ``age`` years since filing."""
+        """S(t | x) at ``age`` years since filing, for a patent with one η (no tier steps)."""
         return np.exp(-np.power(np.maximum(age, 0.0), self.shape) * np.exp(eta))
-
-    def conditional_survival(self, age: np.ndarray, horizon: np.ndarray, eta: np.ndarray) -> np.ndarray:
-        """P(alive at age + horizon | alive at age) = exp(−e^η((a+s)^k − a^k)) (no legal-term cap)."""
-        a = np.maximum(age, 0.0)
-        k = self.shape
-        return np.exp(-np.exp(eta) * (np.power(a + horizon, k) - np.power(a, k)))
-
-    def expected_remaining_life(self, age: np.ndarray, remaining: np.ndarray, eta: np.ndarray) -> np.ndarray:
-        """∫₀^R P(alive at a+s | alive at a) ds, R = remaining legal term (years), by Gauss–Legendre.
-
-        Evaluated only where R > 0 (0 elsewhere).
-        """
-        remaining = np.maximum(np.asarray(remaining, dtype=np.float64), 0.0)
-        result = np.zeros(remaining.shape)
-        rows = np.nonzero(remaining > 0)[0]
-        if rows.size == 0:
-            return result
-        r = remaining[rows][:, None]
-        a = np.maximum(np.asarray(age, dtype=np.float64)[rows], 0.0)[:, None]
-        s = (r / 2.0) * (_GL_NODES[None, :] + 1.0)
-        a_k = np.power(a, self.shape)
-        values = np.exp(-np.exp(np.asarray(eta)[rows])[:, None] * (np.power(a + s, self.shape) - a_k))
-        result[rows] = (remaining[rows] / 2.0) * (values @ _GL_WEIGHTS)
-        return result
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe parameters (for the service's survival_fits table)."""
         return {
-            "model": "weibull_ph",
+            "model": "weibull_ph_tiers",
             "shape": float(self.shape),
             "scale_years": float(self.scale_years),
             "coefficients": {k: float(v) for k, v in self.coefficients.items()},
@@ -144,7 +222,7 @@ class SurvivalModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SurvivalModel:
-        if data.get("model", "weibull_ph") != "weibull_ph":
+        if data.get("model", "weibull_ph_tiers") != "weibull_ph_tiers":
             raise ValueError(f"unsupported survival model {data.get('model')!r}")
         return cls(
             shape=float(data["shape"]),
@@ -162,17 +240,26 @@ class SurvivalModel:
 
 
 def default_model(params: Params | None = None) -> SurvivalModel:
-    """The shipped default parameters of ``params/survival.toml``."""
+    """The shipped reference model of ``params/reference.toml``."""
     params = params or load_params()
-    default = params.survival["default"]
+    shipped = params.reference["survival"]
     names = params.survival["covariates"]
     return SurvivalModel(
-        shape=float(default["shape"]),
-        scale_years=float(default["scale_years"]),
-        coefficients={name: float(default["coefficients"][name]) for name in names},
-        source="default",
-        version=str(default["version"]),
+        shape=float(shipped["shape"]),
+        scale_years=float(shipped["scale_years"]),
+        coefficients={name: float(shipped["coefficients"].get(name, 0.0)) for name in names},
+        source="reference",
+        version=str(params.reference["version"]),
+        n=int(shipped.get("n", 0)),
+        events=int(shipped.get("events", 0)),
     )
+
+
+def expected_royalty(portfolio: Portfolio, params: Params) -> np.ndarray:
+    """Revenue × the industry's modal royalty share × the patent's contribution (yuan/year; NaN unknown)."""
+    group, ranges, _ = royalty_ranges(portfolio, params)
+    revenue = np.where(portfolio.revenue > 0, portfolio.revenue, np.nan)
+    return revenue * ranges[group, 1] * float(params.royalty["patent_contribution"])
 
 
 def covariate_columns(
@@ -180,13 +267,23 @@ def covariate_columns(
 ) -> dict[str, np.ndarray]:
     """The model's covariates (fixed transformations; unknown counts as the conservative value).
 
-    citation_pct: cohort percentile (0..1); log_claims: log(1 + claims), unknown → 0 claims;
-    log_family: log(family size), unknown → 1; granted_abroad: 0/1, unknown → 0;
+    Per patent: citation_pct: cohort percentile (0..1); log_claims: log(1 + claims), unknown → 0
+    claims; log_family: log(family size), unknown → 1; granted_abroad: 0/1, unknown → 0;
     commercialization: stage/3, unknown → none; utility_model, design: type indicators;
-    cluster_*: county industry cluster derived from the IPC (other = baseline).
+    cluster_*: county industry cluster derived from the IPC (other = baseline); revenue_known.
+    Per patent and fee tier (n, J): log_fee: log of the tier's full fee; renewal_margin:
+    log(expected royalty / fee) clipped to ±8 where revenue is known, else 0.
     """
     if cluster is None:
         cluster = industry_cluster(portfolio, params)
+    tiers = FeeTiers.of(portfolio.kind, params)
+    royalty = expected_royalty(portfolio, params)
+    known = np.isfinite(royalty)
+    margin = np.where(
+        known[:, None],
+        np.clip(np.log(np.where(known, royalty, 1.0)[:, None] / tiers.fee), -_MARGIN_BOUND, _MARGIN_BOUND),
+        0.0,
+    )
     return {
         "citation_pct": citation_pct,
         "log_claims": np.log1p(np.nan_to_num(portfolio.claims, nan=0.0)),
@@ -198,6 +295,9 @@ def covariate_columns(
         "cluster_energy_electronics": (cluster == "energy_electronics").astype(np.float64),
         "cluster_equipment_manufacturing": (cluster == "equipment_manufacturing").astype(np.float64),
         "cluster_green_consumer": (cluster == "green_consumer").astype(np.float64),
+        "revenue_known": known.astype(np.float64),
+        "log_fee": np.log(tiers.fee),
+        "renewal_margin": margin,
     }
 
 
@@ -209,6 +309,16 @@ class SurvivalData:
     entry: np.ndarray
     exit: np.ndarray
     event: np.ndarray
+
+
+def lapse_dates(portfolio: Portfolio, as_of: np.datetime64) -> np.ndarray:
+    """When each lapsed patent ended: the due date of its first unpaid fee, else the recorded
+    lapse date, else the midpoint of grant and ``as_of``; never after ``as_of`` (NaT elsewhere)."""
+    paid = portfolio.fees_paid_through
+    due = np.where(np.isfinite(paid) & (paid >= 1), add_years(portfolio.filing, np.nan_to_num(paid, nan=0.0)), NAT)
+    midpoint = portfolio.grant + (as_of - portfolio.grant) // 2
+    when = np.where(~np.isnat(due), due, np.where(~np.isnat(portfolio.lapse), portfolio.lapse, midpoint))
+    return np.where(portfolio.status == LAPSED, np.minimum(when, as_of), NAT)
 
 
 def survival_data(portfolio: Portfolio, as_of: date, params: Params) -> SurvivalData:
@@ -223,21 +333,36 @@ def survival_data(portfolio: Portfolio, as_of: date, params: Params) -> Survival
     def age(when: np.ndarray) -> np.ndarray:
         return (when - filing).astype(np.float64) / YEAR
 
-    lapsed_known = (status == LAPSED) & ~np.isnat(portfolio.lapse) & (portfolio.lapse <= as_of64)
-    lapsed_later = (status == LAPSED) & ~np.isnat(portfolio.lapse) & (portfolio.lapse > as_of64)
-    exit_date = np.where(lapsed_known, portfolio.lapse, as_of64)
+    lapsed = (status == LAPSED) & granted
+    exit_date = np.where(lapsed, lapse_dates(portfolio, as_of64), as_of64)
     exit_date = np.where(status == VALID, np.minimum(as_of64, expiry + np.timedelta64(1, "D")), exit_date)
     exit_date = np.where(fees.past_grace, fees.next_due, exit_date)
     exit_date = np.where(status == EXPIRED, expiry + np.timedelta64(1, "D"), exit_date)
-    event = lapsed_known | fees.past_grace
-    use = granted & (((status == VALID) | (status == EXPIRED)) | lapsed_known | lapsed_later)
+    event = lapsed | fees.past_grace
+    use = granted & ((status == VALID) | (status == EXPIRED) | lapsed)
     entry_age = age(np.where(granted, portfolio.grant, filing))
-    exit_age = age(exit_date)
+    # A lapse dated on the grant day (fees never paid after grant) still counts: one day at risk.
+    exit_age = np.where(event, np.maximum(age(exit_date), entry_age + 1.0 / YEAR), age(exit_date))
     use &= exit_age > entry_age + 1e-6
     index = np.nonzero(use)[0]
     return SurvivalData(
         index=index, entry=entry_age[index], exit=exit_age[index], event=event[index].astype(np.float64)
     )
+
+
+def split_at_tiers(
+    data: SurvivalData, tiers: FeeTiers
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Episodes (row of ``data``, tier, entry, exit, event): each patent's time at risk cut at its
+    fee-tier boundaries; the event, if any, falls in the last episode."""
+    start = tiers.start[data.index]
+    end = tiers.end[data.index]
+    lo = np.maximum(data.entry[:, None], start)
+    hi = np.minimum(data.exit[:, None], end)
+    keep = hi > lo + 1e-9
+    rows, tier = np.nonzero(keep)
+    last = data.exit[rows] <= end[rows, tier]
+    return rows, tier, lo[rows, tier], hi[rows, tier], data.event[rows] * last
 
 
 def _negative_loglik(
@@ -360,11 +485,12 @@ def fit_weibull_ph(
 def fit_survival(
     portfolio: Portfolio, as_of: date, *, params: Params | None = None, citation_pct: np.ndarray | None = None
 ) -> SurvivalModel:
-    """Fit the maintenance model on ``portfolio`` as of ``as_of``, or return the shipped defaults.
+    """Fit the maintenance model on ``portfolio`` as of ``as_of``, or return the shipped reference.
 
     Refits when the data have at least ``survival.min_events`` lapses and
     ``survival.min_patents`` patents; otherwise (or if the optimiser fails) returns
-    :func:`default_model` — check ``.source``.
+    :func:`default_model` — check ``.source``. ``citation_pct`` defaults to the percentiles
+    against the shipped citation reference.
     """
     params = params or load_params()
     config = params.survival
@@ -373,11 +499,21 @@ def fit_survival(
     if events < int(config["min_events"]) or n < int(config["min_patents"]):
         return default_model(params)
     if citation_pct is None:
-        citation_pct, _ = citation_percentiles(portfolio, int(params.scoring["citations"]["min_cohort"]))
+        from valuation.citations import CitationReference, citation_percentiles
+
+        citation_pct = citation_percentiles(portfolio, as_of, CitationReference.shipped(params))
     names = list(config["covariates"])
     columns = covariate_columns(portfolio, citation_pct, params)
-    X = np.column_stack([columns[name][data.index] for name in names]) if names else None
-    fit = fit_weibull_ph(data.entry, data.exit, data.event, X, ridge=float(config["ridge"]))
+    rows, tier, entry, exit, event = split_at_tiers(data, FeeTiers.of(portfolio.kind, params))
+    patient = data.index[rows]
+    X = (
+        np.column_stack(
+            [columns[name][patient, tier] if name in TIER_COVARIATES else columns[name][patient] for name in names]
+        )
+        if names
+        else None
+    )
+    fit = fit_weibull_ph(entry, exit, event, X, ridge=float(config["ridge"]))
     if not fit["converged"] or not np.isfinite(fit["log_likelihood"]):
         return default_model(params)
     coefficients = {name: float(b) for name, b in zip(names, fit["coefficients"], strict=True)}
@@ -402,11 +538,16 @@ def fit_survival(
 
 
 __all__ = [
+    "FeeTiers",
+    "Hazard",
     "SurvivalData",
     "SurvivalModel",
     "covariate_columns",
     "default_model",
+    "expected_royalty",
     "fit_survival",
     "fit_weibull_ph",
+    "lapse_dates",
+    "split_at_tiers",
     "survival_data",
 ]

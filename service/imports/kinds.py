@@ -27,6 +27,11 @@ class Column:
     parse: cells.Parser
     required: bool = False  # must be in the header and non-empty
     default: object = None
+    field: str | None = None  # the parsed record's key when it differs from the header (units)
+
+    @property
+    def key(self) -> str:
+        return self.field or self.name
 
 
 Problems = list[tuple[str, str]]  # (column, message)
@@ -87,8 +92,8 @@ def _check_patent(row: dict) -> Problems:
     status = row["legal_status"]
     if status in ("valid", "lapsed", "expired") and row["grant_date"] is None:
         problems.append(("grant_date", f"a {status} patent needs its grant date"))
-    if status == "lapsed" and row["lapse_date"] is None:
-        problems.append(("lapse_date", "a lapsed patent needs its lapse date"))
+    # A lapsed patent without its lapse date is accepted: register extracts often lack it, and the
+    # valuation dates the lapse at the first unpaid fee's due date anyway (valuation/survival.py).
     if status == "pending" and row["grant_date"] is not None:
         problems.append(("legal_status", "a pending application has no grant date"))
     claims, independent = row["claims"], row["independent_claims"]
@@ -230,10 +235,11 @@ KINDS: dict[str, Kind] = {
             Column("previous_pledges", cells.integer(0)),
             Column("award", cells.one_of(Award)),
             Column("commercialization", cells.one_of(Commercialization)),
-            Column("annual_revenue_yuan", _YUAN),
+            Column("annual_revenue_yuan", _YUAN, field="annual_revenue_fen"),
             Column("term_compensation_days", cells.integer(0, 5 * 366)),
             Column("invalidation_pending", cells.boolean, default=False),
             Column("frozen", cells.boolean, default=False),
+            Column("dual_filing", cells.boolean, default=False),
         ),
         key=("application_no",),
         check=_check_patent,

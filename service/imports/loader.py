@@ -79,10 +79,10 @@ def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tu
             if text == "":
                 if column.required:
                     row_errors.append(RowError(number, column.name, "required value is empty"))
-                row[column.name] = column.default
+                row[column.key] = column.default
                 continue
             try:
-                row[column.name] = column.parse(text)
+                row[column.key] = column.parse(text)
             except ValueError as exc:
                 row_errors.append(RowError(number, column.name, str(exc)))
         if not row_errors:
@@ -259,11 +259,7 @@ def _resolve_credit_loans(session, parsed):
     return values, [], existing
 
 
-_PATENT_FIELDS = tuple(
-    name
-    for name in (c.name for c in KINDS["patents"].columns)
-    if name not in ("owner_credit_code", "annual_revenue_yuan")
-)
+_PATENT_FIELDS = tuple(c.key for c in KINDS["patents"].columns if c.key != "owner_credit_code")
 
 
 def _resolve_patents(session, parsed):
@@ -283,7 +279,6 @@ def _resolve_patents(session, parsed):
         {
             **{f: r[f] for f in _PATENT_FIELDS},
             "owner_id": owners.get(r["owner_credit_code"]),
-            "annual_revenue_fen": r["annual_revenue_yuan"],
             "updated_at": now,
         }
         for _, r in parsed

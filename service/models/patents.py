@@ -51,5 +51,6 @@ class Patent(SQLModel, table=True):
     annual_revenue_fen: int | None = Field(default=None, sa_type=BigInteger)
     term_compensation_days: int | None = None
     invalidation_pending: bool = False
+    dual_filing: bool = False  # utility model with a same-day invention application (一案双申)
     frozen: bool = False
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -24,7 +24,7 @@ from service.models import Bank, Enterprise, Patent, PledgedIpItem, PledgedPaten
 from service.pagination import Limit, Offset, Page, paginate
 from service.encoding import jsonable
 from service.valuations.records import load_records
-from service.valuations.service import latest_survival
+from service.valuations.service import current_reference
 from valuation import Portfolio, valuate
 
 
@@ -61,7 +61,11 @@ def at_risk(session: Session, as_of: date) -> list[dict[str, Any]]:
     # One vectorised pass for the patent-level flags; the loan-level one (expiry before the loan
     # ends) depends on each registration's loan, so it is checked here per link.
     results = valuate(
-        Portfolio.from_records(records), as_of, survival=latest_survival(session), loan_term_months=1, with_money=False
+        Portfolio.from_records(records),
+        as_of,
+        reference=current_reference(session),
+        loan_term_months=1,
+        with_money=False,
     ).records()
     by_number = {record["application_no"]: (record, result) for record, result in zip(records, results, strict=True)}
     alerts = []

@@ -10,8 +10,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from service.imports import KINDS, UnreadableFile, parse_rows, read_path
-from valuation import MODEL_VERSION, Portfolio, fit_survival, valuate
+from service.valuations.records import valuation_record
+from valuation import MODEL_VERSION, Portfolio, build_reference, shipped_reference, valuate
 
+# Money columns name their unit (yuan, as people read it; the API gives integer fen).
 OUTPUT_COLUMNS = [
     "application_no",
     "score",
@@ -27,15 +29,18 @@ OUTPUT_COLUMNS = [
     "p_alive_3y",
     "p_alive_5y",
     "expected_life_years",
-    "value_p10",
-    "value_p50",
-    "value_p90",
-    "max_loan",
+    "value_p10_yuan",
+    "value_p50_yuan",
+    "value_p90_yuan",
+    "max_loan_yuan",
     "model_version",
+    "reference",
     "remaining_term_years",
     "next_fee_due",
     "risk_flags",
-    "survival_source",
+    "high_value_note",
+    "value_note",
+    "max_loan_basis",
 ]
 
 
@@ -47,8 +52,12 @@ def _text(value) -> str:
     return str(value)
 
 
-def valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int = 12) -> int:
-    """Value a patent import file without a database; rows that cannot be valued say why."""
+def valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int = 12, reference: str = "auto") -> int:
+    """Value a patent import file without a database; rows that cannot be valued say why.
+
+    ``reference``: ``auto`` — the file itself when it is large enough to carry a reference (as a
+    county's stored portfolio does), else the shipped one; ``shipped`` — always the shipped one.
+    """
     try:
         table = read_path(path)
     except (OSError, UnreadableFile) as exc:
@@ -64,15 +73,16 @@ def valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int = 12)
     problems: dict[int, list[str]] = {}
     for error in errors:
         problems.setdefault(error.row, []).append(f"{error.column}: {error.message}")
-    good = [(number, record) for number, record in parsed if number not in problems]
+    good = [(number, valuation_record(fields)) for number, fields in parsed if number not in problems]
     results: dict[int, dict] = {}
-    survival_note = ""
+    note = ""
     if good:
         portfolio = Portfolio.from_records([record for _, record in good])
-        model = fit_survival(portfolio, as_of)
+        chosen = build_reference(portfolio, as_of, label="file") if reference == "auto" else shipped_reference()
         steps.update(1)
-        survival_note = f"survival model: {model.source} ({model.events} lapses among {model.n} patents)"
-        outputs = valuate(portfolio, as_of, survival=model, loan_term_months=loan_term_months).records()
+        model = chosen.survival
+        note = f"reference {chosen.name} (survival {model.source}: {model.events} lapses among {model.n} patents)"
+        outputs = valuate(portfolio, as_of, reference=chosen, loan_term_months=loan_term_months).records()
         steps.update(1)
         results = {number: output for (number, _), output in zip(good, outputs, strict=True)}
     with out.open("w", newline="", encoding="utf-8") as handle:
@@ -99,7 +109,7 @@ def valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int = 12)
                 )
     steps.update(1)
     steps.close()
-    print(f"valued {len(results)} of {len(table.rows)} patents as of {as_of}; {survival_note}; wrote {out}")
+    print(f"valued {len(results)} of {len(table.rows)} patents as of {as_of}; {note}; wrote {out}")
     if problems:
         print(f"{len(problems)} row(s) could not be valued; see the reasons column", file=sys.stderr)
     return 0

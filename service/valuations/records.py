@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,13 +14,14 @@ from sqlmodel import Session
 from service.encoding import dumps
 from service.imports.kinds import KINDS
 from service.models import Enterprise, Patent, PledgedPatent, PledgeRegistration, Valuation
+from valuation import MONEY_FIELDS
 
-PATENT_COLUMNS = [column.name for column in KINDS["patents"].columns]
+PATENT_FIELDS = [column.key for column in KINDS["patents"].columns]  # as parsed and stored (money in fen)
 
 
-def context_digest(survival: dict[str, Any] | str) -> str:
-    """Digest of what a valuation depends on besides its own record: the survival model."""
-    return hashlib.sha256(dumps(survival, sort_keys=True).encode()).hexdigest()
+def context_digest(reference: dict[str, Any] | str) -> str:
+    """Digest of what a valuation depends on besides its own record: the reference."""
+    return hashlib.sha256(dumps(reference, sort_keys=True).encode()).hexdigest()
 
 
 def inputs_hash(record: dict[str, Any], context: str) -> str:
@@ -27,7 +29,24 @@ def inputs_hash(record: dict[str, Any], context: str) -> str:
     return hashlib.sha256(dumps({"record": record, "context": context}, sort_keys=True).encode()).hexdigest()
 
 
-_STORED = [name for name in PATENT_COLUMNS if name not in ("owner_credit_code", "annual_revenue_yuan")]
+def _yuan(fen: int | None) -> Decimal | None:
+    return None if fen is None else Decimal(fen) / 100
+
+
+def valuation_record(
+    fields: Mapping[str, Any], *, pledged: bool = False, max_pledge_fen: int | None = None
+) -> dict[str, Any]:
+    """The valuation library's record from a patent's fields as the importer parses them or the
+    database stores them (money in integer fen): the one place where fen becomes the library's yuan.
+    Every path — estimate, ``ipfin valuate``, portfolio runs — builds its records here."""
+    record = {name: fields.get(name) for name in PATENT_FIELDS if name != "annual_revenue_fen"}
+    record["annual_revenue_yuan"] = _yuan(fields.get("annual_revenue_fen"))
+    record["pledged"] = pledged
+    record["max_pledge_amount_yuan"] = _yuan(max_pledge_fen)
+    return record
+
+
+_STORED = [name for name in PATENT_FIELDS if name != "owner_credit_code"]
 
 
 def load_records(session: Session, application_nos: list[str] | None = None) -> list[tuple[int, dict[str, Any]]]:
@@ -47,26 +66,29 @@ def load_records(session: Session, application_nos: list[str] | None = None) -> 
     )
     columns = [getattr(Patent, name) for name in _STORED]
     statement = (
-        select(Patent.id, Patent.annual_revenue_fen, Enterprise.credit_code, *columns)
+        select(Patent.id, Enterprise.credit_code, *columns)
         .outerjoin(Enterprise, Enterprise.id == Patent.owner_id)
         .order_by(Patent.id)
     )
     if application_nos is not None:
         statement = statement.where(Patent.application_no.in_(application_nos))
     loaded = []
-    for patent_id, revenue_fen, owner, *values in session.execute(statement):
-        record = dict(zip(_STORED, values, strict=True))
-        record["owner_credit_code"] = owner
-        record["annual_revenue_yuan"] = None if revenue_fen is None else Decimal(revenue_fen) / 100
-        record["pledged"] = patent_id in active
-        largest_fen = largest.get(patent_id)
-        record["max_pledge_amount_yuan"] = None if largest_fen is None else Decimal(largest_fen) / 100
-        loaded.append((patent_id, record))
+    for patent_id, owner, *values in session.execute(statement):
+        fields = dict(zip(_STORED, values, strict=True), owner_credit_code=owner)
+        loaded.append(
+            (patent_id, valuation_record(fields, pledged=patent_id in active, max_pledge_fen=largest.get(patent_id)))
+        )
     return loaded
 
 
-def _fen(yuan: Decimal | None) -> int | None:
-    return None if yuan is None else int(yuan * 100)
+def _fen(yuan: Decimal | str | None) -> int | None:
+    """Yuan (a Decimal, or its text as stored in a result's JSON) → integer fen."""
+    return None if yuan is None else int(Decimal(yuan) * 100)
+
+
+def with_fen(result: dict[str, Any]) -> dict[str, Any]:
+    """The library's result with each yuan amount also in integer fen (the API's money unit)."""
+    return result | {name.removesuffix("_yuan") + "_fen": _fen(result[name]) for name in MONEY_FIELDS}
 
 
 _COLUMNS = (
@@ -97,10 +119,7 @@ def valuation_row(
         "inputs": record,
         **{name: result[name] for name in _COLUMNS},
         "high_value_flags": list(result["high_value_flags"]),
-        "value_p10_fen": _fen(result["value_p10"]),
-        "value_p50_fen": _fen(result["value_p50"]),
-        "value_p90_fen": _fen(result["value_p90"]),
-        "max_loan_fen": _fen(result["max_loan"]),
+        **{name.removesuffix("_yuan") + "_fen": _fen(result[name]) for name in MONEY_FIELDS},
         "result": result,
     }
 
@@ -108,7 +127,7 @@ def valuation_row(
 def valuation_read(valuation: Valuation, application_no: str) -> dict[str, Any]:
     """The stored valuation as the API shows it: the engine's result with the run's context."""
     return {
-        **valuation.result,
+        **with_fen(valuation.result),
         "application_no": application_no,
         "as_of": valuation.as_of.isoformat(),
         "model_version": valuation.model_version,

@@ -22,17 +22,24 @@ from service.patents.routes import application_no_param, find_patent
 from service.models.types import utctoday
 from service.structs import from_row
 from service.encoding import jsonable
-from service.valuations.records import context_digest, inputs_hash, load_records, valuation_read, valuation_row
+from service.valuations.records import (
+    context_digest,
+    inputs_hash,
+    load_records,
+    valuation_read,
+    valuation_record,
+    valuation_row,
+    with_fen,
+)
 from service.valuations.schemas import EstimateRequest, EstimateResponse, RunRead, RunRequest
 from service.valuations.service import (
     store_valuations,
     estimate,
-    latest_survival,
     latest_valuation,
     run_portfolio_valuation,
     start_run,
 )
-from valuation import MODEL_VERSION
+from valuation import MODEL_VERSION, Reference
 
 log = logging.getLogger("ipfin")
 _FIELDS = {column.name for column in KINDS["patents"].columns}
@@ -90,7 +97,7 @@ def parse_submitted(session: Session, items: list[dict[str, Any]]) -> tuple[Tabl
             f"{len(errors)} problem(s) in the submitted records",
             sorted(errors, key=lambda e: (e["index"], e["field"])),
         )
-    by_index = {number - 2: record for number, record in parsed}
+    by_index = {number - 2: valuation_record(fields) for number, fields in parsed}
     by_index.update({index: known[number] for index, number in references.items()})
     return table, [by_index[i] for i in range(len(items))]
 
@@ -111,13 +118,15 @@ class ValuationController(Controller):
             raise ApiError(403, "forbidden", "save=true stores patent data and needs an admin key")
         table, records = parse_submitted(db_session, data.patents)
         as_of = data.as_of or utctoday()
-        results = estimate(db_session, records, as_of, data.loan_term_months)
+        reference, results = estimate(db_session, records, as_of, data.loan_term_months)
         if data.save:
-            self._save(db_session, table, records, results, as_of)
-        return EstimateResponse(as_of, MODEL_VERSION, [jsonable(r) for r in results], data.save)
+            self._save(db_session, table, records, results, reference, as_of)
+        return EstimateResponse(
+            as_of, MODEL_VERSION, reference.name, [jsonable(with_fen(r)) for r in results], data.save
+        )
 
     @staticmethod
-    def _save(session: Session, table: Table, records, results, as_of: date) -> None:
+    def _save(session: Session, table: Table, records, results, reference: Reference, as_of: date) -> None:
         full = Table(table.header, [row for row in table.rows if set(row[1]) != {"application_no"}])
         try:
             if full.rows:
@@ -136,8 +145,7 @@ class ValuationController(Controller):
                 )
             ).all()
         )
-        survival = latest_survival(session)
-        context = context_digest(survival.to_dict() if survival else "default")
+        context = context_digest(reference.to_dict())
         store_valuations(
             session,
             [

@@ -24,6 +24,9 @@ class EstimateRequest(msgspec.Struct, forbid_unknown_fields=True):
 class EstimateResponse(msgspec.Struct):
     as_of: date
     model_version: str
+    reference: Annotated[
+        str, msgspec.Meta(description="what the patents were compared with (stored county or shipped)")
+    ]
     results: list[dict[str, Any]]
     saved: bool
 

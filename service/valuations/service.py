@@ -15,16 +15,17 @@ from service.db import transaction
 from service.models import Patent, SurvivalFit, Valuation, ValuationRun
 from service.models.types import utcnow
 from service.valuations.records import context_digest, inputs_hash, load_records, valuation_row
-from valuation import MODEL_VERSION, Portfolio, SurvivalModel, fit_survival, valuate
+from valuation import MODEL_VERSION, Portfolio, Reference, build_reference, shipped_reference, valuate
 
 Progress = Callable[[int], None]
 _CHUNK = 500
 
 
-def latest_survival(session: Session) -> SurvivalModel | None:
-    """The most recent survival model stored by a portfolio run (fitted or default)."""
+def current_reference(session: Session) -> Reference:
+    """The reference of the latest portfolio run (the stored portfolio when it was large enough,
+    else the shipped one); the shipped reference before any run."""
     fit = session.scalars(select(SurvivalFit).order_by(SurvivalFit.id.desc())).first()
-    return None if fit is None else SurvivalModel.from_dict(fit.parameters)
+    return shipped_reference() if fit is None else Reference.from_dict(fit.parameters)
 
 
 def start_run(session: Session, as_of: date, requested_by: str | None) -> ValuationRun:
@@ -59,8 +60,9 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
         ids = [patent_id for patent_id, _ in loaded]
         records = [record for _, record in loaded]
         portfolio = Portfolio.from_records(records)
-        model = fit_survival(portfolio, as_of)
-        result = valuate(portfolio, as_of, survival=model)
+        reference = build_reference(portfolio, as_of, label="county")
+        model = reference.survival
+        result = valuate(portfolio, as_of, reference=reference)
         outputs = result.records()
         with transaction(engine) as session:
             fit = SurvivalFit(
@@ -69,7 +71,7 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
                 as_of=as_of,
                 n_patents=model.n,
                 n_events=model.events,
-                parameters=model.to_dict(),
+                parameters=reference.to_dict(),
             )
             session.add(fit)
             session.flush()
@@ -78,7 +80,7 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
                 .where(ValuationRun.id == run_id)
                 .values(survival_fit_id=fit.id, counts={"total": len(ids), "done": 0})
             )
-        context = context_digest(model.to_dict())
+        context = context_digest(reference.to_dict())
         for start in range(0, len(ids), _CHUNK):
             stop = min(start + _CHUNK, len(ids))
             rows = [
@@ -100,7 +102,8 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
             "done": len(ids),
             "eligible": int(result.eligible.sum()),
             "high_value": int(result.high_value.sum()),
-            "with_income_value": sum(o["value_p50"] is not None for o in outputs),
+            "with_income_value": sum(o["value_p50_yuan"] is not None for o in outputs),
+            "reference": reference.name,
             "survival_source": model.source,
             "survival_events": model.events,
         }
@@ -126,19 +129,12 @@ def estimate(
     records: list[dict[str, Any]],
     as_of: date,
     loan_term_months: int,
-) -> list[dict[str, Any]]:
-    """Value submitted records against the stored portfolio.
-
-    Citation percentiles are cohort ranks, so the records are valued together with the stored
-    portfolio (their cohort) and only their rows are returned; the survival model is the last
-    one the portfolio run stored (defaults when there is none).
-    """
-    known = {record["application_no"] for record in records}
-    reference = [record for _, record in load_records(session) if record["application_no"] not in known]
-    portfolio = Portfolio.from_records(records + reference)
-    survival = latest_survival(session)
-    result = valuate(portfolio, as_of, survival=survival, loan_term_months=loan_term_months)
-    return result.records(range(len(records)))
+) -> tuple[Reference, list[dict[str, Any]]]:
+    """Value submitted records against the current reference (``current_reference``): only the
+    submitted records are valued, and each one's result does not depend on the others."""
+    reference = current_reference(session)
+    result = valuate(Portfolio.from_records(records), as_of, reference=reference, loan_term_months=loan_term_months)
+    return reference, result.records()
 
 
 def latest_valuation_ids(as_of: date | None = None, patent_ids: list[int] | None = None):

@@ -1,67 +1,93 @@
-"""Cohort citation percentiles against scipy.stats.percentileofscore(kind="mean"), which is
-(count below + ½ count equal)/n — the same as (mid-rank − ½)/n — computed per cohort by hand."""
+"""Citation percentiles: the Gamma–Poisson posterior against independent computations, recovery of
+a known Gamma shape from simulated counts, youth neutrality and batch independence."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
-from scipy.stats import percentileofscore
+import pytest
+from scipy import stats
 
 from valuation import Portfolio
-from valuation.citations import citation_percentiles, grouped_percentile
+from valuation.citations import CitationReference, build_citation_reference, citation_percentiles, exposure_years
+
+AS_OF = date(2025, 6, 30)
 
 
-def test_grouped_percentile_matches_percentileofscore():
-    rng = np.random.default_rng(0)
-    values = rng.poisson(3, 500).astype(float)
-    groups = rng.integers(0, 7, 500)
-    pct, size = grouped_percentile(values, groups)
-    for g in range(7):
-        members = values[groups == g]
-        ref = np.array([percentileofscore(members, v, kind="mean") / 100 for v in members])
-        np.testing.assert_allclose(pct[groups == g], ref, rtol=1e-12)
-        assert (size[groups == g] == members.size).all()
+def records(make_record, grants, cites, ipc="H01M 10/052"):
+    return [
+        make_record(application_no=f"P{i}", grant_date=g, forward_citations=c, ipc=ipc)
+        for i, (g, c) in enumerate(zip(grants, cites, strict=True))
+    ]
 
 
-def _record(i, ipc, grant_year, cites):
-    return {
-        "application_no": f"C{i}",
-        "patent_type": "invention",
-        "ipc": ipc,
-        "legal_status": "valid",
-        "filing_date": date(grant_year - 2, 1, 5),
-        "grant_date": date(grant_year, 6, 1),
-        "forward_citations": cites,
-    }
+def test_percentile_is_the_gamma_cdf_of_the_posterior_mean(make_record):
+    # Independent computation: posterior Gamma(a + c, a + r·e) has mean (a + c)/(a + r·e).
+    reference = CitationReference(rates={"*": 0.2, "H": 0.5, "H01M": 0.8}, shape=1.5)
+    grants = [date(2015, 1, 1), date(2020, 6, 30), date(2024, 12, 31)]
+    portfolio = Portfolio.from_records(records(make_record, grants, [4, 0, 2]))
+    got = citation_percentiles(portfolio, AS_OF, reference)
+    exposure = np.array([(AS_OF - g).days / 365.25 for g in grants])
+    posterior_mean = stats.gamma(1.5 + np.array([4, 0, 2]), scale=1 / (1.5 + 0.8 * exposure)).mean()
+    np.testing.assert_allclose(got, stats.gamma(1.5, scale=1 / 1.5).cdf(posterior_mean), rtol=1e-12)
 
 
-def test_cohort_fallback():
-    # 25 patents in H01M/2020 (a full cohort), 3 in H02J/2020 (too small → section H × 2020),
-    # 2 in A47J/2018 alone in section A × 2018 and year 2018 → whole portfolio.
-    records = [_record(i, "H01M 10/052", 2020, i % 5) for i in range(25)]
-    records += [_record(100 + i, "H02J 7/00", 2020, c) for i, c in enumerate([0, 10, 2])]
-    records += [_record(200 + i, "A47J 27/00", 2018, c) for i, c in enumerate([1, 50])]
-    records += [_record(300, None, 2020, 4)]
-    portfolio = Portfolio.from_records(records)
-    pct, level = citation_percentiles(portfolio, min_cohort=20)
-    cites = np.array([r["forward_citations"] for r in records], dtype=float)
-    h01m = slice(0, 25)
-    assert (level[h01m] == 0).all()
-    np.testing.assert_allclose(pct[h01m], [percentileofscore(cites[h01m], c, kind="mean") / 100 for c in cites[h01m]])
-    section_h = np.r_[0:28]  # H01M + H02J 2020 (the unknown-IPC patent is not in section H)
-    assert (level[25:28] == 1).all()
-    np.testing.assert_allclose(
-        pct[25:28], [percentileofscore(cites[section_h], c, kind="mean") / 100 for c in cites[25:28]]
+def test_field_rate_falls_back_from_subclass_to_section_to_all(make_record):
+    reference = CitationReference(rates={"*": 0.2, "H": 0.5, "H01M": 0.8}, shape=1.0)
+    portfolio = Portfolio.from_records(
+        [
+            make_record(application_no="a", ipc="H01M 4/36"),
+            make_record(application_no="b", ipc="H02J 7/00"),
+            make_record(application_no="c", ipc="A23L 2/38"),
+            make_record(application_no="d", ipc=None),
+        ]
     )
-    assert (level[28:30] == 3).all()
-    np.testing.assert_allclose(pct[28:30], [percentileofscore(cites, c, kind="mean") / 100 for c in cites[28:30]])
-    assert level[30] == 2  # unknown IPC → grant-year cohort (29 patents granted in 2020)
-    year_2020 = np.r_[0:28, 30]
-    assert pct[30] == percentileofscore(cites[year_2020], 4, kind="mean") / 100
+    assert reference.field_rate(portfolio).tolist() == [0.8, 0.5, 0.2, 0.2]
 
 
-def test_unknown_citations_rank_as_zero():
-    records = [_record(i, "H01M 10/052", 2020, c) for i, c in enumerate([None, 0, 3])]
-    pct, _ = citation_percentiles(Portfolio.from_records(records), min_cohort=1)
-    assert pct[0] == pct[1] < pct[2]
+def test_uncited_young_patent_is_neither_punished_nor_rewarded(make_record):
+    reference = CitationReference(rates={"*": 0.5}, shape=1.2)
+    just_granted = citation_percentiles(
+        Portfolio.from_records(records(make_record, [AS_OF - timedelta(days=20)], [0])), AS_OF, reference
+    )[0]
+    middle = stats.gamma(1.2, scale=1 / 1.2).cdf(1.0)  # a patent exactly at its field's rate
+    assert just_granted == pytest.approx(middle, abs=0.02)
+    old_uncited = citation_percentiles(
+        Portfolio.from_records(records(make_record, [date(2008, 1, 1)], [0])), AS_OF, reference
+    )[0]
+    assert old_uncited < 0.1
+
+
+def test_more_citations_never_lower_and_result_is_batch_independent(make_record):
+    reference = CitationReference(rates={"*": 0.4}, shape=1.0)
+    grants = [date(2012, 3, 1) + timedelta(days=200 * i) for i in range(20)]
+    base = records(make_record, grants, [i % 5 for i in range(20)])
+    alone = [citation_percentiles(Portfolio.from_records([r]), AS_OF, reference)[0] for r in base]
+    together = citation_percentiles(Portfolio.from_records(base), AS_OF, reference)
+    np.testing.assert_allclose(together, alone, rtol=0, atol=0)
+    more = citation_percentiles(
+        Portfolio.from_records([dict(r, forward_citations=r["forward_citations"] + 1) for r in base]), AS_OF, reference
+    )
+    assert np.all(more > together)
+
+
+def test_reference_recovers_known_rates_and_shape(make_record):
+    # Simulate the model: θ ~ Gamma(a, a), c ~ Poisson(θ r e); the fitted a and r must be close.
+    rng = np.random.default_rng(4)
+    n, a, rate = 6000, 0.8, 0.6
+    grants = [AS_OF - timedelta(days=int(d)) for d in rng.integers(30, 15 * 365, n)]
+    exposure = np.array([(AS_OF - g).days / 365.25 for g in grants])
+    cites = rng.poisson(rng.gamma(a, 1 / a, n) * rate * exposure)
+    portfolio = Portfolio.from_records(records(make_record, grants, cites.tolist()))
+    np.testing.assert_allclose(exposure_years(portfolio, AS_OF), exposure)
+    reference = build_citation_reference(portfolio, AS_OF, _params(min_exposure=1e9))
+    assert set(reference.rates) == {"*"}  # no field reaches the exposure floor
+    assert reference.rates["*"] == pytest.approx(rate, rel=0.05)
+    assert reference.shape == pytest.approx(a, rel=0.1)
+
+
+def _params(min_exposure: float):
+    from valuation import load_params
+
+    return load_params().with_overrides({"scoring": {"citations": {"min_exposure_years": min_exposure}}})

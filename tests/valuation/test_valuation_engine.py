@@ -13,7 +13,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from valuation import MODEL_VERSION, Portfolio, SurvivalModel, fit_survival, load_params, valuate
+from valuation import MODEL_VERSION, Portfolio, Reference, build_reference, load_params, shipped_reference, valuate
 from valuation.params import PARAMS_DIR, SECTIONS
 from valuation.simulation import simulate_portfolio
 
@@ -34,10 +34,10 @@ KEYS = {
     "p_alive_3y",
     "p_alive_5y",
     "expected_life_years",
-    "value_p10",
-    "value_p50",
-    "value_p90",
-    "max_loan",
+    "value_p10_yuan",
+    "value_p50_yuan",
+    "value_p90_yuan",
+    "max_loan_yuan",
     "explanation",
     "model_version",
     "remaining_term_years",
@@ -57,7 +57,8 @@ def json_default(value):
 @pytest.fixture(scope="module")
 def sim_result():
     sim = simulate_portfolio(1500, AS_OF, seed=42)
-    return sim, valuate(Portfolio.from_records(sim.records), AS_OF, seed=0)
+    portfolio = Portfolio.from_records(sim.records)
+    return sim, valuate(portfolio, AS_OF, reference=build_reference(portfolio, AS_OF), seed=0)
 
 
 def test_records_have_the_contract_keys_and_types(sim_result):
@@ -70,14 +71,14 @@ def test_records_have_the_contract_keys_and_types(sim_result):
         assert row["grade"] in {"A", "B", "C", "D", "E"}
         assert isinstance(row["eligible"], bool) and isinstance(row["high_value"], bool)
         assert row["model_version"].startswith(MODEL_VERSION) and len(row["model_version"]) <= 40
-        for key in ("value_p10", "value_p50", "value_p90", "max_loan"):
+        for key in ("value_p10_yuan", "value_p50_yuan", "value_p90_yuan", "max_loan_yuan"):
             assert row[key] is None or (
                 isinstance(row[key], Decimal) and row[key] == row[key].quantize(Decimal("0.01"))
             )
-        if row["value_p50"] is None:
+        if row["value_p50_yuan"] is None:
             assert "no_revenue" in {r["code"] for r in row["reasons"]}
         else:
-            assert row["value_p10"] <= row["value_p50"] <= row["value_p90"]
+            assert row["value_p10_yuan"] <= row["value_p50_yuan"] <= row["value_p90_yuan"]
         assert sum(e["contribution"] for e in row["explanation"]) == pytest.approx(row["score"], abs=0.1)
         contributions = [abs(e["contribution"]) for e in row["explanation"]]
         assert contributions == sorted(contributions, reverse=True)
@@ -99,23 +100,36 @@ def test_subscores_combine_to_the_score(sim_result):
     np.testing.assert_allclose(combined, result.score, atol=1e-9)
 
 
-def test_same_seed_same_result_and_stored_model_reproduces(sim_result):
+def test_same_seed_same_result_and_stored_reference_reproduces(sim_result):
     sim, result = sim_result
     portfolio = Portfolio.from_records(sim.records)
-    stored = SurvivalModel.from_dict(json.loads(json.dumps(result.survival.to_dict())))
-    again = valuate(portfolio, AS_OF, survival=stored, seed=0)
+    stored = Reference.from_dict(json.loads(json.dumps(result.reference.to_dict())))
+    assert stored == result.reference and stored.name.startswith("portfolio:2025-06-30")
+    again = valuate(portfolio, AS_OF, reference=stored, seed=0)
     assert again.records() == result.records()
-    other_seed = valuate(portfolio, AS_OF, survival=stored, seed=1)
-    finite = np.isfinite(result.value_p50)
+    other_seed = valuate(portfolio, AS_OF, reference=stored, seed=1)
+    finite = np.isfinite(result.value_p50) & (result.value_p50 > 0)
     assert not np.array_equal(other_seed.value_p50[finite], result.value_p50[finite])
-    np.testing.assert_allclose(other_seed.value_p50[finite], result.value_p50[finite], rtol=0.1)
+    # 1,000 draws: the median moves by a few per cent between seeds, not more.
+    assert np.median(np.abs(other_seed.value_p50[finite] / result.value_p50[finite] - 1)) < 0.03
 
 
-def test_fit_survival_public_signature(sim_result):
+def test_a_patent_gets_the_same_result_alone_or_in_any_company(sim_result):
     sim, result = sim_result
-    model = fit_survival(Portfolio.from_records(sim.records), AS_OF)
-    assert model.source == "fitted" and model.events >= 50
-    assert model.to_dict() == result.survival.to_dict()
+    rows = result.records()
+    for i in (3, 11, 400):
+        alone = valuate(Portfolio.from_records([sim.records[i]]), AS_OF, reference=result.reference, seed=0)
+        assert alone.records() == [rows[i]]
+    default = valuate(Portfolio.from_records(sim.records[:5]), AS_OF)
+    assert default.reference.name.startswith("shipped:") and len(default.model_version) <= 40
+    first_two = valuate(Portfolio.from_records(sim.records[:2]), AS_OF).records()
+    assert default.records()[:2] == first_two
+
+
+def test_small_batches_never_carry_their_own_reference(sim_result):
+    sim, _ = sim_result
+    few = Portfolio.from_records(sim.records[:150])
+    assert build_reference(few, AS_OF).name == shipped_reference().name
 
 
 def test_library_does_not_import_the_service_stack():
@@ -132,8 +146,6 @@ def test_every_parameter_file_states_source_and_date():
         with (PARAMS_DIR / f"{name}.toml").open("rb") as handle:
             data = tomllib.load(handle)
         assert data["source"].strip() and date.fromisoformat(str(data["effective_from"]))
-    strategic = load_params().high_value["strategic_emerging"]
-    assert "2021" in strategic["source"] and "SUBSET" in strategic["notes"]
 
 
 def test_inconsistent_parameters_are_rejected():
@@ -153,7 +165,7 @@ def test_bad_codes_are_reported(make_record):
 
 def test_empty_portfolio():
     result = valuate(Portfolio.from_records([]), AS_OF)
-    assert result.records() == [] and result.survival.source == "default"
+    assert result.records() == [] and result.survival.source == "reference"
 
 
 def test_records_for_chosen_indices_are_those_records(sim_result):

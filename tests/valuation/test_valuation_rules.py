@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from valuation import Portfolio, default_model, valuate
+from valuation import Portfolio, valuate
 
 AS_OF = date(2025, 6, 30)
 
@@ -18,10 +18,9 @@ def run(records, params=None, loan_term_months=12, as_of=AS_OF):
     return valuate(
         portfolio,
         as_of,
-        survival=default_model(params),
         params=params,
         loan_term_months=loan_term_months,
-        draws=1000,
+        draws=1024,
         seed=1,
     ).records()
 
@@ -34,7 +33,7 @@ def test_base_record_is_eligible(make_record):
     row = run([make_record()])[0]
     assert row["eligible"] is True
     assert codes(row) == set()
-    assert row["max_loan"] is not None and row["max_loan"] > 0
+    assert row["max_loan_yuan"] is not None and row["max_loan_yuan"] > 0
 
 
 # (code, changes that make the rule fire, valuation date) — the base record passes every rule
@@ -59,7 +58,6 @@ FAILING = [
     ("frozen", {"frozen": True}, AS_OF),
     ("co_owners_no_consent", {"co_owners_consent": False}, AS_OF),
     ("already_pledged", {"pledged": True}, AS_OF),
-    ("invalidation_pending", {"invalidation_pending": True}, AS_OF),
 ]
 
 
@@ -68,11 +66,41 @@ def test_refusal_rules(make_record, code, changes, as_of):
     row = run([make_record(**changes)], as_of=as_of)[0]
     assert code in codes(row)
     assert row["eligible"] is False
-    assert row["max_loan"] in (None, Decimal("0.00"))
+    assert row["max_loan_yuan"] in (None, Decimal("0.00"))
     reason = next(r for r in row["reasons"] if r["code"] == code)
     assert reason["blocking"] is True and reason["message"]
     passing = run([make_record(fees_paid_through_year=9)], as_of=as_of)[0]
     assert code not in codes(passing) and passing["eligible"] is True
+
+
+@pytest.mark.parametrize(
+    ("code", "changes", "item"),
+    [
+        ("invalidation_pending", {"invalidation_pending": True}, "（十一）"),
+        (
+            "dual_filing",
+            {
+                "application_no": "201720601862.X",
+                "patent_type": "utility_model",
+                "dual_filing": True,
+                "filing_date": date(2017, 7, 25),
+                "grant_date": date(2018, 3, 10),
+                "fees_paid_through_year": 8,
+            },
+            "（十）",
+        ),
+    ],
+)
+def test_informed_consent_conditions_do_not_refuse(make_record, code, changes, item):
+    """《专利权质押登记办法》(2021) refuses these only when the parties, once told, do not declare consent."""
+    row = run([make_record(**changes)])[0]
+    reason = next(r for r in row["reasons"] if r["code"] == code)
+    assert reason["blocking"] is False and item in reason["message"] and "声明同意" in reason["message"]
+    assert row["eligible"] is (code != "dual_filing" or row["remaining_term_years"] >= 3)
+
+
+def test_dual_filing_applies_to_utility_models_only(make_record):
+    assert "dual_filing" not in codes(run([make_record(dual_filing=True)])[0])
 
 
 def test_fee_unpaid_reports_the_late_fee(make_record):
@@ -136,7 +164,7 @@ def test_remaining_term_floor(make_record, params):
 
 def test_no_revenue_gives_score_but_no_money(make_record):
     row = run([make_record(annual_revenue_yuan=None)])[0]
-    assert row["value_p50"] is None and row["max_loan"] is None
+    assert row["value_p50_yuan"] is None and row["max_loan_yuan"] is None
     assert row["score"] > 0
     reason = next(r for r in row["reasons"] if r["code"] == "no_revenue")
     assert reason["blocking"] is False
@@ -145,7 +173,7 @@ def test_no_revenue_gives_score_but_no_money(make_record):
 
 def test_ineligible_patent_with_revenue_gets_zero_loan(make_record):
     row = run([make_record(frozen=True)])[0]
-    assert row["value_p10"] > 0 and row["max_loan"] == Decimal("0.00")
+    assert row["value_p10_yuan"] > 0 and row["max_loan_yuan"] == Decimal("0.00")
 
 
 def test_fee_due_soon_risk_flag(make_record):
@@ -169,13 +197,14 @@ PLAIN = {
 def test_plain_invention_is_not_high_value(make_record):
     row = run([make_record(**PLAIN)])[0]
     assert row["high_value"] is False and row["high_value_flags"] == []
+    assert row["high_value_note"].startswith("五项条件均不满足")
 
 
 @pytest.mark.parametrize(
     ("flag", "changes"),
     [
-        ("strategic_emerging", {"ipc": "H01M 10/052"}),
-        ("strategic_emerging", {"ipc": "G05B 19/4185"}),  # child subgroup of 19/418
+        ("strategic_emerging", {"ipc": "F03D 7/02", "title": "一种风力发电机组变桨控制方法"}),  # 6.2 风能产业
+        ("strategic_emerging", {"ipc": "G05B 19/4185", "title": "一种智能产线管控系统"}),  # 2.1, subgroup of 19/418
         ("granted_abroad", {"granted_abroad": True}),
         (
             "maintained_10y",
@@ -212,11 +241,14 @@ def test_high_value_needs_a_valid_patent(make_record):
 def test_high_pledge_threshold_and_keyword_entries(make_record):
     below = run([make_record(**{**PLAIN, "max_pledge_amount_yuan": Decimal("999999")})])[0]
     assert "high_pledge_amount" not in below["high_value_flags"]
-    # H02J 3 counts only with a renewable-energy keyword in the title.
-    with_kw = run([make_record(**{**PLAIN, "ipc": "H02J 3/38", "title": "一种分布式光伏储能并网系统"})])[0]
-    without = run([make_record(**{**PLAIN, "ipc": "H02J 3/38", "title": "一种配电柜"})])[0]
-    assert "strategic_emerging" in with_kw["high_value_flags"]
+    # H01M 10/0525 is listed under 5.2 新能源汽车装置、配件制造 with vehicle keywords: the title decides.
+    with_kw = run([make_record(**{**PLAIN, "ipc": "H01M 10/0525", "title": "一种新能源汽车用锂离子电池"})])[0]
+    without = run([make_record(**{**PLAIN, "ipc": "H01M 10/0525", "title": "一种锂离子电池"})])[0]
+    untitled = run([make_record(**{**PLAIN, "ipc": "H01M 10/0525", "title": None})])[0]
+    assert "strategic_emerging" in with_kw["high_value_flags"] and "5.2" in with_kw["strategic_industry"]
     assert "strategic_emerging" not in without["high_value_flags"]
+    assert "五项条件均不满足" in without["high_value_note"]
+    assert "strategic_emerging" in untitled["high_value_flags"] and "仅依IPC判断" in untitled["high_value_note"]
 
 
 def test_maintained_years_counted_from_grant_when_configured(make_record, params):

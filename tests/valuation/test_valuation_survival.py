@@ -24,8 +24,8 @@ import pytest
 from lifelines import KaplanMeierFitter, WeibullAFTFitter, WeibullFitter
 from scipy.special import gamma, gammainc
 
-from valuation import Portfolio, SurvivalModel, fit_survival
-from valuation.survival import default_model, fit_weibull_ph, survival_data
+from valuation import Portfolio, SurvivalModel, fit_survival, load_params
+from valuation.survival import FeeTiers, default_model, fit_weibull_ph, split_at_tiers, survival_data
 
 TRUE_K, TRUE_LAMBDA = 1.4, 9.0
 TRUE_BETA = np.array([-0.8, 0.5])
@@ -87,7 +87,8 @@ def _records_from_ages(entry: np.ndarray, exit: np.ndarray, event: np.ndarray, a
                 "grant_date": grant,
                 "legal_status": "lapsed" if e else "valid",
                 "lapse_date": lapse,
-                "fees_paid_through_year": paid,
+                # A lapsed record without its fee record: the lapse is dated at the recorded date.
+                "fees_paid_through_year": None if e else paid,
             }
         )
     return records
@@ -142,12 +143,14 @@ def test_recovers_known_parameters():
 
 def test_expected_remaining_life_matches_incomplete_gamma_closed_form():
     # ∫_a^b exp(−c u^k) du = c^(−1/k)/k · Γ(1/k) · [P(1/k, c b^k) − P(1/k, c a^k)], divided by S(a).
-    model = SurvivalModel(shape=1.7, scale_years=11.0, coefficients={"x": 0.6}, source="default", version="t")
+    # Without tier covariates the stepped hazard is the plain Weibull, whatever the tiers.
+    model = SurvivalModel(shape=1.7, scale_years=11.0, coefficients={"x": 0.6}, source="reference", version="t")
     age = np.array([0.5, 3.0, 8.0, 12.0, 2.0])
     remaining = np.array([19.0, 10.0, 12.0, 1.5, 0.0])
     x = np.array([0.0, 1.0, 0.0, 1.0, 0.0])
-    eta = model.linear_predictor({"x": x}, x.size)
-    got = model.expected_remaining_life(age, remaining, eta)
+    hazard = model.hazard({"x": x}, FeeTiers.of(np.zeros(5, dtype=int), load_params()))
+    got = hazard.expected_remaining_life(age, remaining)
+    eta = model.intercept + 0.6 * x
     k, c = model.shape, np.exp(eta)
     b = age + remaining
     integral = c ** (-1 / k) / k * gamma(1 / k) * (gammainc(1 / k, c * b**k) - gammainc(1 / k, c * age**k))
@@ -158,7 +161,7 @@ def test_expected_remaining_life_matches_incomplete_gamma_closed_form():
 def test_defaults_when_too_few_lapses(params, make_record):
     portfolio = Portfolio.from_records([make_record(application_no=f"P{i}") for i in range(10)])
     model = fit_survival(portfolio, date(2025, 6, 30), params=params)
-    assert model.source == "default" and model.n == 0
+    assert model.source == "reference"
     assert model.to_dict() == default_model(params).to_dict()
 
 
@@ -209,3 +212,75 @@ def test_survival_data_censoring_and_truncation(params, make_record):
         ],
     )
     assert data.event.tolist() == [0.0, 1.0, 0.0, 1.0]
+
+
+def _stepped_lapse_ages(n: int, seed: int, gamma_fee: float, tiers: FeeTiers, b0: float, k: float):
+    """Exact draws from the stepped hazard: H(T) − H(a) = E, E ~ Exp(1), solved tier by tier."""
+    rng = np.random.default_rng(seed)
+    entry = rng.uniform(0.5, 4.0, n)
+    target = rng.exponential(size=n)
+    rate = np.exp(b0 + gamma_fee * np.log(tiers.fee))  # (n, J)
+    t = entry.copy()
+    lapse = np.full(n, np.inf)
+    for j in range(tiers.start.shape[1]):
+        lo = np.maximum(t, tiers.start[:, j])
+        hi = tiers.end[:, j]
+        width = np.where(hi > lo, rate[:, j] * (hi**k - lo**k), 0.0)
+        done = np.isinf(lapse) & (width >= target) & (hi > lo)
+        lapse[done] = ((target[done] / rate[done, j]) + lo[done] ** k) ** (1 / k)
+        target = np.where(np.isinf(lapse), target - width, target)
+        t = np.where(hi > lo, np.maximum(t, hi), t)
+    return entry, lapse
+
+
+def test_stepped_hazard_fit_matches_lifelines_on_the_same_episodes(params):
+    """The fee-tier model: our fit of patients split at the tiers against lifelines'
+    WeibullAFTFitter on episodes built here by hand, and the known γ recovered."""
+    n, k, b0, gamma_fee = 6000, 1.3, -6.0, 0.5
+    tiers = FeeTiers.of(np.zeros(n, dtype=int), params)
+    entry, lapse = _stepped_lapse_ages(n, 8, gamma_fee, tiers, b0, k)
+    censor = entry + np.random.default_rng(9).uniform(0.0, 16.0, n)
+    exit = np.minimum(lapse, censor)
+    event = (lapse <= censor).astype(float)
+    from valuation.survival import SurvivalData
+
+    data = SurvivalData(index=np.arange(n), entry=entry, exit=exit, event=event)
+    rows, tier, e_in, e_out, e_event = split_at_tiers(data, tiers)
+    ours = fit_weibull_ph(e_in, e_out, e_event, np.log(tiers.fee[rows, tier])[:, None], ridge=0.0)
+    # Episodes by hand: cut each (entry, exit] at ages 3, 6, 9, 12, 15.
+    cuts = [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, np.inf]
+    fees = [900, 1200, 2000, 4000, 6000, 8000]
+    rows_ = []
+    for a, t, d in zip(entry, exit, event, strict=True):
+        for j in range(6):
+            lo, hi = max(a, cuts[j]), min(t, cuts[j + 1])
+            if hi > lo + 1e-9:
+                rows_.append((lo, hi, d if t <= cuts[j + 1] else 0.0, np.log(fees[j])))
+    df = pd.DataFrame(rows_, columns=["entry", "T", "E", "log_fee"])
+    assert len(df) == rows.size
+    aft = WeibullAFTFitter().fit(df, "T", "E", entry_col="entry")
+    rho = float(np.exp(aft.params_.loc[("rho_", "Intercept")]))
+    assert ours["shape"] == pytest.approx(rho, rel=2e-3)
+    assert ours["coefficients"][0] == pytest.approx(-rho * aft.params_.loc[("lambda_", "log_fee")], abs=3e-3)
+    se = ours["standard_errors"]["coefficients"][0]
+    assert abs(ours["coefficients"][0] - gamma_fee) < 4 * se
+
+
+def test_lapses_are_dated_at_the_due_date_of_the_first_unpaid_fee(params, make_record):
+    as_of = date(2025, 6, 30)
+    records = [
+        # fees paid through year 6: year 7 was due on 2023-07-25 — the register recorded it later
+        make_record(
+            application_no="late", legal_status="lapsed", lapse_date=date(2025, 9, 1), fees_paid_through_year=6
+        ),
+        make_record(
+            application_no="recorded", legal_status="lapsed", lapse_date=date(2022, 2, 1), fees_paid_through_year=None
+        ),
+        make_record(application_no="undated", legal_status="lapsed", lapse_date=None, fees_paid_through_year=None),
+    ]
+    data = survival_data(Portfolio.from_records(records), as_of, params)
+    assert data.event.tolist() == [1.0, 1.0, 1.0]
+    filing, grant = date(2017, 7, 25), date(2020, 3, 10)
+    midpoint = grant + (as_of - grant) // 2
+    expected = [(d - filing).days / 365.25 for d in (date(2023, 7, 25), date(2022, 2, 1), midpoint)]
+    np.testing.assert_allclose(data.exit, expected)

@@ -13,7 +13,8 @@ flag configuration and the shipped survival parameters — lives in one of these
 ``high_value.toml`` CNIPA high-value flags: strategic-emerging IPC subset, thresholds
 ``industry.toml``   IPC prefix → county industry cluster
 ``scoring.toml``    GB/T 42748-2023 dimension and indicator weights, grade bands, cohorts
-``survival.toml``   maintenance survival model: covariates, refit threshold, defaults
+``survival.toml``   maintenance survival model: covariates, refit threshold
+``reference.toml``  shipped reference: citation field rates and survival parameters
 ==================  ==============================================================
 """
 
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 PARAMS_DIR = Path(__file__).resolve().parent
-SECTIONS = ("fees", "eligibility", "income", "royalty", "high_value", "industry", "scoring", "survival")
+SECTIONS = ("fees", "eligibility", "income", "royalty", "high_value", "industry", "scoring", "survival", "reference")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Params:
     industry: Mapping[str, Any]
     scoring: Mapping[str, Any]
     survival: Mapping[str, Any]
+    reference: Mapping[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
         return {name: copy.deepcopy(dict(getattr(self, name))) for name in SECTIONS}
@@ -117,19 +119,22 @@ def _check(params: Params) -> None:
         if params.fees["schedule"][kind][-1]["to"] < params.fees["term_years"][kind]:
             raise ValueError(f"fees.schedule.{kind} does not cover the legal term")
     income = params.income
-    for name in ("discount_rate", "growth"):
+    for name in ("discount_rate", "trend"):
         tri = income[name]
         if not tri["low"] <= tri["mode"] <= tri["high"]:
             raise ValueError(f"income.{name}: need low ≤ mode ≤ high")
-    if income["discount_rate"]["low"] <= -1 or income["growth"]["low"] <= -1:
+    if income["discount_rate"]["low"] <= -1 or income["trend"]["low"] <= -1:
         raise ValueError("income rates must exceed −100 %")
-    if int(income["draws"]) < 1000:
-        raise ValueError("income.draws must be at least 1,000")
+    draws = int(income["draws"])
+    if draws < 1024 or draws & (draws - 1):
+        raise ValueError("income.draws must be a power of two of at least 1,024 (Sobol' balance)")
     if not 0 < income["pledge_rate"] <= 1:
         raise ValueError("income.pledge_rate must be in (0, 1]")
-    missing = set(params.survival["covariates"]) - set(params.survival["default"]["coefficients"])
+    missing = set(params.survival["covariates"]) - set(params.reference["survival"]["coefficients"])
     if missing:
-        raise ValueError(f"survival.default.coefficients lacks {sorted(missing)}")
+        raise ValueError(f"reference.survival.coefficients lacks {sorted(missing)}")
+    if not all(0 <= p <= 1 for p in income["grant_probability"].values()):
+        raise ValueError("income.grant_probability must be probabilities")
     if params.high_value["maintained_from"] not in ("filing", "grant"):
         raise ValueError("high_value.maintained_from must be 'filing' or 'grant'")
 

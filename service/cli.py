@@ -67,7 +67,7 @@ def cmd_demo(args, settings: Settings) -> int:
     if args.if_empty and not database_is_empty(engine):
         print("database already holds data; demo not loaded")
         return 0
-    summary = load_demo(engine, scale=args.scale, seed=args.seed)
+    summary = load_demo(engine, scale=args.scale, seed=args.seed, with_whitelist=args.whitelist)
     for line in summary:
         print(line)
     return 0
@@ -103,13 +103,13 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from service import migrate
     from service.app import create_app
-    from service.seed import DEMO_KEYS, database_is_empty, demo_bank_key, has_demo_keys, load_demo
+    from service.seed import DEMO_KEYS, database_is_empty, demo_bank_keys, has_demo_keys, load_demo
 
     engine = _engine(settings)
     migrate.upgrade(engine)
     if args.demo and database_is_empty(engine):
         print("loading the demo county (first start) …", flush=True)
-        for line in load_demo(engine):
+        for line in load_demo(engine, with_whitelist=True):
             print("  " + line)
     base = f"http://{settings.host}:{settings.port}"
     print(
@@ -118,7 +118,9 @@ def cmd_serve(args, settings: Settings) -> int:
     )
     if has_demo_keys(engine):
         keys = ", ".join(f"{role}: {key}" for role, key in DEMO_KEYS.items())
-        print(f"  demo keys    {keys}; banks: {demo_bank_key('CODE')} (bank code lower-cased)")
+        print(f"  demo keys    {keys}")
+        for code, key in demo_bank_keys(engine).items():
+            print(f"  bank {code:8s}{key}   (feed: {base}/api/v1/whitelist)")
     sys.stdout.flush()
     uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
     return 0
@@ -143,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--seed", type=int, default=None)
     demo.add_argument("--if-empty", action="store_true", help="only when the database holds no enterprises")
+    demo.add_argument(
+        "--whitelist", action="store_true", help="also run matching and walk entries through every feed state"
+    )
     demo.set_defaults(run=cmd_demo)
 
     keys = commands.add_parser("keys", help="API keys")

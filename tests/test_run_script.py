@@ -50,6 +50,10 @@ def test_run_script_serves_demo_county(tmp_path):
         assert page["total"] >= 200 and page["items"][0]["credit_code"]
         printed = (tmp_path / "run.log").read_text()
         assert f"{base}/schema" in printed and f"{base}/api/v1/" in printed
+        # Each demo bank's real key is printed, and it opens that bank's whitelist feed.
+        key = next(line.split()[2] for line in printed.splitlines() if line.strip().startswith("bank CQRCB"))
+        feed = httpx.get(f"{base}/api/v1/whitelist", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        assert feed.status_code == 200 and {e["bank_code"] for e in feed.json()["items"]} <= {"CQRCB"}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

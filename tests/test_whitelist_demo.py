@@ -1,0 +1,29 @@
+"""The demo county's whitelist walks the loop through every state, and each demo bank's real key
+opens its own feed (./scripts/run prints them)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bank_loop import bearer, pull_all
+from service.seed import demo_bank_keys, load_demo
+
+
+def test_demo_whitelist_has_every_state_and_working_bank_keys(client, engine, reviewer_headers):
+    summary = load_demo(engine, with_whitelist=True)
+    assert summary[-1].startswith("whitelist: ")
+    keys = demo_bank_keys(engine)
+    assert len(keys) >= 6 and all(key.startswith("ipf_demo") for key in keys.values())
+    states: Counter[str] = Counter()
+    for code, key in keys.items():
+        items, _ = pull_all(client, bearer(key))
+        assert {e["bank_code"] for e in items} <= {code}
+        states.update(e["status"] for e in items)
+    assert set(states) == {"published", "acknowledged", "granted", "declined", "expired"}
+    proposals = client.get("/api/v1/matching/proposals", params={"status": "rejected"}, headers=reviewer_headers).json()
+    assert proposals["total"] == 1
+    pipeline = client.get("/api/v1/whitelist/pipeline", headers=reviewer_headers).json()
+    granted = sum(row["granted_amount_fen"] for row in pipeline)
+    registrations = client.get("/api/v1/pledges", params={"limit": 500}, headers=reviewer_headers).json()["items"]
+    from_outcomes = [r for r in registrations if r["registration_no"].startswith("Y2026500009")]
+    assert len(from_outcomes) == 1 and from_outcomes[0]["amount_fen"] == granted > 0

@@ -15,16 +15,19 @@ Weibull proportional hazards with left truncation; parameters with their sources
 ``valuation/params/*.toml``.
 """
 
-from valuation.engine import MODEL_VERSION, MONEY_FIELDS, Valuations, valuate
+from valuation.engine import MODEL_VERSION, Valuations, valuate
 from valuation.params import Params, load_params
 from valuation.portfolio import Portfolio
 from valuation.reference import Reference, build_reference, shipped_reference
+from valuation.result import MONEY_FIELDS, SCALAR_FIELDS, ValuationRecord
 from valuation.survival import SurvivalModel, default_model, fit_survival
 
 __all__ = [
     "MODEL_VERSION",
     "MONEY_FIELDS",
     "Reference",
+    "SCALAR_FIELDS",
+    "ValuationRecord",
     "build_reference",
     "shipped_reference",
     "Params",

@@ -37,6 +37,7 @@ from valuation.industry import industry_cluster, royalty_ranges
 from valuation.params import Params, load_params
 from valuation.portfolio import PENDING, Portfolio
 from valuation.reference import Reference, shipped_reference
+from valuation.result import MONEY_FIELDS, ValuationRecord
 from valuation.rules import (
     ELIGIBILITY_RULES,
     HIGH_VALUE_FLAGS,
@@ -52,7 +53,6 @@ from valuation.survival import FeeTiers, covariate_columns
 
 MODEL_VERSION = "ipfin-val-2.0"
 _CENT = Decimal("0.01")
-MONEY_FIELDS = ("value_p10_yuan", "value_p50_yuan", "value_p90_yuan", "max_loan_yuan")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class Valuations:
     def next_fee_due(self) -> np.ndarray:
         return self.position.fees.next_due
 
-    def records(self, indices: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    def records(self, indices: Sequence[int] | None = None) -> list[ValuationRecord]:
         """One JSON-ready dict per patent (money ``Decimal`` yuan in ``*_yuan`` keys, ``date``
         dates, Chinese sentences; everything else plain), or only for the patents at ``indices``
         (in that order).
@@ -185,7 +185,7 @@ class Valuations:
         in_force = self.position.in_force.tolist()
         invention = (p.kind == 0).tolist()
         pledge_rate = float(self.params.income["pledge_rate"])
-        out = []
+        out: list[ValuationRecord] = []
         for i in range(n) if indices is None else indices:
             reasons, risks = [], []
             for j in reason_idx[i]:
@@ -466,4 +466,4 @@ def valuate(
     )
 
 
-__all__ = ["MODEL_VERSION", "MONEY_FIELDS", "Valuations", "valuate"]
+__all__ = ["MODEL_VERSION", "Valuations", "valuate"]

@@ -11,37 +11,11 @@ from tqdm import tqdm
 
 from service.imports import KINDS, UnreadableFile, parse_rows, read_path
 from service.valuations.records import valuation_record
-from valuation import MODEL_VERSION, Portfolio, build_reference, shipped_reference, valuate
+from valuation import MODEL_VERSION, SCALAR_FIELDS, Portfolio, build_reference, shipped_reference, valuate
 
-# Money columns name their unit (yuan, as people read it; the API gives integer fen).
-OUTPUT_COLUMNS = [
-    "application_no",
-    "score",
-    "legal_score",
-    "technical_score",
-    "economic_score",
-    "grade",
-    "eligible",
-    "reasons",
-    "high_value",
-    "high_value_flags",
-    "p_alive_1y",
-    "p_alive_3y",
-    "p_alive_5y",
-    "expected_life_years",
-    "value_p10_yuan",
-    "value_p50_yuan",
-    "value_p90_yuan",
-    "max_loan_yuan",
-    "model_version",
-    "reference",
-    "remaining_term_years",
-    "next_fee_due",
-    "risk_flags",
-    "high_value_note",
-    "value_note",
-    "max_loan_basis",
-]
+# The record's one-value fields (money columns name their unit: yuan, as people read it; the API
+# gives integer fen), then its lists flattened to text.
+OUTPUT_COLUMNS = [*SCALAR_FIELDS, "high_value_flags", "reasons", "risk_flags"]
 
 
 def _text(value) -> str:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from service.encoding import dumps
 from service.imports.kinds import KINDS
 from service.models import Enterprise, Patent, PledgedPatent, PledgeRegistration, Valuation
-from valuation import MONEY_FIELDS
+from valuation.result import FIELDS, MONEY_FIELDS
 
 PATENT_FIELDS = [column.key for column in KINDS["patents"].columns]  # as parsed and stored (money in fen)
 
@@ -86,24 +86,14 @@ def _fen(yuan: Decimal | str | None) -> int | None:
     return None if yuan is None else int(Decimal(yuan) * 100)
 
 
-def with_fen(result: dict[str, Any]) -> dict[str, Any]:
+def with_fen(result: Mapping[str, Any]) -> dict[str, Any]:
     """The library's result with each yuan amount also in integer fen (the API's money unit)."""
     return result | {name.removesuffix("_yuan") + "_fen": _fen(result[name]) for name in MONEY_FIELDS}
 
 
-_COLUMNS = (
-    "score",
-    "legal_score",
-    "technical_score",
-    "economic_score",
-    "grade",
-    "eligible",
-    "high_value",
-    "p_alive_1y",
-    "p_alive_3y",
-    "p_alive_5y",
-    "expected_life_years",
-)
+# The result's fields that are also columns of the valuations table (for queries); the whole result
+# is kept in its `result` column.
+_COLUMNS = tuple(name for name in FIELDS if name in Valuation.__table__.c and name != "model_version")
 
 
 def valuation_row(
@@ -118,13 +108,12 @@ def valuation_row(
         "inputs_hash": digest,
         "inputs": record,
         **{name: result[name] for name in _COLUMNS},
-        "high_value_flags": list(result["high_value_flags"]),
         **{name.removesuffix("_yuan") + "_fen": _fen(result[name]) for name in MONEY_FIELDS},
         "result": result,
     }
 
 
-def valuation_read(valuation: Valuation, application_no: str) -> dict[str, Any]:
+def valuation_read(valuation: Valuation, application_no: str) -> dict[str, Any]:  # a ValuationRead
     """The stored valuation as the API shows it: the engine's result with the run's context."""
     return {
         **with_fen(valuation.result),

@@ -31,7 +31,7 @@ from service.valuations.records import (
     valuation_row,
     with_fen,
 )
-from service.valuations.schemas import EstimateRequest, EstimateResponse, RunRead, RunRequest
+from service.valuations.schemas import EstimateRequest, EstimateResponse, RunRead, RunRequest, ValuationRead
 from service.valuations.service import (
     store_valuations,
     estimate,
@@ -160,7 +160,7 @@ class ValuationController(Controller):
         responses=PUBLIC_READ,
         summary="A patent's latest valuation with its explanation",
     )
-    def patent_valuation(self, db_session: DbSession, application_no: FromPath[str]) -> dict[str, Any]:
+    def patent_valuation(self, db_session: DbSession, application_no: FromPath[str]) -> ValuationRead:
         patent, _ = find_patent(db_session, application_no)
         valuation = latest_valuation(db_session, patent)
         if valuation is None:

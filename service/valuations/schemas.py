@@ -1,9 +1,32 @@
+"""Request and response shapes of the valuation API; results are the library's typed record with
+integer-fen companions (the API's money unit), not hand-kept field lists."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
+
+from valuation import ValuationRecord
+
+
+class ValuationResult(ValuationRecord):
+    """The library's result plus each amount in integer fen (``value_p10_fen`` … ``max_loan_fen``)."""
+
+    value_p10_fen: int | None
+    value_p50_fen: int | None
+    value_p90_fen: int | None
+    max_loan_fen: int | None
+
+
+class ValuationRead(ValuationResult):
+    """A stored valuation: the result with the date it is as of, when and by which run it was made."""
+
+    as_of: str
+    inputs_hash: str
+    valued_at: str
+    run_id: int | None
 
 
 class EstimateRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -27,7 +50,7 @@ class EstimateResponse(msgspec.Struct):
     reference: Annotated[
         str, msgspec.Meta(description="what the patents were compared with (stored county or shipped)")
     ]
-    results: list[dict[str, Any]]
+    results: list[ValuationResult]
     saved: bool
 
 

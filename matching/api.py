@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -128,6 +128,7 @@ def match(
     *,
     alternatives: int | None = 5,
     time_limit_s: float | None = None,
+    excluded: Collection[tuple[str, str]] = (),
 ) -> MatchResult:
     """Match enterprises to pledge products: eligibility, fit, and the exact optimal assignment.
 
@@ -140,6 +141,9 @@ def match(
     params : defaults to the packaged ``params.toml``.
     alternatives : how many ranked alternatives to list per enterprise (None = all).
     time_limit_s : solver time limit (default ``params.solver_time_limit_s``).
+    excluded : (credit code, product id) pairs never to propose — a reviewer rejected the pair and
+        nothing about either has changed since (the service decides which); an enterprise left
+        without a product by this is unmatched with reason ``REJECTED_BEFORE``.
 
     Formulation: every (enterprise, product) pair is checked against the rules of
     :mod:`matching.eligibility` (amount, cluster, certifications, existing customer, quota left,
@@ -171,6 +175,18 @@ def match(
     ev = evaluate_pairs(prep, ce, cp)
     lap("evaluate_s")
     el = np.nonzero(ev.eligible)[0]
+    n_excluded = np.zeros(prep.n_enterprises, np.int64)
+    if excluded:
+        blocked = {
+            (prep.enterprise_index[code], prep.product_index[pid])
+            for code, pid in excluded
+            if code in prep.enterprise_index and pid in prep.product_index
+        }
+        hit = np.fromiter(
+            ((e, p) in blocked for e, p in zip(ev.pe[el].tolist(), ev.pp[el].tolist())), bool, count=len(el)
+        )
+        n_excluded = np.bincount(ev.pe[el][hit], minlength=prep.n_enterprises)
+        el = el[~hit]
     pe, pp, amount = ev.pe[el], ev.pp[el], ev.amount[el]
     fits = fit_scores(prep, pe, pp, amount, ev.stated[el], ev.term[el], ev.wanted_term[el])
     lap("fit_s")
@@ -224,7 +240,10 @@ def match(
     assigned[pe[chosen]] = True
     unmatched = []
     for e in np.nonzero(~assigned)[0].tolist():
-        if n_eligible[e] == 0:
+        if n_eligible[e] == 0 and n_excluded[e] > 0:
+            message = "符合条件的产品此前已被审核驳回，且企业和产品情况均未变化，不再重复推荐"
+            unmatched.append(Unmatched(ids[e], "REJECTED_BEFORE", message, 0))
+        elif n_eligible[e] == 0:
             unmatched.append(Unmatched(ids[e], "NO_ELIGIBLE_PRODUCT", "没有符合条件的质押贷款产品", 0))
         else:
             unmatched.append(

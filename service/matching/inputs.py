@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 import matching
@@ -28,10 +28,10 @@ from service.models import (
     WhitelistEntry,
 )
 from service.encoding import dumps
+from service.models.types import utcnow
 from service.valuations.service import latest_valuations
 
 OPEN_ENTRY = ("published", "acknowledged")
-USING_QUOTA = ("published", "acknowledged", "granted")
 
 
 class Population(StrEnum):
@@ -77,8 +77,13 @@ def _remaining_quota(session: Session, product: PledgeProduct, as_of: date) -> t
     start, end = product.quota_period_start, product.quota_period_end
     if start is not None and not (start <= as_of <= end):
         return 0, 0  # outside its quota period the product has nothing to give
+    # An open entry past its expiry (evaluated on read, DESIGN.md §7) no longer holds quota.
     entries = select(func.count(), func.coalesce(func.sum(WhitelistEntry.amount_fen), 0)).where(
-        WhitelistEntry.product_id == product.id, WhitelistEntry.status.in_(USING_QUOTA)
+        WhitelistEntry.product_id == product.id,
+        or_(
+            WhitelistEntry.status == "granted",
+            and_(WhitelistEntry.status.in_(OPEN_ENTRY), WhitelistEntry.expires_at > utcnow()),
+        ),
     )
     registrations = select(func.count(), func.coalesce(func.sum(PledgeRegistration.amount_fen), 0)).where(
         PledgeRegistration.product_id == product.id, PledgeRegistration.whitelist_entry_id.is_(None)
@@ -187,7 +192,11 @@ def load_inputs(session: Session, as_of: date, population: Population) -> Inputs
     enterprises whose whitelist entry is still open at a bank."""
     enterprises, enterprise_ids = load_enterprises(session, as_of)
     in_pipeline = set(
-        session.scalars(select(WhitelistEntry.enterprise_id).where(WhitelistEntry.status.in_(OPEN_ENTRY)))
+        session.scalars(
+            select(WhitelistEntry.enterprise_id).where(
+                WhitelistEntry.status.in_(OPEN_ENTRY), WhitelistEntry.expires_at > utcnow()
+            )
+        )
     )
     candidates = matching.select_candidates(
         enterprises, as_of, require_parallel_track_loan=population is Population.credit_loan_holders

@@ -16,7 +16,7 @@ from service.matching.schemas import DecisionCreate, DecisionRead, MatchRunRead,
 from service.matching.service import create_run, decide, enterprise_eligibility
 from service.models import Bank, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
 from service.models.enums import Cluster, ProposalStatus
-from service.pagination import Limit, Offset, Page, paginate
+from service.pagination import Limit, Offset, Page, page_of, paginate
 from service.models.types import utctoday
 from service.structs import from_row
 
@@ -45,7 +45,21 @@ def _proposal_read(proposal: MatchProposal, enterprise: Enterprise, bank_code: s
         explanation=extra.get("explanation"),
         decision=extra.get("decision"),
         whitelist_entry_id=extra.get("whitelist_entry_id"),
+        patents=[
+            {k: p.get(k) for k in ("application_no", "allocated_fen", "supports_fen")}
+            for p in proposal.explanation.get("proposal", {}).get("patents", [])
+        ],
+        earlier_rejection=proposal.explanation.get("earlier_rejection"),
     )
+
+
+def _decision_read(decision: ReviewDecision) -> dict[str, Any]:
+    return {
+        "decision": decision.decision,
+        "reviewer": decision.reviewer,
+        "comment": decision.comment,
+        "decided_at": decision.decided_at,
+    }
 
 
 class MatchingController(Controller):
@@ -66,7 +80,7 @@ class MatchingController(Controller):
 
     @get("/matching/runs", sync_to_thread=True, responses=STAFF_READ, summary="Match runs, newest first")
     def runs(
-        self, db_session: DbSession, staff: Authorized, limit: Limit = 20, offset: Offset = 0
+        self, db_session: DbSession, staff: Authorized, limit: Limit = 50, offset: Offset = 0
     ) -> Page[MatchRunRead]:
         rows, total = paginate(db_session, select(MatchRun).order_by(MatchRun.id.desc()), limit, offset)
         return Page([from_row(MatchRunRead, run) for (run,) in rows], total, limit, offset)
@@ -105,7 +119,21 @@ class MatchingController(Controller):
         if run_id is not None:
             statement = statement.where(MatchProposal.run_id == run_id)
         rows, total = paginate(db_session, statement, limit, offset)
-        return Page([_proposal_read(*row) for row in rows], total, limit, offset)
+        ids = [proposal.id for proposal, *_ in rows]
+        decisions = {
+            d.proposal_id: _decision_read(d)
+            for d in db_session.scalars(select(ReviewDecision).where(ReviewDecision.proposal_id.in_(ids)))
+        }
+        entries = dict(
+            db_session.execute(
+                select(WhitelistEntry.proposal_id, WhitelistEntry.id).where(WhitelistEntry.proposal_id.in_(ids))
+            ).all()
+        )
+        items = [
+            _proposal_read(*row, decision=decisions.get(row[0].id), whitelist_entry_id=entries.get(row[0].id))
+            for row in rows
+        ]
+        return Page(items, total, limit, offset)
 
     @get(
         "/matching/proposals/{proposal_id:int}",
@@ -123,14 +151,7 @@ class MatchingController(Controller):
             *row,
             explanation=row[0].explanation,
             whitelist_entry_id=entry_id,
-            decision=None
-            if decision is None
-            else {
-                "decision": decision.decision,
-                "reviewer": decision.reviewer,
-                "comment": decision.comment,
-                "decided_at": decision.decided_at,
-            },
+            decision=None if decision is None else _decision_read(decision),
         )
 
     @post(
@@ -162,6 +183,13 @@ class MatchingController(Controller):
         summary="For each product: eligible or not, and why (in Chinese)",
     )
     def eligibility(
-        self, db_session: DbSession, staff: Authorized, credit_code: FromPath[str], as_of: FromQuery[date | None] = None
-    ) -> list[dict[str, Any]]:
-        return enterprise_eligibility(db_session, credit_code_param(credit_code), as_of or utctoday())
+        self,
+        db_session: DbSession,
+        staff: Authorized,
+        credit_code: FromPath[str],
+        as_of: FromQuery[date | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[dict[str, Any]]:
+        items = enterprise_eligibility(db_session, credit_code_param(credit_code), as_of or utctoday())
+        return page_of(items, limit, offset)

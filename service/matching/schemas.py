@@ -46,6 +46,10 @@ class ProposalRead(msgspec.Struct):
     explanation: dict[str, Any] | None = None
     decision: dict[str, Any] | None = None
     whitelist_entry_id: int | None = None
+    # The backing patents (application number, allocated and supported amounts) and, when the pair
+    # was rejected before, that rejection and what changed since.
+    patents: list[dict[str, Any]] = []
+    earlier_rejection: dict[str, Any] | None = None
 
 
 class DecisionCreate(msgspec.Struct, forbid_unknown_fields=True):

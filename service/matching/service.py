@@ -21,12 +21,27 @@ from service.matching.inputs import Population, load_enterprises, load_inputs, l
 from service.models import AuditEvent, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
 from service.models.enums import ProposalStatus
 from service.encoding import jsonable
+from service.matching.review_memory import earlier_rejection, enterprise_facts, latest_rejections, product_facts
 from service.whitelist.entries import publish_entry
 
 
 def create_run(session: Session, *, as_of: date, population: Population, actor: str) -> MatchRun:
     inputs = load_inputs(session, as_of, population)
-    result = matching.match(inputs.enterprises, inputs.products, as_of)
+    # Review memory: a pair rejected before with the same facts is not proposed again.
+    facts = {e.credit_code: jsonable(enterprise_facts(e)) for e in inputs.enterprises}
+    terms = {p.id: jsonable(product_facts(p)) for p in inputs.products}
+    codes = {row_id: code for code, row_id in inputs.enterprise_ids.items()}
+    rejected, excluded = {}, []
+    for (enterprise_id, product_id), (old, decision) in latest_rejections(session).items():
+        code, pid = codes.get(enterprise_id), str(product_id)
+        if code is None or pid not in terms:
+            continue
+        now = {"enterprise": facts[code], "product": terms[pid]}
+        if old.explanation.get("facts") == now:
+            excluded.append((code, pid))
+        else:
+            rejected[(code, pid)] = earlier_rejection(old, decision, now)
+    result = matching.match(inputs.enterprises, inputs.products, as_of, excluded=excluded)
     solver = jsonable(dict(result.solver))
     run = MatchRun(
         created_by=actor,
@@ -44,6 +59,7 @@ def create_run(session: Session, *, as_of: date, population: Population, actor: 
             "solver": solver,
             "stats": jsonable(dict(result.stats)),
             "unmatched": [u.to_dict() for u in result.unmatched],
+            "not_proposed_again": [{"enterprise": code, "product_id": pid} for code, pid in excluded],
         },
         n_enterprises=len(inputs.enterprises),
         n_products=len(inputs.products),
@@ -69,6 +85,8 @@ def create_run(session: Session, *, as_of: date, population: Population, actor: 
                 fit=proposal.fit,
                 parallel_track=proposal.parallel_track,
                 explanation={
+                    "facts": {"enterprise": facts[proposal.enterprise_id], "product": terms[proposal.product_id]},
+                    "earlier_rejection": rejected.get((proposal.enterprise_id, proposal.product_id)),
                     "proposal": jsonable(proposal.to_dict()),
                     "product": {"code": names[proposal.product_id][0], "name": names[proposal.product_id][1]},
                     "alternatives": [

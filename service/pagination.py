@@ -22,6 +22,11 @@ class Page(msgspec.Struct, Generic[T]):
     offset: int
 
 
+def page_of(items: list[T], limit: int, offset: int) -> Page[T]:
+    """A page of a list computed in Python (risk alerts, eligibility per product): same envelope."""
+    return Page(items[offset : offset + limit], len(items), limit, offset)
+
+
 def paginate(session: Session, statement: Select, limit: int, offset: int) -> tuple[list, int]:
     """Rows of one page (the statement must be ordered) and the total count."""
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))

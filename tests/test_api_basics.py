@@ -117,6 +117,22 @@ def test_every_api_operation_declares_its_error_responses(client):
                 assert {"401", "403", "422"} <= declared, (method, path, declared)
 
 
+def test_every_list_answers_the_page_envelope(client):
+    """README: lists answer {items, total, limit, offset} (the bank feed, cursor-paged: {items,
+    next_cursor, has_more}) — never a bare array."""
+    document = client.get("/schema/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    for path, operations in document["paths"].items():
+        if not path.startswith("/api/") or "get" not in operations:
+            continue
+        content = operations["get"]["responses"]["200"].get("content", {})
+        schema = content.get("application/json", {}).get("schema", {})
+        assert schema.get("type") != "array", f"GET {path} answers a bare array"
+        name = schema.get("$ref", "").rsplit("/", 1)[-1]
+        if name.startswith("Page"):
+            assert {"items", "total", "limit", "offset"} <= set(schemas[name]["properties"]), path
+
+
 def test_a_database_rule_violation_is_a_409_and_writes_nothing(client, engine, admin_headers, monkeypatch):
     """With the service's own duplicate check bypassed, the database's unique rule must object."""
     from service.models import AuditEvent, Target

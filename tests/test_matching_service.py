@@ -84,7 +84,7 @@ def test_eligibility_names_every_failed_rule_in_chinese(client, demo, reviewer_h
     assert client.get(f"/api/v1/enterprises/{code}/eligibility").status_code == 401
     rows = client.get(
         f"/api/v1/enterprises/{code}/eligibility", params={"as_of": AS_OF}, headers=reviewer_headers
-    ).json()
+    ).json()["items"]
     assert len(rows) == 12
     for row in rows:
         assert row["eligible"] == (row["failures"] == [])

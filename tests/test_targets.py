@@ -177,7 +177,7 @@ def test_high_value_count_uses_each_patents_latest_valuation(engine, plan):
 
 
 def test_progress_api_states_probability_and_model(client, plan):
-    targets = client.get("/api/v1/targets").json()
+    targets = client.get("/api/v1/targets").json()["items"]
     assert {t["code"] for t in targets} == set(plan)
     body = client.get(f"/api/v1/targets/{plan['pledge']}/progress", params={"as_of": "2024-01-31"}).json()
     assert body["achieved"] == 150_000_000 and body["unit"] == "fen"
@@ -290,7 +290,7 @@ def test_demo_pledge_target_equals_the_sum_of_its_registrations(client, engine):
     expected_fen = int(sum(Decimal(r["amount_yuan"]) for r in in_window) * 100)
     target = next(
         t
-        for t in client.get("/api/v1/targets").json()
+        for t in client.get("/api/v1/targets").json()["items"]
         if t["metric"] == "pledge_amount" and t["window_start"] == "2022-09-22"
     )
     body = client.get(f"/api/v1/targets/{target['id']}/progress", params={"as_of": "2024-06-30"}).json()

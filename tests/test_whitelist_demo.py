@@ -22,7 +22,7 @@ def test_demo_whitelist_has_every_state_and_working_bank_keys(client, engine, re
     assert set(states) == {"published", "acknowledged", "granted", "declined", "expired"}
     proposals = client.get("/api/v1/matching/proposals", params={"status": "rejected"}, headers=reviewer_headers).json()
     assert proposals["total"] == 1
-    pipeline = client.get("/api/v1/whitelist/pipeline", headers=reviewer_headers).json()
+    pipeline = client.get("/api/v1/whitelist/pipeline", headers=reviewer_headers).json()["items"]
     granted = sum(row["granted_amount_fen"] for row in pipeline)
     registrations = client.get("/api/v1/pledges", params={"limit": 500}, headers=reviewer_headers).json()["items"]
     from_outcomes = [r for r in registrations if r["registration_no"].startswith("Y2026500009")]

@@ -98,7 +98,9 @@ def test_expiry_is_evaluated_on_read_and_closes_the_entry(client, engine, banks,
         headers=banks["CQRCB"] | {"Idempotency-Key": "late"},
     )
     assert outcome.status_code == 409 and outcome.json()["code"] == "entry_expired"
-    pipeline = {r["bank_code"]: r for r in client.get("/api/v1/whitelist/pipeline", headers=reviewer_headers).json()}
+    pipeline = {
+        r["bank_code"]: r for r in client.get("/api/v1/whitelist/pipeline", headers=reviewer_headers).json()["items"]
+    }
     assert pipeline["CQRCB"]["expired"] == 1 and pipeline["CQRCB"]["open"] == 1
 
 
@@ -114,7 +116,9 @@ def test_acknowledge_once_then_again_is_a_no_op_and_the_pipeline_counts_each_sta
     client, engine, banks, reviewer_headers
 ):
     a, b, c = publish(engine, "CQRCB", 3)
-    before = {r["bank_code"]: r for r in client.get("/api/v1/whitelist/pipeline", headers=reviewer_headers).json()}
+    before = {
+        r["bank_code"]: r for r in client.get("/api/v1/whitelist/pipeline", headers=reviewer_headers).json()["items"]
+    }
     assert before["CQRCB"]["approved"] == 3 and before["CQRCB"]["pushed"] == 0
     # Staff reading the feed is not delivery to the bank.
     pull_all(client, reviewer_headers)
@@ -130,7 +134,9 @@ def test_acknowledge_once_then_again_is_a_no_op_and_the_pipeline_counts_each_sta
     )
     assert declined.status_code == 201, declined.text
     assert client.post(f"/api/v1/whitelist/{b}/ack", headers=banks["CQRCB"]).status_code == 409
-    row = {r["bank_code"]: r for r in client.get("/api/v1/whitelist/pipeline", headers=reviewer_headers).json()}
+    row = {
+        r["bank_code"]: r for r in client.get("/api/v1/whitelist/pipeline", headers=reviewer_headers).json()["items"]
+    }
     assert row["CQRCB"] == {
         "bank_code": "CQRCB",
         "proposed": 0,

@@ -93,7 +93,7 @@ def test_each_bank_pulls_only_its_own_entries_and_lists_only_its_own_resources(c
         # Asking for another bank's entries by filter gives nothing, not their entries.
         other = next(c for c in demo["codes"] if c != code)
         assert pull_all(client, demo["keys"][code], bank=other)[0] == []
-        products = client.get("/api/v1/bank/products", headers=demo["keys"][code]).json()
+        products = client.get("/api/v1/bank/products", headers=demo["keys"][code]).json()["items"]
         assert products and {p["bank_code"] for p in products} == {code}
         registrations = client.get("/api/v1/bank/registrations", params={"limit": 500}, headers=demo["keys"][code])
         numbers = {r["registration_no"] for r in registrations.json()["items"]}

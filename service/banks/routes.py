@@ -101,8 +101,11 @@ class OwnBankController(Controller):
     dependencies = {"bank": require("bank")}
 
     @get("/products", sync_to_thread=True, responses=_OWN_READ, summary="The calling bank's pledge products")
-    def products(self, db_session: DbSession, bank: Authorized) -> list[ProductRead]:
-        return [product_read(product, code) for product, code in db_session.execute(own.own_products(bank)).all()]
+    def products(
+        self, db_session: DbSession, bank: Authorized, limit: Limit = 50, offset: Offset = 0
+    ) -> Page[ProductRead]:
+        rows, total = paginate(db_session, own.own_products(bank), limit, offset)
+        return Page([product_read(product, code) for product, code in rows], total, limit, offset)
 
     @get("/products/{product_id:int}", sync_to_thread=True, responses=_OWN_READ, summary="One of the bank's products")
     def product(self, db_session: DbSession, bank: Authorized, product_id: ProductId) -> ProductRead:

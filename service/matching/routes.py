@@ -16,8 +16,8 @@ from service.matching.schemas import DecisionCreate, DecisionRead, MatchRunRead,
 from service.matching.service import create_run, decide, enterprise_eligibility
 from service.models import Bank, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
 from service.models.enums import Cluster, ProposalStatus
-from service.pagination import Limit, Offset, Page, paginate
-from service.models.types import utctoday
+from service.pagination import Limit, Offset, Page, page_of, paginate
+from service.dates import as_of_or_today
 from service.structs import from_row
 
 STAFF = require("admin", "reviewer")
@@ -75,12 +75,12 @@ class MatchingController(Controller):
         summary="Run matching on the current data",
     )
     def run(self, db_session: DbSession, staff: Authorized, data: JSONBody[RunCreate]) -> MatchRunRead:
-        run = create_run(db_session, as_of=data.as_of or utctoday(), population=data.population, actor=staff.name)
+        run = create_run(db_session, as_of=as_of_or_today(data.as_of), population=data.population, actor=staff.name)
         return from_row(MatchRunRead, run)
 
     @get("/matching/runs", sync_to_thread=True, responses=STAFF_READ, summary="Match runs, newest first")
     def runs(
-        self, db_session: DbSession, staff: Authorized, limit: Limit = 20, offset: Offset = 0
+        self, db_session: DbSession, staff: Authorized, limit: Limit = 50, offset: Offset = 0
     ) -> Page[MatchRunRead]:
         rows, total = paginate(db_session, select(MatchRun).order_by(MatchRun.id.desc()), limit, offset)
         return Page([from_row(MatchRunRead, run) for (run,) in rows], total, limit, offset)
@@ -183,6 +183,13 @@ class MatchingController(Controller):
         summary="For each product: eligible or not, and why (in Chinese)",
     )
     def eligibility(
-        self, db_session: DbSession, staff: Authorized, credit_code: FromPath[str], as_of: FromQuery[date | None] = None
-    ) -> list[dict[str, Any]]:
-        return enterprise_eligibility(db_session, credit_code_param(credit_code), as_of or utctoday())
+        self,
+        db_session: DbSession,
+        staff: Authorized,
+        credit_code: FromPath[str],
+        as_of: FromQuery[date | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[dict[str, Any]]:
+        items = enterprise_eligibility(db_session, credit_code_param(credit_code), as_of_or_today(as_of))
+        return page_of(items, limit, offset)

@@ -17,11 +17,11 @@ from litestar import Controller, get
 from sqlalchemy import select
 from sqlmodel import Session
 
-from service.models.types import utctoday
+from service.dates import as_of_or_today
 from service.deps import Authorized, DbSession, require
 from service.errors import STAFF_READ
 from service.models import Bank, Enterprise, Patent, PledgedIpItem, PledgedPatent, PledgeRegistration
-from service.pagination import Limit, Offset, Page, paginate
+from service.pagination import Limit, Offset, Page, page_of, paginate
 from service.encoding import jsonable
 from service.valuations.records import load_records
 from service.valuations.service import current_reference
@@ -175,6 +175,11 @@ class PledgeController(Controller):
         summary="Pledged patents at risk: fee overdue or in grace, invalidation pending, frozen, expiring",
     )
     def at_risk(
-        self, db_session: DbSession, staff: Authorized, as_of: FromQuery[date | None] = None
-    ) -> list[dict[str, Any]]:
-        return at_risk(db_session, as_of or utctoday())
+        self,
+        db_session: DbSession,
+        staff: Authorized,
+        as_of: FromQuery[date | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[dict[str, Any]]:
+        return page_of(at_risk(db_session, as_of_or_today(as_of)), limit, offset)

@@ -14,7 +14,8 @@ from sqlmodel import Session
 from service.deps import Authorized, DbSession, require
 from service.errors import ApiError, PUBLIC_READ, STAFF_READ, WRITE, not_found
 from service.models import AuditEvent, Target
-from service.models.types import utctoday
+from service.dates import as_of_or_today
+from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row
 from service.targets.export import NothingToExport, export_file
 from service.targets.progress import target_progress
@@ -57,8 +58,9 @@ class TargetController(Controller):
     tags = ["targets"]
 
     @get("/", sync_to_thread=True, responses=PUBLIC_READ, summary="List targets")
-    def list_targets(self, db_session: DbSession) -> list[TargetRead]:
-        return [from_row(TargetRead, t) for t in db_session.scalars(select(Target).order_by(Target.id)).all()]
+    def list_targets(self, db_session: DbSession, limit: Limit = 50, offset: Offset = 0) -> Page[TargetRead]:
+        rows, total = paginate(db_session, select(Target).order_by(Target.id), limit, offset)
+        return Page([from_row(TargetRead, t) for (t,) in rows], total, limit, offset)
 
     @post(
         "/",
@@ -87,7 +89,7 @@ class TargetController(Controller):
         summary="Progress, breakdowns and projection",
     )
     def progress(self, db_session: DbSession, target_id: FromPath[int], as_of: AsOf = None) -> dict[str, Any]:
-        return target_progress(db_session, get_target(db_session, target_id), as_of or utctoday())
+        return target_progress(db_session, get_target(db_session, target_id), as_of_or_today(as_of))
 
     @get(
         "/{target_id:int}/export",
@@ -107,7 +109,7 @@ class TargetController(Controller):
         lang: FromQuery[Literal["en", "zh"]] = "en",
     ) -> Response:
         target = get_target(db_session, target_id)
-        as_of = as_of or utctoday()
+        as_of = as_of_or_today(as_of)
         try:
             body, _ = export_file(db_session, [target], as_of, what=what, fmt=format, chinese=lang == "zh")
         except NothingToExport as exc:

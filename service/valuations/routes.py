@@ -19,7 +19,8 @@ from service.imports import ImportRejected, Table, import_table, parse_rows
 from service.imports.kinds import KINDS
 from service.models import Patent, ValuationRun
 from service.patents.routes import application_no_param, find_patent
-from service.models.types import utctoday
+from service.dates import as_of_or_today
+from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row
 from service.encoding import jsonable
 from service.valuations.records import (
@@ -117,7 +118,7 @@ class ValuationController(Controller):
         if data.save and (principal is None or principal.role != "admin"):
             raise ApiError(403, "forbidden", "save=true stores patent data and needs an admin key")
         table, records = parse_submitted(db_session, data.patents)
-        as_of = data.as_of or utctoday()
+        as_of = as_of_or_today(data.as_of)
         reference, results = estimate(db_session, records, as_of, data.loan_term_months)
         if data.save:
             self._save(db_session, table, records, results, reference, as_of)
@@ -177,7 +178,7 @@ class ValuationController(Controller):
     )
     def run(self, state: State, db_session: DbSession, admin: Authorized, data: JSONBody[RunRequest]) -> RunRead:
         engine = state.engine
-        run = start_run(db_session, data.as_of or utctoday(), admin.name)
+        run = start_run(db_session, as_of_or_today(data.as_of), admin.name)
         read = from_row(RunRead, run)
         run_id = run.id
         db_session.commit()  # the job's first step reads the run row, so it must be committed first
@@ -194,9 +195,9 @@ class ValuationController(Controller):
     @get(
         "/valuations/runs", sync_to_thread=True, responses=PUBLIC_READ, summary="Portfolio valuation runs, newest first"
     )
-    def runs(self, db_session: DbSession) -> list[RunRead]:
-        rows = db_session.scalars(select(ValuationRun).order_by(ValuationRun.id.desc()).limit(50)).all()
-        return [from_row(RunRead, run) for run in rows]
+    def runs(self, db_session: DbSession, limit: Limit = 50, offset: Offset = 0) -> Page[RunRead]:
+        rows, total = paginate(db_session, select(ValuationRun).order_by(ValuationRun.id.desc()), limit, offset)
+        return Page([from_row(RunRead, run) for (run,) in rows], total, limit, offset)
 
     @get(
         "/valuations/runs/{run_id:int}",

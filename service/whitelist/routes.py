@@ -12,11 +12,12 @@ from litestar.datastructures import State
 from litestar.openapi.spec import Example
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
+from service.pagination import Limit, Offset, Page, page_of
+
 from service.deps import Authorized, DbSession, require
 from service.errors import error_responses
 from service.models.enums import EntryStatus
 from service.models.types import utcnow
-from service.pagination import Limit
 from service.whitelist import cursor, idempotency
 from service.whitelist import service as whitelist
 from service.whitelist.schemas import EntryRead, FeedPage, OutcomeCreate, OutcomeResult, PipelineRow
@@ -140,8 +141,10 @@ class WhitelistController(Controller):
         dependencies={"staff": STAFF},
         summary="Pipeline by bank: proposed → approved → pushed → acknowledged → granted / declined / expired",
     )
-    def pipeline(self, db_session: DbSession, staff: Authorized) -> list[PipelineRow]:
-        return whitelist.pipeline(db_session, utcnow())
+    def pipeline(
+        self, db_session: DbSession, staff: Authorized, limit: Limit = 50, offset: Offset = 0
+    ) -> Page[PipelineRow]:
+        return page_of(whitelist.pipeline(db_session, utcnow()), limit, offset)
 
     @get(
         "/{entry_id:int}",

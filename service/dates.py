@@ -1,0 +1,39 @@
+"""The plausible window for a request's `as_of` date, shared by every route that takes one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from service.errors import ApiError
+from service.models.types import utctoday
+
+# 2000-01-01: before the service's data (CN pledge registrations in volume, Chongqing's credit
+# loans since 2017, the targets from 2022) a valuation or a match means nothing; a back-test
+# still fits. Five years ahead: a target's deadline and a projection fit; beyond that a valuation
+# would be published as every patent's current one (DESIGN.md §5) and matching would find
+# nobody, and derived dates (term ends, fee dues) would run towards the calendar's end.
+EARLIEST_AS_OF = date(2000, 1, 1)
+AS_OF_YEARS_AHEAD = 5
+
+
+def latest_as_of(today: date | None = None) -> date:
+    today = today or utctoday()
+    try:
+        return today.replace(year=today.year + AS_OF_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + AS_OF_YEARS_AHEAD, day=28)
+
+
+def as_of_or_today(value: date | None) -> date:
+    """The request's `as_of`, today (UTC) when omitted; 400 outside the plausible window."""
+    if value is None:
+        return utctoday()
+    latest = latest_as_of()
+    if not EARLIEST_AS_OF <= value <= latest:
+        raise ApiError(
+            400,
+            "implausible_as_of",
+            f"as_of {value.isoformat()} is outside {EARLIEST_AS_OF.isoformat()} … {latest.isoformat()}",
+            {"as_of": value.isoformat(), "earliest": EARLIEST_AS_OF.isoformat(), "latest": latest.isoformat()},
+        )
+    return value

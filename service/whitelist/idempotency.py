@@ -108,5 +108,5 @@ def store(session: Session, row_id: int, status_code: int, body: Any) -> None:
     session.execute(
         update(IdempotencyKey)
         .where(IdempotencyKey.id == row_id)
-        .values(status_code=status_code, response_body=msgspec.to_builtins(body))
+        .values(status_code=status_code, response_body=msgspec.json.decode(msgspec.json.encode(body)))
     )

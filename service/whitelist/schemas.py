@@ -40,6 +40,7 @@ class EntryRead(msgspec.Struct):
     product_code: str
     enterprise_credit_code: str
     enterprise_name: str
+    # What a loan officer needs (DESIGN.md §7); served as stored (a msgspec.Raw at run time).
     content: dict[str, Any]
     outcome: OutcomeRead | None = None
 

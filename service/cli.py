@@ -7,8 +7,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from tqdm import tqdm
-
 from service.settings import Settings
 
 
@@ -34,8 +32,11 @@ def cmd_db(args, settings: Settings) -> int:
 def cmd_import(args, settings: Settings) -> int:
     from service import migrate
     from service.db import transaction
-    from service.imports import ImportRejected, UnreadableFile, import_table, read_path
+    from service.imports import KINDS, ImportRejected, UnreadableFile, import_table, read_path
 
+    if args.kind not in KINDS:  # checked here, not by argparse: the parser must not import the models
+        print(f"error: unknown kind {args.kind!r}; choose one of {', '.join(KINDS)}", file=sys.stderr)
+        return 2
     engine = _engine(settings)
     migrate.upgrade(engine)
     try:
@@ -43,6 +44,8 @@ def cmd_import(args, settings: Settings) -> int:
     except (OSError, UnreadableFile) as exc:
         print(f"error: {args.file}: {exc}", file=sys.stderr)
         return 2
+    from tqdm import tqdm
+
     try:
         with (
             transaction(engine) as session,
@@ -76,11 +79,16 @@ def cmd_demo(args, settings: Settings) -> int:
 def cmd_keys(args, settings: Settings) -> int:
     from sqlalchemy import select
 
-    from service.auth.keys import issue_key, revoke
+    from service.auth.keys import issue_key, list_keys, revoke
     from service.db import transaction
     from service.models import Bank
 
     with transaction(_engine(settings)) as session:
+        if args.action == "list":
+            for key, bank_code in list_keys(session):
+                state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+                print(f"{key.prefix:16s} {key.role:9s} {bank_code or '-':10s} {state:18s} {key.name}")
+            return 0
         if args.action == "revoke":
             if not revoke(session, args.prefix):
                 print(f"error: no key with prefix {args.prefix}", file=sys.stderr)
@@ -127,8 +135,7 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from service.imports import KINDS
-
+    """The parser imports nothing heavy (no models, numpy or web stack): `ipfin --help` is instant."""
     parser = argparse.ArgumentParser(prog="ipfin", description="IP-financing matchmaking and valuation service")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -137,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(run=cmd_db)
 
     imp = commands.add_parser("import", help="import a CSV/XLSX file, all or nothing")
-    imp.add_argument("kind", choices=list(KINDS))
+    imp.add_argument("kind", help="banks, products, enterprises, credit-loans, patents or pledges")
     imp.add_argument("file", type=Path)
     imp.set_defaults(run=cmd_import)
 
@@ -158,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--bank", help="bank code, for a bank key")
     revoke = key_actions.add_parser("revoke")
     revoke.add_argument("prefix")
+    key_actions.add_parser("list", help="every key: prefix, role, bank, state, name (never the key)")
     keys.set_defaults(run=cmd_keys)
 
     from service.targets.cli import add_parser as add_targets
@@ -169,17 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
     valuate.add_argument("--as-of", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
     valuate.add_argument("--out", type=Path, required=True, help="output CSV")
     valuate.add_argument("--loan-term-months", type=int, default=12)
-    valuate.set_defaults(run=cmd_valuate)
-
-    revalue = commands.add_parser("revalue", help="value the stored portfolio and keep the results")
-    revalue.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
-    revalue.set_defaults(run=cmd_revalue)
     valuate.add_argument(
         "--reference",
         choices=["auto", "shipped"],
         default="auto",
         help="compare with the file itself when it is large enough (auto), or with the shipped reference",
     )
+    valuate.set_defaults(run=cmd_valuate)
+
+    revalue = commands.add_parser("revalue", help="value the stored portfolio and keep the results")
+    revalue.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
+    revalue.set_defaults(run=cmd_revalue)
 
     serve = commands.add_parser("serve", help="migrate, load the demo when empty, and serve HTTP")
     serve.add_argument("--no-demo", dest="demo", action="store_false")
@@ -219,9 +227,9 @@ def cmd_revalue(args, settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # --help and usage errors exit here, before any heavy import
     from sqlalchemy.exc import OperationalError
 
-    args = build_parser().parse_args(argv)
     settings = Settings.from_env()
     try:
         return args.run(args, settings)

@@ -57,3 +57,9 @@ def revoke(session: Session, prefix: str) -> bool:
         return False
     row.revoked_at = utcnow()
     return True
+
+
+def list_keys(session: Session) -> list[tuple[ApiKey, str | None]]:
+    """Every key with its bank code (None for staff keys), oldest first; never the key itself."""
+    statement = select(ApiKey, Bank.code).outerjoin(Bank, Bank.id == ApiKey.bank_id).order_by(ApiKey.id)
+    return [(key, code) for key, code in session.execute(statement).all()]

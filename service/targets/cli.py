@@ -7,17 +7,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import msgspec
-from sqlalchemy import select
-
-from service.db import transaction
-from service.errors import ApiError
-from service.models import Target
-from service.targets.export import NothingToExport, export_file
-from service.targets.progress import target_progress
-from service.models.types import utctoday
-from service.targets.routes import create_target
-from service.targets.schemas import TargetCreate
 
 BAR = 30
 
@@ -53,6 +42,19 @@ def render(progress: dict) -> str:
 
 
 def run(args: argparse.Namespace, engine) -> int:
+    # Imported here, not at module level: `ipfin --help` builds the parser and must stay fast.
+    import msgspec
+    from sqlalchemy import select
+
+    from service.db import transaction
+    from service.errors import ApiError
+    from service.models import Target
+    from service.models.types import utctoday
+    from service.targets.export import NothingToExport, export_file
+    from service.targets.progress import target_progress
+    from service.targets.routes import create_target
+    from service.targets.schemas import TargetCreate
+
     as_of = args.as_of or utctoday()
     with transaction(engine) as session:
         targets = session.scalars(select(Target).order_by(Target.id)).all()

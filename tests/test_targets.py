@@ -218,6 +218,7 @@ def test_exports_neutralise_formulas_and_offer_chinese_headers(client, engine, t
         url, params={"what": "registrations", "lang": "zh", "as_of": "2025-06-30"}, headers=reviewer_headers
     )
     assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert table[0][0] == "质押登记号" and len(table) == 1 + 3
     assert {row[2] for row in table[1:]} == {'\'=HYPERLINK("http://x")精工'}
@@ -227,6 +228,34 @@ def test_exports_neutralise_formulas_and_offer_chinese_headers(client, engine, t
     sheet = load_workbook(io.BytesIO(response.content)).active
     header, values = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
     assert dict(zip(header, values))["achieved"] == pytest.approx(1_950_000.50)
+
+
+def test_target_codes_as_the_demo_writes_them(client, admin_headers, plan):
+    body = {
+        "code": "YY2026-PLEDGE",
+        "name": "2026年质押融资",
+        "metric": "pledge_amount",
+        "figure": 500_000_000,
+        "window_start": "2026-01-01",
+        "deadline": "2026-12-31",
+    }
+    assert client.post("/api/v1/targets", json=body, headers=admin_headers).status_code == 201
+    assert client.post("/api/v1/targets", json={**body, "code": "空格 不行"}, headers=admin_headers).status_code in (
+        400,
+        422,
+    )
+
+
+def test_exporting_registrations_of_two_pledge_targets_is_refused_not_guessed(
+    engine, plan, database_url, monkeypatch, capsys, tmp_path
+):
+    monkeypatch.setenv("IPFIN_DATABASE_URL", database_url)
+    common = ["--metric", "pledge_amount", "--figure", "1000000", "--start", "2025-01-01", "--deadline", "2025-12-31"]
+    assert main(["targets", "add", "--code", "pledge-2025", "--name", "2025年质押", *common]) == 0
+    capsys.readouterr()
+    out = tmp_path / "r.csv"
+    assert main(["targets", "export", "--what", "registrations", "--out", str(out)]) == 1
+    assert "2 pledge_amount targets (pledge, pledge-2025)" in capsys.readouterr().err and not out.exists()
 
 
 def test_cli_prints_bars_and_exports(engine, plan, database_url, monkeypatch, capsys, tmp_path):

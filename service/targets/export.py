@@ -139,18 +139,23 @@ def to_xlsx(rows: list[dict[str, Any]], columns, *, chinese: bool = False, title
 
 
 class NothingToExport(ValueError):
-    """Registrations were asked of targets none of which is a pledge_amount target."""
+    """Registrations were asked of targets none of which — or more than one of which — is a
+    pledge_amount target (choosing one silently would export the wrong window)."""
 
 
 def export_file(session, targets, as_of, *, what: str, fmt: str, chinese: bool) -> tuple[bytes, int]:
     """The export file's bytes and its row count: one progress row per target, or the
-    registrations behind the (first) pledge_amount target among `targets`."""
+    registrations behind the one pledge_amount target among `targets`."""
     if what == "progress":
         rows, columns = [progress_row(target_progress(session, t, as_of)) for t in targets], PROGRESS_COLUMNS
     else:
-        pledge = next((t for t in targets if t.metric == "pledge_amount"), None)
-        if pledge is None:
+        pledges = [t for t in targets if t.metric == "pledge_amount"]
+        if not pledges:
             raise NothingToExport("only a pledge_amount target has registrations")
+        if len(pledges) > 1:
+            codes = ", ".join(t.code for t in pledges)
+            raise NothingToExport(f"{len(pledges)} pledge_amount targets ({codes}): name one with --code")
+        pledge = pledges[0]
         registrations = pledge_registrations(session, pledge.window_start, window_end(pledge, as_of))
         pledged = pledged_ip(session, [r["registration"].id for r in registrations])
         rows, columns = [registration_row(r, pledged) for r in registrations], REGISTRATION_COLUMNS

@@ -115,7 +115,7 @@ class TargetController(Controller):
         except NothingToExport as exc:
             raise ApiError(422, "no_registrations", str(exc)) from None
         media = (
-            "text/csv; charset=utf-8"
+            "text/csv"  # Litestar adds "; charset=utf-8" to text types itself
             if format == "csv"
             else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )

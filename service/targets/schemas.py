@@ -9,7 +9,7 @@ from service.models.enums import TargetMetric
 
 
 class TargetCreate(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     metric: TargetMetric
     figure: Annotated[int, msgspec.Meta(gt=0, description="fen for pledge_amount, a count otherwise")]

@@ -106,7 +106,26 @@ def cmd_keys(args, settings: Settings) -> int:
     return 0
 
 
+def _port_taken(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, or None (a probe bind, released at once)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def cmd_serve(args, settings: Settings) -> int:
+    # Said before anything else: no migration, demo load or URL banner for a server that cannot start.
+    if reason := _port_taken(settings.host, settings.port):
+        print(f"error: cannot listen on {settings.host}:{settings.port}: {reason}", file=sys.stderr)
+        return 4
+
     import uvicorn
 
     from service import migrate

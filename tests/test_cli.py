@@ -40,3 +40,25 @@ def test_keys_list_shows_every_key_but_never_its_secret(engine, database_url, mo
 def test_an_unknown_import_kind_is_refused_before_touching_the_database(tmp_path, capsys):
     assert main(["import", "trademarks", str(tmp_path / "none.csv")]) == 2
     assert "unknown kind 'trademarks'" in capsys.readouterr().err
+
+
+def test_a_taken_port_is_said_before_anything_else(tmp_path):
+    import os
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        database = tmp_path / "never.sqlite3"
+        env = os.environ | {
+            "IPFIN_DATABASE_URL": f"sqlite:///{database}",
+            "IPFIN_HOST": "127.0.0.1",
+            "IPFIN_PORT": str(port),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "service.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 4
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and done.stdout == ""
+    assert not database.exists()  # nothing was migrated or loaded

@@ -9,10 +9,10 @@ from sqlalchemy import exists, select
 from service.auth.keys import Principal
 from service.deps import Authorized, Caller, DbSession, require
 from service.enterprises.schemas import CreditLoanRead, EnterpriseRead
-from service.errors import ApiError, PUBLIC_READ, STAFF_READ, not_found
-from service.identifiers import normalize_credit_code
+from service.errors import PUBLIC_READ, STAFF_READ, not_found
 from service.models import Bank, CreditLoan, Enterprise
 from service.models.enums import Certification, Cluster, CreditLoanKind
+from service.enterprises.service import credit_code_param, credit_loans
 from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row
 
@@ -33,22 +33,6 @@ def enterprise_read(enterprise: Enterprise, principal: Principal | None) -> Ente
         certifications=enterprise.certifications(),
         contact_person=enterprise.contact_person if staff else None,
         contact_phone=enterprise.contact_phone if staff else None,
-    )
-
-
-def credit_code_param(raw: str) -> str:
-    try:
-        return normalize_credit_code(raw)
-    except ValueError as exc:
-        raise ApiError(400, "invalid_credit_code", str(exc)) from None
-
-
-def _credit_loans():
-    """Credit loans with the names their readers need (enterprise, bank)."""
-    return (
-        select(CreditLoan, Enterprise.credit_code, Enterprise.name, Bank.code)
-        .join(Enterprise, Enterprise.id == CreditLoan.enterprise_id)
-        .join(Bank, Bank.id == CreditLoan.bank_id)
     )
 
 
@@ -115,7 +99,7 @@ class EnterpriseController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[CreditLoanRead]:
-        statement = _credit_loans().order_by(CreditLoan.id)
+        statement = credit_loans().order_by(CreditLoan.id)
         if bank:
             statement = statement.where(Bank.code == bank.upper())
         if kind:
@@ -135,7 +119,7 @@ class EnterpriseController(Controller):
         summary="One credit loan (staff)",
     )
     def get_credit_loan(self, db_session: DbSession, staff: Authorized, loan_id: FromPath[int]) -> CreditLoanRead:
-        row = db_session.execute(_credit_loans().where(CreditLoan.id == loan_id)).first()
+        row = db_session.execute(credit_loans().where(CreditLoan.id == loan_id)).first()
         if row is None:
             raise not_found("credit loan", loan_id)
         return _credit_loan_read(*row)

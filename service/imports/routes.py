@@ -11,7 +11,7 @@ from litestar.params import FromPath, MultipartBody
 from service.deps import Authorized, DbSession, require
 from service.errors import ApiError, WRITE
 from service.imports import KINDS, ImportRejected, UnreadableFile, import_table, read_table
-from service.models import AuditEvent
+from service import audit
 
 
 class ImportForm(msgspec.Struct):
@@ -57,13 +57,12 @@ class ImportController(Controller):
                 str(exc),
                 [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors],
             ) from None
-        db_session.add(
-            AuditEvent(
-                actor=admin.name,
-                action="import",
-                entity_type=kind,
-                entity_id=data.file.filename or "",
-                after={"rows": report.rows, "inserted": report.inserted, "updated": report.updated},
-            )
+        audit.record(
+            db_session,
+            actor=admin.name,
+            action="import",
+            entity_type=kind,
+            entity_id=data.file.filename or "",
+            after={"rows": report.rows, "inserted": report.inserted, "updated": report.updated},
         )
         return ImportResult(report.kind, report.rows, report.inserted, report.updated)

@@ -10,7 +10,7 @@ from litestar import Controller, get, post
 from sqlalchemy import select
 
 from service.deps import Authorized, DbSession, require
-from service.enterprises.routes import credit_code_param
+from service.enterprises.service import credit_code_param
 from service.errors import STAFF_READ, WRITE, not_found
 from service.matching.schemas import DecisionCreate, DecisionRead, MatchRunRead, ProposalRead, RunCreate
 from service.matching.service import create_run, decide, enterprise_eligibility

@@ -5,36 +5,16 @@ from __future__ import annotations
 from litestar.params import FromPath, FromQuery
 from litestar import Controller, get
 from sqlalchemy import select
-from sqlmodel import Session
 
-from service.enterprises.routes import credit_code_param
+from service.enterprises.service import credit_code_param
 from service.deps import DbSession
-from service.errors import ApiError, PUBLIC_READ, not_found
-from service.identifiers import normalize_application_no
+from service.errors import PUBLIC_READ
 from service.models import Enterprise, Patent
 from service.models.enums import LegalStatus, PatentType
 from service.pagination import Limit, Offset, Page, paginate
 from service.patents.schemas import PatentRead
+from service.patents.service import find_patent
 from service.structs import from_row
-
-
-def application_no_param(raw: str) -> str:
-    try:
-        return normalize_application_no(raw)
-    except ValueError as exc:
-        raise ApiError(400, "invalid_application_no", str(exc)) from None
-
-
-def find_patent(session: Session, raw_application_no: str) -> tuple[Patent, str | None]:
-    number = application_no_param(raw_application_no)
-    row = session.execute(
-        select(Patent, Enterprise.credit_code)
-        .outerjoin(Enterprise, Enterprise.id == Patent.owner_id)
-        .where(Patent.application_no == number)
-    ).first()
-    if row is None:
-        raise not_found("patent", number)
-    return row[0], row[1]
 
 
 class PatentController(Controller):

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, engine) -> int:
     from service.models.types import utctoday
     from service.targets.export import NothingToExport, export_file
     from service.targets.progress import target_progress
-    from service.targets.routes import create_target
+    from service.targets.service import create_target
     from service.targets.schemas import TargetCreate
 
     as_of = args.as_of or utctoday()

@@ -8,49 +8,20 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from service.deps import Authorized, DbSession, require
-from service.errors import ApiError, PUBLIC_READ, STAFF_READ, WRITE, not_found
-from service.models import AuditEvent, Target
+from service.errors import ApiError, PUBLIC_READ, STAFF_READ, WRITE
+from service import audit
+from service.models import Target
 from service.dates import as_of_or_today
 from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row
 from service.targets.export import NothingToExport, export_file
 from service.targets.progress import target_progress
 from service.targets.schemas import TargetCreate, TargetRead
+from service.targets.service import create_target, get_target
 
 AsOf = Annotated[date | None, QueryParameter(description="progress as of this date (UTC today when omitted)")]
-
-
-def get_target(session: Session, target_id: int) -> Target:
-    target = session.get(Target, target_id)
-    if target is None:
-        raise not_found("target", target_id)
-    return target
-
-
-def create_target(session: Session, data: TargetCreate) -> Target:
-    if data.deadline < data.window_start:
-        raise ApiError(422, "invalid_window", "deadline must not be before window_start")
-    if session.scalars(select(Target).where(Target.code == data.code)).first() is not None:
-        raise ApiError(409, "target_exists", f"a target with code {data.code!r} exists")
-    target = Target(
-        code=data.code,
-        name=data.name,
-        metric=data.metric.value,
-        figure=data.figure,
-        window_start=data.window_start,
-        deadline=data.deadline,
-        source=data.source,
-    )
-    session.add(target)
-    try:
-        session.flush()
-    except IntegrityError:  # a concurrent create with the same code
-        raise ApiError(409, "target_exists", f"a target with code {data.code!r} exists") from None
-    return target
 
 
 class TargetController(Controller):
@@ -71,14 +42,13 @@ class TargetController(Controller):
     )
     def add_target(self, db_session: DbSession, admin: Authorized, data: JSONBody[TargetCreate]) -> TargetRead:
         target = create_target(db_session, data)
-        db_session.add(
-            AuditEvent(
-                actor=admin.name,
-                action="target.create",
-                entity_type="target",
-                entity_id=target.code,
-                after={"figure": target.figure, "metric": target.metric},
-            )
+        audit.record(
+            db_session,
+            actor=admin.name,
+            action="target.create",
+            entity_type="target",
+            entity_id=target.code,
+            after={"figure": target.figure, "metric": target.metric},
         )
         return from_row(TargetRead, target)
 

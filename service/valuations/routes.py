@@ -18,7 +18,7 @@ from service.errors import ApiError, PUBLIC_READ, WRITE, not_found
 from service.imports import ImportRejected, Table, import_table, parse_rows
 from service.imports.kinds import KINDS
 from service.models import Patent, ValuationRun
-from service.patents.routes import application_no_param, find_patent
+from service.patents.service import application_no_param, find_patent
 from service.dates import as_of_or_today
 from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row

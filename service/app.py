@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from service.audit.routes import AuditController
 from service.banks.routes import BankController, OwnBankController
 from service.db import make_engine
-from service.deps import DEPENDENCIES, authenticate_request
+from service.deps import DEPENDENCIES, authenticate_request, make_session_limiter
 from service.enterprises.routes import EnterpriseController
 from service.errors import EXCEPTION_HANDLERS
 from service.imports.routes import ImportController
@@ -58,6 +58,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or Settings.from_env()
     engine = engine or make_engine(settings.database_url)
 
+    state = State({"engine": engine, "settings": settings})
+
+    def start() -> None:
+        make_session_limiter(state)
+
     def dispose_engine() -> None:
         engine.dispose()
 
@@ -66,7 +71,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dependencies=DEPENDENCIES,
         before_request=authenticate_request,
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"engine": engine, "settings": settings}),
+        state=state,
+        on_startup=[start],
         on_shutdown=[dispose_engine],
         openapi_config=OpenAPIConfig(
             title="ipfin",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -25,16 +25,25 @@ from service.db import transaction
 from service.errors import ApiError
 
 
+# Ending a transaction never waits for the handlers' thread pool (DESIGN.md §10): a request that
+# holds SQLite's write lock must be able to commit while every handler thread is busy waiting for
+# that lock. Commits, rollbacks and closes are short and never wait for a lock themselves, so a
+# limiter of their own (made on start-up, in the server's event loop) is enough.
+def make_session_limiter(state: State) -> None:
+    state.session_ending = CapacityLimiter(16)
+
+
 async def provide_session(state: State) -> AsyncGenerator[Session, None]:
     session = Session(state.engine, expire_on_commit=False)
+    ending = getattr(state, "session_ending", None)  # None: anyio's default limiter
     try:
         yield session
-        await to_thread.run_sync(session.commit)
+        await to_thread.run_sync(session.commit, limiter=ending)
     except BaseException:
-        await to_thread.run_sync(session.rollback)
+        await to_thread.run_sync(session.rollback, limiter=ending)
         raise
     finally:
-        await to_thread.run_sync(session.close)
+        await to_thread.run_sync(session.close, limiter=ending)
 
 
 def _presented_key(request: Request) -> str | None:

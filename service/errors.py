@@ -11,7 +11,7 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 log = logging.getLogger("ipfin")
 
@@ -77,6 +77,21 @@ def handle_integrity(request: Request, exc: IntegrityError) -> Response:
     return _body(409, "conflict", "the data changed concurrently or breaks a database rule; nothing was written")
 
 
+def handle_data_error(request: Request, exc: DataError) -> Response:
+    # The database refused a value the checks before it let through (out of range, a NUL byte).
+    log.warning("data error on %s %s: %s", request.method, request.url.path, exc.orig)
+    return _body(400, "invalid_value", "a value is out of range or not storable; nothing was written")
+
+
+def handle_operational(request: Request, exc: OperationalError) -> Response:
+    # The database did not answer in time: SQLite's busy timeout ran out waiting for the write
+    # lock, or PostgreSQL is unreachable. Nothing was written; the client may retry.
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+    response = _body(503, "database_unavailable", "the database is busy or unreachable; retry shortly")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _body(500, "internal_error", "internal error; it has been logged")
@@ -88,6 +103,8 @@ EXCEPTION_HANDLERS = {
     NotFoundException: handle_not_found,
     HTTPException: handle_http,
     IntegrityError: handle_integrity,
+    DataError: handle_data_error,
+    OperationalError: handle_operational,
     Exception: handle_unexpected,
 }
 

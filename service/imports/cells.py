@@ -1,15 +1,22 @@
 """Parsers for one cell of an import file. Each returns a typed value or raises ValueError
-with the message shown to the user as `row N, column C: message`."""
+with the message shown to the user as `row N, column C: message`.
+
+The cells are untrusted (the importer, the public estimate endpoint and the CLI share these
+parsers), so every parser bounds its work before converting: numeric text by length and
+exponent (DESIGN.md §10: converting "1e400000" to an integer costs seconds of CPU), dates by a
+plausible window, and a message quotes at most the first characters of a bad value.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from service.identifiers import normalize_application_no, normalize_credit_code
+from service.models.types import utctoday
 
 Parser = Callable[[str], object]
 
@@ -17,6 +24,29 @@ _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
 _CODE = re.compile(r"^[A-Z0-9_-]{2,32}$")
+
+# Numeric text: at most this many characters, and a decimal exponent (the power of ten of the
+# leading digit) within ±MAX_EXPONENT. Every column's range is far inside: 10^13 yuan, 2^31 counts.
+MAX_NUMBER_LENGTH = 40
+MAX_EXPONENT = 30
+
+# Plausible dates. EARLIEST_DATE: the Patent Law of the PRC came into force on 1985-04-01; no CN
+# patent, pledge, certification or credit loan this service tracks is older. A date that records
+# an event (filing, grant, lapse, registration, release, certification, loan start) is at most
+# EVENT_SLACK after today: files are prepared ahead across time zones and sometimes carry a date
+# already agreed (a release, a grant announced), but a year later is a typo (9990 for 1990). A date
+# that ends a term (maturity, loan end, quota period) is at most TERM_SLACK ahead (products allow
+# terms up to 600 months). Both keep every derived date (expiry = filing + 20 years + up to 5
+# years' compensation, fee due dates, grace periods) far from the calendar's end (year 9999).
+EARLIEST_DATE = date(1985, 4, 1)
+EVENT_SLACK = timedelta(days=366)
+TERM_SLACK = timedelta(days=50 * 366)
+_SHOWN = 40
+
+
+def shown(raw: str) -> str:
+    """A bad value as quoted in a message: its first characters only (errors never echo megabytes)."""
+    return repr(raw) if len(raw) <= _SHOWN else repr(raw[:_SHOWN]) + f"… ({len(raw)} characters)"
 
 
 def text(max_length: int) -> Parser:
@@ -31,26 +61,53 @@ def text(max_length: int) -> Parser:
 def code(raw: str) -> str:
     value = raw.upper()
     if not _CODE.match(value):
-        raise ValueError(f"{raw!r} is not a code: use 2–32 of A–Z, 0–9, _ and -")
+        raise ValueError(f"{shown(raw)} is not a code: use 2–32 of A–Z, 0–9, _ and -")
     return value
 
 
+def _short(raw: str, what: str, max_length: int = 40) -> str:
+    if len(raw) > max_length:
+        raise ValueError(f"not {what}: {len(raw)} characters, at most {max_length}")
+    return raw
+
+
 def credit_code(raw: str) -> str:
-    return normalize_credit_code(raw)
+    return normalize_credit_code(_short(raw, "a credit code"))
 
 
 def application_no(raw: str) -> str:
-    return normalize_application_no(raw)
+    return normalize_application_no(_short(raw, "an application number"))
 
 
-def iso_date(raw: str) -> date:
+def _calendar_date(raw: str) -> date:
     match = _DATE.match(raw)
     if not match:
-        raise ValueError(f"{raw!r} is not a date: use YYYY-MM-DD")
+        raise ValueError(f"{shown(raw)} is not a date: use YYYY-MM-DD")
     try:
         return date(*(int(part) for part in match.groups()))
     except ValueError:
         raise ValueError(f"{raw!r} is not a calendar date") from None
+
+
+def dated(slack: timedelta, what: str) -> Parser:
+    """A date between EARLIEST_DATE and today (UTC) + `slack`, checked at parse time."""
+
+    def parse(raw: str) -> date:
+        value = _calendar_date(raw)
+        latest = utctoday() + slack
+        if not EARLIEST_DATE <= value <= latest:
+            raise ValueError(
+                f"{value.isoformat()} is not a plausible {what}: use a date from {EARLIEST_DATE.isoformat()} "
+                f"to {latest.isoformat()}"
+            )
+        return value
+
+    return parse
+
+
+# The date that records an event (filing, grant, release…) and the date that ends a term.
+iso_date = dated(EVENT_SLACK, "date")
+term_end_date = dated(TERM_SLACK, "end date")
 
 
 def boolean(raw: str) -> bool:
@@ -59,16 +116,21 @@ def boolean(raw: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ValueError(f"{raw!r} is not a boolean: use true or false")
+    raise ValueError(f"{shown(raw)} is not a boolean: use true or false")
 
 
 def _decimal(raw: str) -> Decimal:
+    """Numeric text → Decimal, bounded in length and exponent before any arithmetic."""
+    if len(raw) > MAX_NUMBER_LENGTH:
+        raise ValueError(f"not a number: {len(raw)} characters, at most {MAX_NUMBER_LENGTH}")
     try:
         value = Decimal(raw.replace(",", ""))
     except InvalidOperation:
         raise ValueError(f"{raw!r} is not a number") from None
     if not value.is_finite():
         raise ValueError(f"{raw!r} is not a finite number")
+    if value and not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+        raise ValueError(f"{raw!r} is out of range: use a number between 1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT}")
     return value
 
 
@@ -122,7 +184,7 @@ def one_of(enum: type[StrEnum]) -> Parser:
 
     def parse(raw: str) -> str:
         if raw not in codes:
-            raise ValueError(f"{raw!r} is not one of {', '.join(sorted(codes))}")
+            raise ValueError(f"{shown(raw)} is not one of {', '.join(sorted(codes))}")
         return raw
 
     return parse
@@ -141,5 +203,5 @@ def list_of(enum: type[StrEnum]) -> Parser:
 def grade(raw: str) -> str:
     value = raw.upper()
     if value not in {"A", "B", "C", "D", "E"}:
-        raise ValueError(f"{raw!r} is not a grade: use A, B, C, D or E")
+        raise ValueError(f"{shown(raw)} is not a grade: use A, B, C, D or E")
     return value

@@ -127,7 +127,7 @@ def _trademark_list(raw: str) -> list[str]:
         if not number:
             continue
         if not re.fullmatch(r"[A-Z]{0,2}[0-9]{1,12}", number):
-            raise ValueError(f"malformed trademark registration number {part.strip()!r}")
+            raise ValueError(f"malformed trademark registration number {cells.shown(part.strip())}")
         numbers.append(number)
     if len(set(numbers)) != len(numbers):
         raise ValueError("a trademark is listed twice")
@@ -166,8 +166,8 @@ KINDS: dict[str, Kind] = {
             Column("min_remaining_term_years", cells.decimal(Decimal(0), Decimal(30))),
             Column("quota_count", cells.integer(0)),
             Column("quota_amount_yuan", _YUAN),
-            Column("quota_period_start", cells.iso_date),
-            Column("quota_period_end", cells.iso_date),
+            Column("quota_period_start", cells.term_end_date),
+            Column("quota_period_end", cells.term_end_date),
             Column("requires_existing_customer", cells.boolean, default=False),
             Column("active", cells.boolean, default=True),
         ),
@@ -203,7 +203,7 @@ KINDS: dict[str, Kind] = {
             Column("limit_yuan", _YUAN, required=True),
             Column("drawn_yuan", _YUAN, default=0),
             Column("start_date", cells.iso_date, required=True),
-            Column("maturity_date", cells.iso_date, required=True),
+            Column("maturity_date", cells.term_end_date, required=True),
         ),
         key=("enterprise_credit_code", "bank_code", "kind", "start_date"),
         check=_check_credit_loan,
@@ -254,7 +254,7 @@ KINDS: dict[str, Kind] = {
             Column("product_code", cells.code),
             Column("amount_yuan", _YUAN, required=True),
             Column("loan_start", cells.iso_date, required=True),
-            Column("loan_end", cells.iso_date, required=True),
+            Column("loan_end", cells.term_end_date, required=True),
             Column("patents", _application_list, default=[]),
             Column("trademarks", _trademark_list, default=[]),
             Column("released_date", cells.iso_date),

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 import matching
+from service.db import serialise
 from service.errors import ApiError, not_found
 from service.matching.inputs import Population, load_enterprises, load_inputs, load_products
 from service.models import AuditEvent, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
@@ -24,8 +25,14 @@ from service.encoding import jsonable
 from service.matching.review_memory import earlier_rejection, enterprise_facts, latest_rejections, product_facts
 from service.whitelist.entries import publish_entry
 
+# Held by a matching run for its whole transaction and by an approval: a run never works from a
+# pipeline an approval is changing, and a later run always sees (and supersedes) an earlier one's
+# proposals, so two runs at once cannot both leave proposals open (issue 10).
+MATCHING_LOCK = "ipfin.matching"
+
 
 def create_run(session: Session, *, as_of: date, population: Population, actor: str) -> MatchRun:
+    serialise(session, MATCHING_LOCK)  # one run at a time, and no approval while it reads and supersedes
     inputs = load_inputs(session, as_of, population)
     # Review memory: a pair rejected before with the same facts is not proposed again.
     facts = {e.credit_code: jsonable(enterprise_facts(e)) for e in inputs.enterprises}
@@ -148,6 +155,8 @@ def decide(
     comment = (comment or "").strip() or None
     if decision is ProposalStatus.rejected and comment is None:
         raise ApiError(422, "comment_required", "驳回时必须填写意见 / a comment is required to reject")
+    if decision is ProposalStatus.approved:
+        serialise(session, MATCHING_LOCK)  # not while a run reads the pipeline and supersedes
     changed = session.execute(
         update(MatchProposal)
         .where(MatchProposal.id == proposal_id, MatchProposal.status == ProposalStatus.proposed)

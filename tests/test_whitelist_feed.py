@@ -214,3 +214,23 @@ def test_concurrent_publishers_never_make_the_reader_skip_or_repeat(client, engi
     assert len(ids) == len(set(ids)), "no entry seen twice"
     positions = [e["feed_position"] for e in seen]
     assert positions == sorted(positions) == list(range(1, len(published) + 1))
+
+
+def test_openapi_documents_the_bank_loop_with_its_errors_and_examples(client):
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    feed = paths["/api/v1/whitelist"]["get"]
+    assert {"400", "401", "404"} <= set(feed["responses"])
+    assert "invalid_cursor" in str(feed["responses"]["400"])
+    outcome = paths["/api/v1/whitelist/{entry_id}/outcome"]["post"]
+    assert {"201", "400", "401", "403", "404", "409", "422"} <= set(outcome["responses"])
+    assert "idempotency_key_reused" in str(outcome["responses"]["422"])
+    assert "outcome_exists" in str(outcome["responses"]["409"])
+    assert [p["name"] for p in outcome["parameters"] if p["in"] == "header"] == ["Idempotency-Key"]
+    examples = outcome["requestBody"]["content"]["application/json"]["schema"]["examples"]
+    assert {e["outcome"] for e in examples} == {"granted", "declined"}
+    for path in [
+        "/api/v1/whitelist/{entry_id}/ack",
+        "/api/v1/whitelist/pipeline",
+        "/api/v1/bank/products/{product_id}",
+    ]:
+        assert path in paths

@@ -10,7 +10,7 @@ from typing import Annotated
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi.spec import Example
-from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import Body, FromQuery, HeaderParameter, PathParameter, QueryParameter
 
 from service.pagination import Limit, Offset, Page, page_of
 
@@ -39,6 +39,31 @@ IdempotencyKeyHeader = Annotated[
     ),
 ]
 
+OutcomeBody = Annotated[
+    OutcomeCreate,
+    Body(
+        description="`granted` with the CNIPA registration, or `declined` with a reason code",
+        examples=[
+            Example(
+                summary="granted: a patent and a trademark pledged",
+                value={
+                    "outcome": "granted",
+                    "amount_fen": 150_000_000,
+                    "registration_no": "Y2026500000789",
+                    "registration_date": "2026-11-20",
+                    "loan_start": "2026-11-22",
+                    "loan_end": "2027-11-21",
+                    "patents": ["201810200002.3"],
+                    "trademarks": ["31234567"],
+                },
+            ),
+            Example(
+                summary="declined",
+                value={"outcome": "declined", "reason_code": "terms_not_agreed", "reason": "利率未达成一致"},
+            ),
+        ],
+    ),
+]
 _UNAUTHORIZED = [
     ("unauthorized", "send an API key: Authorization: Bearer <key>"),
     ("invalid_api_key", "the API key is unknown or revoked"),
@@ -188,7 +213,7 @@ class WhitelistController(Controller):
         bank: Authorized,
         state: State,
         entry_id: EntryId,
-        data: JSONBody[OutcomeCreate],
+        data: OutcomeBody,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[OutcomeResult]:
         key = idempotency.checked_key(idempotency_key)

@@ -400,7 +400,7 @@ def test_batched_simulation_draws_the_same_stream(monkeypatch):
     events = history(rng, 0.1, 300, math.log(500_000 * YUAN), 1.0)
     args = (events, START, START + timedelta(days=299), DEADLINE, 30_000_000 * YUAN)
     whole = project_to_deadline(*args, draws=5000)
-    monkeypatch.setattr(projection, "_MAX_SIZES_PER_BATCH", 997)
+    monkeypatch.setattr(projection.simulation, "MAX_SIZES_PER_BATCH", 997)
     assert project_to_deadline(*args, draws=5000).to_dict() == whole.to_dict()
 
 
@@ -460,12 +460,15 @@ def test_invalid_input_is_refused(kwargs, message):
 
 
 def test_module_stays_free_of_orm_and_web_framework():
-    """The numerical core imports only the standard library, numpy and scipy."""
-    tree = ast.parse(Path(projection.__file__).read_text(encoding="utf-8"))
-    roots = {
-        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    }
-    roots |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    """The numerical core imports only the standard library, numpy, scipy and itself."""
+    nodes = [
+        node
+        for path in Path(projection.__file__).parent.glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    roots = {alias.name.split(".")[0] for node in nodes if isinstance(node, ast.Import) for alias in node.names}
+    modules = {node.module for node in nodes if isinstance(node, ast.ImportFrom) and node.module}
+    roots |= {module.split(".")[0] for module in modules if not module.startswith("service.targets.projection")}
     assert roots <= {
         "__future__",
         "copy",
@@ -517,5 +520,6 @@ def test_monthly_series_sums_equal_the_input_sums(events, start, length):
     assert series[0]["month"] == f"{start:%Y-%m}" and series[-1]["month"] == f"{end:%Y-%m}"
 
 
-def test_module_docstring_example_runs():
-    assert doctest.testmod(projection).failed == 0
+def test_module_docstring_examples_run():
+    for module in (projection, projection.series):
+        assert doctest.testmod(module).failed == 0, module.__name__

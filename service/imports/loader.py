@@ -31,7 +31,16 @@ from service.models.enums import IpType
 from service.models.types import utcnow
 
 Progress = Callable[[int], None]  # called with the number of rows just processed
+# Rows or keys per statement. An IN list binds one parameter per value (a tuple per column), and
+# PostgreSQL takes at most 65,535 parameters per statement, SQLite 32,766: every statement that
+# carries a file's keys goes in chunks of this size (at most 4 columns × 2000 = 8,000 parameters).
 _CHUNK = 2000
+
+
+def _chunks(values) -> Iterable[list]:
+    values = list(values)
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
 
 
 @dataclass(frozen=True)
@@ -44,11 +53,20 @@ class RowError:
         return f"row {self.row}, column {self.column}: {self.message}"
 
 
+# An answer lists the first problems and counts them all: a file with a problem in every row
+# must not produce an answer larger than itself (issue 10: a 7 MB body gave a 48 MB 422).
+MAX_REPORTED_ERRORS = 200
+
+
 class ImportRejected(Exception):
+    """Nothing was written; `errors` holds the first MAX_REPORTED_ERRORS problems, `count` all."""
+
     def __init__(self, kind: str, errors: list[RowError]):
         self.kind = kind
-        self.errors = sorted(errors, key=lambda e: (e.row, e.column))
-        super().__init__(f"{kind}: {len(self.errors)} problem(s); nothing was written")
+        self.count = len(errors)
+        self.errors = sorted(errors, key=lambda e: (e.row, e.column))[:MAX_REPORTED_ERRORS]
+        shown = "" if self.count <= MAX_REPORTED_ERRORS else f" (the first {MAX_REPORTED_ERRORS} are listed)"
+        super().__init__(f"{kind}: {self.count} problem(s){shown}; nothing was written")
 
 
 @dataclass(frozen=True)
@@ -159,11 +177,15 @@ def _resolve_products(session, parsed):
     if errors:
         return [], errors, 0
     keys = {(banks[r["bank_code"]], r["code"]) for _, r in parsed}
-    existing = session.execute(
-        select(PledgeProduct.bank_id, PledgeProduct.code).where(
-            tuple_(PledgeProduct.bank_id, PledgeProduct.code).in_(list(keys))
-        )
-    ).all()
+    existing = [
+        row
+        for chunk in _chunks(keys)
+        for row in session.execute(
+            select(PledgeProduct.bank_id, PledgeProduct.code).where(
+                tuple_(PledgeProduct.bank_id, PledgeProduct.code).in_(chunk)
+            )
+        ).all()
+    ]
     values = []
     for _, r in parsed:
         values.append(
@@ -289,14 +311,12 @@ def _resolve_patents(session, parsed):
 def _resolve_pledges(session, parsed):
     enterprises = _ids(session, Enterprise.credit_code, {r["enterprise_credit_code"] for _, r in parsed})
     banks = _ids(session, Bank.code, {r["bank_code"] for _, r in parsed})
-    patents = dict(
-        session.execute(
-            select(Patent.application_no, Patent.id).where(
-                Patent.application_no.in_({no for _, r in parsed for no in r["patents"]})
-            )
-        ).all()
-    )
-    owners = dict(session.execute(select(Patent.id, Patent.owner_id).where(Patent.id.in_(patents.values()))).all())
+    patents = _ids(session, Patent.application_no, {no for _, r in parsed for no in r["patents"]})
+    owners = {
+        pid: owner
+        for chunk in _chunks(patents.values())
+        for pid, owner in session.execute(select(Patent.id, Patent.owner_id).where(Patent.id.in_(chunk))).all()
+    }
     products = {
         (bank_id, code): pid
         for pid, bank_id, code in session.execute(
@@ -436,27 +456,28 @@ def _write_pledges(session, kind_name, values):
     trademarks = {v["registration_no"]: v.pop("_trademarks") for v in values}
     _write_simple(session, kind_name, values)
     ids = _ids(session, PledgeRegistration.registration_no, set(links))
-    session.execute(delete(PledgedPatent).where(PledgedPatent.registration_id.in_(ids.values())))
-    session.execute(
-        delete(PledgedIpItem).where(
-            PledgedIpItem.registration_id.in_(ids.values()), PledgedIpItem.ip_type == IpType.trademark
+    for chunk in _chunks(ids.values()):
+        session.execute(delete(PledgedPatent).where(PledgedPatent.registration_id.in_(chunk)))
+        session.execute(
+            delete(PledgedIpItem).where(
+                PledgedIpItem.registration_id.in_(chunk), PledgedIpItem.ip_type == IpType.trademark
+            )
         )
-    )
     session.flush()
     items = [
         {"registration_id": ids[number], "ip_type": IpType.trademark, "number": mark, "released_date": released}
         for number, (_, released) in links.items()
         for mark in trademarks[number]
     ]
-    if items:
-        session.execute(PledgedIpItem.__table__.insert(), items)
+    for chunk in _chunks(items):
+        session.execute(PledgedIpItem.__table__.insert(), chunk)
     rows = [
         {"registration_id": ids[number], "patent_id": pid, "released_date": released}
         for number, (patent_ids, released) in links.items()
         for pid in patent_ids
     ]
-    if rows:
-        session.execute(PledgedPatent.__table__.insert(), rows)
+    for chunk in _chunks(rows):
+        session.execute(PledgedPatent.__table__.insert(), chunk)
 
 
 _WRITERS = {"pledges": _write_pledges}

@@ -19,9 +19,10 @@ A matching run
 from __future__ import annotations
 
 import time
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Collection, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from .model import Enterprise, Product
 from .params import Params, default_params
 from .results import Alternative, PairResult, Unmatched
 
-__all__ = ["MatchResult", "match", "eligibility", "select_candidates"]
+__all__ = ["MatchResult", "eligibility", "match", "select_candidates"]
 
 
 def _ranks(pe: np.ndarray, pp: np.ndarray, fit: np.ndarray) -> np.ndarray:
@@ -183,7 +184,9 @@ def match(
             if code in prep.enterprise_index and pid in prep.product_index
         }
         hit = np.fromiter(
-            ((e, p) in blocked for e, p in zip(ev.pe[el].tolist(), ev.pp[el].tolist())), bool, count=len(el)
+            ((e, p) in blocked for e, p in zip(ev.pe[el].tolist(), ev.pp[el].tolist(), strict=True)),
+            bool,
+            count=len(el),
         )
         n_excluded = np.bincount(ev.pe[el][hit], minlength=prep.n_enterprises)
         el = el[~hit]
@@ -223,14 +226,14 @@ def match(
     ids = [e.credit_code for e in prep.enterprises]
     pids = [p.id for p in prep.products]
     banks = [p.bank_code for p in prep.products]
-    for k, e, p, a, f, par, r in zip(
-        others.tolist(),
+    for e, p, a, f, par, r in zip(
         pe[others].tolist(),
         pp[others].tolist(),
         amount[others].tolist(),
         fits.fit[others].tolist(),
         fits.parallel_track[others].tolist(),
         ranks[others].tolist(),
+        strict=True,
     ):
         lst = alt.setdefault(ids[e], [])
         if alternatives is None or len(lst) < alternatives:
@@ -265,9 +268,9 @@ def match(
         "enterprises": E,
         "products": P,
         "pairs": E * P,
-        "candidate_pairs": int(len(ce)),
-        "eligible_pairs": int(len(el)),
-        "assigned": int(len(chosen)),
+        "candidate_pairs": len(ce),
+        "eligible_pairs": len(el),
+        "assigned": len(chosen),
         "unmatched": len(unmatched),
         "parallel_track_proposals": int(fits.parallel_track[chosen].sum()),
         "proposed_amount_fen": int(amount[chosen].sum()),

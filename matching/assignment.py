@@ -48,15 +48,22 @@ the relative distance to the proven upper bound.
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import sparse
 from scipy.optimize import LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
 __all__ = ["Assignment", "assign", "assign_greedy", "quota_violations"]
+
+# Remaining quota per product: None (the argument) or a None / negative entry means unlimited.
+Quotas = Sequence[int | None] | np.ndarray | None
 
 _STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded", 4: "error"}
 
@@ -82,9 +89,9 @@ class Assignment:
     mip_gap: float | None = None
     mip_node_count: int | None = None
     message: str = ""
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
             "method": self.method,
@@ -101,7 +108,7 @@ class Assignment:
         }
 
 
-def _quota(values, n: int, name: str) -> np.ndarray:
+def _quota(values: Quotas, n: int, name: str) -> np.ndarray:
     """Quota array: None / negative entries mean unlimited (stored as -1)."""
     if values is None:
         return np.full(n, -1, np.int64)
@@ -111,7 +118,17 @@ def _quota(values, n: int, name: str) -> np.ndarray:
     return np.where(out < 0, -1, out)
 
 
-def _inputs(pair_enterprise, pair_product, fit, amount_fen, quota_count, quota_amount_fen, n_enterprises, n_products):
+def _inputs(
+    pair_enterprise: ArrayLike,
+    pair_product: ArrayLike,
+    fit: ArrayLike,
+    amount_fen: ArrayLike,
+    quota_count: Quotas,
+    quota_amount_fen: Quotas,
+    n_enterprises: int | None,
+    n_products: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Validated pair arrays (enterprise, product, fit, amount), quotas (count, amount) and E, P."""
     pe = np.asarray(pair_enterprise, np.int64)
     pp = np.asarray(pair_product, np.int64)
     fit = np.asarray(fit, np.float64)
@@ -120,7 +137,7 @@ def _inputs(pair_enterprise, pair_product, fit, amount_fen, quota_count, quota_a
         raise ValueError("pair arrays must be 1-D and of equal length")
     if (amount < 0).any():
         raise ValueError("amounts must be non-negative fen")
-    if len(pe) and len(set(zip(pe.tolist(), pp.tolist()))) != len(pe):
+    if len(pe) and len(set(zip(pe.tolist(), pp.tolist(), strict=True))) != len(pe):
         raise ValueError("each (enterprise, product) pair may appear once")
     E = int(n_enterprises) if n_enterprises is not None else (int(pe.max()) + 1 if len(pe) else 0)
     P = int(n_products) if n_products is not None else (int(pp.max()) + 1 if len(pp) else 0)
@@ -134,7 +151,13 @@ def _inputs(pair_enterprise, pair_product, fit, amount_fen, quota_count, quota_a
 
 
 def quota_violations(
-    pair_enterprise, pair_product, amount_fen, chosen, quota_count=None, quota_amount_fen=None, n_products=None
+    pair_enterprise: ArrayLike,
+    pair_product: ArrayLike,
+    amount_fen: ArrayLike,
+    chosen: ArrayLike,
+    quota_count: Quotas = None,
+    quota_amount_fen: Quotas = None,
+    n_products: int | None = None,
 ) -> list[str]:
     """Constraint violations of a selection, checked in integer arithmetic (empty list = feasible)."""
     pe = np.asarray(pair_enterprise, np.int64)
@@ -167,12 +190,12 @@ def quota_violations(
 
 
 def assign_greedy(
-    pair_enterprise,
-    pair_product,
-    fit,
-    amount_fen,
-    quota_count=None,
-    quota_amount_fen=None,
+    pair_enterprise: ArrayLike,
+    pair_product: ArrayLike,
+    fit: ArrayLike,
+    amount_fen: ArrayLike,
+    quota_count: Quotas = None,
+    quota_amount_fen: Quotas = None,
     *,
     n_enterprises: int | None = None,
     n_products: int | None = None,
@@ -184,7 +207,7 @@ def assign_greedy(
     can use up the quota another enterprise needed more.
     """
     t0 = time.perf_counter()
-    pe, pp, fit, amount, qc, qa, E, P = _inputs(
+    pe, pp, fit, amount, qc, qa, E, _P = _inputs(
         pair_enterprise, pair_product, fit, amount_fen, quota_count, quota_amount_fen, n_enterprises, n_products
     )
     order = np.lexsort((np.arange(len(fit)), -fit))
@@ -214,7 +237,9 @@ def assign_greedy(
     )
 
 
-def _reduce(pe, pp, fit, amount, qc, qa, E, P):
+def _reduce(
+    pe: np.ndarray, pp: np.ndarray, fit: np.ndarray, amount: np.ndarray, qc: np.ndarray, qa: np.ndarray, E: int, P: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Exact reduction (see module docstring). Returns active mask, fixed mask, remaining quotas."""
     n = len(fit)
     active = (fit > 0) & (qc[pp] != 0) & ~((qa[pp] >= 0) & (amount > qa[pp]))
@@ -248,7 +273,15 @@ def _reduce(pe, pp, fit, amount, qc, qa, E, P):
     return active, fixed, qc, qa
 
 
-def _milp_rows(cls, cls_cap, vpp, vamt, qc_left, qa_left, P):
+def _milp_rows(
+    cls: np.ndarray,
+    cls_cap: np.ndarray,
+    vpp: np.ndarray,
+    vamt: np.ndarray,
+    qc_left: np.ndarray,
+    qa_left: np.ndarray,
+    P: int,
+) -> tuple[Any, np.ndarray, int, np.ndarray]:
     """Sparse constraint matrix of a component (one column per (class, product) option)."""
     nv = len(cls)
     rows, cols, vals = [], [], []
@@ -288,7 +321,9 @@ def _milp_rows(cls, cls_cap, vpp, vamt, qc_left, qa_left, P):
     return A, ub, r1, amount_rows
 
 
-def _classes(vpe, vpp, vfit, vamt):
+def _classes(
+    vpe: np.ndarray, vpp: np.ndarray, vfit: np.ndarray, vamt: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[list[int]]]:
     """Group enterprises with identical options (same products, fits and amounts) into classes.
 
     Members of a class are interchangeable, so one integer variable y[c, p] ∈ [0, |c|] per class
@@ -305,7 +340,7 @@ def _classes(vpe, vpp, vfit, vamt):
     members: list[list[int]] = []  # per class: start offsets (into `order`) of its enterprises
     rep: list[tuple[int, int]] = []
     sp, sf, sa = vpp[order], vfit[order], vamt[order]
-    for s0, s1 in zip(starts.tolist(), ends.tolist()):
+    for s0, s1 in zip(starts.tolist(), ends.tolist(), strict=True):
         key = sp[s0:s1].tobytes() + sf[s0:s1].tobytes() + sa[s0:s1].tobytes()
         c = key_of.get(key)
         if c is None:
@@ -319,7 +354,18 @@ def _classes(vpe, vpp, vfit, vamt):
     return order, col_pair, col_class, col_offset, members
 
 
-def _solve_component(vpe, vpp, vfit, vamt, qc_left, qa_left, P, time_limit_s, mip_rel_gap, presolve):
+def _solve_component(
+    vpe: np.ndarray,
+    vpp: np.ndarray,
+    vfit: np.ndarray,
+    vamt: np.ndarray,
+    qc_left: np.ndarray,
+    qa_left: np.ndarray,
+    P: int,
+    time_limit_s: float,
+    mip_rel_gap: float,
+    presolve: bool,
+) -> tuple[np.ndarray, str, float, int, str, int]:
     """MILP of one component. Returns (x, status, dual bound, nodes, message, n_rows)."""
     order, col_pair, col_class, col_offset, members = _classes(vpe, vpp, vfit, vamt)
     size = np.array([len(m) for m in members], np.int64)
@@ -333,7 +379,9 @@ def _solve_component(vpe, vpp, vfit, vamt, qc_left, qa_left, P, time_limit_s, mi
     nv = len(cfit)
     t0 = time.perf_counter()
 
-    def greedy_fallback(message: str, status: str, bound: float, nodes: int):
+    def greedy_fallback(
+        message: str, status: str, bound: float, nodes: int
+    ) -> tuple[np.ndarray, str, float, int, str, int]:
         g = assign_greedy(vpe, vpp, vfit, vamt, qc_left, qa_left, n_enterprises=int(vpe.max()) + 1, n_products=P)
         return g.chosen, status, bound, nodes, message + "; greedy fallback", A.shape[0]
 
@@ -378,12 +426,12 @@ def _solve_component(vpe, vpp, vfit, vamt, qc_left, qa_left, P, time_limit_s, mi
 
 
 def assign(
-    pair_enterprise,
-    pair_product,
-    fit,
-    amount_fen,
-    quota_count=None,
-    quota_amount_fen=None,
+    pair_enterprise: ArrayLike,
+    pair_product: ArrayLike,
+    fit: ArrayLike,
+    amount_fen: ArrayLike,
+    quota_count: Quotas = None,
+    quota_amount_fen: Quotas = None,
     *,
     n_enterprises: int | None = None,
     n_products: int | None = None,
@@ -442,7 +490,7 @@ def assign(
         bounds_at = np.r_[0, np.nonzero(np.diff(comp[order]))[0] + 1, len(order)]
         n_components = len(bounds_at) - 1
         # smallest components first: a large one hitting the time limit cannot starve the rest
-        spans = sorted(zip(bounds_at[:-1], bounds_at[1:]), key=lambda span: span[1] - span[0])
+        spans = sorted(itertools.pairwise(bounds_at), key=lambda span: span[1] - span[0])
         for c0, c1 in spans:
             k = var[order[c0:c1]]
             remaining = time_limit_s - (time.perf_counter() - t0)
@@ -470,7 +518,7 @@ def assign(
         solve_time_s=time.perf_counter() - t0,
         n_pairs=n,
         n_fixed_by_reduction=int(fixed.sum()),
-        n_variables=int(len(var)),
+        n_variables=len(var),
         n_constraints=int(n_rows),
         mip_gap=max(0.0, (bound - objective) / max(abs(bound), 1e-12)) if len(var) else 0.0,
         mip_node_count=nodes,

@@ -35,17 +35,17 @@ Formulation for a pair (e, p)
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Sequence
 
 import numpy as np
 
-from .model import Enterprise, Product
+from .model import CreditLoan, Enterprise, Patent, Product
 from .params import Params
 from .rules import PATENT_RULES, bit
 
-__all__ = ["Prepared", "PairEval", "prepare", "evaluate_pairs", "screen_candidates", "add_months", "months_until"]
+__all__ = ["PairEval", "Prepared", "add_months", "evaluate_pairs", "months_until", "prepare", "screen_candidates"]
 
 _NO_GRADE = 10_000  # rank of a patent without a grade: below every minimum
 _NO_MIN_GRADE = 20_000  # rank limit of a product without a minimum grade: accepts everything
@@ -91,7 +91,7 @@ class Prepared:
     e_customer: np.ndarray  # bool (E, B): a credit loan at bank b counts as existing customer
     e_parallel: np.ndarray  # bool (E, B): a 并轨 loan at bank b
     # patents (N), grouped by enterprise, each group in selection order
-    t_obj: list
+    t_obj: list[Patent]
     t_eligible: np.ndarray
     t_pledged: np.ndarray
     t_p10: np.ndarray  # int64 fen, -1 = no value
@@ -125,8 +125,56 @@ class Prepared:
         return len(self.products)
 
 
-def _loan_counts(loan, kinds: frozenset[str], require_current: bool, as_of: date) -> bool:
+def _loan_counts(loan: CreditLoan, kinds: frozenset[str], require_current: bool, as_of: date) -> bool:
     return (not kinds or loan.kind in kinds) and (not require_current or loan.is_current(as_of))
+
+
+def _loan_flags(
+    enterprises: Sequence[Enterprise], bank_of: dict[str, int], as_of: date, params: Params
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bool (E, B) arrays: a credit loan at bank b makes e an existing customer / puts e on the 并轨 track."""
+    e_customer = np.zeros((len(enterprises), len(bank_of)), bool)
+    e_parallel = np.zeros((len(enterprises), len(bank_of)), bool)
+    pt_kinds, pt_cur = params.parallel_track_loan_kinds, params.parallel_track_requires_current_loan
+    ec_kinds, ec_cur = params.existing_customer_loan_kinds, params.existing_customer_requires_current_loan
+    for i, e in enumerate(enterprises):
+        for loan in e.credit_loans:
+            b = bank_of.get(loan.bank_code)
+            if b is None:
+                continue
+            if _loan_counts(loan, ec_kinds, ec_cur, as_of):
+                e_customer[i, b] = True
+            if _loan_counts(loan, pt_kinds, pt_cur, as_of):
+                e_parallel[i, b] = True
+    return e_customer, e_parallel
+
+
+def _patents_in_selection_order(enterprises: Sequence[Enterprise]) -> tuple[list[Patent], np.ndarray]:
+    """Patents grouped by enterprise, each group in selection order (highest P10 first), and group sizes."""
+    t_obj: list[Patent] = []
+    e_pat_count = np.zeros(len(enterprises), np.int64)
+    for i, e in enumerate(enterprises):
+        pats = sorted(
+            e.patents,
+            key=lambda t: (
+                -(t.value_p10_fen if t.value_p10_fen is not None else -1),
+                -t.remaining_term_years,
+                t.application_no,
+            ),
+        )
+        t_obj.extend(pats)
+        e_pat_count[i] = len(pats)
+    return t_obj, e_pat_count
+
+
+def _cluster_ok(products: Sequence[Product], cluster_of: dict[str, int]) -> np.ndarray:
+    """Bool (C, P): enterprises of cluster c may apply for product p (no list = every cluster)."""
+    ok = np.ones((len(cluster_of), len(products)), bool)
+    for j, p in enumerate(products):
+        if p.eligible_clusters:
+            ok[:, j] = False
+            ok[[cluster_of[c] for c in p.eligible_clusters], j] = True
+    return ok
 
 
 def prepare(enterprises: Sequence[Enterprise], products: Sequence[Product], as_of: date, params: Params) -> Prepared:
@@ -151,9 +199,9 @@ def prepare(enterprises: Sequence[Enterprise], products: Sequence[Product], as_o
     bank_vocab = sorted({p.bank_code for p in products})
     bank_of = {b: i for i, b in enumerate(bank_vocab)}
 
-    E, P, B = len(enterprises), len(products), len(bank_vocab)
+    E, P = len(enterprises), len(products)
 
-    def certs_bits(codes) -> np.uint64:
+    def certs_bits(codes: Iterable[str]) -> np.uint64:
         out = np.uint64(0)
         for c in codes:
             out |= cert_bit[c]
@@ -167,34 +215,10 @@ def prepare(enterprises: Sequence[Enterprise], products: Sequence[Product], as_o
     e_need_term = np.fromiter(
         (0 if e.need_term_months is None else e.need_term_months for e in enterprises), np.int64, E
     )
-    e_customer = np.zeros((E, B), bool)
-    e_parallel = np.zeros((E, B), bool)
-    pt_kinds, pt_cur = params.parallel_track_loan_kinds, params.parallel_track_requires_current_loan
-    ec_kinds, ec_cur = params.existing_customer_loan_kinds, params.existing_customer_requires_current_loan
-    for i, e in enumerate(enterprises):
-        for loan in e.credit_loans:
-            b = bank_of.get(loan.bank_code)
-            if b is None:
-                continue
-            if _loan_counts(loan, ec_kinds, ec_cur, as_of):
-                e_customer[i, b] = True
-            if _loan_counts(loan, pt_kinds, pt_cur, as_of):
-                e_parallel[i, b] = True
+    e_customer, e_parallel = _loan_flags(enterprises, bank_of, as_of, params)
 
     # Patents, grouped by enterprise, in selection order (highest P10 first).
-    t_obj: list = []
-    e_pat_count = np.zeros(E, np.int64)
-    for i, e in enumerate(enterprises):
-        pats = sorted(
-            e.patents,
-            key=lambda t: (
-                -(t.value_p10_fen if t.value_p10_fen is not None else -1),
-                -t.remaining_term_years,
-                t.application_no,
-            ),
-        )
-        t_obj.extend(pats)
-        e_pat_count[i] = len(pats)
+    t_obj, e_pat_count = _patents_in_selection_order(enterprises)
     e_pat_start = np.concatenate(([0], np.cumsum(e_pat_count)[:-1])).astype(np.int64) if E else np.zeros(0, np.int64)
     N = len(t_obj)
     t_eligible = np.fromiter((bool(t.eligible) for t in t_obj), bool, N)
@@ -214,11 +238,7 @@ def prepare(enterprises: Sequence[Enterprise], products: Sequence[Product], as_o
     if any(p.max_amount_fen > limit for p in products) or any((e.need_amount_fen or 0) > limit for e in enterprises):
         raise ValueError("amounts above 9.2e14 fen are not supported")
 
-    p_cluster_ok = np.ones((len(cluster_vocab), P), bool)
-    for j, p in enumerate(products):
-        if p.eligible_clusters:
-            p_cluster_ok[:, j] = False
-            p_cluster_ok[[cluster_of[c] for c in p.eligible_clusters], j] = True
+    p_cluster_ok = _cluster_ok(products, cluster_of)
 
     return Prepared(
         as_of=as_of,
@@ -284,7 +304,9 @@ def _segment_sum(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> 
     return out
 
 
-def _required_and_terms(prep: Prepared, pe, pp):
+def _required_and_terms(
+    prep: Prepared, pe: np.ndarray, pp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Stated flag, required amount, wanted and offered term — broadcasting over pe, pp."""
     params = prep.params
     need = prep.e_need_amount[pe]
@@ -296,7 +318,9 @@ def _required_and_terms(prep: Prepared, pe, pp):
     return stated, need, required, wanted, term
 
 
-def _pair_rule_failures(prep: Prepared, pe, pp, stated, need, required) -> np.ndarray:
+def _pair_rule_failures(
+    prep: Prepared, pe: np.ndarray, pp: np.ndarray, stated: np.ndarray, need: np.ndarray, required: np.ndarray
+) -> np.ndarray:
     """Bit mask of the pair rules (no patents involved); broadcasts over pe, pp."""
     fails = np.zeros(np.broadcast_shapes(np.shape(pe), np.shape(pp)), np.uint32)
     pmin, pmax = prep.p_min[pp], prep.p_max[pp]

@@ -6,15 +6,18 @@ pair), so this module may loop in Python over a pair's handful of patents.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
+from datetime import date
 from typing import Any
-
 
 from .eligibility import PairEval, Prepared, add_months
 from .fit import FitScores
+from .model import CreditLoan, Enterprise, Patent, Product
+from .params import Params
 from .results import ExcludedPatent, Failure, PairResult, PledgedPatent
-from .rules import PATENT_RULES, RULES
+from .rules import PATENT_RULES, RULE_BY_CODE, RULES
 
-__all__ = ["yuan", "explain_pair"]
+__all__ = ["explain_pair", "yuan"]
 
 _BP = 10_000
 
@@ -30,11 +33,11 @@ def _rate_text(rate_bp: int) -> str:
     return f"{rate_bp / 100:g}%"
 
 
-def _labels(mapping, codes) -> str:
+def _labels(mapping: Mapping[str, str], codes: Collection[str]) -> str:
     return "、".join(mapping.get(c, c) for c in sorted(codes))
 
 
-def _loan_dict(loan, labels) -> dict[str, Any]:
+def _loan_dict(loan: CreditLoan, labels: Mapping[str, str]) -> dict[str, Any]:
     return {
         "kind": loan.kind,
         "kind_label": labels.get(loan.kind, loan.kind),
@@ -73,7 +76,7 @@ def explain_pair(
     eligible = bool(ev.eligible[k])
     amount = int(ev.amount[k]) if eligible else None
 
-    def excluded_by(code: str) -> list:
+    def excluded_by(code: str) -> list[tuple[Patent, int]]:
         return [(t, j) for j, t in enumerate(patents) if code in codes_by_row[j]]
 
     failures = []
@@ -98,7 +101,7 @@ def explain_pair(
         )
 
     pledged = []
-    if eligible:
+    if amount is not None:  # eligible
         running = 0
         for j, t in enumerate(patents):
             if not rows.selected[r0 + j]:
@@ -165,20 +168,46 @@ def explain_pair(
 
 
 def _failure(
-    code, prep, ent, prod, excluded_by, *, stated, required, capacity, rate_bp, term, loan_end, n_usable
+    code: str,
+    prep: Prepared,
+    ent: Enterprise,
+    prod: Product,
+    excluded_by: Callable[[str], list[tuple[Patent, int]]],
+    *,
+    stated: bool,
+    required: int,
+    capacity: int,
+    rate_bp: int,
+    term: int,
+    loan_end: date,
+    n_usable: int,
 ) -> Failure:
-    params = prep.params
+    """The record of one failed rule: its code, the Chinese message and the values involved."""
+    if RULE_BY_CODE[code].patent_level:
+        return _patent_failure(code, excluded_by(code), prod, term=term, loan_end=loan_end)
+    if code == "COLLATERAL_INSUFFICIENT":
+        return _collateral_failure(
+            code, prod, stated=stated, required=required, capacity=capacity, rate_bp=rate_bp, n_usable=n_usable
+        )
+    return _pair_failure(code, prep.params, ent, prod, required=required)
+
+
+def _pair_failure(code: str, params: Params, ent: Enterprise, prod: Product, *, required: int) -> Failure:
+    """A failed pair rule (decided by the enterprise and the product alone)."""
+    need = ent.need_amount_fen
     if code == "AMOUNT_BELOW_MIN":
+        assert need is not None, "the amount-range rules apply only to a stated need"
         return Failure(
             code,
-            f"融资需求{yuan(ent.need_amount_fen)}低于产品最低额度{yuan(prod.min_amount_fen)}",
-            {"need_amount_fen": ent.need_amount_fen, "min_amount_fen": prod.min_amount_fen},
+            f"融资需求{yuan(need)}低于产品最低额度{yuan(prod.min_amount_fen)}",
+            {"need_amount_fen": need, "min_amount_fen": prod.min_amount_fen},
         )
     if code == "AMOUNT_ABOVE_MAX":
+        assert need is not None, "the amount-range rules apply only to a stated need"
         return Failure(
             code,
-            f"融资需求{yuan(ent.need_amount_fen)}高于产品最高额度{yuan(prod.max_amount_fen)}",
-            {"need_amount_fen": ent.need_amount_fen, "max_amount_fen": prod.max_amount_fen},
+            f"融资需求{yuan(need)}高于产品最高额度{yuan(prod.max_amount_fen)}",
+            {"need_amount_fen": need, "max_amount_fen": prod.max_amount_fen},
         )
     if code == "CLUSTER_NOT_ELIGIBLE":
         labels = params.cluster_labels
@@ -205,6 +234,7 @@ def _failure(
     if code == "QUOTA_COUNT_EXHAUSTED":
         return Failure(code, "产品本期笔数额度已用完", {"quota_count": prod.quota_count})
     if code == "QUOTA_AMOUNT_INSUFFICIENT":
+        assert prod.quota_amount_fen is not None, "an unlimited amount quota is never insufficient"
         return Failure(
             code,
             f"产品本期剩余额度{yuan(prod.quota_amount_fen)}低于所需金额{yuan(required)}",
@@ -212,27 +242,35 @@ def _failure(
         )
     if code == "NO_PATENTS":
         return Failure(code, "企业名下没有专利，无可质押的知识产权", {})
-    if code == "COLLATERAL_INSUFFICIENT":
-        if stated:
-            what = "融资需求"
-        elif required == prod.min_amount_fen:
-            what = "产品最低额度"
-        else:
-            what = "最低提案金额"
-        return Failure(
-            code,
-            f"可用于该产品的{n_usable}件专利按质押率{_rate_text(rate_bp)}计算的质押能力"
-            f"（质押率×P10合计）为{yuan(capacity)}，低于{what}{yuan(required)}",
-            {
-                "capacity_fen": capacity,
-                "required_amount_fen": required,
-                "pledge_rate": rate_bp / _BP,
-                "usable_patents": n_usable,
-                "amount_basis": "stated_need" if stated else "product_minimum",
-            },
-        )
+    raise KeyError(code)
 
-    hits = excluded_by(code)
+
+def _collateral_failure(
+    code: str, prod: Product, *, stated: bool, required: int, capacity: int, rate_bp: int, n_usable: int
+) -> Failure:
+    """COLLATERAL_INSUFFICIENT: the usable patents' capacity against the amount it must support."""
+    if stated:
+        what = "融资需求"
+    elif required == prod.min_amount_fen:
+        what = "产品最低额度"
+    else:
+        what = "最低提案金额"
+    return Failure(
+        code,
+        f"可用于该产品的{n_usable}件专利按质押率{_rate_text(rate_bp)}计算的质押能力"
+        f"（质押率×P10合计）为{yuan(capacity)}，低于{what}{yuan(required)}",
+        {
+            "capacity_fen": capacity,
+            "required_amount_fen": required,
+            "pledge_rate": rate_bp / _BP,
+            "usable_patents": n_usable,
+            "amount_basis": "stated_need" if stated else "product_minimum",
+        },
+    )
+
+
+def _patent_failure(code: str, hits: list[tuple[Patent, int]], prod: Product, *, term: int, loan_end: date) -> Failure:
+    """A patent rule that excluded ``hits`` (patent, row) from the collateral."""
     apps = [t.application_no for t, _ in hits]
     n = len(hits)
     listed = "、".join(apps[:5]) + ("等" if n > 5 else "")

@@ -56,10 +56,7 @@ def fit_scores(
     lo, hi = params.price_best_rate_pct, params.price_worst_rate_pct
     price = np.clip((hi - prep.p_rate_mid[pp]) / (hi - lo), 0.0, 1.0)
     term_fit = np.maximum(0.0, 1.0 - np.abs(term - wanted_term) / wanted_term)
-    if prep.e_parallel.shape[1]:
-        parallel = prep.e_parallel[pe, prep.p_bank[pp]]
-    else:
-        parallel = np.zeros(len(pe), bool)
+    parallel = prep.e_parallel[pe, prep.p_bank[pp]] if prep.e_parallel.shape[1] else np.zeros(len(pe), bool)
     wc, wp, wt = params.weight_coverage, params.weight_price, params.weight_term
     base = (wc * coverage + wp * price + wt * term_fit) / (wc + wp + wt)
     b = params.parallel_track_bonus

@@ -19,13 +19,18 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal, overload
 
-__all__ = ["CREDIT_LOAN_KINDS", "CreditLoan", "Patent", "Enterprise", "Product"]
+__all__ = ["CREDIT_LOAN_KINDS", "CreditLoan", "Enterprise", "Patent", "Product"]
 
 CREDIT_LOAN_KINDS = frozenset({"knowledge_value", "commercial_value", "other"})
 
 
-def _fen(value, name: str, *, optional: bool = False) -> int | None:
+@overload
+def _fen(value: object, name: str, *, optional: Literal[False] = False) -> int: ...
+@overload
+def _fen(value: object, name: str, *, optional: bool) -> int | None: ...
+def _fen(value: object, name: str, *, optional: bool = False) -> int | None:
     """Validate an amount in integer fen (≥ 0). ``bool`` and floats are refused."""
     if value is None:
         if optional:
@@ -39,14 +44,14 @@ def _fen(value, name: str, *, optional: bool = False) -> int | None:
     return value
 
 
-def _set(obj, name: str) -> None:
+def _set(obj: object, name: str) -> None:
     value = getattr(obj, name)
     if isinstance(value, str):  # a lone code, not an iterable of characters
         value = (value,)
     object.__setattr__(obj, name, frozenset(value))
 
 
-def _tuple(obj, name: str) -> None:
+def _tuple(obj: object, name: str) -> None:
     object.__setattr__(obj, name, tuple(getattr(obj, name)))
 
 

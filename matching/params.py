@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
-__all__ = ["Params", "load_params", "default_params"]
+__all__ = ["Params", "default_params", "load_params"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Params:
             object.__setattr__(self, name, frozenset(getattr(self, name)))
         object.__setattr__(self, "grade_order", tuple(self.grade_order))
 
-    def replace(self, **changes: Any) -> "Params":
+    def replace(self, **changes: Any) -> Params:
         """A copy with some values changed, e.g. ``params.replace(parallel_track_bonus=0.3)``."""
         return dataclasses.replace(self, **changes)
 

@@ -7,11 +7,12 @@ integer fen; the pledge rate is a fraction).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
-__all__ = ["Failure", "PledgedPatent", "ExcludedPatent", "PairResult", "Alternative", "Unmatched"]
+__all__ = ["Alternative", "ExcludedPatent", "Failure", "PairResult", "PledgedPatent", "Unmatched"]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Rule", "RULES", "RULE_BY_CODE", "PATENT_RULES", "bit"]
+__all__ = ["PATENT_RULES", "RULES", "RULE_BY_CODE", "Rule", "bit"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,29 @@ def _credit_code(i: int) -> str:
     return f"91500235SYN{i:07d}"
 
 
+def _patents(rng: np.random.Generator, i: int, n_pat: int, as_of: date) -> list[Patent]:
+    """Enterprise i's ``n_pat`` synthetic patents, drawn from ``rng`` in a fixed order."""
+    patents = []
+    for t in range(n_pat):
+        remaining = float(rng.uniform(0.3, 19.5))
+        eligible = bool(rng.random() < 0.85)
+        p10 = None if rng.random() < 0.15 else int(rng.lognormal(np.log(2_500_000), 0.9)) // 100 * 100 * _YUAN
+        patents.append(
+            Patent(
+                application_no=f"{2005 + t % 18}1{i:06d}{t}.X",
+                eligible=eligible,
+                reasons=() if eligible else (str(rng.choice(["年费未缴", "权属争议", "无效宣告请求审查中"])),),
+                grade=_GRADES[int(rng.choice(5, p=[0.15, 0.25, 0.3, 0.2, 0.1]))],
+                score=round(float(rng.uniform(35, 95)), 1),
+                value_p10_fen=p10,
+                expiry_date=as_of + timedelta(days=int(remaining * 365.25)),
+                remaining_term_years=round(remaining, 2),
+                already_pledged=bool(rng.random() < 0.08),
+            )
+        )
+    return patents
+
+
 def generate(
     n_enterprises: int,
     n_products: int,
@@ -170,24 +193,7 @@ def generate(
                 )
             )
         n_pat = int(rng.integers(0, 2)) if rng.random() < 0.05 else 1 + int(rng.poisson(2.0))
-        patents = []
-        for t in range(n_pat):
-            remaining = float(rng.uniform(0.3, 19.5))
-            eligible = bool(rng.random() < 0.85)
-            p10 = None if rng.random() < 0.15 else int(rng.lognormal(np.log(2_500_000), 0.9)) // 100 * 100 * _YUAN
-            patents.append(
-                Patent(
-                    application_no=f"{2005 + t % 18}1{i:06d}{t}.X",
-                    eligible=eligible,
-                    reasons=() if eligible else (str(rng.choice(["年费未缴", "权属争议", "无效宣告请求审查中"])),),
-                    grade=_GRADES[int(rng.choice(5, p=[0.15, 0.25, 0.3, 0.2, 0.1]))],
-                    score=round(float(rng.uniform(35, 95)), 1),
-                    value_p10_fen=p10,
-                    expiry_date=as_of + timedelta(days=int(remaining * 365.25)),
-                    remaining_term_years=round(remaining, 2),
-                    already_pledged=bool(rng.random() < 0.08),
-                )
-            )
+        patents = _patents(rng, i, n_pat, as_of)
         stated = rng.random() < 0.5
         enterprises.append(
             Enterprise(

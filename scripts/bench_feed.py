@@ -37,8 +37,15 @@ from service.auth.keys import issue_key  # noqa: E402
 from service.db import make_engine, transaction  # noqa: E402
 from service.demo import build_demo  # noqa: E402
 from service.imports import Table, import_batch  # noqa: E402
-from service.models import Bank, Enterprise, FeedCounter, MatchProposal, MatchRun, PledgeProduct  # noqa: E402
-from service.models import WhitelistEntry  # noqa: E402
+from service.models import (  # noqa: E402
+    Bank,
+    Enterprise,
+    FeedCounter,
+    MatchProposal,
+    MatchRun,
+    PledgeProduct,
+    WhitelistEntry,
+)
 from service.models.types import utcnow  # noqa: E402
 
 SERVER = """

@@ -54,7 +54,8 @@ def main() -> None:
         dataset = build_demo(scale=args.patents / 1500)
         dataset.write_csv(work)
         patents_csv = work / "patents.csv"
-        n = sum(1 for _ in open(patents_csv, encoding="utf-8")) - 1
+        with open(patents_csv, encoding="utf-8") as handle:
+            n = sum(1 for _ in handle) - 1
 
         started = time.perf_counter()
         with open(patents_csv, newline="", encoding="utf-8") as handle:

@@ -144,7 +144,10 @@ def run(name: str, seeds: list[int], time_limit: float) -> None:
             f"{viol:>5}",
             flush=True,
         )
-    med = lambda key: statistics.median(r[key] for r in rows)  # noqa: E731
+
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rows)
+
     phases = defaultdict(list)
     for r in rows:
         for k, v in r["timings"].items():

@@ -102,8 +102,8 @@ class Loop:
             self.fee[kind] = fee
             paid = [f for f in fee[1:] if f > 0]
             starts = [0.0] + [float(y) for y in range(1, len(paid)) if paid[y] != paid[y - 1]]
-            ends = starts[1:] + [math.inf]
-            self.tiers[kind] = [(s, e, paid[int(s)]) for s, e in zip(starts, ends)]
+            ends = [*starts[1:], math.inf]
+            self.tiers[kind] = [(s, e, paid[int(s)]) for s, e in zip(starts, ends, strict=True)]
         scenarios = draw_scenarios(draws, seed, params)
         self.share_u = scenarios.share_u
         self.path = scenarios.revenue_path
@@ -118,7 +118,7 @@ class Loop:
             return int(terms["design_before_2021_06_01"])
         return int(terms[p["kind"]])
 
-    def value(self, p: dict, with_money: bool = True) -> tuple[float, tuple[float, float, float] | None]:
+    def value(self, p: dict, with_money: bool = True) -> tuple[float, tuple[float, float, float] | None]:  # noqa: C901 -- the baseline: the whole model for one patent, on purpose
         """Score and (P10, P50, P90) of one patent (None without revenue or ``with_money``)."""
         cfg, norm, kind = self.cfg, self.norm, p["kind"]
         # legal position and fee status
@@ -132,16 +132,13 @@ class Loop:
             due = add_months(p["filing"], 12 * max(paid, 0))
             grace_end = add_months(due, self.grace_months)
             overdue = due < AS_OF <= grace_end
-            past_grace = AS_OF > grace_end
-        in_force = p["status"] == VALID and granted and AS_OF <= expiry and not past_grace
-        alive = in_force or (p["status"] == PENDING and AS_OF <= expiry)
+            past_grace = grace_end < AS_OF
+        in_force = p["status"] == VALID and granted and expiry >= AS_OF and not past_grace
+        alive = in_force or (p["status"] == PENDING and expiry >= AS_OF)
         remaining = ((expiry - AS_OF).days + 1.0) / YEAR if alive else 0.0
         age = max((AS_OF - p["filing"]).days, 0) / YEAR
         # citation percentile: Gamma–Poisson shrunk rate relative to the field
-        if granted:
-            start = p["grant"]
-        else:
-            start = add_months(p["filing"].replace(day=1), 18)
+        start = p["grant"] if granted else add_months(p["filing"].replace(day=1), 18)
         exposure = max((AS_OF - start).days, 0) / YEAR
         rate = self.rates.get(p["subclass"], self.rates.get(p["section"], self.rates["*"]))
         a = self.a
@@ -187,14 +184,14 @@ class Loop:
         life = 0.0
         if remaining > 0:
             half = remaining / 2.0
-            life = half * sum(w * survival(half * (x + 1.0)) for x, w in zip(GL_NODES, GL_WEIGHTS))
+            life = half * sum(w * survival(half * (x + 1.0)) for x, w in zip(GL_NODES, GL_WEIGHTS, strict=True))
         # the yearly grid: share of year t inside the term, survival at its start, fee then due
         horizon = math.ceil(remaining) if alive else 0
         weights = [min(max(remaining - t, 0.0), 1.0) for t in range(horizon)]
         surv = [survival(float(t)) for t in range(horizon)] if revenue else []
         income_value = 0.0
         if revenue and alive:
-            annuity = sum(w * s * self.q ** (t + 0.5) for t, (w, s) in enumerate(zip(weights, surv)))
+            annuity = sum(w * s * self.q ** (t + 0.5) for t, (w, s) in enumerate(zip(weights, surv, strict=True)))
             income_value = revenue * (p["range"][1] * self.contribution) * annuity
         # score
         stability = (
@@ -440,7 +437,10 @@ def main(argv: list[str] | None = None) -> int:
             f"vs the engine's own with-money run: {(million / t_big) / (n / t_engine):,.1f}× the patents/s"
         )
         grades, counts = np.unique(scored.grade, return_counts=True)
-        log("      grades: " + ", ".join(f"{g} {c / million:.1%}" for g, c in zip(grades.tolist(), counts.tolist())))
+        log(
+            "      grades: "
+            + ", ".join(f"{g} {c / million:.1%}" for g, c in zip(grades.tolist(), counts.tolist(), strict=True))
+        )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     log(f"max resident set size of the process: {rss:,.0f} MiB")
     if not ok:

@@ -37,7 +37,7 @@ from valuation.industry import industry_cluster, royalty_ranges
 from valuation.params import Params, load_params
 from valuation.portfolio import PENDING, Portfolio
 from valuation.reference import Reference, shipped_reference
-from valuation.result import MONEY_FIELDS, ValuationRecord
+from valuation.result import MONEY_FIELDS, Reason, RiskFlag, ValuationRecord
 from valuation.rules import (
     ELIGIBILITY_RULES,
     HIGH_VALUE_FLAGS,
@@ -49,7 +49,7 @@ from valuation.rules import (
     risk_flags,
 )
 from valuation.scoring import Scores, score_portfolio
-from valuation.survival import FeeTiers, covariate_columns
+from valuation.survival import FeeTiers, SurvivalModel, covariate_columns
 
 MODEL_VERSION = "ipfin-val-2.0"
 _CENT = Decimal("0.01")
@@ -92,7 +92,7 @@ class Valuations:
         return len(self.portfolio)
 
     @property
-    def survival(self):
+    def survival(self) -> SurvivalModel:
         return self.reference.survival
 
     @property
@@ -187,7 +187,8 @@ class Valuations:
         pledge_rate = float(self.params.income["pledge_rate"])
         out: list[ValuationRecord] = []
         for i in range(n) if indices is None else indices:
-            reasons, risks = [], []
+            reasons: list[Reason] = []
+            risks: list[RiskFlag] = []
             for j in reason_idx[i]:
                 code = self.rule_codes[j]
                 template, blocking = ELIGIBILITY_RULES[code]
@@ -233,7 +234,9 @@ class Valuations:
                     "p_alive_3y": cols["p_alive_3y"][i],
                     "p_alive_5y": cols["p_alive_5y"][i],
                     "expected_life_years": cols["expected_life_years"][i],
-                    **{name: money[name][i] for name in MONEY_FIELDS[:3]},
+                    "value_p10_yuan": money["value_p10_yuan"][i],
+                    "value_p50_yuan": money["value_p50_yuan"][i],
+                    "value_p90_yuan": money["value_p90_yuan"][i],
                     "max_loan_yuan": money["max_loan_yuan"][i] if has_value[i] else None,
                     "money_unit": "yuan",
                     "value_note": explain.value_note(
@@ -296,9 +299,9 @@ class Valuations:
             "citation_percentile": _rounded(self.citation_pct, 4),
             "claims": _count_list(p.claims),
             "patent_type": np.array(PATENT_TYPES, dtype=object)[p.kind].tolist(),
-            "award": np.array(explain.AWARD_CODES + (None,), dtype=object)[p.award].tolist(),
+            "award": np.array((*explain.AWARD_CODES, None), dtype=object)[p.award].tolist(),
             "survival": _rounded(self.expected_life_years, 2),
-            "commercialization": np.array(explain.STAGE_CODES + (None,), dtype=object)[p.commercialization].tolist(),
+            "commercialization": np.array((*explain.STAGE_CODES, None), dtype=object)[p.commercialization].tolist(),
             "income_value": _money_list(self.income_value),
             "transactions": np.nansum(np.column_stack([p.licenses, p.transfers, p.previous_pledges]), axis=1)
             .astype(np.int64)

@@ -4,6 +4,7 @@ suggested loan is computed. Money in these sentences is in yuan (元), the libra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -59,37 +60,29 @@ def _yuan(value: Decimal | float | None) -> str:
     return "—" if value is None else f"{float(value):,.0f}元"
 
 
+# How each indicator's raw value reads in an explanation sentence (value never None here).
+_VALUE_TEXT: dict[str, Callable[[Any], str]] = {
+    "legal_status": lambda v: _STATUS.get(v, str(v)),
+    "remaining_term": lambda v: f"剩余{v:.1f}年",
+    "claim_scope": lambda v: f"{v}项独立权利要求",
+    "family_coverage": lambda v: f"同族{v}件",
+    "legal_stability": lambda v: f"稳定性系数{v:.2f}（无效请求、冻结、共有人未同意、欠费或滞纳会降低）",
+    "citation_percentile": lambda v: f"按被引时长与领域折算后处于第{100 * v:.0f}百分位",
+    "claims": lambda v: f"{v}项权利要求",
+    "patent_type": lambda v: _TYPE.get(v, str(v)),
+    "award": lambda v: _AWARD.get(v, str(v)),
+    "survival": lambda v: f"按维持模型预计还将维持{v:.1f}年",
+    "commercialization": lambda v: _STAGE.get(v, str(v)),
+    "income_value": lambda v: f"中位情景约{_yuan(v)}",
+    "transactions": lambda v: f"{v}次",
+}
+
+
 def _value_text(indicator: str, value: Any) -> str:
     if value is None:
         return "未知"
-    match indicator:
-        case "legal_status":
-            return _STATUS.get(value, str(value))
-        case "remaining_term":
-            return f"剩余{value:.1f}年"
-        case "claim_scope":
-            return f"{value}项独立权利要求"
-        case "family_coverage":
-            return f"同族{value}件"
-        case "legal_stability":
-            return f"稳定性系数{value:.2f}（无效请求、冻结、共有人未同意、欠费或滞纳会降低）"
-        case "citation_percentile":
-            return f"按被引时长与领域折算后处于第{100 * value:.0f}百分位"
-        case "claims":
-            return f"{value}项权利要求"
-        case "patent_type":
-            return _TYPE.get(value, str(value))
-        case "award":
-            return _AWARD.get(value, str(value))
-        case "survival":
-            return f"按维持模型预计还将维持{value:.1f}年"
-        case "commercialization":
-            return _STAGE.get(value, str(value))
-        case "income_value":
-            return f"中位情景约{_yuan(value)}"
-        case "transactions":
-            return f"{value}次"
-    return str(value)
+    text = _VALUE_TEXT.get(indicator)
+    return str(value) if text is None else text(value)
 
 
 def indicator_sentence(indicator: str, value: Any, points: float, full_points: float) -> str:

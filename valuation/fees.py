@@ -135,7 +135,7 @@ def fee_status(
     ``fees_paid_through`` is a float array (NaN = unknown); ``granted_valid`` marks patents that
     are granted and registered as valid (only those owe annual fees).
     """
-    as_of = np.datetime64(as_of, "D")
+    as_of = as_of.astype("datetime64[D]")
     paid = np.nan_to_num(fees_paid_through, nan=-1.0).astype(np.int64)
     next_year = paid + 1
     term = term_years(kind, filing, params)

@@ -35,7 +35,7 @@ def industry_cluster(portfolio: Portfolio, params: Params) -> np.ndarray:
     """County industry cluster code per patent ("other" when the IPC matches no listed prefix)."""
     prefixes = params.industry["prefixes"]
     index = longest_prefix_index(portfolio, prefixes)
-    values = np.array(list(prefixes.values()) + ["other"], dtype=object)
+    values = np.array([*prefixes.values(), "other"], dtype=object)
     return values[np.where(index >= 0, index, len(prefixes))]
 
 

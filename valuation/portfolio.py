@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import numpy as np

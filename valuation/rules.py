@@ -37,8 +37,8 @@ import numpy as np
 
 from valuation.fees import INVENTION, UTILITY_MODEL, FeeStatus, add_months, expiry_dates, fee_status
 from valuation.params import Params
-from valuation.strategic import StrategicMatch, match_strategic
 from valuation.portfolio import AWARDS, EXPIRED, INVALIDATED, LAPSED, PENDING, VALID, Portfolio
+from valuation.strategic import StrategicMatch, match_strategic
 
 YEAR = 365.25
 

@@ -78,7 +78,9 @@ def indicator_values(
     def log_ratio(value: np.ndarray, full: float) -> np.ndarray:
         return np.clip(np.log1p(value) / np.log1p(full), 0.0, 1.0)
 
-    zero = lambda a: np.nan_to_num(a, nan=0.0)  # noqa: E731 — unknown counts add nothing
+    def zero(a: np.ndarray) -> np.ndarray:  # unknown counts add nothing
+        return np.nan_to_num(a, nan=0.0)
+
     family = np.maximum(np.nan_to_num(portfolio.family_size, nan=1.0), 1.0)
     status_value = np.where(
         position.in_force,

@@ -321,7 +321,7 @@ def _royalty_share(ipc_idx: np.ndarray, u: np.ndarray, params: Params) -> np.nda
     return triangular_ppf(u, ranges[:, 0], ranges[:, 1], ranges[:, 2])
 
 
-def _weights(table: list[tuple]) -> np.ndarray:
+def _weights(table: list[tuple[str, int, float, str]]) -> np.ndarray:
     w = np.array([row[1] for row in table], dtype=np.float64)
     return w / w.sum()
 

@@ -176,9 +176,13 @@ def _contains_any(titles: np.ndarray, terms: tuple[str, ...]) -> np.ndarray:
     return found
 
 
+# None as a 0-d object array: np.equal(arr, _NONE) is the elementwise ``v == None`` of an object array.
+_NONE = np.array(None, dtype=object)
+
+
 def _clean(values: Any) -> np.ndarray:
     arr = np.asarray(values, dtype=object).ravel()
-    arr = np.where(np.equal(arr, None), "", arr)
+    arr = np.where(np.equal(arr, _NONE), "", arr)
     return np.char.strip(arr.astype(str))
 
 

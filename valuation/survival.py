@@ -89,10 +89,13 @@ class FeeTiers:
             fees = table[code, 1:][table[code, 1:] > 0]  # fee years 1..last of the schedule
             years = [k for k in range(1, fees.size) if fees[k] != fees[k - 1]]  # ages where a new tier starts
             starts = [0.0] + [float(y) for y in years]
-            ends = starts[1:] + [np.inf]
+            ends = [*starts[1:], np.inf]
             rows.append((starts, ends, [float(fees[int(s)]) for s in starts]))
         width = max(len(r[0]) for r in rows)
-        pad = lambda values, fill: values + [fill] * (width - len(values))  # noqa: E731
+
+        def pad(values: list[float], fill: float) -> list[float]:
+            return values + [fill] * (width - len(values))
+
         start = np.array([pad(r[0], np.inf) for r in rows])
         end = np.array([pad(r[1], np.inf) for r in rows])
         fee = np.array([pad(r[2], r[2][-1]) for r in rows])
@@ -316,7 +319,7 @@ def lapse_dates(portfolio: Portfolio, as_of: np.datetime64) -> np.ndarray:
     lapse date, else the midpoint of grant and ``as_of``; never after ``as_of`` (NaT elsewhere)."""
     paid = portfolio.fees_paid_through
     due = np.where(np.isfinite(paid) & (paid >= 1), add_years(portfolio.filing, np.nan_to_num(paid, nan=0.0)), NAT)
-    midpoint = portfolio.grant + (as_of - portfolio.grant) // 2
+    midpoint = portfolio.grant + np.subtract(as_of, portfolio.grant) // 2
     when = np.where(~np.isnat(due), due, np.where(~np.isnat(portfolio.lapse), portfolio.lapse, midpoint))
     return np.where(portfolio.status == LAPSED, np.minimum(when, as_of), NAT)
 

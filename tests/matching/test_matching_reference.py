@@ -25,15 +25,10 @@ def months_later(d: date, months: int) -> date:
     return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
 
 
-def reference_pair(ent, prod, as_of, params):
+def reference_pair_failures(ent, prod, as_of, required):
+    """The pair rules, one by one, straight from their definitions."""
     fails = set()
-    order = list(params.grade_order)
     stated = ent.need_amount_fen is not None
-    step = params.proposal_step_fen
-    required = ent.need_amount_fen if stated else max(prod.min_amount_fen, step)
-    wanted = ent.need_term_months or params.default_term_months
-    term = min(max(wanted, prod.term_min_months), prod.term_max_months)
-    loan_end = months_later(as_of, term)
     if stated and ent.need_amount_fen < prod.min_amount_fen:
         fails.add("AMOUNT_BELOW_MIN")
     if stated and ent.need_amount_fen > prod.max_amount_fen:
@@ -51,26 +46,44 @@ def reference_pair(ent, prod, as_of, params):
         fails.add("QUOTA_COUNT_EXHAUSTED")
     if prod.quota_amount_fen is not None and prod.quota_amount_fen < required:
         fails.add("QUOTA_AMOUNT_INSUFFICIENT")
+    return fails
+
+
+def reference_patent_failures(t, prod, grade_order, loan_end):
+    """The patent rules that exclude patent t from the product's collateral."""
+    why = set()
+    if not t.eligible:
+        why.add("PATENT_NOT_ELIGIBLE")
+    if t.already_pledged:
+        why.add("PATENT_ALREADY_PLEDGED")
+    if not t.value_p10_fen:
+        why.add("PATENT_WITHOUT_VALUE")
+    if prod.min_patent_grade is not None and (
+        t.grade is None or grade_order.index(t.grade) > grade_order.index(prod.min_patent_grade)
+    ):
+        why.add("PATENT_GRADE_BELOW_MINIMUM")
+    if prod.min_patent_score is not None and (t.score is None or t.score < prod.min_patent_score):
+        why.add("PATENT_SCORE_BELOW_MINIMUM")
+    if prod.min_remaining_term_years is not None and t.remaining_term_years < prod.min_remaining_term_years:
+        why.add("REMAINING_TERM_BELOW_MINIMUM")
+    if loan_end > t.expiry_date:
+        why.add("LOAN_TERM_BEYOND_PATENT_EXPIRY")
+    return why
+
+
+def reference_pair(ent, prod, as_of, params):
+    order = list(params.grade_order)
+    stated = ent.need_amount_fen is not None
+    step = params.proposal_step_fen
+    required = ent.need_amount_fen if stated else max(prod.min_amount_fen, step)
+    wanted = ent.need_term_months or params.default_term_months
+    term = min(max(wanted, prod.term_min_months), prod.term_max_months)
+    loan_end = months_later(as_of, term)
+    fails = reference_pair_failures(ent, prod, as_of, required)
 
     usable, patent_fails = [], set()
     for t in ent.patents:
-        why = set()
-        if not t.eligible:
-            why.add("PATENT_NOT_ELIGIBLE")
-        if t.already_pledged:
-            why.add("PATENT_ALREADY_PLEDGED")
-        if not t.value_p10_fen:
-            why.add("PATENT_WITHOUT_VALUE")
-        if prod.min_patent_grade is not None and (
-            t.grade is None or order.index(t.grade) > order.index(prod.min_patent_grade)
-        ):
-            why.add("PATENT_GRADE_BELOW_MINIMUM")
-        if prod.min_patent_score is not None and (t.score is None or t.score < prod.min_patent_score):
-            why.add("PATENT_SCORE_BELOW_MINIMUM")
-        if prod.min_remaining_term_years is not None and t.remaining_term_years < prod.min_remaining_term_years:
-            why.add("REMAINING_TERM_BELOW_MINIMUM")
-        if loan_end > t.expiry_date:
-            why.add("LOAN_TERM_BEYOND_PATENT_EXPIRY")
+        why = reference_patent_failures(t, prod, order, loan_end)
         patent_fails |= why
         if not why:
             usable.append(t)

@@ -140,7 +140,7 @@ def _auc(score, label) -> float:
     return float(roc_auc_score(label, score))
 
 
-def metrics(world, rows: list[dict[str, str]]) -> dict[str, float]:
+def metrics(world, rows: list[dict[str, str]]) -> dict[str, float | str]:
     assert len(rows) == world.n, f"{len(rows)} output rows for {world.n} input rows"
     numbers = [row["application_no"] for row in rows]
     assert numbers == list(world.columns["application_no"]), "output rows not in input order"
@@ -148,19 +148,19 @@ def metrics(world, rows: list[dict[str, str]]) -> dict[str, float]:
     score = output_column(rows, "score")
     p10, p50, p90 = (output_column(rows, f"value_{p}_yuan") for p in ("p10", "p50", "p90"))
     p_alive = output_column(rows, "p_alive_3y")
-    m: dict[str, float] = {"n_in_force": float(world.in_force.sum())}
+    m: dict[str, float | str] = {"n_in_force": float(world.in_force.sum())}
 
     # ranking: score vs truth, and the best single raw indicator
     force = world.in_force & ~np.isnan(score)
-    m["rho_score"] = _spearman(score[force], truth[force])
+    m["rho_score"] = rho_score = _spearman(score[force], truth[force])
     best_name, best = "", -1.0
     for name, values in input_indicators(world).items():
         rho = abs(_spearman(values[force], truth[force]))
         if rho > best:
             best_name, best = name, rho
     m["rho_best_indicator"] = best
-    m["best_indicator"] = best_name  # type: ignore[assignment]
-    m["rho_score_margin"] = m["rho_score"] - best
+    m["best_indicator"] = best_name
+    m["rho_score_margin"] = rho_score - best
 
     # money value on patents in force with revenue known
     known = world.columns["annual_revenue_yuan"] != ""

@@ -67,12 +67,12 @@ def _records_from_ages(entry: np.ndarray, exit: np.ndarray, event: np.ndarray, a
     records = []
     for i, (a, t, e) in enumerate(zip(entry, exit, event, strict=True)):
         if e:
-            filing = as_of - timedelta(days=int(round(t * 365.25)) + 30)
-            lapse = filing + timedelta(days=int(round(t * 365.25)))
+            filing = as_of - timedelta(days=round(t * 365.25) + 30)
+            lapse = filing + timedelta(days=round(t * 365.25))
         else:
-            filing = as_of - timedelta(days=int(round(t * 365.25)))
+            filing = as_of - timedelta(days=round(t * 365.25))
             lapse = None
-        grant = filing + timedelta(days=int(round(a * 365.25)))
+        grant = filing + timedelta(days=round(a * 365.25))
         if (lapse or as_of) <= grant:  # the import rejects lapse ≤ grant; such rows cannot exist
             continue
         # Fee record up to date at as_of (fee year containing as_of) for censored patents.
@@ -97,7 +97,7 @@ def _records_from_ages(entry: np.ndarray, exit: np.ndarray, event: np.ndarray, a
 def test_fit_survival_on_records_matches_lifelines_weibull_fitter(params):
     """End to end: dates → (entry at grant, exit at lapse or as_of) → fit, vs WeibullFitter on
     durations computed here from the same dates."""
-    X, entry, exit, event = simulate(1500, seed=5, beta=np.zeros(0))
+    _, entry, exit, event = simulate(1500, seed=5, beta=np.zeros(0))
     as_of = date(2025, 6, 30)
     records = _records_from_ages(entry, np.minimum(exit, 19.0), event, as_of)
     plain = params.with_overrides({"survival": {"covariates": [], "ridge": 0.0}})
@@ -166,7 +166,7 @@ def test_defaults_when_too_few_lapses(params, make_record):
 
 
 def test_model_round_trips_through_json(params):
-    X, entry, exit, event = simulate(3000, seed=2, beta=np.zeros(0))
+    _, entry, exit, event = simulate(3000, seed=2, beta=np.zeros(0))
     records = _records_from_ages(entry, np.minimum(exit, 19.0), event, date(2025, 6, 30))
     model = fit_survival(Portfolio.from_records(records), date(2025, 6, 30), params=params)
     restored = SurvivalModel.from_dict(json.loads(json.dumps(model.to_dict())))
@@ -195,7 +195,10 @@ def test_survival_data_censoring_and_truncation(params, make_record):
     data = survival_data(Portfolio.from_records(records), as_of, params)
     names = [records[i]["application_no"] for i in data.index]
     assert names == ["valid", "lapsed", "expired", "unpaid"]
-    years = lambda a, b: (b - a).days / 365.25  # noqa: E731
+
+    def years(a: date, b: date) -> float:
+        return (b - a).days / 365.25
+
     filing = date(2017, 7, 25)
     np.testing.assert_allclose(
         data.entry,

@@ -71,7 +71,7 @@ class Params:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _deep_merge(target: dict, update: Mapping[str, Any]) -> None:
+def _deep_merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
     for key, value in update.items():
         if isinstance(value, Mapping) and isinstance(target.get(key), dict):
             _deep_merge(target[key], value)
@@ -98,7 +98,20 @@ def load_params(directory: str | Path | None = None) -> Params:
 
 def _check(params: Params) -> None:
     """Fail early on inconsistent parameters (weights not summing to 1, gaps in fee schedules)."""
-    scoring = params.scoring
+    _check_scoring(params.scoring)
+    _check_fees(params.fees)
+    _check_income(params.income)
+    missing = set(params.survival["covariates"]) - set(params.reference["survival"]["coefficients"])
+    if missing:
+        raise ValueError(f"reference.survival.coefficients lacks {sorted(missing)}")
+    if not all(0 <= p <= 1 for p in params.income["grant_probability"].values()):
+        raise ValueError("income.grant_probability must be probabilities")
+    if params.high_value["maintained_from"] not in ("filing", "grant"):
+        raise ValueError("high_value.maintained_from must be 'filing' or 'grant'")
+
+
+def _check_scoring(scoring: Mapping[str, Any]) -> None:
+    """Dimension and indicator weights each sum to 1; grade bands decrease to 0."""
     total = sum(scoring["dimension_weights"].values())
     if abs(total - 1.0) > 1e-9:
         raise ValueError(f"scoring.dimension_weights sum to {total}, not 1")
@@ -109,16 +122,23 @@ def _check(params: Params) -> None:
     bands = list(scoring["grades"].values())
     if bands != sorted(bands, reverse=True) or bands[-1] != 0:
         raise ValueError("scoring.grades must be decreasing minimum scores ending at 0")
-    for kind, schedule in params.fees["schedule"].items():
+
+
+def _check_fees(fees: Mapping[str, Any]) -> None:
+    """Each annual-fee schedule has contiguous tiers from year 1 and covers the legal term."""
+    for kind, schedule in fees["schedule"].items():
         expected = 1
         for tier in schedule:
             if tier["from"] != expected or tier["to"] < tier["from"]:
                 raise ValueError(f"fees.schedule.{kind}: tiers must be contiguous from year 1")
             expected = tier["to"] + 1
     for kind in ("invention", "utility_model", "design"):
-        if params.fees["schedule"][kind][-1]["to"] < params.fees["term_years"][kind]:
+        if fees["schedule"][kind][-1]["to"] < fees["term_years"][kind]:
             raise ValueError(f"fees.schedule.{kind} does not cover the legal term")
-    income = params.income
+
+
+def _check_income(income: Mapping[str, Any]) -> None:
+    """Triangular ranges ordered, rates above −100 %, Sobol'-balanced draws, a pledge rate in (0, 1]."""
     for name in ("discount_rate", "trend"):
         tri = income[name]
         if not tri["low"] <= tri["mode"] <= tri["high"]:
@@ -130,13 +150,6 @@ def _check(params: Params) -> None:
         raise ValueError("income.draws must be a power of two of at least 1,024 (Sobol' balance)")
     if not 0 < income["pledge_rate"] <= 1:
         raise ValueError("income.pledge_rate must be in (0, 1]")
-    missing = set(params.survival["covariates"]) - set(params.reference["survival"]["coefficients"])
-    if missing:
-        raise ValueError(f"reference.survival.coefficients lacks {sorted(missing)}")
-    if not all(0 <= p <= 1 for p in income["grant_probability"].values()):
-        raise ValueError("income.grant_probability must be probabilities")
-    if params.high_value["maintained_from"] not in ("filing", "grant"):
-        raise ValueError("high_value.maintained_from must be 'filing' or 'grant'")
 
 
 __all__ = ["PARAMS_DIR", "SECTIONS", "Params", "load_params"]

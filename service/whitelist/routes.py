@@ -140,7 +140,8 @@ class WhitelistController(Controller):
         summary="Pull whitelist entries after a cursor (a bank: its own; staff: all, filters bank/status)",
         description="Entries in feed order (bank, feed position). Pass the page's `next_cursor` as `after` "
         "to get exactly what came after it — also entries published since — with none skipped or repeated. "
-        "`status` is evaluated now: open entries past `expires_at` are `expired`.",
+        "`status` is evaluated now: open entries past `expires_at` are `expired`. A staff key without `bank` "
+        "pages through all banks in (bank, position) order: to follow one bank's new entries, pass `bank`.",
     )
     def feed(
         self,

@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     valuate.add_argument("file", type=Path)
     valuate.add_argument("--as-of", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
     valuate.add_argument("--out", type=Path, required=True, help="output CSV")
-    valuate.add_argument("--loan-term-months", type=int, default=12)
+    valuate.add_argument("--loan-term-months", type=int, help="default: the valuation parameters' loan term")
     valuate.add_argument(
         "--reference",
         choices=["auto", "shipped"],

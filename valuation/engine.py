@@ -280,7 +280,7 @@ class Valuations:
             "fee": _money_list(fees.next_fee),
             "late_fee": _money_list(fees.late_fee),
             "late_fee_percent": _rounded(100 * fees.late_fee_rate, 1),
-            "loan_end": [_date(pos.loan_end)] * n,
+            "loan_end": _date_list(pos.loan_end),
             "loan_term_months": [int(self.loan_term_months)] * n,
             "remaining_term_years": _rounded(pos.remaining_years, 2),
             "min_years": [float(self.params.eligibility["min_remaining_term_years"])] * n,
@@ -354,10 +354,6 @@ def _display(values: dict[str, Any]) -> dict[str, Any]:
     return {k: ("—" if v is None else (f"{v:,.2f}" if isinstance(v, Decimal) else v)) for k, v in values.items()}
 
 
-def _date(d: np.datetime64) -> date | None:
-    return None if np.isnat(d) else d.astype("datetime64[D]").astype(object)
-
-
 def valuate(
     portfolio: Portfolio,
     as_of: date,
@@ -365,6 +361,7 @@ def valuate(
     reference: Reference | None = None,
     params: Params | None = None,
     loan_term_months: int | None = None,
+    loan_ends: np.ndarray | None = None,
     draws: int | None = None,
     seed: int | np.random.Generator = 0,
     with_money: bool = True,
@@ -374,7 +371,8 @@ def valuate(
     ``reference``: what patents are compared with (``reference.build_reference`` on a large
     portfolio, or ``Reference.from_dict`` of a stored one); the shipped reference when None —
     never the portfolio itself, so a patent's result does not depend on the others.
-    ``loan_term_months`` defaults to ``eligibility.default_loan_term_months`` (12); ``draws`` to
+    ``loan_term_months`` defaults to ``eligibility.default_loan_term_months`` (12); ``loan_ends``
+    (datetime64 per patent) replaces it by each patent's own loan end (a registered pledge's); ``draws`` to
     ``income.draws`` (1,000); ``seed`` seeds the Monte Carlo (same seed, same results, independent of
     input order and company). ``with_money=False`` skips the Monte Carlo (values NaN).
     """
@@ -384,7 +382,7 @@ def valuate(
         loan_term_months if loan_term_months is not None else params.eligibility["default_loan_term_months"]
     )
     draws = int(draws if draws is not None else params.income["draws"])
-    position = legal_position(portfolio, as_of, params, loan_term_months)
+    position = legal_position(portfolio, as_of, params, loan_term_months, loan_ends)
     citation_pct = citation_percentiles(portfolio, as_of, reference.citations)
     cluster = industry_cluster(portfolio, params)
     tiers = FeeTiers.of(portfolio.kind, params)

@@ -104,10 +104,14 @@ class LegalPosition:
     fees: FeeStatus
     in_force: np.ndarray
     alive: np.ndarray
-    loan_end: np.datetime64
+    loan_end: np.ndarray  # datetime64[D] per patent: when the loan it would secure ends
 
 
-def legal_position(portfolio: Portfolio, as_of: date, params: Params, loan_term_months: int) -> LegalPosition:
+def legal_position(
+    portfolio: Portfolio, as_of: date, params: Params, loan_term_months: int, loan_ends: np.ndarray | None = None
+) -> LegalPosition:
+    """``loan_ends``: each patent's own loan end (e.g. the pledge it secures); otherwise every patent
+    is judged for a loan of ``loan_term_months`` from ``as_of``."""
     as_of64 = np.datetime64(as_of, "D")
     expiry = expiry_dates(portfolio.kind, portfolio.filing, portfolio.term_compensation_days, params)
     granted = ~np.isnat(portfolio.grant)
@@ -124,7 +128,10 @@ def legal_position(portfolio: Portfolio, as_of: date, params: Params, loan_term_
     alive = in_force | ((portfolio.status == PENDING) & within_term)
     remaining = np.where(alive, (expiry - as_of64).astype(np.float64) + 1.0, 0.0) / YEAR
     age = np.maximum((as_of64 - portfolio.filing).astype(np.float64), 0.0) / YEAR
-    loan_end = add_months(np.array([as_of64]), int(loan_term_months))[0]
+    if loan_ends is None:
+        loan_end = np.full(len(portfolio), add_months(np.array([as_of64]), int(loan_term_months))[0])
+    else:
+        loan_end = np.asarray(loan_ends, dtype="datetime64[D]")
     return LegalPosition(
         as_of=as_of64,
         expiry=expiry,

@@ -13,10 +13,11 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from matching.eligibility import add_months  # the one calendar-month rule (day clamped to month end)
+
 from . import cells
 from .county import BANKS, COMMERCIAL_VALUE_LIMITS, GRADE_SHARES, KNOWLEDGE_VALUE_LIMITS
 from .enterprises import Enterprise
-
 
 KIND_SHARES = {"knowledge_value": 0.55, "commercial_value": 0.40, "other": 0.05}
 LIMITS = {"knowledge_value": KNOWLEDGE_VALUE_LIMITS, "commercial_value": COMMERCIAL_VALUE_LIMITS}
@@ -52,19 +53,8 @@ class CreditLoan:
         }
 
     def is_current(self, on: date) -> bool:
-        return self.start_date <= on < self.maturity_date
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day of month ``months`` later (clamped to the month's last day)."""
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+        """The one definition of a current loan, matching's (the maturity day still counts)."""
+        return self.start_date <= on <= self.maturity_date
 
 
 def _grades(score: np.ndarray) -> list[str]:

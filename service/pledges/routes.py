@@ -12,20 +12,16 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from litestar.params import FromQuery
 from litestar import Controller, get
+from litestar.params import FromQuery
 from sqlalchemy import select
-from sqlmodel import Session
 
 from service.dates import as_of_or_today
 from service.deps import Authorized, DbSession, require
 from service.errors import STAFF_READ
 from service.models import Bank, Enterprise, Patent, PledgedIpItem, PledgedPatent, PledgeRegistration
 from service.pagination import Limit, Offset, Page, page_of, paginate
-from service.encoding import jsonable
-from service.valuations.records import load_records
-from service.valuations.service import current_reference
-from valuation import Portfolio, valuate
+from service.pledges import service as pledges
 
 
 class RegistrationRead(msgspec.Struct):
@@ -42,61 +38,6 @@ class RegistrationRead(msgspec.Struct):
     ip_type: str = "patent"  # patent when any patent is pledged, else trademark, else other
     trademarks: list[str] = []
     other_ip: list[str] = []
-
-
-def at_risk(session: Session, as_of: date) -> list[dict[str, Any]]:
-    """Actively pledged patents with at least one risk flag on `as_of`, with their registration."""
-    links = session.execute(
-        select(Patent.application_no, PledgeRegistration, Enterprise.name, Enterprise.contact_phone, Bank.code)
-        .join(PledgedPatent, PledgedPatent.patent_id == Patent.id)
-        .join(PledgeRegistration, PledgeRegistration.id == PledgedPatent.registration_id)
-        .join(Enterprise, Enterprise.id == PledgeRegistration.enterprise_id)
-        .join(Bank, Bank.id == PledgeRegistration.bank_id)
-        .where(PledgedPatent.released_date.is_(None))
-    ).all()
-    if not links:
-        return []
-    loaded = load_records(session, sorted({number for number, *_ in links}))
-    records = [record for _, record in loaded]
-    # One vectorised pass for the patent-level flags; the loan-level one (expiry before the loan
-    # ends) depends on each registration's loan, so it is checked here per link.
-    results = valuate(
-        Portfolio.from_records(records),
-        as_of,
-        reference=current_reference(session),
-        loan_term_months=1,
-        with_money=False,
-    ).records()
-    by_number = {record["application_no"]: (record, result) for record, result in zip(records, results, strict=True)}
-    alerts = []
-    for number, registration, name, phone, bank_code in links:
-        record, result = by_number[number]
-        flags = [f for f in result["risk_flags"] if f["code"] != "expiring_within_loan_term"]
-        expiry = result["expiry_date"]
-        if expiry is not None and expiry < registration.loan_end:
-            flags.append(
-                {
-                    "code": "expiring_within_loan_term",
-                    "message": f"专利权将于{expiry}届满，早于贷款到期日{registration.loan_end}",
-                    "values": {"expiry_date": expiry, "loan_end": registration.loan_end},
-                }
-            )
-        if flags:
-            alerts.append(
-                {
-                    "application_no": number,
-                    "registration_no": registration.registration_no,
-                    "bank_code": bank_code,
-                    "enterprise_name": name,
-                    "enterprise_phone": phone,
-                    "amount_fen": registration.amount_fen,
-                    "loan_end": registration.loan_end,
-                    "legal_status": record["legal_status"],
-                    "next_fee_due": result["next_fee_due"],
-                    "risk_flags": flags,
-                }
-            )
-    return jsonable(sorted(alerts, key=lambda a: (a["next_fee_due"] or date.max, a["application_no"])))
 
 
 class PledgeController(Controller):
@@ -182,4 +123,4 @@ class PledgeController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[dict[str, Any]]:
-        return page_of(at_risk(db_session, as_of_or_today(as_of)), limit, offset)
+        return page_of(pledges.at_risk(db_session, as_of_or_today(as_of)), limit, offset)

@@ -26,7 +26,9 @@ def _text(value) -> str:
     return str(value)
 
 
-def valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int = 12, reference: str = "auto") -> int:
+def valuate_file(
+    path: Path, as_of: date, out: Path, loan_term_months: int | None = None, reference: str = "auto"
+) -> int:
     """Value a patent import file without a database; rows that cannot be valued say why.
 
     ``reference``: ``auto`` — the file itself when it is large enough to carry a reference (as a

@@ -40,7 +40,13 @@ class EstimateRequest(msgspec.Struct, forbid_unknown_fields=True):
         ),
     ]
     as_of: date | None = None
-    loan_term_months: Annotated[int, msgspec.Meta(ge=1, le=360)] = 12
+    loan_term_months: (
+        Annotated[
+            int,
+            msgspec.Meta(ge=1, le=360, description="months; default: the valuation parameters' loan term (12)"),
+        ]
+        | None
+    ) = None
     save: Annotated[bool, msgspec.Meta(description="store the records and their valuations (admin key)")] = False
 
 

@@ -128,7 +128,7 @@ def estimate(
     session: Session,
     records: list[dict[str, Any]],
     as_of: date,
-    loan_term_months: int,
+    loan_term_months: int | None,
 ) -> tuple[Reference, list[dict[str, Any]]]:
     """Value submitted records against the current reference (``current_reference``): only the
     submitted records are valued, and each one's result does not depend on the others."""

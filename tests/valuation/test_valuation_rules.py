@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from valuation import Portfolio, valuate
@@ -259,3 +260,14 @@ def test_maintained_years_counted_from_grant_when_configured(make_record, params
     from_grant = params.with_overrides({"high_value": {"maintained_from": "grant"}})
     assert "maintained_10y" in run([record])[0]["high_value_flags"]
     assert "maintained_10y" not in run([record], params=from_grant)[0]["high_value_flags"]
+
+
+def test_each_patent_can_be_judged_for_its_own_loan_end(make_record):
+    """``loan_ends``: a pledge's own loan end instead of as_of + loan term (expiry 2037-07-24)."""
+    records = [make_record(application_no=f"P{i}") for i in range(2)]
+    loan_ends = np.array(["2030-01-01", "2038-01-01"], dtype="datetime64[D]")
+    rows = valuate(Portfolio.from_records(records), AS_OF, loan_ends=loan_ends, with_money=False).records()
+    assert "expiring_within_loan_term" not in codes(rows[0], "risk_flags") and rows[0]["eligible"] is True
+    flag = next(f for f in rows[1]["risk_flags"] if f["code"] == "expiring_within_loan_term")
+    assert flag["values"]["loan_end"] == date(2038, 1, 1) and "2038-01-01" in flag["message"]
+    assert "loan_beyond_expiry" in codes(rows[1])

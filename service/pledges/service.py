@@ -1,0 +1,65 @@
+"""Pledge registrations: the actively pledged patents at risk, judged by the valuation library's
+risk flags against each pledge's own loan end."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlmodel import Session
+
+from service.encoding import jsonable
+from service.models import Bank, Enterprise, Patent, PledgedPatent, PledgeRegistration
+from service.valuations.records import load_records
+from service.valuations.service import current_reference
+from valuation import Portfolio, valuate
+
+
+def at_risk(session: Session, as_of: date) -> list[dict[str, Any]]:
+    """Actively pledged patents with at least one risk flag on ``as_of``, with their registration.
+
+    One vectorised valuation pass (no money) in which each patent is judged for the loan it
+    actually secures (a patent is in at most one active pledge, which the database enforces).
+    """
+    links = session.execute(
+        select(Patent.application_no, PledgeRegistration, Enterprise.name, Enterprise.contact_phone, Bank.code)
+        .join(PledgedPatent, PledgedPatent.patent_id == Patent.id)
+        .join(PledgeRegistration, PledgeRegistration.id == PledgedPatent.registration_id)
+        .join(Enterprise, Enterprise.id == PledgeRegistration.enterprise_id)
+        .join(Bank, Bank.id == PledgeRegistration.bank_id)
+        .where(PledgedPatent.released_date.is_(None))
+    ).all()
+    if not links:
+        return []
+    records = dict(
+        (record["application_no"], record)
+        for _, record in load_records(session, sorted({number for number, *_ in links}))
+    )
+    ordered = [records[number] for number, *_ in links]
+    loan_ends = np.array([registration.loan_end for _, registration, *_ in links], dtype="datetime64[D]")
+    results = valuate(
+        Portfolio.from_records(ordered),
+        as_of,
+        reference=current_reference(session),
+        loan_ends=loan_ends,
+        with_money=False,
+    ).records()
+    alerts = [
+        {
+            "application_no": number,
+            "registration_no": registration.registration_no,
+            "bank_code": bank_code,
+            "enterprise_name": name,
+            "enterprise_phone": phone,
+            "amount_fen": registration.amount_fen,
+            "loan_end": registration.loan_end,
+            "legal_status": record["legal_status"],
+            "next_fee_due": result["next_fee_due"],
+            "risk_flags": result["risk_flags"],
+        }
+        for (number, registration, name, phone, bank_code), record, result in zip(links, ordered, results, strict=True)
+        if result["risk_flags"]
+    ]
+    return jsonable(sorted(alerts, key=lambda a: (a["next_fee_due"] or date.max, a["application_no"])))

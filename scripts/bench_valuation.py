@@ -269,7 +269,7 @@ class Loop:
 def rows_for_loop(portfolio: Portfolio, index: np.ndarray, params) -> list[dict]:
     """The sample's records as plain Python values (not timed)."""
     cluster = industry_cluster(portfolio, params)
-    group, ranges, _ = royalty_ranges(portfolio, params)
+    group, ranges, _ = royalty_ranges(portfolio.ipc_codes, params)
     subclass_u, subclass_i = portfolio.ipc_codes["subclass"]
     section_u, section_i = portfolio.ipc_codes["section"]
 

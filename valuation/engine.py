@@ -394,7 +394,7 @@ def valuate(
 
     expected_life = np.where(alive, hazard.expected_remaining_life(age, remaining), 0.0)
     revenue = np.where(np.isfinite(portfolio.revenue) & (portfolio.revenue > 0), portfolio.revenue, np.nan)
-    group, ranges, _ = royalty_ranges(portfolio, params)
+    group, ranges, _ = royalty_ranges(portfolio.ipc_codes, params)
     # The yearly grid only for patents with revenue (memory: rows × 21 years).
     valued = np.nonzero(np.isfinite(revenue) & alive)[0]
     weights, year_start = yearly_grid(remaining[valued])

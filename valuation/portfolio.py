@@ -54,6 +54,22 @@ def parse_ipc(raw: str | None) -> tuple[str, str, str, str, str]:
     return (section, f"{section}{cls}", subclass, main_group, group)
 
 
+IpcCodes = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def ipc_levels(groups_per_patent: np.ndarray) -> IpcCodes:
+    """Per IPC level ("group", "main_group", "subclass", "class", "section") of normalised IPC
+    groups (``parse_ipc(...)[4]``): the distinct values and each entry's index into them. Levels
+    are recomputed from the distinct groups, so only one string sort runs over the input."""
+    groups, inverse = np.unique(groups_per_patent, return_inverse=True)
+    parsed = np.array([parse_ipc(g) for g in groups.tolist()], dtype=str).reshape(len(groups), 5)
+    codes = {"group": (groups, inverse)}
+    for name, column in (("section", 0), ("class", 1), ("subclass", 2), ("main_group", 3)):
+        unique, small_inverse = np.unique(parsed[:, column], return_inverse=True)
+        codes[name] = (unique, small_inverse[inverse])
+    return codes
+
+
 @dataclass(frozen=True)
 class Portfolio:
     """Column arrays for ``n`` patents (see the module docstring for the encoding of unknowns)."""
@@ -97,17 +113,10 @@ class Portfolio:
         return int(self.kind.shape[0])
 
     @cached_property
-    def ipc_codes(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per IPC level ("group", "main_group", "subclass", "class", "section"): the distinct
-        values and each patent's index into them (computed once; IPC lookups and cohorts reuse
-        it). Levels are recomputed from the distinct groups, so only one string sort runs."""
-        groups, inverse = np.unique(self.ipc, return_inverse=True)  # the one sort over n strings
-        parsed = np.array([parse_ipc(g) for g in groups.tolist()], dtype=str).reshape(len(groups), 5)
-        codes = {"group": (groups, inverse)}
-        for name, column in (("section", 0), ("class", 1), ("subclass", 2), ("main_group", 3)):
-            unique, small_inverse = np.unique(parsed[:, column], return_inverse=True)
-            codes[name] = (unique, small_inverse[inverse])
-        return codes
+    def ipc_codes(self) -> IpcCodes:
+        """Per IPC level, the distinct values and each patent's index into them (computed once;
+        IPC lookups and citation fields reuse it): :func:`ipc_levels` of the patents' IPC."""
+        return ipc_levels(self.ipc)
 
     @classmethod
     def from_records(cls, records: Sequence[Mapping[str, Any]]) -> Portfolio:
@@ -211,4 +220,4 @@ class Portfolio:
         return Portfolio(**data)
 
 
-__all__ = ["AWARDS", "STAGES", "STATUSES", "Portfolio", "parse_ipc"]
+__all__ = ["AWARDS", "STAGES", "STATUSES", "IpcCodes", "Portfolio", "ipc_levels", "parse_ipc"]

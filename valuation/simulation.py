@@ -53,7 +53,9 @@ from valuation.fees import (
     term_years,
 )
 from valuation.income import triangular_ppf
+from valuation.industry import royalty_ranges
 from valuation.params import Params, load_params
+from valuation.portfolio import ipc_levels, parse_ipc
 
 # (IPC main group, relative frequency, citation-rate effect, title stem) — the county's clusters.
 _IPC_TABLE = [
@@ -310,15 +312,11 @@ def simulate_portfolio(
 
 def _royalty_share(ipc_idx: np.ndarray, u: np.ndarray, params: Params) -> np.ndarray:
     """True royalty share per patent: a triangular draw from the range ``params/royalty.toml``
-    gives its IPC (the simulated world takes the published industry ranges as true)."""
-    table = params.royalty["by_ipc"]
-    rows = []
-    for ipc, *_ in _IPC_TABLE:
-        key = next((k for k in (ipc[:4], ipc[:3], ipc[:1]) if k in table), None)
-        r = table[key] if key else params.royalty["default"]
-        rows.append((r["low"], r["mode"], r["high"]))
-    ranges = np.array(rows)[ipc_idx]
-    return triangular_ppf(u, ranges[:, 0], ranges[:, 1], ranges[:, 2])
+    gives its IPC — by the engine's own lookup (the simulated world takes those ranges as true)."""
+    table_ipc = np.array([parse_ipc(ipc)[4] for ipc, *_ in _IPC_TABLE])
+    group, ranges, _ = royalty_ranges(ipc_levels(table_ipc), params)
+    chosen = ranges[group][ipc_idx]
+    return triangular_ppf(u, chosen[:, 0], chosen[:, 1], chosen[:, 2])
 
 
 def _weights(table: list[tuple[str, int, float, str]]) -> np.ndarray:

@@ -260,7 +260,7 @@ def default_model(params: Params | None = None) -> SurvivalModel:
 
 def expected_royalty(portfolio: Portfolio, params: Params) -> np.ndarray:
     """Revenue × the industry's modal royalty share × the patent's contribution (yuan/year; NaN unknown)."""
-    group, ranges, _ = royalty_ranges(portfolio, params)
+    group, ranges, _ = royalty_ranges(portfolio.ipc_codes, params)
     revenue = np.where(portfolio.revenue > 0, portfolio.revenue, np.nan)
     return revenue * ranges[group, 1] * float(params.royalty["patent_contribution"])
 

@@ -21,6 +21,7 @@ flag configuration and the shipped survival parameters — lives in one of these
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import tomllib
@@ -64,7 +65,7 @@ class Params:
         _check(params)
         return params
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         """SHA-256 (first 12 hex digits) of the parameter values, for model versions and audit."""
         text = json.dumps(self.as_dict(), sort_keys=True, ensure_ascii=False, default=str)
@@ -80,8 +81,14 @@ def _deep_merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
 
 
 def load_params(directory: str | Path | None = None) -> Params:
-    """Read and check the parameter files (default: the ones shipped in ``valuation/params``)."""
-    base = Path(directory) if directory is not None else PARAMS_DIR
+    """Read and check the parameter files (default: the ones shipped in ``valuation/params``),
+    once per directory: every valuation, estimate and request asks for them, and they are data
+    that changes with a release, not at run time. Treat the result as read-only."""
+    return _load(Path(directory).resolve() if directory is not None else PARAMS_DIR)
+
+
+@functools.cache
+def _load(base: Path) -> Params:
     data = {}
     for name in SECTIONS:
         path = base / f"{name}.toml"

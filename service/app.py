@@ -9,6 +9,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy import Engine, text
 
 from service.audit.routes import AuditController
+from service.auth.rate_limits import rate_limit_config
 from service.banks.routes import BankController, OwnBankController
 from service.db import make_engine
 from service.deps import DEPENDENCIES, authenticate_request, make_session_limiter
@@ -58,7 +59,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or Settings.from_env()
     engine = engine or make_engine(settings.database_url)
 
-    state = State({"engine": engine, "settings": settings})
+    state = State(
+        {
+            "engine": engine,
+            "settings": settings,
+            "rate_limits": (settings.rate_limit_per_key, settings.rate_limit_anonymous),
+        }
+    )
 
     def start() -> None:
         make_session_limiter(state)
@@ -69,6 +76,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return Litestar(
         route_handlers=ROUTES,
         dependencies=DEPENDENCIES,
+        # The rate limiter resolves the key first and counts by key or address; before_request
+        # then finds it resolved (it still covers any route the middleware does not wrap).
+        middleware=[rate_limit_config(settings).middleware],
         before_request=authenticate_request,
         exception_handlers=EXCEPTION_HANDLERS,
         state=state,

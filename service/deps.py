@@ -64,6 +64,8 @@ def _lookup(engine, token: str) -> Principal | None:
 
 async def authenticate_request(request: Request) -> None:
     """Resolve the caller's key once per request; a presented key that is unknown or revoked is 401."""
+    if hasattr(request.state, "principal"):  # already resolved (service.auth.rate_limits runs first)
+        return
     token = _presented_key(request)
     principal = None
     if token is not None:

@@ -122,8 +122,8 @@ _DESCRIPTIONS = {
     404: "not found (or not visible to this key)",
     409: "conflict with the current state",
     422: "well-formed but refused; details say why",
-    429: "rate limited",
-    503: "database unavailable",
+    429: "rate limited: too many requests from this key or address; retry after Retry-After seconds",
+    503: "database busy or unavailable; retry after Retry-After seconds",
 }
 
 
@@ -133,6 +133,8 @@ def error_responses(
     """OpenAPI entries for the error statuses a handler can answer, all with the one error body;
     `examples` maps a status to the (code, message) pairs it may carry."""
     examples = examples or {}
+    # Any request may be rate limited (service/auth/rate_limits.py) or meet a busy database.
+    statuses = tuple(dict.fromkeys((*statuses, 429, 503)))
     return {
         status: ResponseSpec(
             data_container=ErrorBody,
@@ -149,6 +151,6 @@ def error_responses(
 
 
 # The usual sets: public reads, staff reads, and writes.
-PUBLIC_READ = error_responses(400, 404)
+PUBLIC_READ = error_responses(400, 401, 404)  # 401: a presented key that is wrong
 STAFF_READ = error_responses(400, 401, 403, 404)
 WRITE = error_responses(400, 401, 403, 404, 409, 422)

@@ -25,6 +25,10 @@ class Settings:
     entry_lifetime_days: int = 90
     # How long a bank's Idempotency-Key is remembered (its stored response replayed) after first use.
     idempotency_key_days: int = 7
+    # Requests a minute per API key, and per client address for calls without a valid key
+    # (service/auth/rate_limits.py); 0 turns a limit off. Counted per process.
+    rate_limit_per_key: int = 1200
+    rate_limit_anonymous: int = 300
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,6 +40,8 @@ class Settings:
             secret_key=env.get("IPFIN_SECRET_KEY", "ipfin-development-secret"),
             entry_lifetime_days=_positive_int(env, "IPFIN_ENTRY_LIFETIME_DAYS", 90),
             idempotency_key_days=_positive_int(env, "IPFIN_IDEMPOTENCY_KEY_DAYS", 7),
+            rate_limit_per_key=_rate(env, "IPFIN_RATE_LIMIT_PER_KEY", 1200),
+            rate_limit_anonymous=_rate(env, "IPFIN_RATE_LIMIT_ANONYMOUS", 300),
         )
 
 
@@ -46,4 +52,14 @@ def _positive_int(env, name: str, default: int) -> int:
     value = int(raw)
     if not 1 <= value <= 3650:
         raise ValueError(f"{name} must be between 1 and 3650, not {value}")
+    return value
+
+
+def _rate(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    value = int(raw)
+    if not 0 <= value <= 1_000_000:
+        raise ValueError(f"{name} must be a number of requests a minute from 0 (off) to 1000000, not {value}")
     return value

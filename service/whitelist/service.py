@@ -183,7 +183,13 @@ def feed(
 
 
 def _record_delivery(session: Session, bank_id: int, position: int, now: datetime) -> None:
-    """Advance the bank's delivered position (entries up to it count as pushed); never moves back."""
+    """Advance the bank's delivered position (entries up to it count as pushed); never moves back.
+
+    Read first: a pull that does not advance it (a re-read, a poll at the end) writes nothing, so on
+    SQLite it takes no write lock."""
+    delivered = session.scalar(select(FeedDelivery.last_position).where(FeedDelivery.bank_id == bank_id))
+    if delivered is not None and delivered >= position:
+        return
     advanced = session.execute(
         update(FeedDelivery)
         .where(FeedDelivery.bank_id == bank_id, FeedDelivery.last_position < position)

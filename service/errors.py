@@ -85,7 +85,11 @@ def handle_data_error(request: Request, exc: DataError) -> Response:
 
 def handle_operational(request: Request, exc: OperationalError) -> Response:
     # The database did not answer in time: SQLite's busy timeout ran out waiting for the write
-    # lock, or PostgreSQL is unreachable. Nothing was written; the client may retry.
+    # lock, or PostgreSQL is unreachable. Nothing was written; the client may retry. Any other
+    # SQLite operational error is a bug of ours (a statement it cannot run): 500.
+    sqlite = type(exc.orig).__module__.startswith("sqlite3")
+    if sqlite and not any(word in str(exc.orig) for word in ("locked", "busy")):
+        return handle_unexpected(request, exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
     response = _body(503, "database_unavailable", "the database is busy or unreachable; retry shortly")
     response.headers["Retry-After"] = "1"
@@ -93,8 +97,20 @@ def handle_operational(request: Request, exc: OperationalError) -> Response:
 
 
 def handle_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _body(500, "internal_error", "internal error; it has been logged")
+
+
+def handle_recursion(request: Request, exc: RecursionError) -> Response:
+    # msgspec refuses a JSON body nested deeper than the interpreter's recursion limit this way.
+    log.warning("recursion error on %s %s", request.method, request.url.path)
+    return _body(400, "invalid_request", "the request body is nested too deeply")
+
+
+def handle_overflow(request: Request, exc: OverflowError) -> Response:
+    # A number past what the database holds (an id or offset beyond 64 bits reaching SQLite).
+    log.warning("overflow on %s %s: %s", request.method, request.url.path, exc)
+    return _body(400, "invalid_value", "a number is out of range")
 
 
 EXCEPTION_HANDLERS = {
@@ -105,6 +121,8 @@ EXCEPTION_HANDLERS = {
     IntegrityError: handle_integrity,
     DataError: handle_data_error,
     OperationalError: handle_operational,
+    OverflowError: handle_overflow,
+    RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 T = TypeVar("T")
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, QueryParameter(ge=0, description="rows to skip")]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000_000, description="rows to skip")]  # 64-bit safe
 
 
 class Page(msgspec.Struct, Generic[T]):

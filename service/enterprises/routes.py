@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar.params import FromPath, FromQuery
+from typing import Annotated
+
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar import Controller, get
 from sqlalchemy import exists, select
 
@@ -51,7 +53,7 @@ class EnterpriseController(Controller):
         principal: Caller,
         cluster: FromQuery[Cluster | None] = None,
         town: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=100)] = None,  # SQLite: LIKE patterns ≤ 50,000 bytes
         certification: FromQuery[Certification | None] = None,
         credit_loan_kind: FromQuery[CreditLoanKind | None] = None,
         limit: Limit = 50,

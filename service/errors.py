@@ -49,8 +49,28 @@ _CODES = {
 }
 
 
+# An error answer never grows with the input (issue 10: a 7 MB body gave a 48 MB 422): a list of
+# problems keeps its first MAX_DETAILS and says how many there were, and a text inside a problem
+# (a field name, a quoted value) keeps its first MAX_DETAIL_TEXT characters.
+MAX_DETAILS = 200
+MAX_DETAIL_TEXT = 200
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_DETAIL_TEXT:
+        return value[:MAX_DETAIL_TEXT] + f"… ({len(value)} characters)"
+    if isinstance(value, dict):
+        return {_short(k): _short(v) for k, v in value.items()}
+    return value
+
+
 def handle_api_error(_: Request, exc: ApiError) -> Response:
-    return _body(exc.status, exc.code, exc.message, exc.details)
+    message, details = exc.message, exc.details
+    if isinstance(details, list):
+        if len(details) > MAX_DETAILS:
+            message = f"{message} (the first {MAX_DETAILS} of {len(details)} are listed)"
+        details = [_short(item) for item in details[:MAX_DETAILS]]
+    return _body(exc.status, exc.code, message, details)
 
 
 def handle_validation(_: Request, exc: ValidationException) -> Response:

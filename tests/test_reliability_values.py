@@ -55,3 +55,14 @@ def test_lone_surrogates_and_nul_in_bodies_are_4xx(client, admin_headers, value)
         headers=admin_headers | {"Content-Type": "application/json"},
     )
     assert 400 <= response.status_code < 500, response.text[:300]
+
+
+def test_an_error_answer_does_not_grow_with_the_input(client):
+    """Every submitted record with a long unknown field: the 422 lists the first problems, short."""
+    record = {"application_no": "201710601862.3", "patent_type": "invention"}
+    patents = [record | {f"field_{i}_" + "x" * 2000: 1 for i in range(5)} for _ in range(600)]
+    response = client.post("/api/v1/valuations/estimate", json={"patents": patents})
+    assert response.status_code == 422
+    body = response.json()
+    assert len(body["details"]) == 200 and "of " in body["message"]
+    assert len(response.content) < 200_000  # the body was 6 MB

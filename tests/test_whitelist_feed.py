@@ -163,10 +163,13 @@ def test_bad_ids_and_parameters_are_clear_4xx(client, banks):
 
 
 @pytest.mark.skipif(not os.environ.get("IPFIN_TEST_DATABASE_URL"), reason="concurrent publishers need PostgreSQL")
-def test_concurrent_publishers_never_make_the_reader_skip_or_repeat(client, engine, banks):
-    """Publishers on their own connections approve while a reader pulls from its cursor; a slow
+@pytest.mark.parametrize("path", ["approval", "publish_entry"])
+def test_concurrent_publishers_never_make_the_reader_skip_or_repeat(client, engine, banks, path):
+    """Publishers on their own connections publish while a reader pulls from its cursor; a slow
     publisher holds its feed position uncommitted for a while. The reader must see every entry
-    exactly once, in feed-position order."""
+    exactly once, in feed-position order. `approval` goes through the reviewer's decision (which
+    also serialises approvals with matching runs); `publish_entry` publishes directly, so only the
+    feed's own position lock keeps the order (a variant that commits positions early fails here)."""
     publishers, per_publisher = 6, 8
     published: list[int] = []
     errors: list[BaseException] = []
@@ -174,7 +177,9 @@ def test_concurrent_publishers_never_make_the_reader_skip_or_repeat(client, engi
 
     def publisher(index: int) -> None:
         from service.matching.service import decide
+        from service.models import MatchProposal
         from service.models.enums import ProposalStatus
+        from service.whitelist.entries import publish_entry
 
         from bank_loop import propose
 
@@ -182,9 +187,14 @@ def test_concurrent_publishers_never_make_the_reader_skip_or_repeat(client, engi
             for n in range(per_publisher):
                 with transaction(engine) as session:
                     proposal_id = propose(session, "CQRCB")
-                    _, entry = decide(session, proposal_id, ProposalStatus.approved, f"reviewer {index}", None)
+                    if path == "approval":
+                        _, entry = decide(session, proposal_id, ProposalStatus.approved, f"reviewer {index}", None)
+                    else:
+                        proposal = session.get(MatchProposal, proposal_id)
+                        proposal.status = ProposalStatus.approved
+                        entry = publish_entry(session, proposal)
                     if (index + n) % 3 == 0:
-                        time.sleep(0.05)  # commit late while holding the position
+                        time.sleep(0.3)  # commit late while holding the position
                     entry_id = entry.id
                 with lock:
                     published.append(entry_id)

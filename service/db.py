@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from service.encoding import dumps
 
-
 # How long a SQLite writer waits for the write lock before "database is locked" (a 503 to the
 # client). Write transactions are short, so a long wait means something is wrong.
 SQLITE_BUSY_TIMEOUT_MS = 30_000

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import small_county as county
 from sqlalchemy import create_engine, func, select
 from sqlmodel import Session
-
-import small_county as county
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ No database here: loading the demo through the importer is tested with the impor
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections import Counter, defaultdict
 from datetime import date
@@ -17,9 +18,9 @@ import pytest
 from scipy.stats import rankdata
 
 from service.demo import COLUMNS, DEMO_AS_OF, build_demo
-from service.imports import kinds, loader, reader
 from service.demo.county import KNOWLEDGE_VALUE_LIMITS, PLAN_SOURCE
 from service.identifiers import application_type, normalize_application_no, normalize_credit_code
+from service.imports import kinds, loader, reader
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "examples"
@@ -204,7 +205,7 @@ def test_pledged_patents_were_registrable_and_never_double_pledged(demo):
     assert all(n == 1 for n in active.values())
     for intervals in spans.values():  # no two registrations of a patent overlap in time
         intervals.sort()
-        assert all(a[1] < b[0] for a, b in zip(intervals, intervals[1:]))
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(intervals))
 
 
 # --- the county's shape (issue 2 §5) ---------------------------------------------------------

@@ -6,11 +6,11 @@ import copy
 from pathlib import Path
 
 import pytest
+import small_county as county
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-import small_county as county
 from service.cli import main
 from service.db import transaction
 from service.imports import LOAD_ORDER, ImportRejected, import_batch, import_table, read_path
@@ -135,7 +135,7 @@ def test_missing_required_column_and_duplicate_keys(engine, tmp_path):
     with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
         import_table(session, "enterprises", read_path(county.write_csv(tmp_path / "e.csv", rows)))
     assert [(e.row, e.column) for e in caught.value.errors] == [(1, "industry_cluster")]
-    rows = copy.deepcopy(county.ENTERPRISES) + [dict(county.ENTERPRISES[0])]
+    rows = [*copy.deepcopy(county.ENTERPRISES), dict(county.ENTERPRISES[0])]
     with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
         import_table(session, "enterprises", read_path(county.write_csv(tmp_path / "e.csv", rows)))
     assert [(e.row, e.column) for e in caught.value.errors] == [(5, "credit_code")]
@@ -235,10 +235,10 @@ def test_example_files_import_together(engine):
 
 
 def test_demo_county_loads_through_the_importer_and_is_valued(engine):
+    from service.auth.keys import authenticate
     from service.demo import DEMO_AS_OF, build_demo
     from service.models import Target, Valuation, ValuationRun
     from service.seed import DEMO_KEYS, load_demo
-    from service.auth.keys import authenticate
 
     expected = {kind: len(rows) for kind, rows in build_demo().tables.items()}
     load_demo(engine)

@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 from sqlmodel import Session
+from test_run_script import free_port
 
 from service.db import transaction
 from service.errors import ApiError
@@ -18,7 +19,6 @@ from service.matching.service import decide
 from service.models import AuditEvent, CreditLoan, Enterprise, PledgeProduct, WhitelistEntry
 from service.models.enums import ProposalStatus
 from service.seed import load_demo
-from test_run_script import free_port
 
 AS_OF = "2026-11-01"
 
@@ -194,7 +194,8 @@ def test_concurrent_http_decisions_give_one_200_and_one_409(
         barrier = threading.Barrier(2)
         answers = []
 
-        def post(headers, body):
+        # Bound as defaults: each iteration's threads use that iteration's barrier, list and proposal.
+        def post(headers, body, barrier=barrier, answers=answers, proposal=proposal):
             with httpx.Client(base_url=live_server, timeout=60) as http:
                 barrier.wait()
                 answers.append(

@@ -10,14 +10,14 @@ import time
 
 import httpx
 import pytest
-import uvicorn
-from sqlalchemy import func, select
-
 import small_county as county
+import uvicorn
 from bank_loop import bearer, propose
+from sqlalchemy import func, select
+from test_run_script import free_port
+
 from service.db import transaction, writes
 from service.models import ReviewDecision, WhitelistEntry
-from test_run_script import free_port
 
 # Clients of each kind: more than the handlers' thread pool (CPU + 4) and than anyio's 40 worker
 # tokens, which the key lookups and commits use (the old code stalled for the busy timeout and

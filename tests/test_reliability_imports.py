@@ -10,9 +10,9 @@ import threading
 import time
 
 import pytest
+import small_county as county
 from openpyxl import Workbook
 
-import small_county as county
 from service.db import transaction
 from service.imports import reader
 from service.imports.loader import MAX_REPORTED_ERRORS

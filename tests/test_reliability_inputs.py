@@ -9,11 +9,10 @@ import time
 from datetime import date, timedelta
 
 import pytest
-
 import small_county as county
+
 from service.dates import EARLIEST_AS_OF, latest_as_of
-from service.imports import KINDS, ImportRejected, Table, import_table, parse_rows, read_path
-from service.imports import cells
+from service.imports import KINDS, ImportRejected, Table, cells, import_table, parse_rows, read_path
 from service.models.types import utctoday
 
 HUGE = ["1e400000", "1E+999999999", "9" * 100_000, "1" + "0" * 5000, "-1e400000", "1e-400000", "5e31"]

@@ -9,10 +9,10 @@ import io
 from datetime import date
 
 import pytest
+import small_county as county
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-import small_county as county
 from service.cli import main
 from service.db import transaction
 from service.imports import import_table, read_path
@@ -227,7 +227,7 @@ def test_exports_neutralise_formulas_and_offer_chinese_headers(client, engine, t
     )
     sheet = load_workbook(io.BytesIO(response.content)).active
     header, values = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
-    assert dict(zip(header, values))["achieved"] == pytest.approx(1_950_000.50)
+    assert dict(zip(header, values, strict=True))["achieved"] == pytest.approx(1_950_000.50)
 
 
 def test_target_codes_as_the_demo_writes_them(client, admin_headers, plan):

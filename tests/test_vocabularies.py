@@ -3,13 +3,13 @@ valuation and matching libraries understand, and the reverse (no translation tab
 
 from __future__ import annotations
 
+from matching.model import CREDIT_LOAN_KINDS
+from matching.params import load_params as load_matching_params
 from service.models.enums import Award, Cluster, Commercialization, CreditLoanKind, Grade, LegalStatus, PatentType
 from valuation import load_params
 from valuation.fees import PATENT_TYPES
 from valuation.industry import CLUSTERS
 from valuation.portfolio import AWARDS, STAGES, STATUSES
-from matching.model import CREDIT_LOAN_KINDS
-from matching.params import load_params as load_matching_params
 
 
 def values(enum) -> set[str]:

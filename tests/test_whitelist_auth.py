@@ -39,14 +39,16 @@ def test_a_valid_key_with_a_wrong_secret_is_refused(client, reviewer_key):
 
 def test_a_bank_key_carries_its_bank(engine, make_key, tmp_path):
     import small_county as county
+
     from service.auth.keys import authenticate
 
     county.load_county(engine, tmp_path)
     key = make_key("bank", "CCB")
     with transaction(engine) as session:
         principal = authenticate(session, key)
-        from service.models import Bank
         from sqlalchemy import select
+
+        from service.models import Bank
 
         ccb = session.scalars(select(Bank).where(Bank.code == "CCB")).one()
     assert principal.role == "bank" and principal.bank_id == ccb.id

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bank_loop import bearer, pull_all
+
 from service.seed import demo_bank_keys, load_demo
 
 

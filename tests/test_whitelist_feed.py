@@ -10,10 +10,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
-
 import small_county as county
 from bank_loop import bearer, publish, pull_all
+from sqlalchemy import update
+
 from service.db import transaction
 from service.models import WhitelistEntry
 from service.models.types import utcnow
@@ -176,12 +176,12 @@ def test_concurrent_publishers_never_make_the_reader_skip_or_repeat(client, engi
     lock = threading.Lock()
 
     def publisher(index: int) -> None:
+        from bank_loop import propose
+
         from service.matching.service import decide
         from service.models import MatchProposal
         from service.models.enums import ProposalStatus
         from service.whitelist.entries import publish_entry
-
-        from bank_loop import propose
 
         try:
             for n in range(per_publisher):
@@ -198,7 +198,7 @@ def test_concurrent_publishers_never_make_the_reader_skip_or_repeat(client, engi
                     entry_id = entry.id
                 with lock:
                     published.append(entry_id)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     seen: list[dict] = []

@@ -7,9 +7,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from bank_loop import bearer, publish, pull_all
 from sqlalchemy import select
 
-from bank_loop import bearer, publish, pull_all
 from service.db import transaction
 from service.models import Bank, PledgeProduct, PledgeRegistration
 from service.seed import demo_bank_key, load_demo

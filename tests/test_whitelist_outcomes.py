@@ -10,16 +10,16 @@ from datetime import timedelta
 
 import httpx
 import pytest
-import uvicorn
-from sqlalchemy import func, select
-
 import small_county as county
+import uvicorn
 from bank_loop import bearer, publish
+from sqlalchemy import func, select
+from test_run_script import free_port
+
 from service.db import transaction
 from service.models import AuditEvent, IdempotencyKey, PledgedPatent, PledgeRegistration, Target, WhitelistOutcome
 from service.models.types import utctoday
 from service.valuations.service import run_portfolio_valuation, start_run
-from test_run_script import free_port
 
 TODAY = utctoday()
 AMOUNT = 100_000_000  # ¥1,000,000 in fen; IPLOAN lends ¥300,000–5,000,000

@@ -9,12 +9,12 @@ import io
 from datetime import timedelta
 
 import pytest
-
 import small_county as county
 from bank_loop import publish
+from test_whitelist_outcomes import AMOUNT, TODAY, achieved, granted, make_world, post_outcome
+
 from service.db import transaction
 from service.imports import ImportRejected, import_table, read_path
-from test_whitelist_outcomes import AMOUNT, TODAY, achieved, granted, make_world, post_outcome
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def receiver():
     answers = [503, 503, 204]
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the http.server API
+        def do_POST(self):
             body = self.rfile.read(int(self.headers["content-length"]))
             got.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
             self.send_response(answers[min(len(got), len(answers)) - 1])

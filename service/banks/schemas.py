@@ -55,8 +55,8 @@ class ProductUpdate(msgspec.Struct, forbid_unknown_fields=True):
     interest_rate_max: Percent | msgspec.UnsetType = msgspec.UNSET
     term_min_months: Months | msgspec.UnsetType = msgspec.UNSET
     term_max_months: Months | msgspec.UnsetType = msgspec.UNSET
-    quota_count: Annotated[int, msgspec.Meta(ge=0, le=10**6)] | None | msgspec.UnsetType = msgspec.UNSET
-    quota_amount_fen: Fen | None | msgspec.UnsetType = msgspec.UNSET
-    quota_period_start: date | None | msgspec.UnsetType = msgspec.UNSET
-    quota_period_end: date | None | msgspec.UnsetType = msgspec.UNSET
+    quota_count: Annotated[int, msgspec.Meta(ge=0, le=10**6)] | msgspec.UnsetType | None = msgspec.UNSET
+    quota_amount_fen: Fen | msgspec.UnsetType | None = msgspec.UNSET
+    quota_period_start: date | msgspec.UnsetType | None = msgspec.UNSET
+    quota_period_end: date | msgspec.UnsetType | None = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET

@@ -79,13 +79,13 @@ def generate_credit_loans(
     as_of: date,
 ) -> list[CreditLoan]:
     """``n`` credit loans; ``valid_inventions[i]`` is the number of valid inventions firm i owns."""
-    n_renewed = int(round(n * RENEWED_SHARE))
+    n_renewed = round(n * RENEWED_SHARE)
     n_borrowers = min(n - n_renewed, len(enterprises))
     capability = np.asarray([e.capability for e in enterprises])
 
     owners = np.flatnonzero(valid_inventions > 0)
     others = np.flatnonzero(valid_inventions == 0)
-    k_owners = min(len(owners), int(round(n_borrowers * PATENT_OWNER_SHARE)))
+    k_owners = min(len(owners), round(n_borrowers * PATENT_OWNER_SHARE))
     k_others = min(len(others), n_borrowers - k_owners)
 
     def pick(pool: np.ndarray, k: int) -> np.ndarray:

@@ -84,7 +84,7 @@ def _rng(seed: int, stage: str) -> np.random.Generator:
 
 
 def _count(base: int, scale: float, minimum: int) -> int:
-    return max(minimum, int(round(base * scale)))
+    return max(minimum, round(base * scale))
 
 
 def bank_rows() -> list[dict[str, str]]:

@@ -26,7 +26,6 @@ from .vocabulary import (
     TRADE_NAME_CHARS,
 )
 
-
 HIGH_TECH_SHARE = 0.20
 SPECIALIZED_SHARE = 0.08
 NEED_SHARE = 0.40

@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from valuation.params import load_params
-
 from service.imports.kinds import KINDS
+from valuation.params import load_params
 
 from . import cells
 from .county import CLUSTERS
@@ -186,7 +185,7 @@ def assign_owners(
             continue
         # Owning firms: the more capable ones (with noise); ordered by capability.
         ranked = firms[np.argsort(-(capability[firms] + rng.normal(0, 0.8, len(firms))), kind="stable")]
-        owners = ranked[: max(1, min(len(patents), int(round(OWNING_SHARE * len(firms)))))]
+        owners = ranked[: max(1, min(len(patents), round(OWNING_SHARE * len(firms))))]
         weight = np.exp(1.2 * capability[owners] + rng.normal(0, 0.9, len(owners)))
         counts = _allocate(len(patents), weight, rng)
         # Better patents lean towards the firms holding many (sort by quality with noise).

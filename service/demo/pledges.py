@@ -28,7 +28,6 @@ from .credit_loans import CreditLoan, add_months
 from .enterprises import Enterprise
 from .patents import PatentBook
 
-
 # Registrations per period at scale 1, and the window's target band for the total amount.
 IN_WINDOW = 7
 AFTER_WINDOW = 6

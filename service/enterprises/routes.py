@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar import Controller, get
+from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import exists, select
 
 from service.auth.keys import Principal
 from service.deps import Authorized, Caller, DbSession, require
 from service.enterprises.schemas import CreditLoanRead, EnterpriseRead
+from service.enterprises.service import credit_code_param, credit_loans
 from service.errors import PUBLIC_READ, STAFF_READ, not_found
 from service.models import Bank, CreditLoan, Enterprise
 from service.models.enums import Certification, Cluster, CreditLoanKind
-from service.enterprises.service import credit_code_param, credit_loans
 from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row
 

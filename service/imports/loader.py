@@ -80,6 +80,24 @@ class ImportReport:
 Parsed = list[tuple[int, dict]]
 
 
+def _parse_cells(kind: Kind, number: int, raw: dict[str, str]) -> tuple[dict, list[RowError]]:
+    """One row's cells parsed by their columns (defaults for empty cells), and the cell errors."""
+    row: dict = {}
+    errors: list[RowError] = []
+    for column in kind.columns:
+        text = raw.get(column.name, "")
+        if text == "":
+            if column.required:
+                errors.append(RowError(number, column.name, "required value is empty"))
+            row[column.key] = column.default
+            continue
+        try:
+            row[column.key] = column.parse(text)
+        except ValueError as exc:
+            errors.append(RowError(number, column.name, str(exc)))
+    return row, errors
+
+
 def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tuple[Parsed, list[RowError]]:
     errors = [
         RowError(1, name, "required column is missing from the header")
@@ -91,18 +109,7 @@ def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tu
     parsed: Parsed = []
     seen_keys: dict[tuple, int] = {}
     for count, (number, raw) in enumerate(table.rows, start=1):
-        row, row_errors = {}, []
-        for column in kind.columns:
-            text = raw.get(column.name, "")
-            if text == "":
-                if column.required:
-                    row_errors.append(RowError(number, column.name, "required value is empty"))
-                row[column.key] = column.default
-                continue
-            try:
-                row[column.key] = column.parse(text)
-            except ValueError as exc:
-                row_errors.append(RowError(number, column.name, str(exc)))
+        row, row_errors = _parse_cells(kind, number, raw)
         if not row_errors:
             row_errors = [RowError(number, column, message) for column, message in kind.check(row)]
             key = tuple(row[name] for name in kind.key)
@@ -308,7 +315,7 @@ def _resolve_patents(session, parsed):
     return values, [], len(existing)
 
 
-def _resolve_pledges(session, parsed):
+def _resolve_pledges(session, parsed):  # noqa: C901 — one pass over the rows checks every reference and pledge rule, naming each failure by row; split by rule it would walk the file once per rule
     enterprises = _ids(session, Enterprise.credit_code, {r["enterprise_credit_code"] for _, r in parsed})
     banks = _ids(session, Bank.code, {r["bank_code"] for _, r in parsed})
     patents = _ids(session, Patent.application_no, {no for _, r in parsed for no in r["patents"]})

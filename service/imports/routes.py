@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-
 import msgspec
 from litestar import Controller, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
 
-from service.deps import Authorized, DbSession, require
-from service.errors import ApiError, WRITE
-from service.imports import KINDS, ImportRejected, UnreadableFile, import_table, read_table
 from service import audit
+from service.deps import Authorized, DbSession, require
+from service.errors import WRITE, ApiError
+from service.imports import KINDS, ImportRejected, UnreadableFile, import_table, read_table
 
 
 class ImportForm(msgspec.Struct):

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 import matching
+from service.encoding import dumps
 from service.models import (
     Bank,
     CreditLoan,
@@ -27,7 +28,6 @@ from service.models import (
     Valuation,
     WhitelistEntry,
 )
-from service.encoding import dumps
 from service.models.types import utcnow
 from service.valuations.service import latest_valuations
 

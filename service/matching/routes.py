@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar.params import FromPath, FromQuery, JSONBody
 from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 
+from service.dates import as_of_or_today
 from service.deps import Authorized, DbSession, require
 from service.enterprises.service import credit_code_param
 from service.errors import STAFF_READ, WRITE, not_found
@@ -17,7 +18,6 @@ from service.matching.service import create_run, decide, enterprise_eligibility
 from service.models import Bank, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
 from service.models.enums import Cluster, ProposalStatus
 from service.pagination import Limit, Offset, Page, page_of, paginate
-from service.dates import as_of_or_today
 from service.structs import from_row
 
 STAFF = require("admin", "reviewer")

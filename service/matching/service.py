@@ -17,12 +17,12 @@ from sqlmodel import Session
 
 import matching
 from service.db import serialise
+from service.encoding import jsonable
 from service.errors import ApiError, not_found
 from service.matching.inputs import Population, load_enterprises, load_inputs, load_products
+from service.matching.review_memory import earlier_rejection, enterprise_facts, latest_rejections, product_facts
 from service.models import AuditEvent, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
 from service.models.enums import ProposalStatus
-from service.encoding import jsonable
-from service.matching.review_memory import earlier_rejection, enterprise_facts, latest_rejections, product_facts
 from service.whitelist.entries import publish_entry
 
 # Held by a matching run for its whole transaction and by an approval: a run never works from a

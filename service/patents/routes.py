@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from litestar.params import FromPath, FromQuery
 from litestar import Controller, get
+from litestar.params import FromPath, FromQuery
 from sqlalchemy import select
 
-from service.enterprises.service import credit_code_param
 from service.deps import DbSession
+from service.enterprises.service import credit_code_param
 from service.errors import PUBLIC_READ
 from service.models import Enterprise, Patent
 from service.models.enums import LegalStatus, PatentType

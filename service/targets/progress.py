@@ -34,8 +34,8 @@ from service.models import (
     Valuation,
 )
 from service.models.enums import TargetMetric
-from service.valuations.service import latest_valuation_ids
 from service.targets.projection import monthly_series, project_count_to_deadline, project_to_deadline
+from service.valuations.service import latest_valuation_ids
 
 _CERTIFICATION_DATE = {
     TargetMetric.ip_advantage_enterprises: Enterprise.ip_advantage_date,

@@ -9,11 +9,11 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
-from service.deps import Authorized, DbSession, require
-from service.errors import ApiError, PUBLIC_READ, STAFF_READ, WRITE
 from service import audit
-from service.models import Target
 from service.dates import as_of_or_today
+from service.deps import Authorized, DbSession, require
+from service.errors import PUBLIC_READ, STAFF_READ, WRITE, ApiError
+from service.models import Target
 from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row
 from service.targets.export import NothingToExport, export_file

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select

@@ -7,22 +7,22 @@ import threading
 from datetime import date
 from typing import Any
 
-from litestar.params import FromPath, JSONBody
 from litestar import Controller, get, post
 from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlmodel import Session
 
+from service.dates import as_of_or_today
 from service.deps import Authorized, Caller, DbSession, require
-from service.errors import ApiError, PUBLIC_READ, WRITE, not_found
+from service.encoding import jsonable
+from service.errors import PUBLIC_READ, WRITE, ApiError, not_found
 from service.imports import ImportRejected, Table, import_table, parse_rows
 from service.imports.kinds import KINDS
 from service.models import Patent, ValuationRun
-from service.patents.service import application_no_param, find_patent
-from service.dates import as_of_or_today
 from service.pagination import Limit, Offset, Page, paginate
+from service.patents.service import application_no_param, find_patent
 from service.structs import from_row
-from service.encoding import jsonable
 from service.valuations.records import (
     context_digest,
     inputs_hash,
@@ -34,11 +34,11 @@ from service.valuations.records import (
 )
 from service.valuations.schemas import EstimateRequest, EstimateResponse, RunRead, RunRequest, ValuationRead
 from service.valuations.service import (
-    store_valuations,
     estimate,
     latest_valuation,
     run_portfolio_valuation,
     start_run,
+    store_valuations,
 )
 from valuation import MODEL_VERSION, Reference
 

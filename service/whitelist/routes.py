@@ -12,12 +12,11 @@ from litestar.datastructures import State
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromQuery, HeaderParameter, PathParameter, QueryParameter
 
-from service.pagination import Limit, Offset, Page, page_of
-
 from service.deps import Authorized, DbSession, require
 from service.errors import error_responses
 from service.models.enums import EntryStatus
 from service.models.types import utcnow
+from service.pagination import Limit, Offset, Page, page_of
 from service.whitelist import cursor, idempotency
 from service.whitelist import service as whitelist
 from service.whitelist.schemas import EntryRead, FeedPage, OutcomeCreate, OutcomeResult, PipelineRow

@@ -171,10 +171,7 @@ def feed(
     rows = session.execute(statement.limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    if rows:
-        cursor = Cursor(rows[-1].bank_id, rows[-1].feed_position)
-    else:
-        cursor = after or Cursor(own_bank or 0, 0)
+    cursor = Cursor(rows[-1].bank_id, rows[-1].feed_position) if rows else after or Cursor(own_bank or 0, 0)
     if own_bank is not None and rows:
         _record_delivery(session, own_bank, rows[-1].feed_position, now)
     closed = [row.id for row in rows if row.effective_status in (EntryStatus.granted, EntryStatus.declined)]

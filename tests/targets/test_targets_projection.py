@@ -56,7 +56,7 @@ def history(
     n = rng.poisson(rate_per_day * days)
     offsets = rng.integers(0, days, size=n)
     amounts = np.maximum(np.rint(np.exp(mu + sigma * rng.standard_normal(n))), 1).astype(int)
-    return [(start + timedelta(days=int(d)), int(a)) for d, a in zip(offsets, amounts)]
+    return [(start + timedelta(days=int(d)), int(a)) for d, a in zip(offsets, amounts, strict=True)]
 
 
 def future_sums_by_gaps(rng: np.random.Generator, rate_per_day: float, days: float, size_draw, sims: int) -> np.ndarray:
@@ -147,7 +147,7 @@ def test_lognormal_fit_matches_scipy():
     events = history(rng, 0.08, 200, math.log(800_000 * YUAN), 0.9)
     assert len(events) >= projection.MIN_EVENTS_FOR_LOGNORMAL
     p = project_to_deadline(events, START, START + timedelta(days=199), DEADLINE, 10**12, draws=1000)
-    shape, loc, scale = stats.lognorm.fit([a for _, a in events], floc=0)
+    shape, _, scale = stats.lognorm.fit([a for _, a in events], floc=0)
     sizes = p.model["sizes"]
     assert sizes["distribution"] == "lognormal" and sizes["source"] == "fitted_mle"
     assert sizes["sigma_log"] == pytest.approx(shape, rel=1e-6)

@@ -8,10 +8,8 @@ from datetime import date
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 from sqlmodel import Session
-from test_run_script import free_port
 
 from service.db import transaction
 from service.errors import ApiError
@@ -172,19 +170,6 @@ def test_second_decider_waits_for_the_first_and_loses(engine, run, client, revie
     assert (status, code) == (409, "already_decided") and details["reviewer"] == "reviewer A"
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(WhitelistEntry)) == 1
-
-
-@pytest.fixture
-def live_server(app):
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_concurrent_http_decisions_give_one_200_and_one_409(

@@ -11,10 +11,8 @@ import time
 import httpx
 import pytest
 import small_county as county
-import uvicorn
 from bank_loop import bearer, propose
 from sqlalchemy import func, select
-from test_run_script import free_port
 
 from service.db import transaction, writes
 from service.models import ReviewDecision, WhitelistEntry
@@ -23,19 +21,6 @@ from service.models import ReviewDecision, WhitelistEntry
 # tokens, which the key lookups and commits use (the old code stalled for the busy timeout and
 # answered 500 at this size).
 CLIENTS = int(os.environ.get("IPFIN_TEST_CONCURRENT_CLIENTS", "45"))
-
-
-@pytest.fixture
-def live_server(app):
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

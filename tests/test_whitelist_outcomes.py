@@ -11,10 +11,8 @@ from datetime import timedelta
 import httpx
 import pytest
 import small_county as county
-import uvicorn
 from bank_loop import bearer, publish
 from sqlalchemy import func, select
-from test_run_script import free_port
 
 from service.db import transaction
 from service.models import AuditEvent, IdempotencyKey, PledgedPatent, PledgeRegistration, Target, WhitelistOutcome
@@ -187,19 +185,6 @@ def test_declined_needs_a_listed_reason_and_text_for_other(client, engine, world
         "估值不足",
     )
     assert achieved(client, world) == 0
-
-
-@pytest.fixture
-def live_server(app):
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _concurrently(live_server, requests: list[tuple[dict, dict]], url: str) -> list[httpx.Response]:

@@ -42,6 +42,7 @@ from service.models import (
     WhitelistOutcome,
 )
 from service.models.enums import ApiRole, DeclineReason, EntryStatus, IpType, ProposalStatus
+from service.structs import from_row
 from service.valuations.service import latest_valuations
 from service.whitelist.cursor import Cursor
 from service.whitelist.schemas import (
@@ -109,19 +110,7 @@ def _outcomes(session: Session, entry_ids: list[int]) -> dict[int, OutcomeRead]:
     if not entry_ids:
         return {}
     rows = session.scalars(select(WhitelistOutcome).where(WhitelistOutcome.entry_id.in_(entry_ids))).all()
-    return {
-        o.entry_id: OutcomeRead(
-            outcome=o.outcome,
-            reported_at=o.reported_at,
-            reported_by=o.reported_by,
-            amount_fen=o.amount_fen,
-            registration_no=o.registration_no,
-            registration_date=o.registration_date,
-            reason_code=o.reason_code,
-            reason=o.reason,
-        )
-        for o in rows
-    }
+    return {o.entry_id: from_row(OutcomeRead, o) for o in rows}
 
 
 def _entry_read(row, outcome: OutcomeRead | None) -> EntryRead:

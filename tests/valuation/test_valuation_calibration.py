@@ -49,23 +49,10 @@ THRESHOLDS = {
 }
 
 STAGES = {"": 0.0, "none": 0.0, "prototype": 1.0, "pilot": 2.0, "production": 3.0}
-NUMERIC_INPUTS = [
-    "fees_paid_through_year",
-    "late_fee_payments",
-    "forward_citations",
-    "backward_citations",
-    "claims",
-    "independent_claims",
-    "family_size",
-    "granted_abroad",
-    "pct",
-    "licenses",
-    "transfers",
-    "previous_pledges",
-    "award",
-    "commercialization",
-    "annual_revenue_yuan",
-    "term_compensation_days",
+# The single indicators the score must beat: every import column from the fee record to the term
+# compensation, read as a number (booleans as 0/1, stages 0..3, unknown 0).
+NUMERIC_INPUTS = IMPORT_COLUMNS[
+    IMPORT_COLUMNS.index("fees_paid_through_year") : IMPORT_COLUMNS.index("term_compensation_days") + 1
 ]
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from valuation import explain
 from valuation.citations import citation_percentiles
-from valuation.fees import PATENT_TYPES, annual_fee
+from valuation.fees import INVENTION, PATENT_TYPES, annual_fee
 from valuation.income import central_value, draw_scenarios, value_quantiles, yearly_grid
 from valuation.industry import industry_cluster, royalty_ranges
 from valuation.params import Params, load_params
@@ -183,7 +183,7 @@ class Valuations:
         rule_keys = [_template_keys(ELIGIBILITY_RULES[c][0], message) for c in self.rule_codes]
         risk_keys = [_template_keys(RISK_FLAGS[c], message) for c in self.risk_codes]
         in_force = self.position.in_force.tolist()
-        invention = (p.kind == 0).tolist()
+        invention = (p.kind == INVENTION).tolist()
         pledge_rate = float(self.params.income["pledge_rate"])
         out: list[ValuationRecord] = []
         for i in range(n) if indices is None else indices:

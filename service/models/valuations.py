@@ -12,13 +12,14 @@ from service.models.types import UTCDateTime, utcnow
 
 
 class SurvivalFit(SQLModel, table=True):
-    """Parameters of the maintenance survival model, fitted on the portfolio or shipped defaults."""
+    """The reference a portfolio run valued against (``parameters``: ``valuation.Reference.to_dict()``,
+    citation field rates and the maintenance model), built on the county's patents or the shipped one."""
 
     __tablename__ = "survival_fits"
 
     id: int | None = Field(default=None, primary_key=True)
     model_version: str = Field(max_length=40)
-    source: str = Field(max_length=16)  # fitted | default
+    source: str = Field(max_length=16)  # the survival model's: fitted | reference
     as_of: date
     n_patents: int
     n_events: int

@@ -5,12 +5,12 @@ Tests that touch the database get it empty: every table is cleared after each te
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from net import free_port
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, SQLModel
 
@@ -76,12 +76,6 @@ def app(engine, database_url):
     from service.settings import Settings
 
     return create_app(Settings(database_url=database_url), engine)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
+from net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys = commands.add_parser("keys", help="API keys")
     key_actions = keys.add_subparsers(dest="action", required=True)
     create = key_actions.add_parser("create")
-    create.add_argument("role", choices=["admin", "reviewer", "bank"])
+    create.add_argument("role", choices=["admin", "reviewer", "bank"])  # ApiRole (models stay out of --help)
     create.add_argument("name")
     create.add_argument("--bank", help="bank code, for a bank key")
     revoke = key_actions.add_parser("revoke")

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from service.auth.keys import Principal, authenticate
 from service.db import transaction
 from service.errors import ApiError
+from service.models.enums import ApiRole
 
 
 # Ending a transaction never waits for the handlers' thread pool (DESIGN.md §10): a request that
@@ -85,6 +86,11 @@ Authorized = NamedDependency[Principal]  # a caller `require(...)` let through
 
 def provide_principal(request: Request) -> Principal | None:
     return getattr(request.state, "principal", None)
+
+
+# The roles that see what the service holds about firms, loans and decisions (contacts, credit
+# loans, proposals, pledges, the audit trail); banks see only their own entries and products.
+STAFF_ROLES: tuple[str, ...] = (ApiRole.admin.value, ApiRole.reviewer.value)
 
 
 def require(*roles: str) -> Provide:

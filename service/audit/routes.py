@@ -10,7 +10,7 @@ from litestar import Controller, get
 from litestar.params import FromQuery
 from sqlalchemy import select
 
-from service.deps import Authorized, DbSession, require
+from service.deps import STAFF_ROLES, Authorized, DbSession, require
 from service.errors import STAFF_READ
 from service.models import AuditEvent
 from service.pagination import Limit, Offset, Page, paginate
@@ -32,7 +32,7 @@ class AuditEventRead(msgspec.Struct):
 class AuditController(Controller):
     path = "/api/v1/audit-events"
     tags = ["audit"]
-    dependencies = {"staff": require("admin", "reviewer")}
+    dependencies = {"staff": require(*STAFF_ROLES)}
 
     @get("/", sync_to_thread=True, responses=STAFF_READ, summary="Audit events, newest first (staff)")
     def events(

@@ -12,10 +12,11 @@ import msgspec
 from sqlalchemy import Select, select
 from sqlmodel import Session
 
+from service import audit
 from service.auth.keys import Principal
 from service.banks.schemas import ProductUpdate
 from service.errors import ApiError, not_found
-from service.models import AuditEvent, Bank, PledgeProduct, PledgeRegistration
+from service.models import Bank, PledgeProduct, PledgeRegistration
 from service.models.types import utcnow
 
 
@@ -76,15 +77,14 @@ def update_product(
         session.expire(product)
         raise ApiError(422, "invalid_product", "the product would be inconsistent; details say why", problems)
     product.updated_at = utcnow()
-    session.add(
-        AuditEvent(
-            actor=principal.name,
-            action="product.update",
-            entity_type="pledge_product",
-            entity_id=str(product.id),
-            before=before,
-            after=changes,
-        )
+    audit.record(
+        session,
+        actor=principal.name,
+        action="product.update",
+        entity_type="pledge_product",
+        entity_id=str(product.id),
+        before=before,
+        after=changes,
     )
     session.flush()
     return product, bank_code

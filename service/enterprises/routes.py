@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import exists, select
 
 from service.auth.keys import Principal
-from service.deps import Authorized, Caller, DbSession, require
+from service.deps import STAFF_ROLES, Authorized, Caller, DbSession, require
 from service.enterprises.schemas import CreditLoanRead, EnterpriseRead
 from service.enterprises.service import credit_code_param, credit_loans
 from service.errors import PUBLIC_READ, STAFF_READ, not_found
@@ -18,7 +18,6 @@ from service.models.enums import Certification, Cluster, CreditLoanKind
 from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row
 
-STAFF = ("admin", "reviewer")
 _CERTIFICATION_DATE = {
     Certification.high_tech: Enterprise.high_tech_date,
     Certification.specialized: Enterprise.specialized_date,
@@ -28,7 +27,7 @@ _CERTIFICATION_DATE = {
 
 
 def enterprise_read(enterprise: Enterprise, principal: Principal | None) -> EnterpriseRead:
-    staff = principal is not None and principal.role in STAFF
+    staff = principal is not None and principal.role in STAFF_ROLES
     return from_row(
         EnterpriseRead,
         enterprise,
@@ -87,7 +86,7 @@ class EnterpriseController(Controller):
         "/credit-loans",
         sync_to_thread=True,
         responses=STAFF_READ,
-        dependencies={"staff": require(*STAFF)},
+        dependencies={"staff": require(*STAFF_ROLES)},
         summary="List credit loans (staff)",
     )
     def list_credit_loans(
@@ -117,7 +116,7 @@ class EnterpriseController(Controller):
         "/credit-loans/{loan_id:int}",
         sync_to_thread=True,
         responses=STAFF_READ,
-        dependencies={"staff": require(*STAFF)},
+        dependencies={"staff": require(*STAFF_ROLES)},
         summary="One credit loan (staff)",
     )
     def get_credit_loan(self, db_session: DbSession, staff: Authorized, loan_id: FromPath[int]) -> CreditLoanRead:

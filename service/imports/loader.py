@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Table as SATable
 from sqlalchemy import delete, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from service.db import dialect_insert
 from service.imports.kinds import KINDS, LOAD_ORDER, Kind
 from service.imports.reader import Table
 from service.models import (
@@ -444,8 +444,7 @@ def upsert(session: Session, table: SATable, rows: list[dict], key: list[str]) -
     """
     if not rows:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+    statement = dialect_insert(session, table)
     statement = statement.on_conflict_do_update(
         index_elements=key, set_={name: statement.excluded[name] for name in rows[0] if name not in key}
     )

@@ -16,12 +16,13 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 import matching
+from service import audit
 from service.db import serialise
 from service.encoding import jsonable
 from service.errors import ApiError, not_found
 from service.matching.inputs import Population, load_enterprises, load_inputs, load_products
 from service.matching.review_memory import earlier_rejection, enterprise_facts, latest_rejections, product_facts
-from service.models import AuditEvent, Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
+from service.models import Enterprise, MatchProposal, MatchRun, ReviewDecision, WhitelistEntry
 from service.models.enums import ProposalStatus
 from service.whitelist.entries import publish_entry
 
@@ -104,19 +105,18 @@ def create_run(session: Session, *, as_of: date, population: Population, actor: 
                 },
             )
         )
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action="matching.run",
-            entity_type="match_run",
-            entity_id=str(run.id),
-            after={
-                "proposals": run.n_proposals,
-                "objective": run.objective,
-                "solver_status": run.solver_status,
-                "superseded": superseded,
-            },
-        )
+    audit.record(
+        session,
+        actor=actor,
+        action="matching.run",
+        entity_type="match_run",
+        entity_id=str(run.id),
+        after={
+            "proposals": run.n_proposals,
+            "objective": run.objective,
+            "solver_status": run.solver_status,
+            "superseded": superseded,
+        },
     )
     session.flush()
     return run
@@ -180,21 +180,20 @@ def decide(
     session.add(record)
     entry = publish_entry(session, proposal) if decision is ProposalStatus.approved else None
     enterprise = session.get(Enterprise, proposal.enterprise_id)
-    session.add(
-        AuditEvent(
-            actor=reviewer,
-            action=f"proposal.{decision.value}",
-            entity_type="match_proposal",
-            entity_id=str(proposal_id),
-            before={"status": "proposed"},
-            after={
-                "status": decision.value,
-                "whitelist_entry_id": entry.id if entry else None,
-                "enterprise": enterprise.credit_code,
-                "amount_fen": proposal.amount_fen,
-            },
-            comment=comment,
-        )
+    audit.record(
+        session,
+        actor=reviewer,
+        action=f"proposal.{decision.value}",
+        entity_type="match_proposal",
+        entity_id=str(proposal_id),
+        before={"status": "proposed"},
+        after={
+            "status": decision.value,
+            "whitelist_entry_id": entry.id if entry else None,
+            "enterprise": enterprise.credit_code,
+            "amount_fen": proposal.amount_fen,
+        },
+        comment=comment,
     )
     session.flush()
     return record, entry

@@ -17,7 +17,7 @@ from litestar.params import FromQuery
 from sqlalchemy import select
 
 from service.dates import as_of_or_today
-from service.deps import Authorized, DbSession, require
+from service.deps import STAFF_ROLES, Authorized, DbSession, require
 from service.errors import STAFF_READ
 from service.models import Bank, Enterprise, Patent, PledgedIpItem, PledgedPatent, PledgeRegistration
 from service.pagination import Limit, Offset, Page, page_of, paginate
@@ -43,7 +43,7 @@ class RegistrationRead(msgspec.Struct):
 class PledgeController(Controller):
     path = "/api/v1/pledges"
     tags = ["pledges"]
-    dependencies = {"staff": require("admin", "reviewer")}
+    dependencies = {"staff": require(*STAFF_ROLES)}
 
     @get(
         "/",

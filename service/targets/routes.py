@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from service import audit
 from service.dates import as_of_or_today
-from service.deps import Authorized, DbSession, require
+from service.deps import STAFF_ROLES, Authorized, DbSession, require
 from service.errors import PUBLIC_READ, STAFF_READ, WRITE, ApiError
 from service.models import Target
 from service.pagination import Limit, Offset, Page, paginate
@@ -65,7 +65,7 @@ class TargetController(Controller):
         "/{target_id:int}/export",
         sync_to_thread=True,
         responses=STAFF_READ,
-        dependencies={"staff": require("admin", "reviewer")},
+        dependencies={"staff": require(*STAFF_ROLES)},
         summary="Download progress or the registrations behind it (staff)",
     )
     def export(

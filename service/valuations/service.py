@@ -8,10 +8,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from service.db import transaction
+from service.db import dialect_insert, transaction
 from service.models import Patent, SurvivalFit, Valuation, ValuationRun
 from service.models.types import utcnow
 from service.valuations.records import context_digest, inputs_hash, load_records, valuation_row
@@ -39,8 +38,7 @@ def start_run(session: Session, as_of: date, requested_by: str | None) -> Valuat
 
 def store_valuations(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert valuations; the same patent, date, model and inputs again only re-points the run."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Valuation.__table__)
+    statement = dialect_insert(session, Valuation.__table__)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["patent_id", "as_of", "model_version", "inputs_hash"],

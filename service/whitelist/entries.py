@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from service.db import dialect_insert
 from service.models import (
     Bank,
     CreditLoan,
@@ -34,9 +34,8 @@ def next_feed_position(session: Session, bank_id: int) -> int:
     The UPDATE locks the bank's counter row until this transaction ends, so a later publisher
     waits and its position can never become visible before this one (DESIGN.md §7).
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        dialect.insert(FeedCounter)
+        dialect_insert(session, FeedCounter)
         .values(bank_id=bank_id, last_position=0)
         .on_conflict_do_nothing(index_elements=["bank_id"])
     )

@@ -19,10 +19,10 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from service.db import dialect_insert
 from service.errors import ApiError
 from service.models import IdempotencyKey
 
@@ -61,11 +61,10 @@ def checked_key(raw: str | None) -> str:
 def claim(session: Session, client: str, key: str, digest: str, now: datetime, keep: timedelta) -> Claim:
     """Claim `key` for `client`, or return the stored answer of the request that holds it."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    dialect = postgresql if postgres else sqlite
     if postgres:
         session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
     statement = (
-        dialect.insert(IdempotencyKey)
+        dialect_insert(session, IdempotencyKey)
         .values(client=client, key=key, request_hash=digest, created_at=now, expires_at=now + keep)
         .on_conflict_do_nothing(index_elements=["client", "key"])
         .returning(IdempotencyKey.id)

@@ -21,14 +21,14 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Select, Text, and_, case, cast, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from service import audit
 from service.auth.keys import Principal
+from service.db import dialect_insert
 from service.errors import ApiError, not_found
 from service.identifiers import normalize_application_no
 from service.models import (
-    AuditEvent,
     Bank,
     Enterprise,
     FeedDelivery,
@@ -182,9 +182,8 @@ def _record_delivery(session: Session, bank_id: int, position: int, now: datetim
         .values(last_position=position, delivered_at=now)
     ).rowcount
     if advanced == 0:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         session.execute(
-            dialect.insert(FeedDelivery)
+            dialect_insert(session, FeedDelivery)
             .values(bank_id=bank_id, last_position=position, delivered_at=now)
             .on_conflict_do_nothing(index_elements=["bank_id"])
         )
@@ -226,15 +225,14 @@ def acknowledge(session: Session, principal: Principal, entry_id: int, now: date
     ).rowcount
     if changed == 0:
         return _refuse_closed(session, principal, entry_id, now)
-    session.add(
-        AuditEvent(
-            actor=principal.name,
-            action="whitelist.acknowledge",
-            entity_type="whitelist_entry",
-            entity_id=str(entry_id),
-            before={"status": "published"},
-            after={"status": "acknowledged"},
-        )
+    audit.record(
+        session,
+        actor=principal.name,
+        action="whitelist.acknowledge",
+        entity_type="whitelist_entry",
+        entity_id=str(entry_id),
+        before={"status": "published"},
+        after={"status": "acknowledged"},
     )
     return get_entry(session, principal, entry_id, now)
 
@@ -461,16 +459,15 @@ def report_outcome(
             reported_at=now,
         )
     )
-    session.add(
-        AuditEvent(
-            actor=principal.name,
-            action=f"whitelist.{new_status.value}",
-            entity_type="whitelist_entry",
-            entity_id=str(entry_id),
-            after={"status": new_status.value, "amount_fen": registration.amount_fen}
-            if registration
-            else {"status": new_status.value, "reason_code": data.reason_code.value},
-        )
+    audit.record(
+        session,
+        actor=principal.name,
+        action=f"whitelist.{new_status.value}",
+        entity_type="whitelist_entry",
+        entity_id=str(entry_id),
+        after={"status": new_status.value, "amount_fen": registration.amount_fen}
+        if registration
+        else {"status": new_status.value, "reason_code": data.reason_code.value},
     )
     session.flush()
     return OutcomeResult(

@@ -22,15 +22,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_import import scratch_database  # noqa: E402  (scripts/ is on the path: run as a script)
 
 from service import migrate  # noqa: E402
 from service.auth.keys import issue_key  # noqa: E402
@@ -75,22 +76,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def scratch_database(postgres_url: str | None, work: Path):
-    if not postgres_url:
-        return f"sqlite:///{work / 'bench-feed.sqlite3'}", lambda: None
-    schema = f"ipfin_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return f"{postgres_url}{'&' if '?' in postgres_url else '?'}options=-csearch_path%3D{schema}", drop
 
 
 def sample_content() -> dict:

@@ -11,6 +11,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from service.models.alerts import Alert
 from service.models.audit import AuditEvent
 from service.models.banks import ApiKey, Bank, PledgeProduct
 from service.models.enterprises import CreditLoan, Enterprise
@@ -18,11 +19,13 @@ from service.models.jobs import JobRun
 from service.models.matching import MatchProposal, MatchRun, ReviewDecision
 from service.models.patents import Patent
 from service.models.pledges import PledgedIpItem, PledgedPatent, PledgeRegistration
-from service.models.targets import Target
+from service.models.targets import Target, TargetSnapshot
 from service.models.valuations import SurvivalFit, Valuation, ValuationRun
+from service.models.webhooks import WebhookEndpoint, WebhookMessage
 from service.models.whitelist import FeedCounter, FeedDelivery, IdempotencyKey, WhitelistEntry, WhitelistOutcome
 
 __all__ = [
+    "Alert",
     "ApiKey",
     "AuditEvent",
     "Bank",
@@ -42,8 +45,11 @@ __all__ = [
     "ReviewDecision",
     "SurvivalFit",
     "Target",
+    "TargetSnapshot",
     "Valuation",
     "ValuationRun",
+    "WebhookEndpoint",
+    "WebhookMessage",
     "WhitelistEntry",
     "WhitelistOutcome",
 ]

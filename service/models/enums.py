@@ -105,6 +105,27 @@ class DeclineReason(StrEnum):
     other = "other"  # 其他 (text required)
 
 
+class JobStatus(StrEnum):
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class AlertStage(StrEnum):
+    """Where an unpaid annual fee stands (DESIGN.md §4): due soon, in the 6-month grace period
+    (late fee owed), or past it (the patent has lapsed, backdated to the due date)."""
+
+    due = "due"
+    grace = "grace"
+    lapsed = "lapsed"
+
+
+class WebhookStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"  # retries exhausted; the pull feed still has everything
+
+
 class TargetMetric(StrEnum):
     pledge_amount = "pledge_amount"
     high_value_patents = "high_value_patents"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.models.enums import TargetMetric, one_of
@@ -28,3 +28,17 @@ class Target(SQLModel, table=True):
     deadline: date
     source: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TargetSnapshot(SQLModel, table=True):
+    """A target's progress as the weekly `target-snapshots` job saw it (the dashboard's history)."""
+
+    __tablename__ = "target_snapshots"
+    __table_args__ = (UniqueConstraint("target_id", "taken_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_id: int = Field(foreign_key="targets.id", index=True)
+    taken_on: date  # the as-of date of the progress it holds
+    achieved: int = Field(sa_type=BigInteger)  # same unit as the target's figure
+    progress: dict = Field(sa_column=Column(JSON, nullable=False))
+    taken_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

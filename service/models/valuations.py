@@ -36,6 +36,7 @@ class ValuationRun(SQLModel, table=True):
     survival_fit_id: int | None = Field(default=None, foreign_key="survival_fits.id")
     status: str = Field(default="running", max_length=16)  # running | done | failed
     requested_by: str | None = Field(default=None, max_length=100)
+    job_run_id: int | None = Field(default=None, foreign_key="job_runs.id")  # the run that computed it
     counts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,6 +8,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy import Engine, text
 
+from service.alerts.routes import AlertController
 from service.audit.routes import AuditController
 from service.auth.rate_limits import rate_limit_config
 from service.banks.routes import BankController, OwnBankController
@@ -16,7 +17,9 @@ from service.deps import DEPENDENCIES, authenticate_request, make_session_limite
 from service.enterprises.routes import EnterpriseController
 from service.errors import EXCEPTION_HANDLERS
 from service.imports.routes import ImportController
+from service.jobs.routes import JobController
 from service.matching.routes import MatchingController
+from service.notifications.routes import NotificationController
 from service.patents.routes import PatentController
 from service.pledges.routes import PledgeController
 from service.settings import Settings
@@ -52,6 +55,9 @@ ROUTES = [
     AuditController,
     WhitelistController,
     OwnBankController,
+    NotificationController,
+    JobController,
+    AlertController,
 ]
 
 

@@ -187,9 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     key_actions.add_parser("list", help="every key: prefix, role, bank, state, name (never the key)")
     keys.set_defaults(run=cmd_keys)
 
+    from service.jobs.cli import add_parser as add_jobs
     from service.targets.cli import add_parser as add_targets
 
     add_targets(commands, cmd_targets)
+    add_jobs(commands, cmd_jobs, cmd_scheduler)
 
     valuate = commands.add_parser("valuate", help="value a patent import file (no database needed)")
     valuate.add_argument("file", type=Path)
@@ -227,6 +229,24 @@ def cmd_targets(args, settings: Settings) -> int:
     engine = _engine(settings)
     migrate.upgrade(engine)
     return run(args, engine)
+
+
+def cmd_jobs(args, settings: Settings) -> int:
+    from service import migrate
+    from service.jobs.cli import run_jobs
+
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    return run_jobs(args, engine, settings)
+
+
+def cmd_scheduler(args, settings: Settings) -> int:
+    from service import migrate
+    from service.jobs.cli import run_scheduler
+
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    return run_scheduler(engine, settings)
 
 
 def cmd_valuate(args, settings: Settings) -> int:

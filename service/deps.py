@@ -106,6 +106,11 @@ def require(*roles: str) -> Provide:
     return Provide(check, sync_to_thread=False)
 
 
+# The three audiences of the API, as handler dependencies.
+STAFF = require(*STAFF_ROLES)
+BANK = require(ApiRole.bank.value)
+ANYONE_WITH_A_KEY = require(ApiRole.bank.value, *STAFF_ROLES)
+
 DEPENDENCIES: dict[str, Provide] = {
     "db_session": Provide(provide_session),
     "principal": Provide(provide_principal, sync_to_thread=False),

@@ -29,6 +29,10 @@ class Settings:
     # (service/auth/rate_limits.py); 0 turns a limit off. Counted per process.
     rate_limit_per_key: int = 1200
     rate_limit_anonymous: int = 300
+    # The fee-monitoring job alerts on a watched patent's annual fee this many days before it is due.
+    fee_alert_days: int = 60
+    # Banks' notification URLs must be HTTPS; plain HTTP to loopback only when this is set (trials, tests).
+    webhook_allow_loopback: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,6 +46,8 @@ class Settings:
             idempotency_key_days=_positive_int(env, "IPFIN_IDEMPOTENCY_KEY_DAYS", 7),
             rate_limit_per_key=_rate(env, "IPFIN_RATE_LIMIT_PER_KEY", 1200),
             rate_limit_anonymous=_rate(env, "IPFIN_RATE_LIMIT_ANONYMOUS", 300),
+            fee_alert_days=_positive_int(env, "IPFIN_FEE_ALERT_DAYS", 60),
+            webhook_allow_loopback=env.get("IPFIN_WEBHOOK_ALLOW_LOOPBACK", "") in ("1", "true", "yes"),
         )
 
 

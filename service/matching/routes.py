@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 
 from service.dates import as_of_or_today
-from service.deps import STAFF_ROLES, Authorized, DbSession, require
+from service.deps import STAFF, Authorized, DbSession
 from service.enterprises.service import credit_code_param
 from service.errors import STAFF_READ, WRITE, not_found
 from service.matching.schemas import DecisionCreate, DecisionRead, MatchRunRead, ProposalRead, RunCreate
@@ -19,8 +19,6 @@ from service.models import Bank, Enterprise, MatchProposal, MatchRun, ReviewDeci
 from service.models.enums import Cluster, ProposalStatus
 from service.pagination import Limit, Offset, Page, page_of, paginate
 from service.structs import from_row
-
-STAFF = require(*STAFF_ROLES)
 
 
 def _proposal_query():

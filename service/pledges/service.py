@@ -7,11 +7,13 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
+from service import audit
 from service.encoding import jsonable
-from service.models import Bank, Enterprise, Patent, PledgedPatent, PledgeRegistration
+from service.models import Bank, Enterprise, Patent, PledgedIpItem, PledgedPatent, PledgeRegistration
+from service.models.types import utcnow
 from service.valuations.records import load_records
 from service.valuations.service import current_reference
 from valuation import Portfolio, valuate
@@ -63,3 +65,30 @@ def at_risk(session: Session, as_of: date) -> list[dict[str, Any]]:
         if result["risk_flags"]
     ]
     return jsonable(sorted(alerts, key=lambda a: (a["next_fee_due"] or date.max, a["application_no"])))
+
+
+def release_matured(session: Session, today: date) -> list[str]:
+    """Registrations whose loan ended before `today` are released as of their loan end, with their
+    patents and other IP (the `pledge-maturity` job); returns their registration numbers."""
+    ended = session.execute(
+        update(PledgeRegistration)
+        .where(PledgeRegistration.released_date.is_(None), PledgeRegistration.loan_end < today)
+        .values(released_date=PledgeRegistration.loan_end, updated_at=utcnow())
+        .returning(PledgeRegistration.id, PledgeRegistration.registration_no, PledgeRegistration.loan_end)
+    ).all()
+    for registration_id, number, loan_end in ended:
+        for table in (PledgedPatent, PledgedIpItem):
+            session.execute(
+                update(table)
+                .where(table.registration_id == registration_id, table.released_date.is_(None))
+                .values(released_date=loan_end)
+            )
+        audit.record(
+            session,
+            actor="scheduler",
+            action="pledge.matured",
+            entity_type="pledge_registration",
+            entity_id=number,
+            after={"released_date": loan_end.isoformat()},
+        )
+    return sorted(number for _, number, _ in ended)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import date
 from typing import Any
 
@@ -20,6 +18,7 @@ from service.errors import PUBLIC_READ, WRITE, ApiError, not_found
 from service.imports import ImportRejected, Table, import_table, parse_rows
 from service.imports.kinds import KINDS
 from service.models import Patent, ValuationRun
+from service.models.types import utcnow
 from service.pagination import Limit, Offset, Page, paginate
 from service.patents.service import application_no_param, find_patent
 from service.structs import from_row
@@ -36,13 +35,11 @@ from service.valuations.schemas import EstimateRequest, EstimateResponse, RunRea
 from service.valuations.service import (
     estimate,
     latest_valuation,
-    run_portfolio_valuation,
     start_run,
     store_valuations,
 )
 from valuation import MODEL_VERSION, Reference
 
-log = logging.getLogger("ipfin")
 _FIELDS = {column.name for column in KINDS["patents"].columns}
 
 
@@ -177,19 +174,16 @@ class ValuationController(Controller):
         summary="Revalue the whole portfolio as of a date (runs in the background; poll the run)",
     )
     def run(self, state: State, db_session: DbSession, admin: Authorized, data: JSONBody[RunRequest]) -> RunRead:
-        engine = state.engine
-        run = start_run(db_session, as_of_or_today(data.as_of), admin.name)
+        from service.jobs.scheduler import run_claimed
+        from service.jobs.service import claim, manual_slot
+
+        now = utcnow()
+        job_run = claim(state.engine, "revalue", manual_slot(now), "manual", now=now)
+        run = start_run(db_session, as_of_or_today(data.as_of), admin.name, job_run.id)
         read = from_row(RunRead, run)
-        run_id = run.id
         db_session.commit()  # the job's first step reads the run row, so it must be committed first
-
-        def work() -> None:
-            try:
-                run_portfolio_valuation(engine, run_id)
-            except Exception:  # recorded on the run row as failed
-                log.exception("valuation run %s failed", run_id)
-
-        threading.Thread(target=work, name=f"valuation-run-{run_id}", daemon=True).start()
+        params = {"valuation_run_id": run.id, "requested_by": admin.name}
+        run_claimed(state.engine, job_run, settings=state.settings, now=now, params=params, background=True)
         return read
 
     @get(

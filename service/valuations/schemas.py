@@ -72,5 +72,6 @@ class RunRead(msgspec.Struct):
     requested_by: str | None
     counts: dict[str, Any]
     survival_fit_id: int | None
+    job_run_id: int | None  # the job run computing it (GET /jobs/runs/{id}: progress, error)
     started_at: datetime
     finished_at: datetime | None

@@ -27,9 +27,13 @@ def current_reference(session: Session) -> Reference:
     return shipped_reference() if fit is None else Reference.from_dict(fit.parameters)
 
 
-def start_run(session: Session, as_of: date, requested_by: str | None) -> ValuationRun:
+def start_run(session: Session, as_of: date, requested_by: str | None, job_run_id: int | None = None) -> ValuationRun:
     run = ValuationRun(
-        as_of=as_of, model_version=MODEL_VERSION, requested_by=requested_by, counts={"total": None, "done": 0}
+        as_of=as_of,
+        model_version=MODEL_VERSION,
+        requested_by=requested_by,
+        job_run_id=job_run_id,
+        counts={"total": None, "done": 0},
     )
     session.add(run)
     session.flush()

@@ -24,6 +24,7 @@ from service.models import (
     WhitelistEntry,
 )
 from service.models.types import utcnow
+from service.notifications import service as notifications
 from service.settings import Settings
 from service.valuations.service import latest_valuations
 
@@ -152,4 +153,11 @@ def publish_entry(session: Session, proposal: MatchProposal, lifetime: timedelta
     )
     session.add(entry)
     session.flush()
+    notifications.enqueue(
+        session,
+        proposal.bank_id,
+        "whitelist.entries_available",
+        {"bank": content["product"]["bank_code"], "feed_position": entry.feed_position},
+        coalesce=True,
+    )
     return entry

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -109,3 +109,9 @@ def store(session: Session, row_id: int, status_code: int, body: Any) -> None:
         .where(IdempotencyKey.id == row_id)
         .values(status_code=status_code, response_body=msgspec.json.decode(msgspec.json.encode(body)))
     )
+
+
+def purge_expired(session: Session, now: datetime) -> int:
+    """Forget keys past their expiry (the `housekeeping` job); a late retry then counts as new,
+    which the entry's own state refuses (an entry takes one outcome)."""
+    return session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now)).rowcount

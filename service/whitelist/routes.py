@@ -12,9 +12,9 @@ from litestar.datastructures import State
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromQuery, HeaderParameter, PathParameter, QueryParameter
 
-from service.deps import STAFF_ROLES, Authorized, DbSession, require
+from service.deps import ANYONE_WITH_A_KEY, BANK, STAFF, Authorized, DbSession
 from service.errors import error_responses
-from service.models.enums import ApiRole, EntryStatus
+from service.models.enums import EntryStatus
 from service.models.types import utcnow
 from service.pagination import Limit, Offset, Page, page_of
 from service.whitelist import cursor, idempotency
@@ -121,10 +121,6 @@ OUTCOME_ERRORS = error_responses(
         ],
     },
 )
-
-BANK = require("bank")
-ANYONE_WITH_A_KEY = require(ApiRole.bank.value, *STAFF_ROLES)
-STAFF = require(*STAFF_ROLES)
 
 
 class WhitelistController(Controller):

@@ -10,7 +10,8 @@ smaller one of that bank: a reader that continues after its cursor never skips a
 commits late, and never sees one twice.
 
 Expiry is evaluated on read: an open entry (published or acknowledged, no outcome) whose
-`expires_at` has passed is shown, filtered and refused as `expired`.
+`expires_at` has passed is shown, filtered and refused as `expired`; the `whitelist-expiry` job
+stores it (`expire_entries`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from service.models import (
     WhitelistOutcome,
 )
 from service.models.enums import ApiRole, DeclineReason, EntryStatus, IpType, ProposalStatus
+from service.notifications import service as notifications
 from service.structs import from_row
 from service.valuations.service import latest_valuations
 from service.whitelist.cursor import Cursor
@@ -542,3 +544,32 @@ def pipeline(session: Session, now: datetime) -> list[PipelineRow]:
             )
         )
     return rows
+
+
+# --- scheduled -------------------------------------------------------------------------------
+
+
+def expire_entries(session: Session, now: datetime) -> dict[int, int]:
+    """Close open entries whose time has run out (`whitelist-expiry` job); readers already saw
+    them as expired, this makes it stored. Each bank with expired entries gets a notice.
+    Returns the count per bank id."""
+    expired = session.execute(
+        update(WhitelistEntry)
+        .where(WhitelistEntry.status.in_(OPEN), WhitelistEntry.expires_at <= now)
+        .values(status=EntryStatus.expired, version=WhitelistEntry.version + 1)
+        .returning(WhitelistEntry.id, WhitelistEntry.bank_id)
+    ).all()
+    per_bank: dict[int, list[int]] = {}
+    for entry_id, bank_id in expired:
+        per_bank.setdefault(bank_id, []).append(entry_id)
+    for bank_id, ids in per_bank.items():
+        audit.record(
+            session,
+            actor="scheduler",
+            action="whitelist.expired",
+            entity_type="bank",
+            entity_id=bank_id,
+            after={"entries": sorted(ids)},
+        )
+        notifications.enqueue(session, bank_id, "whitelist.entries_expired", {"entry_ids": sorted(ids)})
+    return {bank_id: len(ids) for bank_id, ids in per_bank.items()}

@@ -55,17 +55,20 @@ def snapshot_targets(session: Session, as_of: date) -> int:
         if target.window_start > as_of:
             continue
         progress = target_progress(session, target, as_of)
-        written += session.execute(
-            dialect_insert(session, TargetSnapshot)
-            .values(
-                target_id=target.id,
-                taken_on=as_of,
-                achieved=progress["achieved"],
-                progress=jsonable(progress),
-                taken_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["target_id", "taken_on"])
-        ).rowcount
+        written += len(
+            session.execute(
+                dialect_insert(session, TargetSnapshot)
+                .values(
+                    target_id=target.id,
+                    taken_on=as_of,
+                    achieved=progress["achieved"],
+                    progress=jsonable(progress),
+                    taken_at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=["target_id", "taken_on"])
+                .returning(TargetSnapshot.id)
+            ).all()
+        )
     return written
 
 

@@ -1,0 +1,197 @@
+"""Jobs that close the bank loop: signed notifications through the outbox to a real local receiver,
+stored expiry, pledge maturity, target snapshots, and the jobs API."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import small_county as county
+from bank_loop import bearer, publish
+from collateral import build, moment
+from sqlalchemy import select, update
+
+from service.db import transaction
+from service.jobs.scheduler import run_job
+from service.models import PledgedPatent, PledgeRegistration, TargetSnapshot, WebhookMessage, WhitelistEntry
+from service.models.types import utcnow
+from service.notifications import signing
+from service.notifications.service import BACKOFF
+from service.settings import Settings
+
+
+@pytest.fixture
+def receiver():
+    """A bank's receiver on loopback: answers the statuses queued in `answers` (then 204)."""
+    got: list[dict] = []
+    answers: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["content-length"]))
+            got.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+            self.send_response(answers.pop(0) if answers else 204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/ipfin", got, answers
+    server.shutdown()
+
+
+@pytest.fixture
+def loop_app(engine, database_url):
+    from service.app import create_app
+
+    return create_app(Settings(database_url=database_url, webhook_allow_loopback=True), engine)
+
+
+@pytest.fixture
+def loop_client(loop_app):
+    from litestar.testing import TestClient
+
+    with TestClient(loop_app) as client:
+        yield client
+
+
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, webhook_allow_loopback=True)
+
+
+def test_a_bank_registers_and_gets_signed_notices_with_retries(
+    engine, database_url, tmp_path, loop_client, make_key, receiver
+):
+    url, got, answers = receiver
+    county.load_county(engine, tmp_path)
+    bank = bearer(make_key("bank", "CQRCB"))
+    refused = loop_client.put("/api/v1/bank/webhook", json={"url": "http://bank.example/hook"}, headers=bank)
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_url"
+    registered = loop_client.put("/api/v1/bank/webhook", json={"url": url}, headers=bank)
+    assert registered.status_code == 200, registered.text
+    secret = registered.json()["secret"]
+    assert secret.startswith("whsec_") and "secret" not in loop_client.get("/api/v1/bank/webhook", headers=bank).json()
+
+    publish(engine, "CQRCB", 3)  # three approvals before the next delivery: one coalesced notice
+    publish(engine, "CCB", 1)  # CCB registered nothing: no notice for it
+    with transaction(engine) as session:
+        queued = session.scalars(select(WebhookMessage)).all()
+    assert [(m.event_type, m.payload["feed_position"]) for m in queued] == [("whitelist.entries_available", 3)]
+
+    answers.extend([503, 503])  # the bank's server fails twice, then takes it
+    start = utcnow()
+    first = run_job(engine, "webhook-delivery", settings=settings(database_url), now=start)
+    assert first.detail == {"due": 1, "delivered": 0, "retrying": 1, "failed": 0}
+    nothing_due = run_job(engine, "webhook-delivery", settings=settings(database_url), now=start + timedelta(seconds=1))
+    assert nothing_due.detail["due"] == 0  # the next attempt waits for its backoff (5 s ± 20 %)
+    run_job(
+        engine, "webhook-delivery", settings=settings(database_url), now=start + timedelta(seconds=BACKOFF[0] * 1.2)
+    )
+    third = run_job(engine, "webhook-delivery", settings=settings(database_url), now=start + timedelta(seconds=60))
+    assert third.detail["delivered"] == 1
+    assert len(got) == 3 and len({g["headers"]["webhook-id"] for g in got}) == 1
+    assert all(signing.verify(secret, g["headers"], g["body"]) for g in got)
+    notice = json.loads(got[-1]["body"])
+    assert notice["type"] == "whitelist.entries_available" and notice["data"] == {"bank": "CQRCB", "feed_position": 3}
+    status = loop_client.get("/api/v1/bank/webhook", headers=bank).json()["recent"][0]
+    assert (status["status"], status["attempts"], status["last_status_code"]) == ("delivered", 3, 204)
+    # A refusal (4xx) is final; the feed still has everything.
+    publish(engine, "CQRCB", 1)
+    answers.append(410)
+    run_job(engine, "webhook-delivery", settings=settings(database_url), now=utcnow() + timedelta(seconds=1))
+    assert loop_client.get("/api/v1/bank/webhook", headers=bank).json()["recent"][0]["status"] == "failed"
+    assert loop_client.delete("/api/v1/bank/webhook", headers=bank).json()["active"] is False
+    publish(engine, "CQRCB", 1)
+    with transaction(engine) as session:
+        assert len(session.scalars(select(WebhookMessage)).all()) == 2  # disabled: nothing more queued
+
+
+def test_expiry_is_stored_and_the_bank_told(engine, database_url, tmp_path, loop_client, make_key, receiver):
+    url, got, _ = receiver
+    county.load_county(engine, tmp_path)
+    bank = bearer(make_key("bank", "CQRCB"))
+    assert loop_client.put("/api/v1/bank/webhook", json={"url": url}, headers=bank).status_code == 200
+    stale, fresh = publish(engine, "CQRCB", 2)
+    with transaction(engine) as session:
+        session.execute(
+            update(WhitelistEntry).where(WhitelistEntry.id == stale).values(expires_at=utcnow() - timedelta(hours=1))
+        )
+    run = run_job(engine, "whitelist-expiry", settings=settings(database_url))
+    assert run.detail == {"expired": 1, "banks": 1}
+    with transaction(engine) as session:
+        stored = dict(session.execute(select(WhitelistEntry.id, WhitelistEntry.status)).all())
+    assert stored == {stale: "expired", fresh: "published"}
+    assert run_job(engine, "whitelist-expiry", settings=settings(database_url)).detail["expired"] == 0
+    run_job(engine, "webhook-delivery", settings=settings(database_url), now=utcnow() + timedelta(seconds=1))
+    types = sorted(json.loads(g["body"])["type"] for g in got)
+    assert types == ["whitelist.entries_available", "whitelist.entries_expired"]
+    assert json.loads(next(g["body"] for g in got if b"expired" in g["body"]))["data"] == {"entry_ids": [stale]}
+
+
+def test_matured_pledges_are_released_with_their_patents(engine, database_url):
+    ids = build(engine)
+    with transaction(engine) as session:
+        session.execute(
+            update(PledgeRegistration).where(PledgeRegistration.bank_id == ids["B"]).values(loan_end=date(2026, 3, 1))
+        )
+    on_the_day = run_job(engine, "pledge-maturity", settings=settings(database_url), now=moment(date(2026, 3, 1)))
+    assert on_the_day.detail == {"released": 0}  # the loan runs through its last day
+    after = run_job(engine, "pledge-maturity", settings=settings(database_url), now=moment(date(2026, 3, 2)))
+    assert after.detail == {"released": 1}
+    with transaction(engine) as session:
+        released = dict(session.execute(select(PledgedPatent.patent_id, PledgedPatent.released_date)).all())
+    assert released == {ids["leap"]: None, ids["year_end"]: None, ids["later"]: date(2026, 3, 1)}
+
+
+def test_weekly_snapshots_keep_each_targets_progress_once(engine, database_url, tmp_path):
+    county.load_county(engine, tmp_path)
+    from service.models import Target
+
+    with transaction(engine) as session:
+        session.add(
+            Target(
+                code="YY-PLEDGE",
+                name="质押融资",
+                metric="pledge_amount",
+                figure=1_000_000_000,
+                window_start=date(2025, 1, 1),
+                deadline=date(2026, 12, 31),
+            )
+        )
+    monday = moment(date(2026, 11, 30))
+    for slot, written in (("w1", 1), ("w2", 0)):
+        run = run_job(engine, "target-snapshots", settings=settings(database_url), slot=slot, now=monday)
+        assert run.detail == {"snapshots": written}
+    with transaction(engine) as session:
+        snapshot = session.scalars(select(TargetSnapshot)).one()
+    # The county's one registration in the window (2025-03-10, ¥800,000) is what was achieved.
+    assert snapshot.taken_on == date(2026, 11, 30) and snapshot.achieved == 800_000_00
+
+
+def test_jobs_api_lists_starts_and_refuses_a_claimed_slot(client, engine, admin_headers, reviewer_headers):
+    listed = client.get("/api/v1/jobs", headers=reviewer_headers).json()
+    assert {j["name"] for j in listed["items"]} >= {"revalue", "fee-monitoring", "whitelist-expiry"}
+    assert listed["total"] == len(listed["items"]) and all(j["timezone"] == "Asia/Shanghai" for j in listed["items"])
+    assert client.post("/api/v1/jobs/housekeeping/runs", json={}, headers=reviewer_headers).status_code == 403
+    started = client.post("/api/v1/jobs/housekeeping/runs", json={"slot": "by-hand-1"}, headers=admin_headers)
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    deadline = time.monotonic() + 30
+    while (run := client.get(f"/api/v1/jobs/runs/{run_id}", headers=reviewer_headers).json())["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert run["status"] == "done" and run["trigger"] == "manual" and "idempotency_keys_purged" in run["detail"]
+    again = client.post("/api/v1/jobs/housekeeping/runs", json={"slot": "by-hand-1"}, headers=admin_headers)
+    assert again.status_code == 409 and again.json()["code"] == "slot_claimed"
+    assert client.post("/api/v1/jobs/nope/runs", json={}, headers=admin_headers).status_code == 404
+    bad = client.post("/api/v1/jobs/housekeeping/runs", json={"slot": "a b"}, headers=admin_headers)
+    assert bad.status_code in (400, 422)
+    runs = client.get("/api/v1/jobs/runs", params={"job": "housekeeping"}, headers=reviewer_headers).json()
+    assert runs["total"] == 1 and runs["items"][0]["id"] == run_id
+    assert client.get("/api/v1/jobs/runs").status_code == 401

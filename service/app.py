@@ -18,6 +18,7 @@ from service.enterprises.routes import EnterpriseController
 from service.errors import EXCEPTION_HANDLERS
 from service.imports.routes import ImportController
 from service.jobs.routes import JobController
+from service.jobs.scheduler import start_in_process
 from service.matching.routes import MatchingController
 from service.notifications.routes import NotificationController
 from service.patents.routes import PatentController
@@ -75,8 +76,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     def start() -> None:
         make_session_limiter(state)
+        if settings.run_scheduler:
+            state.scheduler = start_in_process(engine, settings)
 
     def dispose_engine() -> None:
+        if getattr(state, "scheduler", None) is not None:
+            state.scheduler.stop()
         engine.dispose()
 
     return Litestar(

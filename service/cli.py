@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -149,7 +151,16 @@ def cmd_serve(args, settings: Settings) -> int:
         for code, key in demo_bank_keys(engine).items():
             print(f"  bank {code:8s}{key}   (feed: {base}/api/v1/whitelist)")
     sys.stdout.flush()
-    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
+    if args.scheduler:
+        os.environ["IPFIN_SCHEDULER"] = "1"  # read by each worker's create_app
+        settings = replace(settings, run_scheduler=True)
+    if args.workers > 1:  # each worker builds its app (and engine) from the environment
+        engine.dispose()
+        uvicorn.run(
+            "service.app:create_app", factory=True, workers=args.workers, host=settings.host, port=settings.port
+        )
+    else:
+        uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
     return 0
 
 
@@ -212,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="migrate, load the demo when empty, and serve HTTP")
     serve.add_argument("--no-demo", dest="demo", action="store_false")
+    serve.add_argument("--workers", type=int, default=1, help="API processes on this host (default 1)")
+    serve.add_argument(
+        "--scheduler",
+        action="store_true",
+        help="also run the scheduled jobs (one process per deployment runs them)",
+    )
     serve.set_defaults(run=cmd_serve)
     return parser
 

@@ -33,6 +33,8 @@ class Settings:
     fee_alert_days: int = 60
     # Banks' notification URLs must be HTTPS; plain HTTP to loopback only when this is set (trials, tests).
     webhook_allow_loopback: bool = False
+    # Run the scheduler inside the API process (the worker that wins the scheduler lock runs it).
+    run_scheduler: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,8 +49,13 @@ class Settings:
             rate_limit_per_key=_rate(env, "IPFIN_RATE_LIMIT_PER_KEY", 1200),
             rate_limit_anonymous=_rate(env, "IPFIN_RATE_LIMIT_ANONYMOUS", 300),
             fee_alert_days=_positive_int(env, "IPFIN_FEE_ALERT_DAYS", 60),
-            webhook_allow_loopback=env.get("IPFIN_WEBHOOK_ALLOW_LOOPBACK", "") in ("1", "true", "yes"),
+            webhook_allow_loopback=_flag(env, "IPFIN_WEBHOOK_ALLOW_LOOPBACK"),
+            run_scheduler=_flag(env, "IPFIN_SCHEDULER"),
         )
+
+
+def _flag(env, name: str) -> bool:
+    return env.get(name, "").lower() in ("1", "true", "yes")
 
 
 def _positive_int(env, name: str, default: int) -> int:

@@ -116,6 +116,7 @@ def catch_up(engine: Engine, settings: Settings, clock: Clock = utcnow) -> list[
 
 
 def build(engine: Engine, settings: Settings, *, blocking: bool, clock: Clock = utcnow) -> BaseScheduler:
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our runs are logged and stored
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = scheduler_class(
         timezone=BUSINESS_TZ,
@@ -180,3 +181,23 @@ class Leadership:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class InProcess:
+    """A scheduler inside an API worker, when that worker holds the deployment's lock."""
+
+    def __init__(self, leadership: Leadership, scheduler: BaseScheduler):
+        self.leadership, self.scheduler = leadership, scheduler
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        self.leadership.release()
+
+
+def start_in_process(engine: Engine, settings: Settings) -> InProcess | None:
+    """Start the scheduler in this API process if no other process runs it (else None)."""
+    leadership = Leadership(engine)
+    if not leadership.acquire():
+        log.info("another process runs the scheduler")
+        return None
+    return InProcess(leadership, start(engine, settings, blocking=False))

@@ -121,7 +121,9 @@ class Params:
 
     @functools.cached_property
     def digest(self) -> str:
-        """SHA-256 (first 12 hex digits) of the parameter values, for model versions and audit."""
+        """SHA-256 (first 12 hex digits) of the parameter values, for model versions and audit. Of
+        resolved parameters, the values in force on their date: two valuation dates under the same
+        rules share it, dates on either side of a change do not."""
         text = json.dumps(self.as_dict(), sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 

@@ -324,20 +324,20 @@ def _pair_rule_failures(
     """Bit mask of the pair rules (no patents involved); broadcasts over pe, pp."""
     fails = np.zeros(np.broadcast_shapes(np.shape(pe), np.shape(pp)), np.uint32)
     pmin, pmax = prep.p_min[pp], prep.p_max[pp]
-    fails |= np.where(stated & (need < pmin), np.uint32(bit("AMOUNT_BELOW_MIN")), np.uint32(0))
-    fails |= np.where(stated & (need > pmax), np.uint32(bit("AMOUNT_ABOVE_MAX")), np.uint32(0))
+    fails |= np.where(stated & (need < pmin), np.uint32(bit("amount_below_min")), np.uint32(0))
+    fails |= np.where(stated & (need > pmax), np.uint32(bit("amount_above_max")), np.uint32(0))
     cluster_ok = prep.p_cluster_ok[prep.e_cluster[pe], pp]
-    fails |= np.where(cluster_ok, np.uint32(0), np.uint32(bit("CLUSTER_NOT_ELIGIBLE")))
+    fails |= np.where(cluster_ok, np.uint32(0), np.uint32(bit("cluster_not_eligible")))
     missing = prep.p_certs[pp] & ~prep.e_certs[pe]
-    fails |= np.where(missing != 0, np.uint32(bit("MISSING_CERTIFICATIONS")), np.uint32(0))
+    fails |= np.where(missing != 0, np.uint32(bit("missing_certifications")), np.uint32(0))
     if prep.e_customer.shape[1]:
         customer = prep.e_customer[pe, prep.p_bank[pp]]
         fails |= np.where(
-            prep.p_requires_customer[pp] & ~customer, np.uint32(bit("NOT_EXISTING_CUSTOMER")), np.uint32(0)
+            prep.p_requires_customer[pp] & ~customer, np.uint32(bit("not_existing_customer")), np.uint32(0)
         )
     qc, qa = prep.p_quota_count[pp], prep.p_quota_amount[pp]
-    fails |= np.where(qc == 0, np.uint32(bit("QUOTA_COUNT_EXHAUSTED")), np.uint32(0))
-    fails |= np.where((qa >= 0) & (qa < required), np.uint32(bit("QUOTA_AMOUNT_INSUFFICIENT")), np.uint32(0))
+    fails |= np.where(qc == 0, np.uint32(bit("quota_count_exhausted")), np.uint32(0))
+    fails |= np.where((qa >= 0) & (qa < required), np.uint32(bit("quota_amount_insufficient")), np.uint32(0))
     return fails
 
 
@@ -417,13 +417,13 @@ def evaluate_pairs(prep: Prepared, pe: np.ndarray, pp: np.ndarray, *, detail: bo
     min_score = prep.p_min_score[prow]
     min_rem = prep.p_min_remaining[prow]
     excluded = {
-        "PATENT_NOT_ELIGIBLE": ~prep.t_eligible[pat],
-        "PATENT_ALREADY_PLEDGED": prep.t_pledged[pat],
-        "PATENT_WITHOUT_VALUE": prep.t_p10[pat] <= 0,
-        "PATENT_GRADE_BELOW_MINIMUM": prep.t_grade[pat] > prep.p_min_grade[prow],
-        "PATENT_SCORE_BELOW_MINIMUM": ~np.isnan(min_score) & ~(prep.t_score[pat] >= min_score),
-        "REMAINING_TERM_BELOW_MINIMUM": ~np.isnan(min_rem) & ~(prep.t_remaining[pat] >= min_rem),
-        "LOAN_TERM_BEYOND_PATENT_EXPIRY": prep.t_max_term[pat] < np.repeat(term, counts),
+        "patent_not_eligible": ~prep.t_eligible[pat],
+        "patent_already_pledged": prep.t_pledged[pat],
+        "patent_without_value": prep.t_p10[pat] <= 0,
+        "patent_grade_below_minimum": prep.t_grade[pat] > prep.p_min_grade[prow],
+        "patent_score_below_minimum": ~np.isnan(min_score) & ~(prep.t_score[pat] >= min_score),
+        "remaining_term_below_minimum": ~np.isnan(min_rem) & ~(prep.t_remaining[pat] >= min_rem),
+        "loan_term_beyond_patent_expiry": prep.t_max_term[pat] < np.repeat(term, counts),
     }
     assert set(excluded) == {r.code for r in PATENT_RULES}
     usable = np.ones(R, bool)
@@ -434,8 +434,8 @@ def evaluate_pairs(prep: Prepared, pe: np.ndarray, pp: np.ndarray, *, detail: bo
     capacity = _segment_sum(value, starts, counts) * rate_bp // _BP
 
     short = capacity < required
-    failed |= np.where(short, np.uint32(bit("COLLATERAL_INSUFFICIENT")), np.uint32(0))
-    failed |= np.where(short & (counts == 0), np.uint32(bit("NO_PATENTS")), np.uint32(0))
+    failed |= np.where(short, np.uint32(bit("collateral_insufficient")), np.uint32(0))
+    failed |= np.where(short & (counts == 0), np.uint32(bit("no_patents")), np.uint32(0))
     for code, mask in excluded.items():
         hit = _segment_sum(mask, starts, counts) > 0
         failed |= np.where(short & hit, np.uint32(bit(code)), np.uint32(0))

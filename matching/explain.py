@@ -185,7 +185,7 @@ def _failure(
     """The record of one failed rule: its code, the Chinese message and the values involved."""
     if RULE_BY_CODE[code].patent_level:
         return _patent_failure(code, excluded_by(code), prod, term=term, loan_end=loan_end)
-    if code == "COLLATERAL_INSUFFICIENT":
+    if code == "collateral_insufficient":
         return _collateral_failure(
             code, prod, stated=stated, required=required, capacity=capacity, rate_bp=rate_bp, n_usable=n_usable
         )
@@ -195,21 +195,21 @@ def _failure(
 def _pair_failure(code: str, params: Params, ent: Enterprise, prod: Product, *, required: int) -> Failure:
     """A failed pair rule (decided by the enterprise and the product alone)."""
     need = ent.need_amount_fen
-    if code == "AMOUNT_BELOW_MIN":
+    if code == "amount_below_min":
         assert need is not None, "the amount-range rules apply only to a stated need"
         return Failure(
             code,
             f"融资需求{yuan(need)}低于产品最低额度{yuan(prod.min_amount_fen)}",
             {"need_amount_fen": need, "min_amount_fen": prod.min_amount_fen},
         )
-    if code == "AMOUNT_ABOVE_MAX":
+    if code == "amount_above_max":
         assert need is not None, "the amount-range rules apply only to a stated need"
         return Failure(
             code,
             f"融资需求{yuan(need)}高于产品最高额度{yuan(prod.max_amount_fen)}",
             {"need_amount_fen": need, "max_amount_fen": prod.max_amount_fen},
         )
-    if code == "CLUSTER_NOT_ELIGIBLE":
+    if code == "cluster_not_eligible":
         labels = params.cluster_labels
         return Failure(
             code,
@@ -217,30 +217,30 @@ def _pair_failure(code: str, params: Params, ent: Enterprise, prod: Product, *, 
             f"（{_labels(labels, prod.eligible_clusters)}）内",
             {"cluster": ent.cluster, "eligible_clusters": sorted(prod.eligible_clusters)},
         )
-    if code == "MISSING_CERTIFICATIONS":
+    if code == "missing_certifications":
         missing = sorted(prod.required_certifications - ent.certifications)
         return Failure(
             code,
             f"缺少产品要求的资质：{_labels(params.certification_labels, missing)}",
             {"missing": missing, "required": sorted(prod.required_certifications)},
         )
-    if code == "NOT_EXISTING_CUSTOMER":
+    if code == "not_existing_customer":
         current = "在贷的" if params.existing_customer_requires_current_loan else ""
         return Failure(
             code,
             f"该产品仅面向{prod.bank_code}的存量客户，企业在该行没有{current}信用贷款",
             {"bank_code": prod.bank_code},
         )
-    if code == "QUOTA_COUNT_EXHAUSTED":
+    if code == "quota_count_exhausted":
         return Failure(code, "产品本期笔数额度已用完", {"quota_count": prod.quota_count})
-    if code == "QUOTA_AMOUNT_INSUFFICIENT":
+    if code == "quota_amount_insufficient":
         assert prod.quota_amount_fen is not None, "an unlimited amount quota is never insufficient"
         return Failure(
             code,
             f"产品本期剩余额度{yuan(prod.quota_amount_fen)}低于所需金额{yuan(required)}",
             {"quota_amount_fen": prod.quota_amount_fen, "required_amount_fen": required},
         )
-    if code == "NO_PATENTS":
+    if code == "no_patents":
         return Failure(code, "企业名下没有专利，无可质押的知识产权", {})
     raise KeyError(code)
 
@@ -248,7 +248,7 @@ def _pair_failure(code: str, params: Params, ent: Enterprise, prod: Product, *, 
 def _collateral_failure(
     code: str, prod: Product, *, stated: bool, required: int, capacity: int, rate_bp: int, n_usable: int
 ) -> Failure:
-    """COLLATERAL_INSUFFICIENT: the usable patents' capacity against the amount it must support."""
+    """collateral_insufficient: the usable patents' capacity against the amount it must support."""
     if stated:
         what = "融资需求"
     elif required == prod.min_amount_fen:
@@ -274,20 +274,20 @@ def _patent_failure(code: str, hits: list[tuple[Patent, int]], prod: Product, *,
     apps = [t.application_no for t, _ in hits]
     n = len(hits)
     listed = "、".join(apps[:5]) + ("等" if n > 5 else "")
-    if code == "PATENT_NOT_ELIGIBLE":
+    if code == "patent_not_eligible":
         detail = "；".join(f"{t.application_no}（{'，'.join(t.reasons) or '未说明原因'}）" for t, _ in hits[:5])
         return Failure(
             code,
             f"{n}件专利未通过质押资格审查：{detail}",
             {"patents": [{"application_no": t.application_no, "reasons": list(t.reasons)} for t, _ in hits]},
         )
-    if code == "PATENT_ALREADY_PLEDGED":
+    if code == "patent_already_pledged":
         return Failure(code, f"{n}件专利已在质押中，不能重复质押：{listed}", {"patents": apps})
-    if code == "PATENT_WITHOUT_VALUE":
+    if code == "patent_without_value":
         return Failure(
             code, f"{n}件专利没有收益法估值（无收入数据，无P10价值），不能支撑贷款金额：{listed}", {"patents": apps}
         )
-    if code == "PATENT_GRADE_BELOW_MINIMUM":
+    if code == "patent_grade_below_minimum":
         detail = "、".join(f"{t.application_no}（{t.grade or '无'}级）" for t, _ in hits[:5])
         return Failure(
             code,
@@ -297,7 +297,7 @@ def _patent_failure(code: str, hits: list[tuple[Patent, int]], prod: Product, *,
                 "patents": [{"application_no": t.application_no, "grade": t.grade} for t, _ in hits],
             },
         )
-    if code == "PATENT_SCORE_BELOW_MINIMUM":
+    if code == "patent_score_below_minimum":
         detail = "、".join(
             f"{t.application_no}（{'无' if t.score is None else f'{t.score:g}'}分）" for t, _ in hits[:5]
         )
@@ -309,7 +309,7 @@ def _patent_failure(code: str, hits: list[tuple[Patent, int]], prod: Product, *,
                 "patents": [{"application_no": t.application_no, "score": t.score} for t, _ in hits],
             },
         )
-    if code == "REMAINING_TERM_BELOW_MINIMUM":
+    if code == "remaining_term_below_minimum":
         detail = "、".join(f"{t.application_no}（{t.remaining_term_years:.1f}年）" for t, _ in hits[:5])
         return Failure(
             code,
@@ -322,7 +322,7 @@ def _patent_failure(code: str, hits: list[tuple[Patent, int]], prod: Product, *,
                 ],
             },
         )
-    if code == "LOAN_TERM_BEYOND_PATENT_EXPIRY":
+    if code == "loan_term_beyond_patent_expiry":
         earliest = min(t.expiry_date for t, _ in hits)
         detail = "、".join(f"{t.application_no}（{t.expiry_date.isoformat()}）" for t, _ in hits[:5])
         return Failure(

@@ -90,7 +90,6 @@ class Loop:
         self.q = (1.0 + float(income["trend"]["mode"])) / (1.0 + float(income["discount_rate"]["mode"]))
         self.grant_probability = {k: float(v) for k, v in income["grant_probability"].items()}
         self.grace_months = int(params.fees["grace"]["months"])
-        self.design_15y_from = date.fromisoformat(str(params.fees["term_years"]["design_15y_from"]))
         # fee by type and fee year (0 outside the schedule), and the fee tiers as age intervals
         self.fee = {}
         self.tiers = {}
@@ -113,17 +112,17 @@ class Loop:
         self.discount = np.power(1.0 + scenarios.discount[:, None], -(t[None, :] - 0.5))
 
     def term(self, p: dict) -> int:
-        terms = self.params.fees["term_years"]
-        if p["kind"] == "design" and p["filing"] < self.design_15y_from:
-            return int(terms["design_before_2021_06_01"])
-        return int(terms[p["kind"]])
+        """Legal term by the law in force on the filing date (a dated value)."""
+        return int(self.params.fees["term_years"][p["kind"]].at(p["filing"]))
 
     def value(self, p: dict, with_money: bool = True) -> tuple[float, tuple[float, float, float] | None]:  # noqa: C901 -- the baseline: the whole model for one patent, on purpose
         """Score and (P10, P50, P90) of one patent (None without revenue or ``with_money``)."""
         cfg, norm, kind = self.cfg, self.norm, p["kind"]
         # legal position and fee status
         term = self.term(p)
-        comp = int(p["comp"] or 0) if kind == "invention" else 0
+        compensation = self.params.fees["term_compensation"]  # by grant date; pending: the latest rule
+        counts = compensation.at(p["grant"]) if p["grant"] is not None else compensation.values[-1]
+        comp = int(p["comp"] or 0) if kind == "invention" and counts else 0
         expiry = add_months(p["filing"], 12 * term) - timedelta(days=1) + timedelta(days=comp)
         granted = p["grant"] is not None
         paid = -1 if p["paid"] is None else int(p["paid"])
@@ -333,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats or (2 if quick else 3)
     score_n = args.score_sample or (500 if quick else 2_000)
     million = args.million if args.million is not None else (200_000 if quick else 1_000_000)
-    params = load_params()
+    params = load_params().at(AS_OF)
     draws = int(args.draws or params.income["draws"])
     if draws < 1024 or draws & (draws - 1):
         parser.error("--draws must be a power of two ≥ 1024")

@@ -39,11 +39,11 @@ from valuation.portfolio import PENDING, Portfolio
 from valuation.reference import Reference, shipped_reference
 from valuation.result import MONEY_FIELDS, Reason, RiskFlag, ValuationRecord
 from valuation.rules import (
-    ELIGIBILITY_RULES,
     HIGH_VALUE_FLAGS,
     RISK_FLAGS,
     LegalPosition,
     eligibility,
+    eligibility_rules,
     high_value_flags,
     legal_position,
     risk_flags,
@@ -180,7 +180,8 @@ class Valuations:
         names = [name for _, name in s.indicators]
         dims = [dim for dim, _ in s.indicators]
         message = self._message_columns()
-        rule_keys = [_template_keys(ELIGIBILITY_RULES[c][0], message) for c in self.rule_codes]
+        rules_in_force = eligibility_rules(self.params)
+        rule_keys = [_template_keys(rules_in_force[c][0], message) for c in self.rule_codes]
         risk_keys = [_template_keys(RISK_FLAGS[c], message) for c in self.risk_codes]
         in_force = self.position.in_force.tolist()
         invention = (p.kind == INVENTION).tolist()
@@ -191,7 +192,7 @@ class Valuations:
             risks: list[RiskFlag] = []
             for j in reason_idx[i]:
                 code = self.rule_codes[j]
-                template, blocking = ELIGIBILITY_RULES[code]
+                template, blocking = rules_in_force[code]
                 used = {key: message[key][i] for key in rule_keys[j]}
                 reasons.append(
                     {
@@ -371,12 +372,14 @@ def valuate(
     ``reference``: what patents are compared with (``reference.build_reference`` on a large
     portfolio, or ``Reference.from_dict`` of a stored one); the shipped reference when None —
     never the portfolio itself, so a patent's result does not depend on the others.
+    ``params`` (default: the shipped ones) are resolved at ``as_of``: dated figures — the fee
+    schedule, pledge-registration rules — as in force that day (``Params.at``).
     ``loan_term_months`` defaults to ``eligibility.default_loan_term_months`` (12); ``loan_ends``
     (datetime64 per patent) replaces it by each patent's own loan end (a registered pledge's); ``draws`` to
     ``income.draws`` (1,000); ``seed`` seeds the Monte Carlo (same seed, same results, independent of
     input order and company). ``with_money=False`` skips the Monte Carlo (values NaN).
     """
-    params = params or load_params()
+    params = (params or load_params()).at(as_of)  # the rules and figures in force on as_of
     reference = reference or shipped_reference(params)
     loan_term_months = int(
         loan_term_months if loan_term_months is not None else params.eligibility["default_loan_term_months"]
@@ -426,7 +429,8 @@ def valuate(
     rules = eligibility(portfolio, position, params, has_revenue=np.isfinite(revenue))
     rule_codes = tuple(rules)
     rule_hits = np.column_stack([rules[c] for c in rule_codes])
-    blocking = np.array([ELIGIBILITY_RULES[c][1] for c in rule_codes])
+    rules_in_force = eligibility_rules(params)
+    blocking = np.array([rules_in_force[c][1] for c in rule_codes])
     eligible = ~(rule_hits & blocking[None, :]).any(axis=1)
     risks = risk_flags(portfolio, position, params)
     risk_codes = tuple(risks)

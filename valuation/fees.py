@@ -3,8 +3,11 @@
 Rules (DESIGN.md §4, amounts and periods in ``params/fees.toml``):
 
 * Term: an invention runs 20 years from filing, a utility model 10, a design 15 (10 if filed
-  before 2021-06-01), plus granted term compensation (inventions only). The term ends the day
-  before the anniversary: ``expiry_date = filing + term years + compensation days − 1 day``.
+  before 2021-06-01: the term is dated by filing date), plus granted term compensation (inventions
+  granted from 2021-06-01: dated by grant date). The term ends the day before the anniversary:
+  ``expiry_date = filing + term years + compensation days − 1 day``.
+* Fees: the schedule in force on the valuation date (dated by valuation date) prices every fee
+  year; functions that read it take parameters resolved at that date (``params.at(as_of)``).
 * Fee year *k* runs from the (k−1)-th anniversary of the filing date; its fee is due on that
   anniversary. Fees for the years before grant are paid at grant, so ``fees_paid_through_year``
   of a granted patent is at least the fee year containing the grant date.
@@ -25,12 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from valuation.params import Params
+from valuation.params import Params, values_at
 
 PATENT_TYPES = ("invention", "utility_model", "design")
 INVENTION, UTILITY_MODEL, DESIGN = 0, 1, 2
 NAT = np.datetime64("NaT", "D")
 MAX_FEE_YEAR = 20
+_LATEST = np.datetime64("9999-12-31", "D")  # picks a dated value's latest entry
 
 
 def add_months(dates: np.ndarray, months: np.ndarray | int) -> np.ndarray:
@@ -50,22 +54,37 @@ def add_years(dates: np.ndarray, years: np.ndarray | int) -> np.ndarray:
 
 
 def term_years(kind: np.ndarray, filing: np.ndarray, params: Params) -> np.ndarray:
-    """Legal term in years by patent type code (design: 15 or 10 by filing date)."""
+    """Legal term in years by patent type code, by the law in force on each filing date."""
     terms = params.fees["term_years"]
-    by_kind = np.array([terms["invention"], terms["utility_model"], terms["design"]], dtype=np.int64)
-    years = by_kind[kind]
-    old_design = (kind == DESIGN) & (filing < np.datetime64(terms["design_15y_from"], "D"))
-    return np.where(old_design, terms["design_before_2021_06_01"], years)
+    filing = np.asarray(filing, dtype="datetime64[D]")
+    kind = np.asarray(kind, dtype=np.int64)
+    years = np.zeros(kind.shape, dtype=np.int64)
+    for code, name in enumerate(PATENT_TYPES):
+        mine = kind == code
+        if mine.any():
+            years[mine] = values_at(terms[name], filing[mine]).astype(np.int64)
+    return years
 
 
-def expiry_dates(kind: np.ndarray, filing: np.ndarray, compensation_days: np.ndarray, params: Params) -> np.ndarray:
-    """Last day of the legal term: filing + term years − 1 day + compensation (inventions only)."""
-    comp = np.where(kind == INVENTION, np.nan_to_num(compensation_days, nan=0.0), 0.0).astype(np.int64)
+def compensated(kind: np.ndarray, grant: np.ndarray, params: Params) -> np.ndarray:
+    """Whether each patent's recorded term compensation counts: inventions granted while the law
+    provided for it. A pending application (no grant date) will be granted under the latest rule."""
+    grant = np.asarray(grant, dtype="datetime64[D]")
+    when = np.where(np.isnat(grant), _LATEST, grant)
+    return (np.asarray(kind) == INVENTION) & values_at(params.fees["term_compensation"], when).astype(bool)
+
+
+def expiry_dates(
+    kind: np.ndarray, filing: np.ndarray, compensation_days: np.ndarray, params: Params, *, grant: np.ndarray
+) -> np.ndarray:
+    """Last day of the legal term: filing + term years − 1 day + compensation (where it counts)."""
+    comp = np.where(compensated(kind, grant, params), np.nan_to_num(compensation_days, nan=0.0), 0.0).astype(np.int64)
     return add_years(filing, term_years(kind, filing, params)) - np.timedelta64(1, "D") + comp
 
 
 def fee_table(params: Params) -> np.ndarray:
-    """Full annual fee in yuan, indexed ``[type code, fee year]`` (years 1..20; 0 where none)."""
+    """Full annual fee in yuan, indexed ``[type code, fee year]`` (years 1..20; 0 where none), by
+    the schedule of the parameters' valuation date (resolve them with ``params.at(as_of)``)."""
     table = np.zeros((len(PATENT_TYPES), MAX_FEE_YEAR + 2))
     for code, kind in enumerate(PATENT_TYPES):
         for tier in params.fees["schedule"][kind]:
@@ -136,6 +155,7 @@ def fee_status(
     are granted and registered as valid (only those owe annual fees).
     """
     as_of = as_of.astype("datetime64[D]")
+    params = params.at(as_of)
     paid = np.nan_to_num(fees_paid_through, nan=-1.0).astype(np.int64)
     next_year = paid + 1
     term = term_years(kind, filing, params)

@@ -52,7 +52,7 @@ def build_reference(
 ) -> Reference:
     """The reference carried by ``portfolio`` as of ``as_of`` when it is large enough, else the
     shipped one (``.name`` says which: ``"{label}:{as_of}:n={patents}"`` or ``"shipped:…"``)."""
-    params = params or load_params()
+    params = (params or load_params()).at(as_of)
     data = survival_data(portfolio, as_of, params)
     config = params.survival
     if data.event.sum() < int(config["min_events"]) or data.index.size < int(config["min_patents"]):

@@ -15,7 +15,9 @@ default 3 years). Two conditions of the 2021 办法 (国家知识产权局公告
 that they agree to proceed*: a pending invalidation request (``invalidation_pending``) and a
 utility model for which the same applicant filed an invention for the same creation on the same
 day (一案双申, ``dual_filing``). They are reported as non-blocking reasons that require the
-parties' informed consent, not as refusals. *Not checked here*: that the
+parties' informed consent, not as refusals. Rules that changed are dated in
+``params/eligibility.toml`` and apply as on the valuation date (:func:`eligibility_rules`): before
+2021-11-15 a pending invalidation request refused the pledge outright (2010 办法). *Not checked here*: that the
 pledgor is the registered owner — the service knows who pledges and compares it with
 ``owner_credit_code``; and disputed ownership, which is not in the import data.
 
@@ -85,6 +87,23 @@ RISK_FLAGS: dict[str, str] = {
     "expiring_within_loan_term": "专利权将于{expiry_date}届满，早于贷款到期日{loan_end}",
 }
 
+# Wording when a dated rule blocks at the valuation date where current law only asks for consent.
+_BLOCKING_WORDING = {
+    "invalidation_pending": (
+        "专利权已被启动无效宣告程序，估值日适用的《专利权质押登记办法》（2010年）规定不予登记，不能质押"
+    ),
+}
+
+
+def eligibility_rules(params: Params) -> dict[str, tuple[str, bool]]:
+    """:data:`ELIGIBILITY_RULES` as in force on the parameters' valuation date (``params.at``):
+    code → (Chinese message template, blocks the pledge?)."""
+    rules = dict(ELIGIBILITY_RULES)
+    if bool(params.eligibility["invalidation_pending_blocks"]):
+        rules["invalidation_pending"] = (_BLOCKING_WORDING["invalidation_pending"], True)
+    return rules
+
+
 HIGH_VALUE_FLAGS = ("strategic_emerging", "granted_abroad", "maintained_10y", "high_pledge_amount", "award")
 
 
@@ -113,7 +132,10 @@ def legal_position(
     """``loan_ends``: each patent's own loan end (e.g. the pledge it secures); otherwise every patent
     is judged for a loan of ``loan_term_months`` from ``as_of``."""
     as_of64 = np.datetime64(as_of, "D")
-    expiry = expiry_dates(portfolio.kind, portfolio.filing, portfolio.term_compensation_days, params)
+    params = params.at(as_of64)
+    expiry = expiry_dates(
+        portfolio.kind, portfolio.filing, portfolio.term_compensation_days, params, grant=portfolio.grant
+    )
     granted = ~np.isnat(portfolio.grant)
     fees = fee_status(
         portfolio.kind,
@@ -148,7 +170,7 @@ def eligibility(
     portfolio: Portfolio, position: LegalPosition, params: Params, has_revenue: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Boolean array per rule code of :data:`ELIGIBILITY_RULES`: True where the rule fires."""
-    config = params.eligibility
+    config = params.at(position.as_of).eligibility
     status = portfolio.status
     granted = ~np.isnat(portfolio.grant)
     registered_valid = (status == VALID) & granted
@@ -179,7 +201,7 @@ def risk_flags(portfolio: Portfolio, position: LegalPosition, params: Params) ->
     """Boolean array per code of :data:`RISK_FLAGS` (for patents registered valid)."""
     fees = position.fees
     valid = (portfolio.status == VALID) & ~np.isnat(portfolio.grant)
-    soon = np.timedelta64(int(params.eligibility["fee_due_soon_days"]), "D")
+    soon = np.timedelta64(int(params.at(position.as_of).eligibility["fee_due_soon_days"]), "D")
     return {
         "fee_grace_expired": valid & fees.past_grace,
         "fee_overdue": valid & fees.overdue,
@@ -228,6 +250,7 @@ __all__ = [
     "RISK_FLAGS",
     "LegalPosition",
     "eligibility",
+    "eligibility_rules",
     "high_value_flags",
     "legal_position",
     "risk_flags",

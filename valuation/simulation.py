@@ -50,6 +50,7 @@ from valuation.fees import (
     add_months,
     add_years,
     annual_fee,
+    compensated,
     term_years,
 )
 from valuation.income import triangular_ppf
@@ -126,7 +127,7 @@ def simulate_portfolio(
     columns plus ``pledged`` and ``max_pledge_amount_yuan``; ``application_no`` is a placeholder
     ``SIM000001``… (the caller assigns real numbers) and ``owner_credit_code`` is None.
     """
-    params = params or load_params()
+    params = (params or load_params()).at(as_of)
     rng = np.random.default_rng(seed)
     as_of64 = np.datetime64(as_of, "D")
 
@@ -241,7 +242,7 @@ def simulate_portfolio(
     revenue_known = (stage >= 2) & (rng.random(n) < 0.85) | (stage == 1) & (rng.random(n) < 0.2)
     revenue_known &= r_now > 0
     compensation = np.where(
-        (kind == INVENTION) & (grant >= np.datetime64("2021-06-01")) & (lag_years > 4.0),
+        compensated(kind, grant, params) & (lag_years > 4.0),
         np.round((lag_years - 4.0) * 365.25 * rng.uniform(0.3, 0.9, n)),
         0,
     ).astype(np.int64)

@@ -327,9 +327,10 @@ def lapse_dates(portfolio: Portfolio, as_of: np.datetime64) -> np.ndarray:
 def survival_data(portfolio: Portfolio, as_of: date, params: Params) -> SurvivalData:
     """Left-truncated, right-censored maintenance data at ``as_of`` (see module docstring)."""
     as_of64 = np.datetime64(as_of, "D")
+    params = params.at(as_of64)
     filing = portfolio.filing
     granted = ~np.isnat(portfolio.grant) & (portfolio.grant <= as_of64)
-    expiry = expiry_dates(portfolio.kind, filing, portfolio.term_compensation_days, params)
+    expiry = expiry_dates(portfolio.kind, filing, portfolio.term_compensation_days, params, grant=portfolio.grant)
     status = portfolio.status
     fees = fee_status(portfolio.kind, filing, portfolio.fees_paid_through, granted & (status == VALID), as_of64, params)
 
@@ -495,7 +496,7 @@ def fit_survival(
     :func:`default_model` — check ``.source``. ``citation_pct`` defaults to the percentiles
     against the shipped citation reference.
     """
-    params = params or load_params()
+    params = (params or load_params()).at(as_of)
     config = params.survival
     data = survival_data(portfolio, as_of, params)
     n, events = int(data.index.size), int(data.event.sum())

@@ -210,7 +210,7 @@ def place_patents(portfolio: Any, enterprises: list[Enterprise], rng: np.random.
     ipc = [r.get("ipc") or "" for r in records]
     comp = np.array([r.get("term_compensation_days") or 0 for r in records], dtype=float)
     kind_code = np.where(invention, INVENTION, UTILITY_MODEL)
-    expiry = expiry_dates(kind_code, filing, comp, load_params())
+    expiry = expiry_dates(kind_code, filing, comp, load_params(), grant=grant)
     latent = getattr(portfolio, "latent", {}) or {}
     quality = np.asarray(latent.get("quality", np.zeros(n)), dtype=float)
     in_grace = np.asarray(latent.get("in_grace", np.zeros(n, dtype=bool)), dtype=bool)

@@ -236,7 +236,7 @@ def test_empty_and_all_ineligible_runs():
     none_left = match(inst.enterprises, used_up, inst.as_of)
     assert none_left.stats["eligible_pairs"] == 0 and none_left.proposals == ()
     assert all(
-        "QUOTA_COUNT_EXHAUSTED" in r.failure_codes for r in none_left.eligibility(inst.enterprises[0].credit_code)
+        "quota_count_exhausted" in r.failure_codes for r in none_left.eligibility(inst.enterprises[0].credit_code)
     )
 
 

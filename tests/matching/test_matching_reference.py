@@ -30,22 +30,22 @@ def reference_pair_failures(ent, prod, as_of, required):
     fails = set()
     stated = ent.need_amount_fen is not None
     if stated and ent.need_amount_fen < prod.min_amount_fen:
-        fails.add("AMOUNT_BELOW_MIN")
+        fails.add("amount_below_min")
     if stated and ent.need_amount_fen > prod.max_amount_fen:
-        fails.add("AMOUNT_ABOVE_MAX")
+        fails.add("amount_above_max")
     if prod.eligible_clusters and ent.cluster not in prod.eligible_clusters:
-        fails.add("CLUSTER_NOT_ELIGIBLE")
+        fails.add("cluster_not_eligible")
     if not prod.required_certifications <= ent.certifications:
-        fails.add("MISSING_CERTIFICATIONS")
+        fails.add("missing_certifications")
     customer = any(
         loan.bank_code == prod.bank_code and loan.start_date <= as_of <= loan.maturity_date for loan in ent.credit_loans
     )
     if prod.requires_existing_customer and not customer:
-        fails.add("NOT_EXISTING_CUSTOMER")
+        fails.add("not_existing_customer")
     if prod.quota_count == 0:
-        fails.add("QUOTA_COUNT_EXHAUSTED")
+        fails.add("quota_count_exhausted")
     if prod.quota_amount_fen is not None and prod.quota_amount_fen < required:
-        fails.add("QUOTA_AMOUNT_INSUFFICIENT")
+        fails.add("quota_amount_insufficient")
     return fails
 
 
@@ -53,21 +53,21 @@ def reference_patent_failures(t, prod, grade_order, loan_end):
     """The patent rules that exclude patent t from the product's collateral."""
     why = set()
     if not t.eligible:
-        why.add("PATENT_NOT_ELIGIBLE")
+        why.add("patent_not_eligible")
     if t.already_pledged:
-        why.add("PATENT_ALREADY_PLEDGED")
+        why.add("patent_already_pledged")
     if not t.value_p10_fen:
-        why.add("PATENT_WITHOUT_VALUE")
+        why.add("patent_without_value")
     if prod.min_patent_grade is not None and (
         t.grade is None or grade_order.index(t.grade) > grade_order.index(prod.min_patent_grade)
     ):
-        why.add("PATENT_GRADE_BELOW_MINIMUM")
+        why.add("patent_grade_below_minimum")
     if prod.min_patent_score is not None and (t.score is None or t.score < prod.min_patent_score):
-        why.add("PATENT_SCORE_BELOW_MINIMUM")
+        why.add("patent_score_below_minimum")
     if prod.min_remaining_term_years is not None and t.remaining_term_years < prod.min_remaining_term_years:
-        why.add("REMAINING_TERM_BELOW_MINIMUM")
+        why.add("remaining_term_below_minimum")
     if loan_end > t.expiry_date:
-        why.add("LOAN_TERM_BEYOND_PATENT_EXPIRY")
+        why.add("loan_term_beyond_patent_expiry")
     return why
 
 
@@ -90,7 +90,7 @@ def reference_pair(ent, prod, as_of, params):
     rate = Fraction(str(prod.pledge_rate))
     capacity = floor(rate * sum(t.value_p10_fen for t in usable))
     if capacity < required:
-        fails |= {"COLLATERAL_INSUFFICIENT"} | patent_fails | ({"NO_PATENTS"} if not ent.patents else set())
+        fails |= {"collateral_insufficient"} | patent_fails | ({"no_patents"} if not ent.patents else set())
     if fails:
         return dict(codes=fails, amount=None, capacity=capacity, term=term, pledged=[])
     if stated:

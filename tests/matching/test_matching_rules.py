@@ -42,7 +42,7 @@ def test_baseline_is_eligible_with_amount_from_collateral(build):
 
 def test_amount_below_min(build):
     fail = one(build, build.enterprise(need_amount_fen=300_000 * Y))
-    assert codes(fail) == {"AMOUNT_BELOW_MIN"}
+    assert codes(fail) == {"amount_below_min"}
     [f] = fail.failures
     assert f.values == {"need_amount_fen": 300_000 * Y, "min_amount_fen": 500_000 * Y}
     assert "低于产品最低额度" in f.message and "300,000.00元" in f.message
@@ -53,7 +53,7 @@ def test_amount_below_min(build):
 def test_amount_above_max(build):
     fail = one(build, build.enterprise(need_amount_fen=6_000_000 * Y))
     # ¥6M is above the maximum and above the ¥3M the collateral supports: both are named
-    assert codes(fail) == {"AMOUNT_ABOVE_MAX", "COLLATERAL_INSUFFICIENT"}
+    assert codes(fail) == {"amount_above_max", "collateral_insufficient"}
     ok = one(build, build.enterprise(need_amount_fen=2_000_000 * Y))
     assert ok.eligible and ok.amount_fen == 2_000_000 * Y
 
@@ -63,7 +63,7 @@ def test_amount_above_max(build):
 
 def test_cluster(build):
     fail = one(build, prod=build.product(eligible_clusters={"green_consumer", "energy_electronics"}))
-    assert codes(fail) == {"CLUSTER_NOT_ELIGIBLE"}
+    assert codes(fail) == {"cluster_not_eligible"}
     assert "装备制造" in fail.failures[0].message
     assert fail.failures[0].values["eligible_clusters"] == ["energy_electronics", "green_consumer"]
     assert one(build, prod=build.product(eligible_clusters={"green_consumer", "equipment_manufacturing"})).eligible
@@ -72,7 +72,7 @@ def test_cluster(build):
 
 def test_certifications(build):
     fail = one(build, prod=build.product(required_certifications={"high_tech", "specialized", "ip_standard"}))
-    assert codes(fail) == {"MISSING_CERTIFICATIONS"}
+    assert codes(fail) == {"missing_certifications"}
     assert fail.failures[0].values["missing"] == ["ip_standard", "specialized"]
     assert "专精特新" in fail.failures[0].message and "贯标" in fail.failures[0].message
     assert one(build, prod=build.product(required_certifications={"high_tech"})).eligible
@@ -80,12 +80,12 @@ def test_certifications(build):
 
 def test_existing_customer(build):
     fail = one(build, prod=build.product(id="CCB/IPL", bank_code="CCB", requires_existing_customer=True))
-    assert codes(fail) == {"NOT_EXISTING_CUSTOMER"}
+    assert codes(fail) == {"not_existing_customer"}
     assert one(build, prod=build.product(requires_existing_customer=True)).eligible
     # a loan that matured before the as-of date does not make a current customer
     matured = build.kv_loan(start_date=date(2022, 1, 1), maturity_date=date(2023, 1, 1))
     ent = build.enterprise(credit_loans=(matured,))
-    assert codes(one(build, ent, build.product(requires_existing_customer=True))) == {"NOT_EXISTING_CUSTOMER"}
+    assert codes(one(build, ent, build.product(requires_existing_customer=True))) == {"not_existing_customer"}
     # any kind of credit loan at the bank counts (params: existing_customer.loan_kinds = [])
     other = build.kv_loan(kind="other", grade=None)
     assert one(build, build.enterprise(credit_loans=(other,)), build.product(requires_existing_customer=True)).eligible
@@ -95,19 +95,19 @@ def test_existing_customer(build):
 
 
 def test_quota_count(build):
-    assert codes(one(build, prod=build.product(quota_count=0))) == {"QUOTA_COUNT_EXHAUSTED"}
+    assert codes(one(build, prod=build.product(quota_count=0))) == {"quota_count_exhausted"}
     assert one(build, prod=build.product(quota_count=1)).eligible
     assert one(build, prod=build.product(quota_count=None)).eligible
 
 
 def test_quota_amount(build):
     fail = one(build, prod=build.product(quota_amount_fen=400_000 * Y))  # below the product minimum
-    assert codes(fail) == {"QUOTA_AMOUNT_INSUFFICIENT"}
+    assert codes(fail) == {"quota_amount_insufficient"}
     assert fail.failures[0].values == {"quota_amount_fen": 400_000 * Y, "required_amount_fen": 500_000 * Y}
     capped = one(build, prod=build.product(quota_amount_fen=2_000_000 * Y))
     assert capped.eligible and capped.amount_fen == 2_000_000 * Y  # capped by what is left
     need = build.enterprise(need_amount_fen=2_500_000 * Y)
-    assert codes(one(build, need, build.product(quota_amount_fen=2_000_000 * Y))) == {"QUOTA_AMOUNT_INSUFFICIENT"}
+    assert codes(one(build, need, build.product(quota_amount_fen=2_000_000 * Y))) == {"quota_amount_insufficient"}
     assert one(build, need, build.product(quota_amount_fen=2_500_000 * Y)).eligible
 
 
@@ -116,7 +116,7 @@ def test_quota_amount(build):
 
 def test_patent_grade(build):
     fail = one(build, prod=build.product(min_patent_grade="A"))
-    assert codes(fail) == {"PATENT_GRADE_BELOW_MINIMUM", "COLLATERAL_INSUFFICIENT"}
+    assert codes(fail) == {"patent_grade_below_minimum", "collateral_insufficient"}
     f = fail.failures[0]
     assert f.values["min_patent_grade"] == "A" and f.values["patents"] == [
         {"application_no": "202010000001.1", "grade": "B"}
@@ -124,20 +124,20 @@ def test_patent_grade(build):
     assert one(build, prod=build.product(min_patent_grade="B")).eligible
     assert one(build, prod=build.product(min_patent_grade="C")).eligible
     ungraded = build.enterprise(patents=(build.patent(grade=None),))
-    assert "PATENT_GRADE_BELOW_MINIMUM" in codes(one(build, ungraded, build.product(min_patent_grade="E")))
+    assert "patent_grade_below_minimum" in codes(one(build, ungraded, build.product(min_patent_grade="E")))
 
 
 def test_patent_score(build):
     assert codes(one(build, prod=build.product(min_patent_score=85.0))) == {
-        "PATENT_SCORE_BELOW_MINIMUM",
-        "COLLATERAL_INSUFFICIENT",
+        "patent_score_below_minimum",
+        "collateral_insufficient",
     }
     assert one(build, prod=build.product(min_patent_score=80.0)).eligible
 
 
 def test_remaining_term(build):
     fail = one(build, prod=build.product(min_remaining_term_years=12.0))
-    assert codes(fail) == {"REMAINING_TERM_BELOW_MINIMUM", "COLLATERAL_INSUFFICIENT"}
+    assert codes(fail) == {"remaining_term_below_minimum", "collateral_insufficient"}
     assert "12年" in fail.failures[0].message
     assert one(build, prod=build.product(min_remaining_term_years=10.0)).eligible
 
@@ -146,7 +146,7 @@ def test_loan_term_beyond_patent_expiry(build):
     soon = build.patent(expiry_date=build.AS_OF + timedelta(days=330), remaining_term_years=0.9)
     ent = build.enterprise(patents=(soon,))  # default term 12 months ends 2025-06-30, after expiry
     fail = one(build, ent)
-    assert codes(fail) == {"LOAN_TERM_BEYOND_PATENT_EXPIRY", "COLLATERAL_INSUFFICIENT"}
+    assert codes(fail) == {"loan_term_beyond_patent_expiry", "collateral_insufficient"}
     f = fail.failures[0]
     assert f.values["loan_end_date"] == date(2025, 6, 30) and f.values["earliest_expiry_date"] == soon.expiry_date
     short = build.enterprise(patents=(soon,), need_term_months=6)  # ends 2024-12-30, before expiry
@@ -160,39 +160,39 @@ def test_loan_term_beyond_patent_expiry(build):
 
 def test_collateral_capacity(build):
     fail = one(build, build.enterprise(need_amount_fen=3_000_001 * Y))
-    assert codes(fail) == {"COLLATERAL_INSUFFICIENT"}
+    assert codes(fail) == {"collateral_insufficient"}
     assert fail.failures[0].values["capacity_fen"] == 3_000_000 * Y
     assert fail.failures[0].values["required_amount_fen"] == 3_000_001 * Y
     assert one(build, build.enterprise(need_amount_fen=3_000_000 * Y)).eligible  # exactly covered
     # without a stated need the collateral must reach the product minimum
     small = build.enterprise(patents=(build.patent(value_p10_fen=1_000_000 * Y),))  # supports ¥300,000
-    assert codes(one(build, small)) == {"COLLATERAL_INSUFFICIENT"}
+    assert codes(one(build, small)) == {"collateral_insufficient"}
     assert one(build, small, build.product(min_amount_fen=300_000 * Y)).amount_fen == 300_000 * Y
 
 
 def test_patent_not_eligible(build):
     bad = build.patent(eligible=False, reasons=("年费未缴",))
     fail = one(build, build.enterprise(patents=(bad,)))
-    assert codes(fail) == {"PATENT_NOT_ELIGIBLE", "COLLATERAL_INSUFFICIENT"}
+    assert codes(fail) == {"patent_not_eligible", "collateral_insufficient"}
     assert "年费未缴" in fail.failures[0].message
     assert one(build, build.enterprise(patents=(build.patent(eligible=True),))).eligible
 
 
 def test_patent_already_pledged(build):
     fail = one(build, build.enterprise(patents=(build.patent(already_pledged=True),)))
-    assert codes(fail) == {"PATENT_ALREADY_PLEDGED", "COLLATERAL_INSUFFICIENT"}
+    assert codes(fail) == {"patent_already_pledged", "collateral_insufficient"}
     assert one(build, build.enterprise(patents=(build.patent(already_pledged=False),))).eligible
 
 
 def test_patent_without_value(build):
     fail = one(build, build.enterprise(patents=(build.patent(value_p10_fen=None),)))
-    assert codes(fail) == {"PATENT_WITHOUT_VALUE", "COLLATERAL_INSUFFICIENT"}
+    assert codes(fail) == {"patent_without_value", "collateral_insufficient"}
     assert fail.failures[0].values["patents"] == ["202010000001.1"]
 
 
 def test_no_patents(build):
     fail = one(build, build.enterprise(patents=()))
-    assert codes(fail) == {"NO_PATENTS", "COLLATERAL_INSUFFICIENT"}
+    assert codes(fail) == {"no_patents", "collateral_insufficient"}
     assert fail.failures[1].values["capacity_fen"] == 0
 
 
@@ -201,7 +201,7 @@ def test_excluded_patents_are_notes_when_the_rest_suffices(build):
     r = one(build, build.enterprise(patents=(build.patent(), pledged), need_amount_fen=1_000_000 * Y))
     assert r.eligible and r.failures == ()
     assert [(x.application_no, x.reasons) for x in r.excluded_patents] == [
-        ("202010000002.X", ("PATENT_ALREADY_PLEDGED",))
+        ("202010000002.X", ("patent_already_pledged",))
     ]
 
 
@@ -223,15 +223,15 @@ def test_every_failed_rule_is_named(build):
     )
     r = one(build, ent, prod)
     assert codes(r) == {
-        "AMOUNT_BELOW_MIN",
-        "CLUSTER_NOT_ELIGIBLE",
-        "MISSING_CERTIFICATIONS",
-        "NOT_EXISTING_CUSTOMER",
-        "QUOTA_COUNT_EXHAUSTED",
-        "QUOTA_AMOUNT_INSUFFICIENT",
-        "PATENT_GRADE_BELOW_MINIMUM",
-        "PATENT_ALREADY_PLEDGED",
-        "COLLATERAL_INSUFFICIENT",
+        "amount_below_min",
+        "cluster_not_eligible",
+        "missing_certifications",
+        "not_existing_customer",
+        "quota_count_exhausted",
+        "quota_amount_insufficient",
+        "patent_grade_below_minimum",
+        "patent_already_pledged",
+        "collateral_insufficient",
     }
     assert all(f.message for f in r.failures)
     assert r.amount_fen is None and r.fit is None

@@ -44,7 +44,9 @@ BASE_RECORD: dict[str, Any] = {
 
 @pytest.fixture(scope="session")
 def params():
-    return load_params()
+    """The shipped parameters as in force on 2025-06-30 (the tests' usual valuation date); the
+    engine re-resolves them at each valuation's own date."""
+    return load_params().at(date(2025, 6, 30))
 
 
 @pytest.fixture

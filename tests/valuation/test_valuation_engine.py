@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from valuation import MODEL_VERSION, Portfolio, Reference, build_reference, load_params, shipped_reference, valuate
-from valuation.params import PARAMS_DIR, SECTIONS
+from valuation.params import PARAMS_DIR, SECTIONS, ParameterError
 from valuation.simulation import simulate_portfolio
 
 AS_OF = date(2025, 6, 30)
@@ -154,7 +154,7 @@ def test_inconsistent_parameters_are_rejected():
         params.with_overrides({"scoring": {"dimension_weights": {"legal": 0.5}}})
     with pytest.raises(ValueError, match="draws"):
         params.with_overrides({"income": {"draws": 10}})
-    with pytest.raises(KeyError):
+    with pytest.raises(ParameterError, match="unknown parameter file"):
         params.with_overrides({"nonsense": {}})
 
 

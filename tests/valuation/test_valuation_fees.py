@@ -68,19 +68,23 @@ def test_month_arithmetic_clamps_to_month_end():
 
 
 @pytest.mark.parametrize(
-    ("kind", "filing", "comp", "expected"),
+    ("kind", "filing", "grant", "comp", "expected"),
     [
-        (INVENTION, "2017-07-25", 0, "2037-07-24"),
-        (INVENTION, "2017-07-25", 100, "2037-11-01"),  # 7 + 31 + 30 + 31 + 1 days
-        (UTILITY_MODEL, "2020-03-01", 0, "2030-02-28"),
-        (UTILITY_MODEL, "2020-03-01", 100, "2030-02-28"),  # compensation only for inventions
-        (DESIGN, "2021-06-01", 0, "2036-05-31"),  # 15 years since 2021-06-01
-        (DESIGN, "2021-05-31", 0, "2031-05-30"),  # 10 years before
-        (INVENTION, "2016-02-29", 0, "2036-02-28"),
+        (INVENTION, "2017-07-25", "2022-03-10", 0, "2037-07-24"),
+        (INVENTION, "2017-07-25", "2022-03-10", 100, "2037-11-01"),  # 7 + 31 + 30 + 31 + 1 days
+        (INVENTION, "2017-07-25", "2021-05-31", 100, "2037-07-24"),  # granted before compensation existed
+        (INVENTION, "2017-07-25", "NaT", 100, "2037-11-01"),  # pending: granted under today's law
+        (UTILITY_MODEL, "2020-03-01", "2020-09-01", 0, "2030-02-28"),
+        (UTILITY_MODEL, "2020-03-01", "2022-09-01", 100, "2030-02-28"),  # compensation only for inventions
+        (DESIGN, "2021-06-01", "2021-12-01", 0, "2036-05-31"),  # 15 years since 2021-06-01
+        (DESIGN, "2021-05-31", "2021-12-01", 0, "2031-05-30"),  # 10 years before
+        (INVENTION, "2016-02-29", "2019-01-01", 0, "2036-02-28"),
     ],
 )
-def test_expiry(params, kind, filing, comp, expected):
-    got = expiry_dates(np.array([kind]), np.array([d(filing)]), np.array([float(comp)]), params)[0]
+def test_expiry(params, kind, filing, grant, comp, expected):
+    got = expiry_dates(
+        np.array([kind]), np.array([d(filing)]), np.array([float(comp)]), params, grant=np.array([d(grant)])
+    )[0]
     assert got == d(expected)
 
 

@@ -148,7 +148,7 @@ def test_expected_remaining_life_matches_incomplete_gamma_closed_form():
     age = np.array([0.5, 3.0, 8.0, 12.0, 2.0])
     remaining = np.array([19.0, 10.0, 12.0, 1.5, 0.0])
     x = np.array([0.0, 1.0, 0.0, 1.0, 0.0])
-    hazard = model.hazard({"x": x}, FeeTiers.of(np.zeros(5, dtype=int), load_params()))
+    hazard = model.hazard({"x": x}, FeeTiers.of(np.zeros(5, dtype=int), load_params().at(date(2025, 6, 30))))
     got = hazard.expected_remaining_life(age, remaining)
     eta = model.intercept + 0.6 * x
     k, c = model.shape, np.exp(eta)

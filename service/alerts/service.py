@@ -89,7 +89,7 @@ def fee_alerts(patents: list[Patent], today: date, due_within_days: int) -> dict
     fee_bearing = np.array(
         [p.grant_date is not None and p.legal_status in (LegalStatus.valid, LegalStatus.lapsed) for p in patents]
     )
-    fees = fee_status(kind, filing, paid, fee_bearing, np.datetime64(today, "D"), load_params())
+    fees = fee_status(kind, filing, paid, fee_bearing, np.datetime64(today, "D"), load_params().at(today))
     horizon = np.datetime64(today + timedelta(days=due_within_days), "D")
     due_soon = fees.applies & ~fees.overdue & ~fees.past_grace & (fees.next_due <= horizon)
     alerts = {}

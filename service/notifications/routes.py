@@ -13,7 +13,7 @@ from service.notifications import service as notifications
 from service.notifications.schemas import EndpointCreate, EndpointCreated, EndpointRead, MessageRead
 from service.structs import from_row
 
-_READ = error_responses(401, 403, 404)
+_READ = error_responses(400, 401, 403, 404)
 _WRITE = error_responses(400, 401, 403, 404, 422)
 
 

@@ -74,6 +74,10 @@ def handle_api_error(_: Request, exc: ApiError) -> Response:
 
 
 def handle_validation(_: Request, exc: ValidationException) -> Response:
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    # Litestar reports a missing body as a problem with the handler's `data` parameter.
+    if any(p.get("key") == "data" and p.get("source") == "body" for p in problems if isinstance(p, dict)):
+        return _body(400, "body_required", "this request needs a JSON body (Content-Type: application/json)")
     return _body(400, "invalid_request", "the request is invalid; see details", exc.extra)
 
 

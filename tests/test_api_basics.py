@@ -165,3 +165,10 @@ def test_a_database_rule_violation_is_a_409_and_writes_nothing(client, engine, a
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Target)) == 1
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == 1  # the first create only
+
+
+def test_a_post_without_a_body_says_so(client, admin_headers):
+    for path in ("/api/v1/valuations/estimate", "/api/v1/targets", "/api/v1/jobs/housekeeping/runs"):
+        response = client.post(path, headers=admin_headers)
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["code"] == "body_required" and "JSON body" in response.json()["message"], path

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from service.db import transaction
-from service.models import JobRun
+from service.models import JobRun, ValuationRun
 from service.models.enums import JobStatus
 from service.models.types import utcnow
 from service.settings import Settings
@@ -157,6 +157,12 @@ def mark_dead(engine: Engine, *, now: datetime | None = None) -> int:
                 update(JobRun)
                 .where(JobRun.id.in_(dead), JobRun.status == JobStatus.running)
                 .values(status=JobStatus.failed, error="the process running it stopped", finished_at=moment)
+            )
+            # A portfolio valuation the dead run was computing would otherwise show "running" for ever.
+            session.execute(
+                update(ValuationRun)
+                .where(ValuationRun.job_run_id.in_(dead), ValuationRun.status == "running")
+                .values(status="failed", finished_at=moment, counts={"error": "the process running it stopped"})
             )
         return len(dead)
 

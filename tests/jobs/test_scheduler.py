@@ -17,7 +17,7 @@ from service.jobs import registry
 from service.jobs.registry import JOBS, Job
 from service.jobs.scheduler import catch_up, fire, latest_slot, run_job
 from service.jobs.service import OWNER, SlotClaimed, mark_dead
-from service.models import Alert, JobRun
+from service.models import Alert, JobRun, ValuationRun
 from service.settings import Settings
 
 
@@ -110,9 +110,13 @@ def test_runs_of_dead_processes_are_marked_failed_at_start(engine):
                 ("busy-elsewhere", "other-host:2", now - timedelta(minutes=1)),
             ]:
                 session.add(JobRun(job="revalue", slot=slot, owner=owner, heartbeat_at=beat, started_at=beat))
+            session.flush()
+            dead_run = session.scalars(select(JobRun).where(JobRun.slot == "dead-here")).one()
+            session.add(ValuationRun(as_of=date(2026, 11, 1), model_version="test", job_run_id=dead_run.id))
         assert mark_dead(engine, now=now) == 2
         with transaction(engine) as session:
             status = dict(session.execute(select(JobRun.slot, JobRun.status)).all())
+            assert session.scalars(select(ValuationRun.status)).one() == "failed"
         assert status == {
             "dead-here": "failed",
             "silent-elsewhere": "failed",

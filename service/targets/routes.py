@@ -11,15 +11,15 @@ from sqlalchemy import select
 
 from service import audit
 from service.dates import as_of_or_today
-from service.deps import STAFF_ROLES, Authorized, DbSession, require
+from service.deps import STAFF, STAFF_ROLES, Authorized, DbSession, require
 from service.errors import PUBLIC_READ, STAFF_READ, WRITE, ApiError
 from service.models import Target
-from service.pagination import Limit, Offset, Page, paginate
+from service.pagination import Limit, Offset, Page, page_of, paginate
 from service.structs import from_row
 from service.targets.export import NothingToExport, export_file
 from service.targets.progress import target_progress
-from service.targets.schemas import TargetCreate, TargetRead
-from service.targets.service import create_target, get_target
+from service.targets.schemas import SnapshotRead, TargetCreate, TargetRead
+from service.targets.service import create_target, get_target, snapshot_read, snapshots
 
 AsOf = Annotated[date | None, QueryParameter(description="progress as of this date (UTC today when omitted)")]
 
@@ -51,6 +51,20 @@ class TargetController(Controller):
             after={"figure": target.figure, "metric": target.metric},
         )
         return from_row(TargetRead, target)
+
+    @get(
+        "/{target_id:int}/snapshots",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        dependencies={"staff": STAFF},
+        summary="The target's weekly progress snapshots, oldest first (the dashboard's history)",
+    )
+    def snapshots(
+        self, db_session: DbSession, staff: Authorized, target_id: FromPath[int], limit: Limit = 500, offset: Offset = 0
+    ) -> Page[SnapshotRead]:
+        target = get_target(db_session, target_id)
+        items = [snapshot_read(s) for s in snapshots(db_session, target)]
+        return page_of(items, limit, offset)
 
     @get(
         "/{target_id:int}/progress",

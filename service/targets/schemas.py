@@ -27,3 +27,12 @@ class TargetRead(msgspec.Struct):
     window_start: date
     deadline: date
     source: str | None
+
+
+class SnapshotRead(msgspec.Struct):
+    """A target's progress as the weekly `target-snapshots` job kept it."""
+
+    taken_on: date
+    achieved: int  # the target's unit: fen for pledge_amount, a count otherwise
+    share: float
+    probability_by_deadline: float | None  # the projection's, when the metric has one

@@ -13,7 +13,7 @@ from service.encoding import jsonable
 from service.errors import ApiError, not_found
 from service.models import Target, TargetSnapshot
 from service.models.types import utcnow
-from service.targets.schemas import TargetCreate
+from service.targets.schemas import SnapshotRead, TargetCreate
 
 
 def get_target(session: Session, target_id: int) -> Target:
@@ -77,4 +77,14 @@ def snapshots(session: Session, target: Target) -> list[TargetSnapshot]:
         session.scalars(
             select(TargetSnapshot).where(TargetSnapshot.target_id == target.id).order_by(TargetSnapshot.taken_on)
         ).all()
+    )
+
+
+def snapshot_read(snapshot: TargetSnapshot) -> SnapshotRead:
+    projection = snapshot.progress.get("projection") or {}
+    return SnapshotRead(
+        taken_on=snapshot.taken_on,
+        achieved=snapshot.achieved,
+        share=snapshot.progress["share"],
+        probability_by_deadline=projection.get("probability"),
     )

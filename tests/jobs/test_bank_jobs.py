@@ -149,7 +149,7 @@ def test_matured_pledges_are_released_with_their_patents(engine, database_url):
     assert released == {ids["leap"]: None, ids["year_end"]: None, ids["later"]: date(2026, 3, 1)}
 
 
-def test_weekly_snapshots_keep_each_targets_progress_once(engine, database_url, tmp_path):
+def test_weekly_snapshots_keep_each_targets_progress_once(engine, database_url, tmp_path, client, reviewer_headers):
     county.load_county(engine, tmp_path)
     from service.models import Target
 
@@ -172,6 +172,11 @@ def test_weekly_snapshots_keep_each_targets_progress_once(engine, database_url, 
         snapshot = session.scalars(select(TargetSnapshot)).one()
     # The county's one registration in the window (2025-03-10, ¥800,000) is what was achieved.
     assert snapshot.taken_on == date(2026, 11, 30) and snapshot.achieved == 800_000_00
+    history = client.get(f"/api/v1/targets/{snapshot.target_id}/snapshots", headers=reviewer_headers).json()
+    assert history["total"] == 1 and history["items"][0]["achieved"] == 800_000_00
+    assert history["items"][0]["share"] == pytest.approx(800_000_00 / 1_000_000_000)
+    assert 0 <= history["items"][0]["probability_by_deadline"] <= 1
+    assert client.get(f"/api/v1/targets/{snapshot.target_id}/snapshots").status_code == 401
 
 
 def test_jobs_api_lists_starts_and_refuses_a_claimed_slot(client, engine, admin_headers, reviewer_headers):

@@ -73,10 +73,10 @@ def handle_api_error(_: Request, exc: ApiError) -> Response:
     return _body(exc.status, exc.code, message, details)
 
 
-def handle_validation(_: Request, exc: ValidationException) -> Response:
-    problems = exc.extra if isinstance(exc.extra, list) else []
-    # Litestar reports a missing body as a problem with the handler's `data` parameter.
-    if any(p.get("key") == "data" and p.get("source") == "body" for p in problems if isinstance(p, dict)):
+def handle_validation(request: Request, exc: ValidationException) -> Response:
+    # Litestar reports a missing body as a bare problem with the handler's `data` parameter.
+    sent = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    if request.method in ("POST", "PUT", "PATCH") and not sent:
         return _body(400, "body_required", "this request needs a JSON body (Content-Type: application/json)")
     return _body(400, "invalid_request", "the request is invalid; see details", exc.extra)
 

@@ -141,6 +141,7 @@ def test_a_large_import_is_chunked_and_does_not_block_other_requests(client, eng
             answers[kind] = _post(client, admin_headers, kind, f"{kind}.csv", files[kind])
 
     thread = threading.Thread(target=run_import)
+    began = time.perf_counter()
     thread.start()
     slowest = 0.0
     while thread.is_alive():
@@ -150,7 +151,10 @@ def test_a_large_import_is_chunked_and_does_not_block_other_requests(client, eng
         slowest = max(slowest, time.perf_counter() - started)
         time.sleep(0.2)
     thread.join()
+    took = time.perf_counter() - began
     for kind in ("patents", "pledges"):
         assert answers[kind].status_code == 200, answers[kind].text[:500]
         assert answers[kind].json()["rows"] == N
-    assert slowest < 5, f"a read waited {slowest:.1f} s during the import"
+    # A read blocked by the import would wait about as long as the import; one that only shares
+    # the CPU (the import parses in this process) waits a fraction of it, however loaded the machine.
+    assert slowest < max(2.0, took / 3), f"a read waited {slowest:.1f} s during a {took:.1f} s import"

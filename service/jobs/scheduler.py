@@ -69,7 +69,7 @@ def run_job(
     if name not in JOBS:
         raise UnknownJob(name)
     moment = now or utcnow()
-    run = claim(engine, name, slot or manual_slot(moment), trigger, now=moment)
+    run = claim(engine, name, slot or manual_slot(utcnow()), trigger)
     return run_claimed(engine, run, settings=settings, now=moment, params=params, background=background)
 
 

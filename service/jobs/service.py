@@ -80,9 +80,10 @@ class SlotClaimed(Exception):
         self.run = run
 
 
-def claim(engine: Engine, job: str, slot: str, trigger: str, *, now: datetime | None = None) -> JobRun:
-    """Insert the run's row, or raise SlotClaimed with the run that has the slot."""
-    moment = now or utcnow()
+def claim(engine: Engine, job: str, slot: str, trigger: str) -> JobRun:
+    """Insert the run's row, or raise SlotClaimed with the run that has the slot. Its times are
+    the wall clock's (the slot says which moment the run is for)."""
+    moment = utcnow()
     try:
         with transaction(engine) as session:
             run = JobRun(job=job, slot=slot, trigger=trigger, owner=OWNER, started_at=moment, heartbeat_at=moment)

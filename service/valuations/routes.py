@@ -178,7 +178,7 @@ class ValuationController(Controller):
         from service.jobs.service import claim, manual_slot
 
         now = utcnow()
-        job_run = claim(state.engine, "revalue", manual_slot(now), "manual", now=now)
+        job_run = claim(state.engine, "revalue", manual_slot(now), "manual")
         run = start_run(db_session, as_of_or_today(data.as_of), admin.name, job_run.id)
         read = from_row(RunRead, run)
         db_session.commit()  # the job's first step reads the run row, so it must be committed first

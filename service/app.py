@@ -19,6 +19,7 @@ from service.imports.routes import ImportController
 from service.matching.routes import MatchingController
 from service.patents.routes import PatentController
 from service.pledges.routes import PledgeController
+from service.security_headers import add_security_headers
 from service.settings import Settings
 from service.targets.routes import TargetController
 from service.valuations.routes import ValuationController
@@ -57,6 +58,8 @@ ROUTES = [
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    if reason := settings.production_problem():  # also when served without `ipfin serve`
+        raise RuntimeError(f"refusing to start in production: {reason}")
     engine = engine or make_engine(settings.database_url)
 
     state = State(
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # then finds it resolved (it still covers any route the middleware does not wrap).
         middleware=[rate_limit_config(settings).middleware],
         before_request=authenticate_request,
+        before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         state=state,
         on_startup=[start],

@@ -156,6 +156,21 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def as_of_argument(text: str) -> date:
+    """`--as-of`: an ISO date inside the API's plausible window for `as_of` (service/dates.py)."""
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a date YYYY-MM-DD") from None
+    from service.dates import as_of_or_today  # only when the option is given: --help stays instant
+    from service.errors import ApiError
+
+    try:
+        return as_of_or_today(value)
+    except ApiError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser imports nothing heavy (no models, numpy or web stack): `ipfin --help` is instant."""
     parser = argparse.ArgumentParser(prog="ipfin", description="IP-financing matchmaking and valuation service")
@@ -196,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     valuate = commands.add_parser("valuate", help="value a patent import file (no database needed)")
     valuate.add_argument("file", type=Path)
-    valuate.add_argument("--as-of", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    valuate.add_argument("--as-of", type=as_of_argument, required=True, help="YYYY-MM-DD")
     valuate.add_argument("--out", type=Path, required=True, help="output CSV")
     valuate.add_argument("--loan-term-months", type=int, help="default: the valuation parameters' loan term")
     valuate.add_argument(
@@ -208,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     valuate.set_defaults(run=cmd_valuate)
 
     revalue = commands.add_parser("revalue", help="value the stored portfolio and keep the results")
-    revalue.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
+    revalue.add_argument("--as-of", type=as_of_argument, default=None, help="YYYY-MM-DD (default today)")
     revalue.set_defaults(run=cmd_revalue)
 
     serve = commands.add_parser("serve", help="migrate (and with --demo load the demo when empty), serve HTTP")

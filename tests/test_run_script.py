@@ -90,3 +90,31 @@ def test_run_script_serves_demo_county_and_prints_its_random_keys_once(tmp_path)
         assert feed.status_code == 200
     finally:
         _stop(process)
+
+
+def test_serve_without_demo_leaves_an_empty_database_empty(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "IPFIN_PORT": str(port),
+        "IPFIN_HOST": "127.0.0.1",
+        "IPFIN_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+    }
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "ipfin"), "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(process, base, log_path)
+        assert httpx.get(f"{base}/api/v1/enterprises", timeout=10).json()["total"] == 0
+        assert httpx.get(f"{base}/api/v1/banks", timeout=10).json()["total"] == 0
+    finally:
+        _stop(process)
+    printed = log_path.read_text()
+    assert "loading the demo" not in printed and "ipf_" not in printed

@@ -23,6 +23,7 @@ from service.matching.routes import MatchingController
 from service.notifications.routes import NotificationController
 from service.patents.routes import PatentController
 from service.pledges.routes import PledgeController
+from service.security_headers import add_security_headers
 from service.settings import Settings
 from service.targets.routes import TargetController
 from service.valuations.routes import ValuationController
@@ -64,6 +65,8 @@ ROUTES = [
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    if reason := settings.production_problem():  # also when served without `ipfin serve`
+        raise RuntimeError(f"refusing to start in production: {reason}")
     engine = engine or make_engine(settings.database_url)
 
     state = State(
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # then finds it resolved (it still covers any route the middleware does not wrap).
         middleware=[rate_limit_config(settings).middleware],
         before_request=authenticate_request,
+        before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         state=state,
         on_startup=[start],

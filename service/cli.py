@@ -65,15 +65,15 @@ def cmd_import(args, settings: Settings) -> int:
 
 def cmd_demo(args, settings: Settings) -> int:
     from service import migrate
-    from service.seed import database_is_empty, load_demo
+    from service.seed import database_is_empty, demo_key_lines, load_demo
 
     engine = _engine(settings)
     migrate.upgrade(engine)
     if args.if_empty and not database_is_empty(engine):
         print("database already holds data; demo not loaded")
         return 0
-    summary = load_demo(engine, scale=args.scale, seed=args.seed, with_whitelist=args.whitelist)
-    for line in summary:
+    loaded = load_demo(engine, scale=args.scale, seed=args.seed, with_whitelist=args.whitelist)
+    for line in loaded.summary + demo_key_lines(loaded, f"http://{settings.host}:{settings.port}"):
         print(line)
     return 0
 
@@ -124,6 +124,9 @@ def _port_taken(host: str, port: int) -> str | None:
 
 def cmd_serve(args, settings: Settings) -> int:
     # Said before anything else: no migration, demo load or URL banner for a server that cannot start.
+    if reason := settings.production_problem():
+        print(f"error: refusing to start in production: {reason}", file=sys.stderr)
+        return 5
     if reason := _port_taken(settings.host, settings.port):
         print(f"error: cannot listen on {settings.host}:{settings.port}: {reason}", file=sys.stderr)
         return 4
@@ -132,24 +135,24 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from service import migrate
     from service.app import create_app
-    from service.seed import DEMO_KEYS, database_is_empty, demo_bank_keys, has_demo_keys, load_demo
+    from service.seed import database_is_empty, demo_key_lines, load_demo
 
     engine = _engine(settings)
     migrate.upgrade(engine)
+    base = f"http://{settings.host}:{settings.port}"
+    keys: list[str] = []
     if args.demo and database_is_empty(engine):
         print("loading the demo county (first start) …", flush=True)
-        for line in load_demo(engine, with_whitelist=True):
+        loaded = load_demo(engine, with_whitelist=True)
+        for line in loaded.summary:
             print("  " + line)
-    base = f"http://{settings.host}:{settings.port}"
+        keys = demo_key_lines(loaded, base)
     print(
         f"\nipfin on {base}\n  API          {base}/api/v1/enterprises\n  OpenAPI docs {base}/schema"
         f"\n  OpenAPI JSON {base}/schema/openapi.json\n  health       {base}/health"
     )
-    if has_demo_keys(engine):
-        keys = ", ".join(f"{role}: {key}" for role, key in DEMO_KEYS.items())
-        print(f"  demo keys    {keys}")
-        for code, key in demo_bank_keys(engine).items():
-            print(f"  bank {code:8s}{key}   (feed: {base}/api/v1/whitelist)")
+    for line in keys:  # printed once: the database keeps only their hashes
+        print("  " + line)
     sys.stdout.flush()
     if args.scheduler:
         os.environ["IPFIN_SCHEDULER"] = "1"  # read by each worker's create_app
@@ -162,6 +165,21 @@ def cmd_serve(args, settings: Settings) -> int:
     else:
         uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="info")
     return 0
+
+
+def as_of_argument(text: str) -> date:
+    """`--as-of`: an ISO date inside the API's plausible window for `as_of` (service/dates.py)."""
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a date YYYY-MM-DD") from None
+    from service.dates import as_of_or_today  # only when the option is given: --help stays instant
+    from service.errors import ApiError
+
+    try:
+        return as_of_or_today(value)
+    except ApiError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     valuate = commands.add_parser("valuate", help="value a patent import file (no database needed)")
     valuate.add_argument("file", type=Path)
-    valuate.add_argument("--as-of", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    valuate.add_argument("--as-of", type=as_of_argument, required=True, help="YYYY-MM-DD")
     valuate.add_argument("--out", type=Path, required=True, help="output CSV")
     valuate.add_argument("--loan-term-months", type=int, help="default: the valuation parameters' loan term")
     valuate.add_argument(
@@ -218,11 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     valuate.set_defaults(run=cmd_valuate)
 
     revalue = commands.add_parser("revalue", help="value the stored portfolio and keep the results")
-    revalue.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
+    revalue.add_argument("--as-of", type=as_of_argument, default=None, help="YYYY-MM-DD (default today)")
     revalue.set_defaults(run=cmd_revalue)
 
-    serve = commands.add_parser("serve", help="migrate, load the demo when empty, and serve HTTP")
-    serve.add_argument("--no-demo", dest="demo", action="store_false")
+    serve = commands.add_parser("serve", help="migrate (and with --demo load the demo when empty), serve HTTP")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo county into an empty database and print its keys once"
+    )
     serve.add_argument("--workers", type=int, default=1, help="API processes on this host (default 1)")
     serve.add_argument(
         "--scheduler",
@@ -286,7 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # --help and usage errors exit here, before any heavy import
     from sqlalchemy.exc import OperationalError
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a malformed IPFIN_* variable
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return args.run(args, settings)
     except OperationalError as exc:  # the database is down, unreachable or locked

@@ -1,4 +1,5 @@
-"""The plausible window for a request's `as_of` date, shared by every route that takes one."""
+"""The plausible windows for a request's `as_of` date (every route and CLI option that takes one)
+and for a target's window."""
 
 from __future__ import annotations
 
@@ -16,12 +17,37 @@ EARLIEST_AS_OF = date(2000, 1, 1)
 AS_OF_YEARS_AHEAD = 5
 
 
-def latest_as_of(today: date | None = None) -> date:
+# A target's window: from EARLIEST_AS_OF to thirty years ahead (a plan's horizon is years, not
+# centuries; progress and projections compute dates inside the window).
+TARGET_YEARS_AHEAD = 30
+
+
+def _years_ahead(years: int, today: date | None = None) -> date:
     today = today or utctoday()
     try:
-        return today.replace(year=today.year + AS_OF_YEARS_AHEAD)
+        return today.replace(year=today.year + years)
     except ValueError:  # 29 February
-        return today.replace(year=today.year + AS_OF_YEARS_AHEAD, day=28)
+        return today.replace(year=today.year + years, day=28)
+
+
+def latest_as_of(today: date | None = None) -> date:
+    return _years_ahead(AS_OF_YEARS_AHEAD, today)
+
+
+def check_target_window(window_start: date, deadline: date) -> None:
+    """422 unless EARLIEST_AS_OF ≤ window_start ≤ deadline ≤ today + TARGET_YEARS_AHEAD years."""
+    latest = _years_ahead(TARGET_YEARS_AHEAD)
+    bounds = {"earliest": EARLIEST_AS_OF.isoformat(), "latest": latest.isoformat()}
+    for name, value in (("window_start", window_start), ("deadline", deadline)):
+        if not EARLIEST_AS_OF <= value <= latest:
+            raise ApiError(
+                422,
+                "implausible_window",
+                f"{name} {value.isoformat()} is outside {EARLIEST_AS_OF.isoformat()} … {latest.isoformat()}",
+                {name: value.isoformat(), **bounds},
+            )
+    if deadline < window_start:
+        raise ApiError(422, "invalid_window", "deadline must not be before window_start")
 
 
 def as_of_or_today(value: date | None) -> date:

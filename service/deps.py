@@ -93,6 +93,11 @@ def provide_principal(request: Request) -> Principal | None:
 STAFF_ROLES: tuple[str, ...] = (ApiRole.admin.value, ApiRole.reviewer.value)
 
 
+def is_staff(principal: Principal | None) -> bool:
+    """Whether the caller may read the staff-only fields of public answers (README "Who may read what")."""
+    return principal is not None and principal.role in STAFF_ROLES
+
+
 def require(*roles: str) -> Provide:
     """A dependency that yields the caller when it holds one of `roles`, else 401/403."""
 

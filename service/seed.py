@@ -3,36 +3,60 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select
+from sqlmodel import Session
 from tqdm import tqdm
 
-from service.auth.keys import authenticate, issue_key
+from service.auth.keys import issue_key
 from service.db import transaction
 from service.imports import LOAD_ORDER, Table, import_batch
-from service.models import Bank, Enterprise, Target
+from service.models import ApiKey, Bank, Enterprise, Target
 
-# Fixed keys so a demo user can try the API at once. They exist only in a demo database.
-DEMO_KEYS = {
-    "admin": "ipf_demoadmin_yunyang-demo-admin-key",
-    "reviewer": "ipf_demoreview_yunyang-demo-reviewer-key",
-}
+# The demo's keys are random, issued when the demo is loaded into a database and shown only
+# then (stored hashed like every key); `ipfin keys list` shows them by prefix and these names.
+DEMO_STAFF_ROLES = ("admin", "reviewer")
 
 
-def demo_bank_key(bank_code: str) -> str:
-    return f"ipf_demo{bank_code.lower().replace('_', '').replace('-', '')[:8]}_yunyang-demo-bank-key"
+def _demo_key_name(role: str, bank: Bank | None = None) -> str:
+    return f"demo {bank.code}" if bank is not None else f"demo {role}"
 
 
-def demo_bank_keys(engine: Engine) -> dict[str, str]:
-    """Each bank's demo key, for the banks whose demo key exists in this database."""
-    with transaction(engine) as session:
-        codes = session.scalars(select(Bank.code).order_by(Bank.code)).all()
-        return {code: demo_bank_key(code) for code in codes if authenticate(session, demo_bank_key(code)) is not None}
+@dataclass(frozen=True)
+class DemoLoad:
+    """What loading the demo did, and the keys it issued (plaintext: print them now or never)."""
+
+    summary: list[str]
+    staff_keys: dict[str, str] = field(default_factory=dict)  # role → key
+    bank_keys: dict[str, str] = field(default_factory=dict)  # bank code → key
 
 
-def has_demo_keys(engine: Engine) -> bool:
-    with transaction(engine) as session:
-        return authenticate(session, DEMO_KEYS["admin"]) is not None
+def issue_demo_keys(session: Session) -> tuple[dict[str, str], dict[str, str]]:
+    """A fresh random key for each demo role and each bank that has no active demo key yet:
+    loading the demo again issues none, unless one was revoked."""
+    active = set(session.scalars(select(ApiKey.name).where(ApiKey.revoked_at.is_(None))).all())
+    staff = {
+        role: issue_key(session, role=role, name=_demo_key_name(role))
+        for role in DEMO_STAFF_ROLES
+        if _demo_key_name(role) not in active
+    }
+    banks = {
+        bank.code: issue_key(session, role="bank", name=_demo_key_name("bank", bank), bank=bank)
+        for bank in session.scalars(select(Bank).order_by(Bank.code)).all()
+        if _demo_key_name("bank", bank) not in active
+    }
+    return staff, banks
+
+
+def demo_key_lines(load: DemoLoad, base_url: str) -> list[str]:
+    """The keys a demo load issued, as printed (once) by `ipfin demo` and `ipfin serve --demo`."""
+    if not (load.staff_keys or load.bank_keys):
+        return []
+    lines = ["demo API keys (shown this once; `ipfin keys list` shows their prefixes):"]
+    lines += [f"  {role:13s}{key}" for role, key in load.staff_keys.items()]
+    lines += [f"  bank {code:8s}{key}   (feed: {base_url}/api/v1/whitelist)" for code, key in load.bank_keys.items()]
+    return lines
 
 
 def database_is_empty(engine: Engine) -> bool:
@@ -40,9 +64,7 @@ def database_is_empty(engine: Engine) -> bool:
         return not session.scalar(select(func.count()).select_from(Enterprise))
 
 
-def load_demo(
-    engine: Engine, *, scale: float = 1.0, seed: int | None = None, with_whitelist: bool = False
-) -> list[str]:
+def load_demo(engine: Engine, *, scale: float = 1.0, seed: int | None = None, with_whitelist: bool = False) -> DemoLoad:
     from service.demo import build_demo
 
     dataset = build_demo(scale=scale) if seed is None else build_demo(scale=scale, seed=seed)
@@ -59,12 +81,7 @@ def load_demo(
             if session.scalar(select(func.count()).select_from(Target).where(Target.code == target["code"])) == 0:
                 session.add(Target(**target))
         # Loading the demo again refreshes its data; its keys are issued once.
-        for role, key in DEMO_KEYS.items():
-            if authenticate(session, key) is None:
-                issue_key(session, role=role, name=f"demo {role}", plaintext=key)
-        for bank in session.scalars(select(Bank)).all():
-            if authenticate(session, demo_bank_key(bank.code)) is None:
-                issue_key(session, role="bank", name=f"demo {bank.code}", bank=bank, plaintext=demo_bank_key(bank.code))
+        staff_keys, bank_keys = issue_demo_keys(session)
     # Value the portfolio as of the dataset's own date, so scores, high-value flags and the
     # high-value target are there from the first start.
     from service.demo import DEMO_AS_OF
@@ -80,7 +97,7 @@ def load_demo(
     ]
     if with_whitelist:
         summary.append(demo_whitelist(engine, DEMO_AS_OF))
-    return summary
+    return DemoLoad(summary, staff_keys, bank_keys)
 
 
 # The demo's whitelist: what reviewers and banks did with the first match run, one of each state.

@@ -23,7 +23,7 @@ def test_health_answers_200_with_the_database_and_503_without(client, app, engin
     assert response.status_code == 503 and response.json()["status"] == "unavailable"
 
 
-def test_enterprise_list_filters_and_pages(client, loaded):
+def test_enterprise_list_filters_and_pages(client, loaded, reviewer_headers):
     page = client.get("/api/v1/enterprises", params={"limit": 2}).json()
     assert page["total"] == 3 and len(page["items"]) == 2
     rest = client.get("/api/v1/enterprises", params={"limit": 2, "offset": 2}).json()["items"]
@@ -33,7 +33,9 @@ def test_enterprise_list_filters_and_pages(client, loaded):
     assert [e["credit_code"] for e in only["items"]] == [county.E2]
     certified = client.get("/api/v1/enterprises", params={"certification": "ip_standard"}).json()
     assert {e["credit_code"] for e in certified["items"]} == {county.E2, county.E3}
-    with_loans = client.get("/api/v1/enterprises", params={"credit_loan_kind": "knowledge_value"}).json()
+    with_loans = client.get(
+        "/api/v1/enterprises", params={"credit_loan_kind": "knowledge_value"}, headers=reviewer_headers
+    ).json()
     assert [e["credit_code"] for e in with_loans["items"]] == [county.E2]
     assert client.get("/api/v1/enterprises", params={"q": "新能"}).json()["total"] == 1
 
@@ -52,14 +54,14 @@ def test_contacts_and_credit_loans_are_for_staff_only(client, loaded, reviewer_h
     assert bad.status_code == 401 and bad.json()["code"] == "invalid_api_key"
 
 
-def test_patents_products_banks(client, loaded):
+def test_patents_products_banks(client, loaded, reviewer_headers):
     patents = client.get("/api/v1/patents", params={"owner": county.E2}).json()
     assert {p["application_no"] for p in patents["items"]} == {county.P1, county.P2}
     assert client.get("/api/v1/patents", params={"legal_status": "pending"}).json()["total"] == 1
     assert client.get("/api/v1/patents", params={"ipc": "h01"}).json()["total"] == 1  # H01M only
     assert client.get("/api/v1/patents", params={"ipc": "h0"}).json()["total"] == 2  # H01M, H02J
     undotted = "CN" + county.P1.replace(".", "")
-    detail = client.get(f"/api/v1/patents/{undotted}").json()
+    detail = client.get(f"/api/v1/patents/{undotted}", headers=reviewer_headers).json()
     assert detail["application_no"] == county.P1 and detail["annual_revenue_fen"] == 150_000_000
     products = client.get("/api/v1/products", params={"bank": "cqrcb"}).json()
     assert [p["code"] for p in products["items"]] == ["IPLOAN"]

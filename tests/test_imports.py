@@ -238,11 +238,12 @@ def test_demo_county_loads_through_the_importer_and_is_valued(engine):
     from service.auth.keys import authenticate
     from service.demo import DEMO_AS_OF, build_demo
     from service.models import Target, Valuation, ValuationRun
-    from service.seed import DEMO_KEYS, load_demo
+    from service.seed import load_demo
 
     expected = {kind: len(rows) for kind, rows in build_demo().tables.items()}
-    load_demo(engine)
-    load_demo(engine)  # loading again refreshes the same rows and keys: nothing doubles
+    first = load_demo(engine)
+    again = load_demo(engine)  # loading again refreshes the same rows: nothing doubles, no new keys
+    assert again.staff_keys == {} and again.bank_keys == {}
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Enterprise)) == expected["enterprises"]
         assert session.scalar(select(func.count()).select_from(Patent)) == expected["patents"]
@@ -256,7 +257,8 @@ def test_demo_county_loads_through_the_importer_and_is_valued(engine):
             "ip_advantage_enterprises",
             "ip_standard_enterprises",
         }
-        assert authenticate(session, DEMO_KEYS["admin"]).role == "admin"
+        assert authenticate(session, first.staff_keys["admin"]).role == "admin"
+        assert authenticate(session, first.staff_keys["reviewer"]).role == "reviewer"
 
 
 def test_cli_says_when_the_database_cannot_be_reached(monkeypatch, capsys):

@@ -77,7 +77,9 @@ def test_demo_run_proposes_for_credit_loan_holders_within_quotas(client, engine,
 
 
 def test_eligibility_names_every_failed_rule_in_chinese(client, demo, reviewer_headers):
-    with_loans = client.get("/api/v1/enterprises", params={"credit_loan_kind": "knowledge_value", "limit": 1}).json()
+    with_loans = client.get(
+        "/api/v1/enterprises", params={"credit_loan_kind": "knowledge_value", "limit": 1}, headers=reviewer_headers
+    ).json()
     code = with_loans["items"][0]["credit_code"]
     assert client.get(f"/api/v1/enterprises/{code}/eligibility").status_code == 401
     rows = client.get(

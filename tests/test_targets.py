@@ -176,10 +176,12 @@ def test_high_value_count_uses_each_patents_latest_valuation(engine, plan):
     assert progress(engine, "high_value", date(2022, 1, 1))["achieved"] == 0
 
 
-def test_progress_api_states_probability_and_model(client, plan):
+def test_progress_api_states_probability_and_model(client, plan, reviewer_headers):
     targets = client.get("/api/v1/targets").json()["items"]
     assert {t["code"] for t in targets} == set(plan)
-    body = client.get(f"/api/v1/targets/{plan['pledge']}/progress", params={"as_of": "2024-01-31"}).json()
+    body = client.get(
+        f"/api/v1/targets/{plan['pledge']}/progress", params={"as_of": "2024-01-31"}, headers=reviewer_headers
+    ).json()
     assert body["achieved"] == 150_000_000 and body["unit"] == "fen"
     assert 0 <= body["projection"]["probability"] <= 1 and body["projection"]["model"]["assumptions"]
     assert client.get("/api/v1/targets/999/progress").status_code == 404
@@ -306,7 +308,7 @@ def test_cli_prints_bars_and_exports(engine, plan, database_url, monkeypatch, ca
         assert session.scalars(select(Target.figure).where(Target.code == "later")).one() == 800_000_000
 
 
-def test_demo_pledge_target_equals_the_sum_of_its_registrations(client, engine):
+def test_demo_pledge_target_equals_the_sum_of_its_registrations(client, engine, reviewer_headers):
     from decimal import Decimal
 
     from service.demo import build_demo
@@ -322,11 +324,15 @@ def test_demo_pledge_target_equals_the_sum_of_its_registrations(client, engine):
         for t in client.get("/api/v1/targets").json()["items"]
         if t["metric"] == "pledge_amount" and t["window_start"] == "2022-09-22"
     )
-    body = client.get(f"/api/v1/targets/{target['id']}/progress", params={"as_of": "2024-06-30"}).json()
+    body = client.get(
+        f"/api/v1/targets/{target['id']}/progress", params={"as_of": "2024-06-30"}, headers=reviewer_headers
+    ).json()
     registered_by_then = sum(
         int(Decimal(r["amount_yuan"]) * 100) for r in in_window if r["registration_date"] <= "2024-06-30"
     )
     assert body["achieved"] == registered_by_then
     assert body["projection"]["probability"] is not None and body["projection"]["model"]["name"] == "compound_poisson"
-    final = client.get(f"/api/v1/targets/{target['id']}/progress", params={"as_of": "2026-11-26"}).json()
+    final = client.get(
+        f"/api/v1/targets/{target['id']}/progress", params={"as_of": "2026-11-26"}, headers=reviewer_headers
+    ).json()
     assert final["achieved"] == expected_fen and final["projection"]["status"] == "final"

@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from service.db import transaction
 from service.models import Bank, PledgeProduct, PledgeRegistration
-from service.seed import demo_bank_key, load_demo
+from service.seed import load_demo
 
 
 @pytest.fixture
 def demo(engine):
-    load_demo(engine)
+    loaded = load_demo(engine)
     with transaction(engine) as session:
         codes = session.scalars(select(Bank.code).order_by(Bank.code)).all()
         products = {
@@ -38,7 +38,7 @@ def demo(engine):
         "entries": entries,
         "products": products,
         "registrations": registrations,
-        "keys": {code: bearer(demo_bank_key(code)) for code in codes},
+        "keys": {code: bearer(loaded.bank_keys[code]) for code in codes},
     }
 
 

@@ -53,6 +53,7 @@ def make_world(engine, tmp_path, make_key) -> dict:
         "target": target_id,
         "CQRCB": bearer(make_key("bank", "CQRCB")),
         "CCB": bearer(make_key("bank", "CCB")),
+        "staff": bearer(make_key("reviewer")),  # target amounts are staff-only
     }
 
 
@@ -78,7 +79,9 @@ def post_outcome(client, world, body, key="key-1", bank="CQRCB", entry=None):
 
 
 def achieved(client, world) -> int:
-    body = client.get(f"/api/v1/targets/{world['target']}/progress", params={"as_of": TODAY.isoformat()}).json()
+    body = client.get(
+        f"/api/v1/targets/{world['target']}/progress", params={"as_of": TODAY.isoformat()}, headers=world["staff"]
+    ).json()
     return body["achieved"]
 
 

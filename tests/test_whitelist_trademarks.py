@@ -23,7 +23,9 @@ def world(engine, tmp_path, make_key):
 
 
 def breakdown(client, world, dimension="ip_type") -> dict[str, int]:
-    body = client.get(f"/api/v1/targets/{world['target']}/progress", params={"as_of": TODAY.isoformat()}).json()
+    body = client.get(
+        f"/api/v1/targets/{world['target']}/progress", params={"as_of": TODAY.isoformat()}, headers=world["staff"]
+    ).json()
     return {row["key"]: row["amount"] for row in body["breakdowns"].get(dimension, [])}
 
 

@@ -32,10 +32,10 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_key(session: Session, *, role: str, name: str, bank: Bank | None = None, plaintext: str | None = None) -> str:
-    """Create a key and return its plaintext (shown once). `plaintext` only for fixed demo keys."""
-    prefix = secrets.token_hex(4) if plaintext is None else plaintext.split("_")[1]
-    key = plaintext or f"ipf_{prefix}_{secrets.token_urlsafe(24)}"
+def issue_key(session: Session, *, role: str, name: str, bank: Bank | None = None) -> str:
+    """Create a random key and return its plaintext (shown once, never stored)."""
+    prefix = secrets.token_hex(4)
+    key = f"ipf_{prefix}_{secrets.token_urlsafe(24)}"
     session.add(ApiKey(prefix=prefix, key_hash=_hash(key), role=role, name=name, bank_id=bank.id if bank else None))
     session.flush()
     return key

@@ -9,15 +9,23 @@ from litestar import Controller, get, patch
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from sqlalchemy import select
 
+from service.auth.keys import Principal
 from service.banks import service as own
 from service.banks.schemas import BankRead, ProductRead, ProductUpdate
-from service.deps import Authorized, DbSession, require
+from service.deps import Authorized, Caller, DbSession, is_staff, require
 from service.errors import PUBLIC_READ, error_responses, not_found
 from service.models import Bank, PledgeProduct
 from service.pagination import Limit, Offset, Page, paginate
 from service.structs import from_row
 from service.whitelist.schemas import RegistrationRead
 from service.whitelist.service import registration_read
+
+
+def bank_read(bank: Bank, principal: Principal | None) -> BankRead:
+    """A bank's contact person and phone are for staff only (README "Who may read what")."""
+    if is_staff(principal):
+        return from_row(BankRead, bank)
+    return from_row(BankRead, bank, contact_person=None, contact_phone=None)
 
 
 def product_read(product: PledgeProduct, bank_code: str) -> ProductRead:
@@ -29,16 +37,18 @@ class BankController(Controller):
     tags = ["banks"]
 
     @get("/banks", sync_to_thread=True, responses=PUBLIC_READ, summary="List partner banks")
-    def list_banks(self, db_session: DbSession, limit: Limit = 50, offset: Offset = 0) -> Page[BankRead]:
+    def list_banks(
+        self, db_session: DbSession, principal: Caller, limit: Limit = 50, offset: Offset = 0
+    ) -> Page[BankRead]:
         rows, total = paginate(db_session, select(Bank).order_by(Bank.code), limit, offset)
-        return Page([from_row(BankRead, bank) for (bank,) in rows], total, limit, offset)
+        return Page([bank_read(bank, principal) for (bank,) in rows], total, limit, offset)
 
     @get("/banks/{code:str}", sync_to_thread=True, responses=PUBLIC_READ, summary="One partner bank")
-    def get_bank(self, db_session: DbSession, code: FromPath[str]) -> BankRead:
+    def get_bank(self, db_session: DbSession, principal: Caller, code: FromPath[str]) -> BankRead:
         bank = db_session.scalars(select(Bank).where(Bank.code == code.upper())).first()
         if bank is None:
             raise not_found("bank", code)
-        return from_row(BankRead, bank)
+        return bank_read(bank, principal)
 
     @get("/products", sync_to_thread=True, responses=PUBLIC_READ, summary="List pledge products")
     def list_products(

@@ -10,8 +10,9 @@ import msgspec
 class BankRead(msgspec.Struct):
     code: str
     name: str
-    contact_person: str | None
-    contact_phone: str | None
+    # Staff only (reviewer or admin keys); null for everyone else.
+    contact_person: str | None = None
+    contact_phone: str | None = None
 
 
 class ProductRead(msgspec.Struct):

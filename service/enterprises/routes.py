@@ -9,10 +9,10 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import exists, select
 
 from service.auth.keys import Principal
-from service.deps import STAFF_ROLES, Authorized, Caller, DbSession, require
+from service.deps import STAFF_ROLES, Authorized, Caller, DbSession, is_staff, require
 from service.enterprises.schemas import CreditLoanRead, EnterpriseRead
 from service.enterprises.service import credit_code_param, credit_loans
-from service.errors import PUBLIC_READ, STAFF_READ, not_found
+from service.errors import PUBLIC_READ, STAFF_READ, ApiError, error_responses, not_found
 from service.models import Bank, CreditLoan, Enterprise
 from service.models.enums import Certification, Cluster, CreditLoanKind
 from service.pagination import Limit, Offset, Page, paginate
@@ -27,13 +27,15 @@ _CERTIFICATION_DATE = {
 
 
 def enterprise_read(enterprise: Enterprise, principal: Principal | None) -> EnterpriseRead:
-    staff = principal is not None and principal.role in STAFF_ROLES
+    staff = is_staff(principal)
     return from_row(
         EnterpriseRead,
         enterprise,
         certifications=enterprise.certifications(),
         contact_person=enterprise.contact_person if staff else None,
         contact_phone=enterprise.contact_phone if staff else None,
+        need_amount_fen=enterprise.need_amount_fen if staff else None,
+        need_term_months=enterprise.need_term_months if staff else None,
     )
 
 
@@ -45,7 +47,12 @@ class EnterpriseController(Controller):
     path = "/api/v1"
     tags = ["enterprises"]
 
-    @get("/enterprises", sync_to_thread=True, responses=PUBLIC_READ, summary="List enterprises")
+    @get(
+        "/enterprises",
+        sync_to_thread=True,
+        responses=error_responses(400, 401, 403, 404),  # 403: credit_loan_kind without a staff key
+        summary="List enterprises",
+    )
     def list_enterprises(
         self,
         db_session: DbSession,
@@ -68,6 +75,8 @@ class EnterpriseController(Controller):
         if certification:
             statement = statement.where(_CERTIFICATION_DATE[certification].is_not(None))
         if credit_loan_kind:
+            if not is_staff(principal):  # who holds a credit loan is as private as the loan itself
+                raise ApiError(403, "forbidden", "the credit_loan_kind filter needs a reviewer or admin key")
             statement = statement.where(
                 exists().where(CreditLoan.enterprise_id == Enterprise.id, CreditLoan.kind == credit_loan_kind)
             )

@@ -12,9 +12,10 @@ class EnterpriseRead(msgspec.Struct):
     town: str | None
     employees: int | None
     certifications: dict[str, date]
-    need_amount_fen: int | None
-    need_term_months: int | None
-    # Personal contact details: only for staff (reviewer or admin keys).
+    # The financing need and personal contact details: only for staff (reviewer or admin keys),
+    # null for everyone else (README "Who may read what").
+    need_amount_fen: int | None = None
+    need_term_months: int | None = None
     contact_person: str | None = None
     contact_phone: str | None = None
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 import matching
 from service.encoding import dumps
+from service.imports.stored import IMPLAUSIBLE_DATES, implausible_dates
 from service.models import (
     Bank,
     CreditLoan,
@@ -58,16 +59,22 @@ class Inputs:
 def _patent(patent: Patent, valuation: Valuation, pledged: bool) -> matching.Patent:
     result = valuation.result
     expiry = result.get("expiry_date")
+    reasons = tuple(r["code"] for r in result.get("reasons", []) if r.get("blocking", True))
+    # A row with dates the importer refuses (written around it), or a valuation made from one
+    # (its expiry past year 9999 is stored as a day number), is not pledgeable: said, not a 500.
+    implausible = bool(implausible_dates("patents", patent)) or (expiry is not None and not isinstance(expiry, str))
+    if implausible:
+        reasons = (*reasons, IMPLAUSIBLE_DATES)
     return matching.Patent(
         application_no=patent.application_no,
-        eligible=valuation.eligible,
-        expiry_date=date.fromisoformat(expiry) if expiry else patent.filing_date,
-        remaining_term_years=float(result.get("remaining_term_years") or 0.0),
-        value_p10_fen=valuation.value_p10_fen,
+        eligible=valuation.eligible and not implausible,
+        expiry_date=date.fromisoformat(expiry) if expiry and not implausible else patent.filing_date,
+        remaining_term_years=0.0 if implausible else float(result.get("remaining_term_years") or 0.0),
+        value_p10_fen=None if implausible else valuation.value_p10_fen,
         grade=valuation.grade,
         score=valuation.score,
         already_pledged=pledged,
-        reasons=tuple(r["code"] for r in result.get("reasons", []) if r.get("blocking", True)),
+        reasons=reasons,
     )
 
 

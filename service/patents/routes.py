@@ -6,7 +6,8 @@ from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import select
 
-from service.deps import DbSession
+from service.auth.keys import Principal
+from service.deps import Caller, DbSession, is_staff
 from service.enterprises.service import credit_code_param
 from service.errors import PUBLIC_READ
 from service.models import Enterprise, Patent
@@ -17,6 +18,12 @@ from service.patents.service import find_patent
 from service.structs import from_row
 
 
+def patent_read(patent: Patent, owner: str | None, principal: Principal | None) -> PatentRead:
+    """The owner's stated revenue is staff-only (README "Who may read what"); the rest is public."""
+    revenue = patent.annual_revenue_fen if is_staff(principal) else None
+    return from_row(PatentRead, patent, owner_credit_code=owner, annual_revenue_fen=revenue)
+
+
 class PatentController(Controller):
     path = "/api/v1/patents"
     tags = ["patents"]
@@ -25,6 +32,7 @@ class PatentController(Controller):
     def list_patents(
         self,
         db_session: DbSession,
+        principal: Caller,
         owner: FromQuery[str | None] = None,
         legal_status: FromQuery[LegalStatus | None] = None,
         patent_type: FromQuery[PatentType | None] = None,
@@ -46,9 +54,9 @@ class PatentController(Controller):
         if ipc:
             statement = statement.where(Patent.ipc.startswith(ipc.upper(), autoescape=True))
         rows, total = paginate(db_session, statement, limit, offset)
-        return Page([from_row(PatentRead, p, owner_credit_code=c) for p, c in rows], total, limit, offset)
+        return Page([patent_read(p, c, principal) for p, c in rows], total, limit, offset)
 
     @get("/{application_no:str}", sync_to_thread=True, responses=PUBLIC_READ, summary="One patent")
-    def get_patent(self, db_session: DbSession, application_no: FromPath[str]) -> PatentRead:
+    def get_patent(self, db_session: DbSession, principal: Caller, application_no: FromPath[str]) -> PatentRead:
         patent, owner = find_patent(db_session, application_no)
-        return from_row(PatentRead, patent, owner_credit_code=owner)
+        return patent_read(patent, owner, principal)

@@ -30,7 +30,7 @@ class PatentRead(msgspec.Struct):
     previous_pledges: int | None
     award: str | None
     commercialization: str | None
-    annual_revenue_fen: int | None
+    annual_revenue_fen: int | None  # staff only (reviewer or admin keys); null for everyone else
     term_compensation_days: int | None
     invalidation_pending: bool
     frozen: bool

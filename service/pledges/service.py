@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from service import audit
 from service.encoding import jsonable
+from service.imports.stored import IMPLAUSIBLE_DATES, describe, implausible_dates
 from service.models import Bank, Enterprise, Patent, PledgedIpItem, PledgedPatent, PledgeRegistration
 from service.models.types import utcnow
 from service.valuations.records import load_records
@@ -39,15 +40,27 @@ def at_risk(session: Session, as_of: date) -> list[dict[str, Any]]:
         (record["application_no"], record)
         for _, record in load_records(session, sorted({number for number, *_ in links}))
     )
-    ordered = [records[number] for number, *_ in links]
-    loan_ends = np.array([registration.loan_end for _, registration, *_ in links], dtype="datetime64[D]")
-    results = valuate(
-        Portfolio.from_records(ordered),
-        as_of,
-        reference=current_reference(session),
-        loan_ends=loan_ends,
-        with_money=False,
-    ).records()
+    # A pledged patent whose stored dates the importer would refuse cannot be judged: it is listed
+    # with that as its risk, not valued (its derived dates would leave the calendar).
+    problems = {number: implausible_dates("patents", record) for number, record in records.items()}
+    judged = [link for link in links if not problems[link[0]]]
+    results = (
+        valuate(
+            Portfolio.from_records([records[number] for number, *_ in judged]),
+            as_of,
+            reference=current_reference(session),
+            loan_ends=np.array([registration.loan_end for _, registration, *_ in judged], dtype="datetime64[D]"),
+            with_money=False,
+        ).records()
+        if judged
+        else []
+    )
+    flags = {
+        link[0]: (result["next_fee_due"], result["risk_flags"]) for link, result in zip(judged, results, strict=True)
+    }
+    for number, found in problems.items():
+        if found:
+            flags[number] = (None, [_implausible_flag(found)])
     alerts = [
         {
             "application_no": number,
@@ -57,14 +70,22 @@ def at_risk(session: Session, as_of: date) -> list[dict[str, Any]]:
             "enterprise_phone": phone,
             "amount_fen": registration.amount_fen,
             "loan_end": registration.loan_end,
-            "legal_status": record["legal_status"],
-            "next_fee_due": result["next_fee_due"],
-            "risk_flags": result["risk_flags"],
+            "legal_status": records[number]["legal_status"],
+            "next_fee_due": flags[number][0],
+            "risk_flags": flags[number][1],
         }
-        for (number, registration, name, phone, bank_code), record, result in zip(links, ordered, results, strict=True)
-        if result["risk_flags"]
+        for number, registration, name, phone, bank_code in links
+        if flags[number][1]
     ]
     return jsonable(sorted(alerts, key=lambda a: (a["next_fee_due"] or date.max, a["application_no"])))
+
+
+def _implausible_flag(problems: dict[str, str]) -> dict[str, Any]:
+    return {
+        "code": IMPLAUSIBLE_DATES,
+        "message": f"专利存储的日期不合理，无法判断风险，请更正后重新估值（{describe(problems)}）",
+        "values": problems,
+    }
 
 
 def release_matured(session: Session, today: date) -> list[str]:

@@ -107,9 +107,11 @@ def run(args: argparse.Namespace, engine) -> int:  # noqa: C901 — the three su
 
 
 def add_parser(commands, command) -> None:
+    from service.cli import as_of_argument
+
     targets = commands.add_parser("targets", help="progress against the plan's targets")
     targets.add_argument("action", nargs="?", choices=["show", "add", "export"], default="show")
-    targets.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)")
+    targets.add_argument("--as-of", type=as_of_argument, default=None, help="YYYY-MM-DD (default today)")
     targets.add_argument("--code", help="one target (show/export) or the new target's code (add)")
     targets.add_argument("--name")
     targets.add_argument(

@@ -230,3 +230,37 @@ def target_summary(target: Target) -> dict[str, Any]:
         "deadline": target.deadline,
         "source": target.source,
     }
+
+
+# Why the public sees no money in the progress of an amount target (README "Who may read what").
+WITHHELD_AMOUNTS = (
+    "amounts are staff-only: with a handful of registrations a month, a monthly sum, a breakdown cell "
+    "or the difference of two as_of totals is one enterprise's loan; counts and the probability of "
+    "reaching the target are public"
+)
+
+
+def public_progress(progress: dict[str, Any]) -> dict[str, Any]:
+    """`target_progress` for callers without a staff key: an amount target's money (achieved,
+    monthly and breakdown amounts, run-rates, projected totals and the model's fitted sizes) is
+    withheld; registration counts, the figure, days left and the probability stay. Count
+    targets are unchanged (certifications and high-value patents are public facts)."""
+    if progress["unit"] != "fen":
+        return progress
+    projection = progress["projection"]
+    return progress | {
+        "achieved": None,
+        "share": None,
+        "remaining": None,
+        "registrations": sum(month["count"] for month in progress["monthly"]),
+        "monthly": [{"month": month["month"], "count": month["count"]} for month in progress["monthly"]],
+        "run_rate": None,
+        "breakdowns": {
+            dimension: [{"key": row["key"], "count": row["count"]} for row in rows]
+            for dimension, rows in progress["breakdowns"].items()
+        },
+        "projection": None
+        if projection is None
+        else {key: projection[key] for key in ("unit", "status", "probability", "days_left")},
+        "withheld": WITHHELD_AMOUNTS,
+    }

@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from service import audit
 from service.dates import as_of_or_today
-from service.deps import STAFF, STAFF_ROLES, Authorized, DbSession, require
+from service.deps import STAFF, STAFF_ROLES, Authorized, Caller, DbSession, is_staff, require
 from service.errors import PUBLIC_READ, STAFF_READ, WRITE, ApiError
 from service.models import Target
 from service.pagination import Limit, Offset, Page, page_of, paginate
 from service.structs import from_row
 from service.targets.export import NothingToExport, export_file
-from service.targets.progress import target_progress
+from service.targets.progress import public_progress, target_progress
 from service.targets.schemas import SnapshotRead, TargetCreate, TargetRead
 from service.targets.service import create_target, get_target, snapshot_read, snapshots
 
@@ -70,10 +70,13 @@ class TargetController(Controller):
         "/{target_id:int}/progress",
         sync_to_thread=True,
         responses=PUBLIC_READ,
-        summary="Progress, breakdowns and projection",
+        summary="Progress, breakdowns and projection (an amount target's money: staff only)",
     )
-    def progress(self, db_session: DbSession, target_id: FromPath[int], as_of: AsOf = None) -> dict[str, Any]:
-        return target_progress(db_session, get_target(db_session, target_id), as_of_or_today(as_of))
+    def progress(
+        self, db_session: DbSession, principal: Caller, target_id: FromPath[int], as_of: AsOf = None
+    ) -> dict[str, Any]:
+        progress = target_progress(db_session, get_target(db_session, target_id), as_of_or_today(as_of))
+        return progress if is_staff(principal) else public_progress(progress)
 
     @get(
         "/{target_id:int}/export",

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from service.dates import check_target_window
 from service.db import dialect_insert
 from service.encoding import jsonable
 from service.errors import ApiError, not_found
@@ -24,8 +25,7 @@ def get_target(session: Session, target_id: int) -> Target:
 
 
 def create_target(session: Session, data: TargetCreate) -> Target:
-    if data.deadline < data.window_start:
-        raise ApiError(422, "invalid_window", "deadline must not be before window_start")
+    check_target_window(data.window_start, data.deadline)
     if session.scalars(select(Target).where(Target.code == data.code)).first() is not None:
         raise ApiError(409, "target_exists", f"a target with code {data.code!r} exists")
     target = Target(

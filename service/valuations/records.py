@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from service.encoding import dumps
 from service.imports.kinds import KINDS
+from service.imports.stored import implausible_dates
 from service.models import Enterprise, Patent, PledgedPatent, PledgeRegistration, Valuation
 from valuation.result import FIELDS, MONEY_FIELDS
 
@@ -79,6 +80,25 @@ def load_records(session: Session, application_nos: list[str] | None = None) -> 
             (patent_id, valuation_record(fields, pledged=patent_id in active, max_pledge_fen=largest.get(patent_id)))
         )
     return loaded
+
+
+# How many set-aside patents a run's counts name (the count itself is always whole).
+NAMED_SET_ASIDE = 20
+
+
+def set_aside_implausible(
+    loaded: list[tuple[int, dict[str, Any]]],
+) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+    """Split `load_records` output: records whose stored dates the importer would accept, and the
+    others as `{application_no, problems}` — set aside, never valued (service/imports/stored.py)."""
+    kept, set_aside = [], []
+    for patent_id, record in loaded:
+        problems = implausible_dates("patents", record)
+        if problems:
+            set_aside.append({"application_no": record["application_no"], "problems": problems})
+        else:
+            kept.append((patent_id, record))
+    return kept, set_aside
 
 
 def _fen(yuan: Decimal | str | None) -> int | None:

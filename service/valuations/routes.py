@@ -14,9 +14,10 @@ from sqlmodel import Session
 from service.dates import as_of_or_today
 from service.deps import Authorized, Caller, DbSession, require
 from service.encoding import jsonable
-from service.errors import PUBLIC_READ, WRITE, ApiError, not_found
+from service.errors import PUBLIC_READ, WRITE, ApiError, error_responses, not_found
 from service.imports import ImportRejected, Table, import_table, parse_rows
 from service.imports.kinds import KINDS
+from service.imports.stored import describe, implausible_dates, refuse_implausible
 from service.models import Patent, ValuationRun
 from service.models.types import utcnow
 from service.pagination import Limit, Offset, Page, paginate
@@ -53,6 +54,18 @@ def _cell(value: Any) -> str:
     raise ValueError("must be a string, number, boolean or null")
 
 
+def _reference_errors(references: dict[int, str], known: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Problems with `{"application_no": …}` items: unknown, or stored with implausible dates."""
+    errors = []
+    for index, number in references.items():
+        if number not in known:
+            errors.append({"index": index, "field": "application_no", "message": f"unknown patent {number}"})
+        elif problems := implausible_dates("patents", known[number]):
+            message = f"stored patent {number} holds implausible dates ({describe(problems)}); correct the row"
+            errors.append({"index": index, "field": "application_no", "message": message})
+    return errors
+
+
 def parse_submitted(session: Session, items: list[dict[str, Any]]) -> tuple[Table, list[dict[str, Any]]]:
     """Submitted JSON records → an import table and typed records, or 422 with field errors.
 
@@ -85,9 +98,7 @@ def parse_submitted(session: Session, items: list[dict[str, Any]]) -> tuple[Tabl
         if references
         else {}
     )
-    for index, number in references.items():
-        if number not in known:
-            errors.append({"index": index, "field": "application_no", "message": f"unknown patent {number}"})
+    errors += _reference_errors(references, known)
     if errors:
         raise ApiError(
             422,
@@ -155,11 +166,12 @@ class ValuationController(Controller):
     @get(
         "/patents/{application_no:str}/valuation",
         sync_to_thread=True,
-        responses=PUBLIC_READ,
+        responses=error_responses(400, 401, 404, 422),  # 422: the stored patent's dates are implausible
         summary="A patent's latest valuation with its explanation",
     )
     def patent_valuation(self, db_session: DbSession, application_no: FromPath[str]) -> ValuationRead:
         patent, _ = find_patent(db_session, application_no)
+        refuse_implausible("patents", f"patent {patent.application_no}", patent)
         valuation = latest_valuation(db_session, patent)
         if valuation is None:
             raise ApiError(404, "not_valued", f"patent {patent.application_no} has not been valued yet")

@@ -13,7 +13,14 @@ from sqlmodel import Session
 from service.db import dialect_insert, transaction
 from service.models import Patent, SurvivalFit, Valuation, ValuationRun
 from service.models.types import utcnow
-from service.valuations.records import context_digest, inputs_hash, load_records, valuation_row
+from service.valuations.records import (
+    NAMED_SET_ASIDE,
+    context_digest,
+    inputs_hash,
+    load_records,
+    set_aside_implausible,
+    valuation_row,
+)
 from valuation import MODEL_VERSION, Portfolio, Reference, build_reference, shipped_reference, valuate
 
 Progress = Callable[[int], None]
@@ -58,7 +65,7 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
         with transaction(engine) as session:
             run = session.get(ValuationRun, run_id)
             as_of = run.as_of
-            loaded = load_records(session)
+            loaded, set_aside = set_aside_implausible(load_records(session))
         ids = [patent_id for patent_id, _ in loaded]
         records = [record for _, record in loaded]
         portfolio = Portfolio.from_records(records)
@@ -108,6 +115,9 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
             "reference": reference.name,
             "survival_source": model.source,
             "survival_events": model.events,
+            # Stored rows with dates the importer refuses: not valued, named with the reason.
+            "set_aside": len(set_aside),
+            "set_aside_patents": set_aside[:NAMED_SET_ASIDE],
         }
         with transaction(engine) as session:
             session.execute(

@@ -1,0 +1,50 @@
+"""The importer's date rules applied to rows already stored.
+
+A row written around the importer (SQL by hand, an older version without date bounds) can hold a
+date like 9990-01-01. Derived dates then leave the calendar (expiry = filing + 20 years is past
+year 9999), so the services that value, match or watch patents check stored rows with the same
+parsers the importer uses and set such rows aside with this reason instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from service.imports.kinds import KINDS
+
+IMPLAUSIBLE_DATES = "implausible_dates"
+
+
+def implausible_dates(kind: str, fields: Mapping[str, Any] | object) -> dict[str, str]:
+    """{column: why} for each stored date of a `kind` row (a mapping or a table row) the importer
+    would refuse; {} when none."""
+    problems = {}
+    for column in KINDS[kind].columns:
+        value = fields.get(column.key) if isinstance(fields, Mapping) else getattr(fields, column.key, None)
+        if isinstance(value, date):
+            try:
+                column.parse(value.isoformat())
+            except ValueError as exc:
+                problems[column.key] = str(exc)
+    return problems
+
+
+def describe(problems: Mapping[str, str]) -> str:
+    """One line for a message: "filing_date: 9990-01-01 is not a plausible date: …"."""
+    return "; ".join(f"{column}: {why}" for column, why in problems.items())
+
+
+def refuse_implausible(kind: str, what: str, fields: Mapping[str, Any] | object) -> None:
+    """422 `implausible_dates` naming each bad stored date, for answers that would build on them."""
+    from service.errors import ApiError
+
+    problems = implausible_dates(kind, fields)
+    if problems:
+        raise ApiError(
+            422,
+            IMPLAUSIBLE_DATES,
+            f"{what} holds implausible dates ({describe(problems)}); correct the row and revalue",
+            problems,
+        )

@@ -1,0 +1,61 @@
+"""Security headers on every answer, errors and 404s included (the app's `before_send` hook sees
+every response the server sends), and `Cache-Control: no-store` on every answer to a request that
+carried an API key: staff and bank answers hold what anonymous ones do not, and no proxy or
+browser cache may keep them.
+
+The Content-Security-Policy is chosen by path from CONTENT_SECURITY_POLICIES, the one place to
+change it: the JSON API loads nothing (`default-src 'none'`); the /schema documentation pages
+load their viewer (Redoc, Swagger UI, Stoplight Elements, RapiDoc) from its CDN and start it with
+an inline script; pages under /ui serve everything from this origin (`default-src 'self'`).
+"""
+
+from __future__ import annotations
+
+from litestar.types import Message, Scope
+
+_NO_FRAMES = "frame-ancestors 'none'; base-uri 'none'"
+
+API_POLICY = f"default-src 'none'; {_NO_FRAMES}; form-action 'none'"
+DOCS_POLICY = (
+    "default-src 'none'; "
+    "script-src 'self' 'unsafe-inline' https://cdn.redoc.ly https://cdn.jsdelivr.net https://unpkg.com; "
+    "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com https://cdn.jsdelivr.net https://unpkg.com; "
+    "font-src 'self' data: https://fonts.gstatic.com; "
+    "img-src 'self' data: https://cdn.jsdelivr.net https://cdn.redoc.ly; "
+    "connect-src 'self'; worker-src 'self' blob:; "
+    f"{_NO_FRAMES}; form-action 'none'"
+)
+PAGES_POLICY = f"default-src 'self'; object-src 'none'; {_NO_FRAMES}; form-action 'self'"
+
+# (path prefix, policy), first match wins; the last entry ("") is everything else.
+CONTENT_SECURITY_POLICIES: tuple[tuple[str, str], ...] = (
+    ("/schema/openapi.", API_POLICY),
+    ("/schema", DOCS_POLICY),
+    ("/ui", PAGES_POLICY),
+    ("", API_POLICY),
+)
+
+SECURITY_HEADERS: dict[str, str] = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
+
+def content_security_policy(path: str) -> str:
+    return next(policy for prefix, policy in CONTENT_SECURITY_POLICIES if path.startswith(prefix))
+
+
+def _carries_key(scope: Scope) -> bool:
+    return any(name == b"authorization" for name, _ in scope.get("headers", ()))
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """Set the headers on the response's start message (replacing any a handler set)."""
+    if message["type"] != "http.response.start":
+        return
+    ours = SECURITY_HEADERS | {"content-security-policy": content_security_policy(scope.get("path", ""))}
+    if _carries_key(scope):
+        ours["cache-control"] = "no-store"
+    kept = [(name, value) for name, value in message.get("headers", ()) if name.decode("latin-1").lower() not in ours]
+    message["headers"] = kept + [(name.encode(), value.encode()) for name, value in ours.items()]

@@ -21,6 +21,7 @@ from service.patents.routes import PatentController
 from service.pledges.routes import PledgeController
 from service.settings import Settings
 from service.targets.routes import TargetController
+from service.ui.routes import ui_router
 from service.valuations.routes import ValuationController
 from service.whitelist.routes import WhitelistController
 
@@ -52,6 +53,7 @@ ROUTES = [
     AuditController,
     WhitelistController,
     OwnBankController,
+    ui_router,
 ]
 
 

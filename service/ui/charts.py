@@ -137,3 +137,32 @@ def bar(share: float) -> Markup:
         f'xmlns="http://www.w3.org/2000/svg"><rect width="100" height="8" class="bar-bg"/>'
         f'<rect width="{filled:.1f}" height="8" class="bar-fill{" done" if share >= 1 else ""}"/></svg>'
     )
+
+
+def survival_chart(p1: float, p3: float, p5: float) -> Markup:
+    """Probability that the patent is still maintained 0, 1, 3 and 5 years on (the valuation's
+    survival model), as a line with its points labelled."""
+    width, height, left, bottom, top, right = 360, 180, 44, 30, 26, 16
+    points = [(0, 1.0), (1, p1), (3, p3), (5, p5)]
+
+    def x(year: float) -> float:
+        return left + (width - left - right) * year / 5
+
+    def y(p: float) -> float:
+        return top + (height - top - bottom) * (1 - p)
+
+    parts = [
+        f'<svg class="chart survival" viewBox="0 0 {width} {height}" role="img" aria-label="维持概率：1年{p1:.0%}，'
+        f'3年{p3:.0%}，5年{p5:.0%}" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for p in (0, 0.5, 1):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(p):.1f}" y2="{y(p):.1f}" class="grid"/>')
+        parts.append(_text(left - 6, y(p) + 4, f"{p:.0%}", "axis", "end"))
+    for year in (0, 1, 3, 5):
+        parts.append(_text(x(year), height - bottom + 16, "今天" if year == 0 else f"{year}年后", "axis", "middle"))
+    parts.append(f'<polyline points="{_points([(x(t), y(p)) for t, p in points])}" class="achieved"/>')
+    for t, p in points[1:]:
+        parts.append(f'<circle cx="{x(t):.1f}" cy="{y(p):.1f}" r="4" class="dot"/>')
+        parts.append(_text(x(t), y(p) - 8, f"{p:.0%}", "label", "middle"))
+    parts.append("</svg>")
+    return Markup("".join(parts))

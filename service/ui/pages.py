@@ -29,7 +29,7 @@ from service.models.enums import ProposalStatus, TargetMetric
 from service.models.types import utcnow
 from service.patents.service import find_patent
 from service.targets.progress import target_progress
-from service.ui.charts import bar, pledge_chart
+from service.ui.charts import bar, pledge_chart, survival_chart
 from service.valuations.service import latest_valuation, latest_valuations
 from service.whitelist.service import effective_status, pipeline
 
@@ -214,6 +214,9 @@ def patent_page(session: Session, application_no: str, *, staff: bool) -> dict[s
         "result": result,
         "dimensions": dimensions,
         "fees": fee_schedule(patent, result),
+        "survival": survival_chart(valuation.p_alive_1y, valuation.p_alive_3y, valuation.p_alive_5y)
+        if valuation
+        else None,
         "alerts": alerts,
     }
 

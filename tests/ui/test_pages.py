@@ -92,7 +92,7 @@ def test_patent_enterprise_and_bank_pages(client, engine, county, reviewer):
         ).one()
     patent = client.get(f"/ui/patents/{number}")  # public: an enterprise may look at its own patent
     assert patent.status_code == 200
-    for text in ("法律", "技术", "经济", "价值区间", "下次缴费期限", "第 "):
+    for text in ("法律", "技术", "经济", "价值区间", "下次缴费期限", "第 ", "维持概率", 'svg class="chart survival"'):
         assert text in patent.text, text
     assert "预警" not in patent.text  # alerts are for staff
     assert client.get("/ui/patents/201710601862.9").status_code in (400, 404)

@@ -21,3 +21,20 @@ ensure_venv() {
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".${extra:+[$extra]}" >&2
     echo "$want" > "$stamp"
 }
+
+# Sourced by scripts/test: the browser tests (tests/ui) drive Debian's chromium headless and need
+# a CJK font for readable screenshots. Installed from Debian's registry when missing (as root, as CI
+# runs); otherwise say what to install. Playwright never downloads a browser of its own.
+ensure_chromium() {
+    local missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "browser tests need: sudo apt-get install -y ${missing[*]}" >&2
+        return 0
+    fi
+    echo "installing ${missing[*]} for the browser tests …" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}

@@ -26,6 +26,7 @@ from service.pledges.routes import PledgeController
 from service.security_headers import add_security_headers
 from service.settings import Settings
 from service.targets.routes import TargetController
+from service.ui.routes import ui_router
 from service.valuations.routes import ValuationController
 from service.whitelist.routes import WhitelistController
 
@@ -60,6 +61,7 @@ ROUTES = [
     NotificationController,
     JobController,
     AlertController,
+    ui_router,
 ]
 
 

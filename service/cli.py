@@ -222,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_targets(commands, cmd_targets)
     add_jobs(commands, cmd_jobs, cmd_scheduler)
 
+    from service.users.cli import add_parser as add_users
+
+    add_users(commands)
+
     valuate = commands.add_parser("valuate", help="value a patent import file (no database needed)")
     valuate.add_argument("file", type=Path)
     valuate.add_argument("--as-of", type=as_of_argument, required=True, help="YYYY-MM-DD")

@@ -182,7 +182,8 @@ def test_a_wrong_or_revoked_key_is_401_on_every_route(engine, database_url):
             for key in wrong:
                 response = client.request(method, path, headers={"Authorization": f"Bearer {key}"})
                 assert response.status_code == 401, (method, path, key[:20], response.status_code)
-                assert response.json()["code"] == "invalid_api_key"
+                if not path.startswith("/ui"):  # the staff pages answer an HTML page with the status
+                    assert response.json()["code"] == "invalid_api_key"
             basic = client.request(method, path, headers={"Authorization": "Basic YWRtaW46YWRtaW4="})
             assert basic.status_code == 401, (method, path)
         assert client.get("/health", headers={"Authorization": f"Bearer {valid}"}).status_code == 200

@@ -20,6 +20,7 @@ from service.models.matching import MatchProposal, MatchRun, ReviewDecision
 from service.models.patents import Patent
 from service.models.pledges import PledgedIpItem, PledgedPatent, PledgeRegistration
 from service.models.targets import Target, TargetSnapshot
+from service.models.users import StaffSession, StaffUser
 from service.models.valuations import SurvivalFit, Valuation, ValuationRun
 from service.models.webhooks import WebhookEndpoint, WebhookMessage
 from service.models.whitelist import FeedCounter, FeedDelivery, IdempotencyKey, WhitelistEntry, WhitelistOutcome
@@ -43,6 +44,8 @@ __all__ = [
     "PledgedIpItem",
     "PledgedPatent",
     "ReviewDecision",
+    "StaffSession",
+    "StaffUser",
     "SurvivalFit",
     "Target",
     "TargetSnapshot",

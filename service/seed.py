@@ -138,6 +138,8 @@ def demo_whitelist(engine: Engine, as_of) -> str:
                 continue
             _, entry = decide(session, proposal.id, ProposalStatus.approved, "demo reviewer", "材料齐全，同意推送")
             now = utcnow()
+            if state in ("acknowledged", "declined", "granted"):  # the bank pulled its feed before acting
+                whitelist.feed(session, bank, after=None, limit=500, now=now)
             if state == "acknowledged":
                 whitelist.acknowledge(session, bank, entry.id, now)
             elif state == "declined":

@@ -14,6 +14,10 @@ def test_demo_whitelist_has_every_state_and_working_bank_keys(client, engine, re
     loaded = load_demo(engine, with_whitelist=True)
     assert loaded.summary[-1].startswith("whitelist: ")
     keys = loaded.bank_keys
+    # The funnel narrows: the demo's banks pulled their feed before acting on an entry.
+    funnel = client.get("/api/v1/whitelist/pipeline", headers=reviewer_headers).json()["items"]
+    assert all(row["approved"] >= row["pushed"] >= row["acknowledged"] for row in funnel), funnel
+    assert sum(row["pushed"] for row in funnel) >= 3  # acknowledged, declined, granted
     assert len(keys) >= 6 and len(set(keys.values())) == len(keys)
     states: Counter[str] = Counter()
     for code, key in keys.items():

@@ -13,3 +13,27 @@ def test_health_declares_the_401_of_a_wrong_key_and_its_own_503(client):
     responses = _document(client)["paths"]["/health"]["get"]["responses"]
     assert {"200", "401", "503"} <= set(responses)
     assert responses["503"]["content"]["application/json"]["schema"]["type"] == "object"
+
+
+def test_target_export_documents_csv_and_xlsx_and_its_422(client, admin_headers):
+    # ST105 undocumented content type: GET /targets/{id}/export answered text/csv, documented JSON;
+    # its 422 (registrations of a target that is not a pledge target) was not declared either.
+    operation = _document(client)["paths"]["/api/v1/targets/{target_id}/export"]["get"]
+    assert set(operation["responses"]["200"]["content"]) == {
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    target = {
+        "code": "hv",
+        "name": "高价值发明专利",
+        "metric": "high_value_patents",
+        "figure": 10,
+        "window_start": "2024-01-01",
+        "deadline": "2026-12-31",
+    }
+    created = client.post("/api/v1/targets", json=target, headers=admin_headers)
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/targets/{created.json()['id']}/export"
+    refused = client.get(url, params={"what": "registrations"}, headers=admin_headers)
+    assert refused.status_code == 422 and "422" in operation["responses"]
+    assert client.get(url, headers=admin_headers).headers["content-type"].startswith("text/csv")

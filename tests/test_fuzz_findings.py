@@ -37,3 +37,28 @@ def test_target_export_documents_csv_and_xlsx_and_its_422(client, admin_headers)
     refused = client.get(url, params={"what": "registrations"}, headers=admin_headers)
     assert refused.status_code == 422 and "422" in operation["responses"]
     assert client.get(url, headers=admin_headers).headers["content-type"].startswith("text/csv")
+
+
+def test_every_operation_declares_the_errors_any_request_can_meet(client):
+    # Any caller may present a wrong key (401) or meet a database that does not answer (503);
+    # every API call may be rate limited (429); a path naming a resource may name none (404);
+    # a body may be too large (413, Litestar's limit: declared nowhere before) or refused (422).
+    missing = {}
+    for path, methods in _document(client)["paths"].items():
+        for method, operation in methods.items():
+            expected = {"401", "503"}
+            if path.startswith("/api/"):
+                expected |= {"400", "429"}
+            if "{" in path:
+                expected.add("404")
+            if "requestBody" in operation:
+                expected |= {"413", "422"}
+            if undeclared := expected - set(operation["responses"]):
+                missing[f"{method.upper()} {path}"] = sorted(undeclared)
+    assert missing == {}
+
+
+def test_a_body_over_the_size_limit_is_the_declared_413(client):
+    body = b"[" + b"1," * 5_000_001 + b"1]"  # just over Litestar's 10 MB default
+    response = client.post("/api/v1/valuations/estimate", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and response.json()["code"] == "payload_too_large"

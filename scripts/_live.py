@@ -72,7 +72,9 @@ class ThrowawayPostgres:
         command = [str(self.bin / args[0]), *args[1:]]
         if self.user:
             command = ["runuser", "-u", self.user, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=timeout)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()[-1000:]}")
 
     def create(self) -> None:
         for path in (self.dir, self.sockets):
@@ -92,7 +94,7 @@ class ThrowawayPostgres:
         self._run("pg_ctl", "-D", str(self.dir), "-m", mode, "-w", "stop")
 
     def destroy(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
             self.stop("immediate")  # fails when already stopped
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -163,6 +163,7 @@ _DESCRIPTIONS = {
     403: "the key's role may not do this",
     404: "not found (or not visible to this key)",
     409: "conflict with the current state",
+    413: "the request body is larger than this endpoint accepts",
     422: "well-formed but refused; details say why",
     429: "rate limited: too many requests from this key or address; retry after Retry-After seconds",
     503: "database busy or unavailable; retry after Retry-After seconds",
@@ -195,4 +196,4 @@ def error_responses(
 # The usual sets: public reads, staff reads, and writes.
 PUBLIC_READ = error_responses(400, 401, 404)  # 401: a presented key that is wrong
 STAFF_READ = error_responses(400, 401, 403, 404)
-WRITE = error_responses(400, 401, 403, 404, 409, 422)
+WRITE = error_responses(400, 401, 403, 404, 409, 413, 422)  # 413: a body over the size limit

@@ -95,6 +95,7 @@ _OWN_WRITE = error_responses(
     403,
     404,
     409,
+    413,
     422,
     examples={
         404: [("not_found", "product 7 not found")],

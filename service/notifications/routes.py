@@ -14,7 +14,7 @@ from service.notifications.schemas import EndpointCreate, EndpointCreated, Endpo
 from service.structs import from_row
 
 _READ = error_responses(400, 401, 403, 404)
-_WRITE = error_responses(400, 401, 403, 404, 422)
+_WRITE = error_responses(400, 401, 403, 404, 413, 422)
 
 
 class NotificationController(Controller):

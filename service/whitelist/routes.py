@@ -101,6 +101,7 @@ OUTCOME_ERRORS = error_responses(
     403,
     404,
     409,
+    413,
     422,
     examples={
         400: [

@@ -24,6 +24,7 @@ from service.notifications.routes import NotificationController
 from service.patents.routes import PatentController
 from service.pledges.routes import PledgeController
 from service.settings import Settings
+from service.statistics.routes import StatisticsController
 from service.targets.routes import TargetController
 from service.valuations.routes import ValuationController
 from service.whitelist.routes import WhitelistController
@@ -59,6 +60,7 @@ ROUTES = [
     NotificationController,
     JobController,
     AlertController,
+    StatisticsController,
 ]
 
 

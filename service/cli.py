@@ -199,10 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     keys.set_defaults(run=cmd_keys)
 
     from service.jobs.cli import add_parser as add_jobs
+    from service.statistics.cli import add_parser as add_statistics
     from service.targets.cli import add_parser as add_targets
 
     add_targets(commands, cmd_targets)
     add_jobs(commands, cmd_jobs, cmd_scheduler)
+    add_statistics(commands, cmd_statistics)
 
     valuate = commands.add_parser("valuate", help="value a patent import file (no database needed)")
     valuate.add_argument("file", type=Path)
@@ -243,6 +245,15 @@ def cmd_targets(args, settings: Settings) -> int:
     if args.action == "export" and args.out is None:
         print("error: export needs --out FILE.csv or FILE.xlsx", file=sys.stderr)
         return 2
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    return run(args, engine)
+
+
+def cmd_statistics(args, settings: Settings) -> int:
+    from service import migrate
+    from service.statistics.cli import run
+
     engine = _engine(settings)
     migrate.upgrade(engine)
     return run(args, engine)

@@ -25,6 +25,7 @@ from service.patents.routes import PatentController
 from service.pledges.routes import PledgeController
 from service.settings import Settings
 from service.statistics.routes import StatisticsController
+from service.subsidies.routes import SubsidyController
 from service.targets.routes import TargetController
 from service.valuations.routes import ValuationController
 from service.whitelist.routes import WhitelistController
@@ -61,6 +62,7 @@ ROUTES = [
     JobController,
     AlertController,
     StatisticsController,
+    SubsidyController,
 ]
 
 

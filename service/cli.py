@@ -200,11 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from service.jobs.cli import add_parser as add_jobs
     from service.statistics.cli import add_parser as add_statistics
+    from service.subsidies.cli import add_parser as add_subsidies
     from service.targets.cli import add_parser as add_targets
 
     add_targets(commands, cmd_targets)
     add_jobs(commands, cmd_jobs, cmd_scheduler)
     add_statistics(commands, cmd_statistics)
+    add_subsidies(commands, cmd_subsidies)
 
     valuate = commands.add_parser("valuate", help="value a patent import file (no database needed)")
     valuate.add_argument("file", type=Path)
@@ -253,6 +255,15 @@ def cmd_targets(args, settings: Settings) -> int:
 def cmd_statistics(args, settings: Settings) -> int:
     from service import migrate
     from service.statistics.cli import run
+
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    return run(args, engine)
+
+
+def cmd_subsidies(args, settings: Settings) -> int:
+    from service import migrate
+    from service.subsidies.cli import run
 
     engine = _engine(settings)
     migrate.upgrade(engine)

@@ -19,6 +19,7 @@ from service.models.jobs import JobRun
 from service.models.matching import MatchProposal, MatchRun, ReviewDecision
 from service.models.patents import Patent
 from service.models.pledges import PledgedIpItem, PledgedPatent, PledgeRegistration
+from service.models.subsidies import SubsidyEvent, SubsidyLine
 from service.models.targets import Target, TargetSnapshot
 from service.models.valuations import SurvivalFit, Valuation, ValuationRun
 from service.models.webhooks import WebhookEndpoint, WebhookMessage
@@ -43,6 +44,8 @@ __all__ = [
     "PledgedIpItem",
     "PledgedPatent",
     "ReviewDecision",
+    "SubsidyEvent",
+    "SubsidyLine",
     "SurvivalFit",
     "Target",
     "TargetSnapshot",

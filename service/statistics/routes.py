@@ -15,7 +15,7 @@ from service.dates import as_of_or_today
 from service.deps import STAFF_ROLES, Authorized, DbSession, require
 from service.errors import PUBLIC_READ, STAFF_READ, ApiError
 from service.pagination import Limit, Offset, Page, page_of
-from service.statistics import export, monitoring
+from service.statistics import export, monitoring, report
 from service.statistics import service as statistics
 from service.statistics.schemas import HighValuePatent, HighValuePoint, MonitoringRow, PerEmployee
 
@@ -114,3 +114,25 @@ class StatisticsController(Controller):
         filename = f"{what}-{first.isoformat()}-{last.isoformat()}.{format}"
         media = "text/csv" if format == "csv" else XLSX
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @get(
+        "/report",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        dependencies={"staff": require(*STAFF_ROLES)},
+        summary="The quarterly report: XLSX with charts and Chinese headings (staff)",
+    )
+    def quarterly_report(
+        self,
+        db_session: DbSession,
+        staff: Authorized,
+        quarter: Annotated[str, QueryParameter(description="a quarter like 2024Q2")],
+    ) -> Response:
+        try:
+            first, _ = report.quarter_span(quarter)
+        except report.BadQuarter as exc:
+            raise ApiError(400, "bad_quarter", str(exc)) from None
+        as_of_or_today(first)  # 400 outside the plausible window
+        body = report.write_report(db_session, quarter)
+        filename = f"ipfin-report-{quarter.upper()}.xlsx"
+        return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

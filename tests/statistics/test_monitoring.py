@@ -147,5 +147,5 @@ def test_cli_prints_and_exports(small, database_url, monkeypatch, capsys, tmp_pa
     assert main([*args, "--by", "cluster", "--out", str(out)]) == 0
     rows = list(load_workbook(out).active.values)
     assert rows[0][:4] == ("统计期", "分组", "专利类型", "申请量（件）")
-    assert ("2021", "green_consumer", "invention", 1) == rows[-1][:4]
+    assert rows[-1][:4] == ("2021", "green_consumer", "invention", 1)
     assert main(["statistics", "high-value", "--start", "2024-02-01", "--end", "2024-01-01"]) == 2

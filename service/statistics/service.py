@@ -63,6 +63,7 @@ class CountyPatents:
     patent_id: np.ndarray  # int64
     application_no: list[str]
     enterprise_id: np.ndarray  # int64
+    credit_code: np.ndarray  # str: the holder's unified social credit code (its natural key)
     cluster: np.ndarray  # str
     town: np.ndarray  # str ("unknown" when not given)
     portfolio: Portfolio
@@ -87,12 +88,13 @@ def county_patents(session: Session) -> CountyPatents:
         .join(Enterprise, Enterprise.id == Patent.owner_id)
         .order_by(Patent.id)
     ).all()
-    records, ids, owners, clusters, towns = [], [], [], [], []
+    records, ids, owners, codes, clusters, towns = [], [], [], [], [], []
     for patent_id, enterprise_id, credit_code, cluster, town, *values in rows:
         fields = dict(zip(_STORED, values, strict=True), owner_credit_code=credit_code)
         records.append(valuation_record(fields))
         ids.append(patent_id)
         owners.append(enterprise_id)
+        codes.append(credit_code)
         clusters.append(cluster)
         towns.append(town or "unknown")
     row_of = {patent_id: i for i, patent_id in enumerate(ids)}
@@ -114,6 +116,7 @@ def county_patents(session: Session) -> CountyPatents:
         patent_id=np.array(ids, dtype=np.int64),
         application_no=[str(r["application_no"]) for r in records],
         enterprise_id=np.array(owners, dtype=np.int64),
+        credit_code=np.array(codes, dtype=str),
         cluster=np.array(clusters, dtype=str),
         town=np.array(towns, dtype=str),
         portfolio=Portfolio.from_records(records),

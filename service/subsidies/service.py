@@ -125,7 +125,7 @@ def candidate_events(session: Session, start: date, end: date, rules: dict[str, 
         events.append(
             Event(
                 "production_with_valid_invention",
-                f"enterprise:{enterprise_id}:{end.year}",
+                f"{patents.credit_code[rows[0]]}:{end.year}",  # natural keys: the ledger outlives row ids
                 enterprise_id,
                 production_fen,
                 f"{end}持有已产业化（量产）的有效发明专利{len(numbers)}件：{'、'.join(numbers)}",

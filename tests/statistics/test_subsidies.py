@@ -62,6 +62,8 @@ def test_evaluate_mark_paid_and_a_second_evaluation_adds_nothing(client, small, 
     assert lines["domestic_invention_grant"]["facts"][0]["fact"] == f"发明专利{county.P2}于2020-09-01获得授权"
     assert "PCT" in lines["foreign_invention_grant"]["facts"][0]["fact"]
     assert sorted(lines["production_with_valid_invention"]["facts"][0]["application_nos"]) == [county.P1, county.P2]
+    # keyed by natural keys (credit code and year), so the ledger outlives row ids
+    assert lines["production_with_valid_invention"]["facts"][0]["event_key"] == f"{county.E2}:2020"
 
     # 2023: the foreign grant and the award were rewarded in 2020; new are the 2023 production year
     # and the registration (1 % of ¥1,200,000 = ¥12,000).

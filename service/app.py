@@ -25,6 +25,8 @@ from service.patents.routes import PatentController
 from service.pledges.routes import PledgeController
 from service.security_headers import add_security_headers
 from service.settings import Settings
+from service.statistics.routes import StatisticsController
+from service.subsidies.routes import SubsidyController
 from service.targets.routes import TargetController
 from service.ui.routes import ui_router
 from service.valuations.routes import ValuationController
@@ -74,6 +76,8 @@ ROUTES = [
     JobController,
     AlertController,
     ui_router,
+    StatisticsController,
+    SubsidyController,
 ]
 
 

@@ -217,10 +217,18 @@ def build_parser() -> argparse.ArgumentParser:
     keys.set_defaults(run=cmd_keys)
 
     from service.jobs.cli import add_parser as add_jobs
+    from service.statistics.cli import add_parser as add_statistics
+    from service.subsidies.cli import add_parser as add_subsidies
     from service.targets.cli import add_parser as add_targets
 
     add_targets(commands, cmd_targets)
     add_jobs(commands, cmd_jobs, cmd_scheduler)
+    add_statistics(commands, cmd_statistics)
+    add_subsidies(commands, cmd_subsidies)
+    report = commands.add_parser("report", help="the quarterly report: XLSX with charts (Chinese headings)")
+    report.add_argument("--quarter", required=True, help="e.g. 2024Q2")
+    report.add_argument("--out", type=Path, required=True, help="output .xlsx")
+    report.set_defaults(run=cmd_report)
 
     from service.users.cli import add_parser as add_users
 
@@ -270,6 +278,46 @@ def cmd_targets(args, settings: Settings) -> int:
     engine = _engine(settings)
     migrate.upgrade(engine)
     return run(args, engine)
+
+
+def cmd_statistics(args, settings: Settings) -> int:
+    from service import migrate
+    from service.statistics.cli import run
+
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    return run(args, engine)
+
+
+def cmd_subsidies(args, settings: Settings) -> int:
+    from service import migrate
+    from service.subsidies.cli import run
+
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    return run(args, engine)
+
+
+def cmd_report(args, settings: Settings) -> int:
+    from service import migrate
+    from service.db import transaction
+    from service.statistics.report import BadQuarter, quarter_span, write_report
+
+    try:
+        quarter_span(args.quarter)
+    except BadQuarter as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.out.suffix.lower() != ".xlsx":
+        print("error: --out must end in .xlsx", file=sys.stderr)
+        return 2
+    engine = _engine(settings)
+    migrate.upgrade(engine)
+    with transaction(engine) as session:
+        body = write_report(session, args.quarter)
+    args.out.write_bytes(body)
+    print(f"wrote the {args.quarter.upper()} report to {args.out}")
+    return 0
 
 
 def cmd_jobs(args, settings: Settings) -> int:

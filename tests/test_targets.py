@@ -16,7 +16,7 @@ from sqlalchemy import select
 from service.cli import main
 from service.db import transaction
 from service.imports import import_table, read_path
-from service.models import Patent, Target, Valuation
+from service.models import Target
 from service.targets.progress import target_progress
 
 PLAN_START, PLAN_END = date(2022, 9, 22), date(2024, 12, 31)
@@ -135,45 +135,20 @@ def test_certification_counts_by_date_in_window(engine, plan):
     assert progress(engine, "advantage", date(2025, 1, 1))["achieved"] == 1
 
 
-def _valuation(patent_id, as_of, high_value):
-    return Valuation(
-        patent_id=patent_id,
-        as_of=as_of,
-        model_version="test",
-        inputs_hash=f"{patent_id}{as_of}",
-        inputs={},
-        score=80,
-        legal_score=80,
-        technical_score=80,
-        economic_score=80,
-        grade="A",
-        eligible=True,
-        high_value=high_value,
-        high_value_flags=[],
-        p_alive_1y=0.9,
-        p_alive_3y=0.8,
-        p_alive_5y=0.7,
-        expected_life_years=5,
-        result={},
-    )
-
-
-def test_high_value_count_uses_each_patents_latest_valuation(engine, plan):
-    with transaction(engine) as session:
-        ids = dict(session.execute(select(Patent.application_no, Patent.id)).all())
-        session.add_all(
-            [
-                _valuation(ids[county.P1], date(2024, 1, 1), True),  # invention, high value: counts
-                _valuation(ids[county.P2], date(2023, 1, 1), True),  # high value once …
-                _valuation(ids[county.P2], date(2024, 6, 1), False),  # … but not by its latest valuation
-                _valuation(ids[county.P3], date(2024, 1, 1), True),  # a utility model never counts
-                # A back-dated revaluation stored later must not hide P1's later valuation.
-                _valuation(ids[county.P1], date(2023, 6, 1), False),
-            ]
-        )
-    assert progress(engine, "high_value", date(2024, 12, 31))["achieved"] == 1
-    assert progress(engine, "high_value", date(2024, 3, 1))["achieved"] == 2  # P2's earlier valuation
-    assert progress(engine, "high_value", date(2022, 1, 1))["achieved"] == 0
+def test_high_value_count_is_judged_from_the_data_on_each_date(engine, plan):
+    # P1 and P2 (inventions of E2, IPCs outside the strategic table, not abroad, no award) become
+    # high value when registration Y2023500000123 (¥1,200,000 ≥ the ¥1,000,000 threshold) is
+    # dated, 2023-06-15; P3 is a utility model and P4 is pending: never. Stored valuations play no part.
+    assert progress(engine, "high_value", date(2023, 6, 14))["achieved"] == 0
+    assert progress(engine, "high_value", date(2023, 6, 15))["achieved"] == 2
+    late = progress(engine, "high_value", date(2026, 1, 1))  # a closed window counts on its deadline
+    assert late["achieved"] == 2
+    monthly = {m["month"]: m["count"] for m in late["monthly"]}
+    assert monthly["2022-09"] == 0 and monthly["2023-05"] == 0 and monthly["2023-06"] == 2
+    assert list(monthly)[-1] == "2024-12" and len(monthly) == 28
+    assert late["breakdowns"]["industry_cluster"] == [
+        {"key": "equipment_manufacturing", "amount": 2, "count": 2, "share": 1.0}
+    ]
 
 
 def test_progress_api_states_probability_and_model(client, plan, reviewer_headers):

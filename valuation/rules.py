@@ -218,17 +218,18 @@ def strategic_emerging(portfolio: Portfolio) -> StrategicMatch:
 
 
 def high_value_flags(
-    portfolio: Portfolio, position: LegalPosition, params: Params
+    portfolio: Portfolio, position: LegalPosition, params: Params, strategic: StrategicMatch | None = None
 ) -> tuple[np.ndarray, np.ndarray, StrategicMatch]:
     """(n, 5) flag matrix in the order of :data:`HIGH_VALUE_FLAGS`, the high-value verdict, and
-    the strategic-emerging-industry match (industry, IPC-only) behind flag 1."""
+    the strategic-emerging-industry match (industry, IPC-only) behind flag 1. ``strategic``: the
+    match already computed for these patents (it depends on IPC and title only, not on the date)."""
     config = params.high_value
     invention = portfolio.kind == INVENTION
     start = portfolio.filing if config["maintained_from"] == "filing" else portfolio.grant
     held_years = np.where(np.isnat(start), 0.0, (position.as_of - start).astype(np.float64) / YEAR)
     maintained = position.in_force & (held_years > float(config["maintained_years"]))
     award_codes = [AWARDS.index(a) for a in config["awards"]]
-    strategic = strategic_emerging(portfolio)
+    strategic = strategic if strategic is not None else strategic_emerging(portfolio)
     flags = (
         np.column_stack(
             [

@@ -36,6 +36,7 @@ Generative model (all draws from one seeded ``numpy.random.Generator``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -120,8 +121,18 @@ def simulate_portfolio(
     params: Params | None = None,
     first_year: int = 1995,
     true_discount_rate: float = 0.10,
+    invention_share: float = 0.6,
+    filing_growth: float = 0.12,
+    abroad_share: float = 0.5,
+    ipc_weights: Mapping[str, float] | None = None,
 ) -> SimulatedPortfolio:
     """Simulate ``n`` patents as of ``as_of`` by the renewal process described in the module docstring.
+
+    The defaults are the generic world of the module docstring; a place can be shaped without
+    changing the draws' sequence: ``invention_share`` (probability a patent is an invention),
+    ``filing_growth`` (yearly growth of filings), ``abroad_share`` (probability an invention with
+    a family abroad was granted there) and ``ipc_weights`` (relative frequency per IPC of the
+    table, replacing the table's own; IPCs not named keep theirs).
 
     Vectorised over patents (loops run over fee years only). Records carry the patent-import
     columns plus ``pledged`` and ``max_pledge_amount_yuan``; ``application_no`` is a placeholder
@@ -131,10 +142,10 @@ def simulate_portfolio(
     rng = np.random.default_rng(seed)
     as_of64 = np.datetime64(as_of, "D")
 
-    kind = np.where(rng.random(n) < 0.6, INVENTION, UTILITY_MODEL)
+    kind = np.where(rng.random(n) < invention_share, INVENTION, UTILITY_MODEL)
     last_year = as_of.year
     years = np.arange(first_year, last_year + 1)
-    weights = np.exp(0.12 * (years - first_year))
+    weights = np.exp(filing_growth * (years - first_year))
     filing_year = rng.choice(years, size=n, p=weights / weights.sum())
     filing = (filing_year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
     filing = filing + rng.integers(0, 365, size=n).astype("timedelta64[D]")
@@ -150,7 +161,7 @@ def simulate_portfolio(
     grant_year = _fee_year_containing(filing, grant)
 
     quality = rng.standard_normal(n)
-    ipc_idx = rng.choice(len(_IPC_TABLE), size=n, p=_weights(_IPC_TABLE))
+    ipc_idx = rng.choice(len(_IPC_TABLE), size=n, p=_weights(_IPC_TABLE, ipc_weights))
     field_effect = np.array([row[2] for row in _IPC_TABLE])[ipc_idx]
 
     # Yearly returns R[:, k] for fee years k = 1..20 (column 0 unused).
@@ -229,7 +240,7 @@ def simulate_portfolio(
     independent = np.minimum(1 + rng.binomial(2, 1 / (1 + np.exp(-(quality - 1.0)))), claims)
     family = 1 + rng.poisson(np.where(kind == INVENTION, np.exp(-2.2 + 1.0 * quality), np.exp(-3.5 + 0.5 * quality)))
     pct = (family > 1) & (rng.random(n) < 0.6)
-    abroad = (kind == INVENTION) & (family > 1) & (rng.random(n) < 0.5)
+    abroad = (kind == INVENTION) & (family > 1) & (rng.random(n) < abroad_share)
     licenses = rng.poisson(np.exp(-2.5 + 0.8 * quality))
     transfers = rng.poisson(np.exp(-2.2 + 0.4 * quality))
     previous_pledges = rng.poisson(np.exp(-3.0 + 0.6 * quality))
@@ -320,8 +331,12 @@ def _royalty_share(ipc_idx: np.ndarray, u: np.ndarray, params: Params) -> np.nda
     return triangular_ppf(u, chosen[:, 0], chosen[:, 1], chosen[:, 2])
 
 
-def _weights(table: list[tuple[str, int, float, str]]) -> np.ndarray:
-    w = np.array([row[1] for row in table], dtype=np.float64)
+def _weights(table: list[tuple[str, int, float, str]], overrides: Mapping[str, float] | None = None) -> np.ndarray:
+    overrides = overrides or {}
+    unknown = set(overrides) - {row[0] for row in table}
+    if unknown:
+        raise ValueError(f"ipc_weights: IPCs not in the table: {sorted(unknown)}")
+    w = np.array([float(overrides.get(row[0], row[1])) for row in table], dtype=np.float64)
     return w / w.sum()
 
 

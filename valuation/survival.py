@@ -517,8 +517,11 @@ def fit_survival(
         if names
         else None
     )
-    fit = fit_weibull_ph(entry, exit, event, X, ridge=float(config["ridge"]))
-    if not fit["converged"] or not np.isfinite(fit["log_likelihood"]):
+    with np.errstate(over="ignore"):
+        fit = fit_weibull_ph(entry, exit, event, X, ridge=float(config["ridge"]))
+    # The model is kept as (shape, scale λ at x = 0, β); a baseline λ past floating point (the
+    # covariates at 0 far from the data) cannot be kept that way, so such a fit is not used.
+    if not fit["converged"] or not np.isfinite(fit["log_likelihood"]) or not np.isfinite(fit["scale_years"]):
         return default_model(params)
     coefficients = {name: float(b) for name, b in zip(names, fit["coefficients"], strict=True)}
     se = {"log_shape": fit["standard_errors"]["log_shape"], "intercept": fit["standard_errors"]["intercept"]}

@@ -30,7 +30,7 @@ import numpy as np
 from service.imports.kinds import KINDS, LOAD_ORDER
 
 from . import cells
-from .county import BANKS, DEMO_AS_OF, PLAN_WINDOW, PRODUCTS, QUOTA_PERIOD, targets
+from .county import BANKS, DEMO_AS_OF, PATENT_SHAPE, PLAN_WINDOW, PRODUCTS, QUOTA_PERIOD, targets
 from .credit_loans import generate_credit_loans
 from .enterprises import assign_ip_certifications, generate_enterprises
 from .patents import place_patents
@@ -142,7 +142,7 @@ def build_demo(scale: float = 1.0, seed: int = DEMO_SEED) -> DemoDataset:
     enterprises = generate_enterprises(_count(ENTERPRISES, scale, 20), _rng(seed, "enterprises"), as_of)
 
     sim_seed = int(np.random.SeedSequence([seed, _STAGES["simulation"]]).generate_state(1)[0])
-    portfolio = simulate_portfolio(_count(PATENTS, scale, 60), as_of, sim_seed)
+    portfolio = simulate_portfolio(_count(PATENTS, scale, 60), as_of, sim_seed, **PATENT_SHAPE)
     book = place_patents(portfolio, enterprises, _rng(seed, "patents"))
 
     valid_inventions = np.bincount(

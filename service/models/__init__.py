@@ -19,6 +19,7 @@ from service.models.jobs import JobRun
 from service.models.matching import MatchProposal, MatchRun, ReviewDecision
 from service.models.patents import Patent
 from service.models.pledges import PledgedIpItem, PledgedPatent, PledgeRegistration
+from service.models.subsidies import SubsidyEvent, SubsidyLine
 from service.models.targets import Target, TargetSnapshot
 from service.models.users import StaffSession, StaffUser
 from service.models.valuations import SurvivalFit, Valuation, ValuationRun
@@ -46,6 +47,8 @@ __all__ = [
     "ReviewDecision",
     "StaffSession",
     "StaffUser",
+    "SubsidyEvent",
+    "SubsidyLine",
     "SurvivalFit",
     "Target",
     "TargetSnapshot",

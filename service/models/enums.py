@@ -133,6 +133,11 @@ class TargetMetric(StrEnum):
     ip_standard_enterprises = "ip_standard_enterprises"
 
 
+class SubsidyStatus(StrEnum):
+    proposed = "proposed"  # evaluated, awaiting staff review and payment
+    paid = "paid"
+
+
 def one_of(column: str, enum: type[StrEnum], *, nullable: bool = False) -> CheckConstraint:
     """A CHECK constraint keeping a string column within an enumeration's codes."""
     codes = ", ".join(f"'{member.value}'" for member in enum)

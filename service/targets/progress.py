@@ -6,8 +6,10 @@ Metrics (DESIGN.md §8):
   [window_start, min(as_of, deadline)], whatever IP they pledge (the plan counts
   "专利、商标等知识产权质押融资额"; broken down by `ip_type`: patent, trademark, other).
   Trademarks are counted, not valued. A later release does not undo new financing.
-* high_value_patents — valid high-value invention patents owned by the county's enterprises,
-  from each patent's latest valuation dated on or before as_of (computed, never typed in).
+* high_value_patents — valid high-value invention patents held by the county's enterprises on
+  as_of, judged from the data as of that date (service.statistics: the five CNIPA flags on the
+  date, validity from filing, grant, lapse dates and fee rules), not from stored valuations; its
+  monthly series is the stock at each month end of the window (computed, never typed in).
 * ip_advantage_enterprises / ip_standard_enterprises — enterprises whose certification date
   lies in the window (up to as_of).
 """
@@ -31,11 +33,10 @@ from service.models import (
     PledgeProduct,
     PledgeRegistration,
     Target,
-    Valuation,
 )
 from service.models.enums import TargetMetric
+from service.statistics import service as statistics
 from service.targets.projection import monthly_series, project_count_to_deadline, project_to_deadline
-from service.valuations.service import latest_valuation_ids
 
 _CERTIFICATION_DATE = {
     TargetMetric.ip_advantage_enterprises: Enterprise.ip_advantage_date,
@@ -125,19 +126,20 @@ def _contributions(session: Session, target: Target, as_of: date) -> list[Contri
 
 
 def high_value_patents(session: Session, as_of: date) -> list[Contribution]:
-    """Valid high-value invention patents of the county's enterprises, by latest valuation ≤ as_of."""
-    rows = session.execute(
-        select(Valuation.as_of, Enterprise.industry_cluster, Enterprise.town)
-        .join(Patent, Patent.id == Valuation.patent_id)
-        .join(Enterprise, Enterprise.id == Patent.owner_id)
-        .where(
-            Valuation.id.in_(latest_valuation_ids(as_of)),
-            Valuation.high_value.is_(True),
-            Patent.patent_type == "invention",
-        )
-    ).all()
+    """High-value invention patents held by the county's enterprises on as_of (from the data)."""
     return [
-        Contribution(day, 1, {"industry_cluster": cluster, "town": town or "unknown"}) for day, cluster, town in rows
+        Contribution(as_of, 1, {"industry_cluster": row["industry_cluster"], "town": row["town"]})
+        for row in statistics.high_value_patents_on(session, as_of)
+    ]
+
+
+def high_value_monthly(session: Session, target: Target, end: date) -> list[dict[str, Any]]:
+    """The stock at each month end of the window (not a sum of flows: a stock rises and falls)."""
+    if end < target.window_start:
+        return []
+    return [
+        {"month": p["month"], "as_of": p["as_of"], "count": p["high_value_patents"]}
+        for p in statistics.high_value_series(session, target.window_start, end)
     ]
 
 
@@ -167,12 +169,14 @@ def target_progress(
     metric = TargetMetric(target.metric)
     end = window_end(target, as_of)
     if metric is TargetMetric.high_value_patents:
-        contributions = high_value_patents(session, as_of)
+        contributions = high_value_patents(session, end)
         achieved = len(contributions)
         projection = None
         note = (
             "a stock, not a flow: patents enter when granted and leave when they lapse, so no "
-            "arrival model is fitted; the figure is the count from the latest valuations"
+            "arrival model is fitted; the figure is the count on the date from the data ("
+            + statistics.UNDATED_NOTE
+            + ")"
         )
     else:
         contributions = _contributions(session, target, as_of)
@@ -197,7 +201,7 @@ def target_progress(
     monthly = (
         monthly_series([(c.day, c.amount) for c in contributions], target.window_start, end)
         if metric is not TargetMetric.high_value_patents
-        else []
+        else high_value_monthly(session, target, end)
     )
     return {
         "target": target_summary(target),

@@ -389,11 +389,17 @@ def valuate(
     citation_pct = citation_percentiles(portfolio, as_of, reference.citations)
     cluster = industry_cluster(portfolio, params)
     tiers = FeeTiers.of(portfolio.kind, params)
-    hazard = reference.survival.hazard(covariate_columns(portfolio, citation_pct, params, cluster), tiers)
+    hazard = reference.survival.hazard(covariate_columns(portfolio, citation_pct, params, cluster, tiers), tiers)
     age, remaining, alive = position.age_years, position.remaining_years, position.alive
 
-    def p_alive(years: float) -> np.ndarray:
-        return np.where(alive & (remaining >= years), hazard.conditional_survival(age, np.full_like(age, years)), 0.0)
+    # P(alive in 1, 3, 5 years), computed for the patents alive now (0 for the others)
+    living = np.nonzero(alive)[0]
+    horizons = np.array([1.0, 3.0, 5.0])
+    p_alive = np.zeros((len(portfolio), horizons.size))
+    p_alive[living] = hazard.take(living).conditional_survival(
+        age[living], np.broadcast_to(horizons, (living.size, horizons.size))
+    )
+    p_alive = np.where(remaining[None, :] >= horizons[:, None], p_alive.T, 0.0)  # (3, n): rows contiguous
 
     expected_life = np.where(alive, hazard.expected_remaining_life(age, remaining), 0.0)
     revenue = np.where(np.isfinite(portfolio.revenue) & (portfolio.revenue > 0), portfolio.revenue, np.nan)
@@ -450,9 +456,9 @@ def valuate(
         scores=scores,
         citation_pct=citation_pct,
         industry_cluster=cluster,
-        p_alive_1y=p_alive(1.0),
-        p_alive_3y=p_alive(3.0),
-        p_alive_5y=p_alive(5.0),
+        p_alive_1y=p_alive[0],
+        p_alive_3y=p_alive[1],
+        p_alive_5y=p_alive[2],
         expected_life_years=expected_life,
         income_value=income_value,
         value_p10=quantiles[:, 0],

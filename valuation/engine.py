@@ -131,10 +131,11 @@ class Valuations:
     def next_fee_due(self) -> np.ndarray:
         return self.position.fees.next_due
 
-    def records(self, indices: Sequence[int] | None = None) -> list[ValuationRecord]:
+    def records(self, indices: Sequence[int] | None = None, *, explanation: bool = True) -> list[ValuationRecord]:
         """One JSON-ready dict per patent (money ``Decimal`` yuan in ``*_yuan`` keys, ``date``
         dates, Chinese sentences; everything else plain), or only for the patents at ``indices``
-        (in that order).
+        (in that order). ``explanation=False`` leaves each ``explanation`` list empty, for writers
+        that do not show it (the CLI's CSV): its 13 sentences a patent are most of the work.
 
         Columns are converted to Python objects once (``tolist``); only the message values of
         patents that have reasons or risk flags are built.
@@ -173,10 +174,14 @@ class Valuations:
         flag_lists = _index_lists(self.high_value_flag_matrix, HIGH_VALUE_FLAGS)
         reason_idx = _index_lists(self.rule_hits, range(len(self.rule_codes)))
         risk_idx = _index_lists(self.risk_hits, range(len(self.risk_codes)))
-        order = np.argsort(-np.abs(s.contributions), axis=1, kind="stable").tolist()
-        contrib = np.round(s.contributions, 2).tolist()
+        if explanation:
+            order = np.argsort(-np.abs(s.contributions), axis=1, kind="stable").tolist()
+            contrib = np.round(s.contributions, 2).tolist()
+            raw = self._explanation_values()
+        else:
+            order = [[]] * n
+            contrib, raw = [[]] * n, [[]] * n
         full_points = np.round(s.full_points, 2).tolist()
-        raw = self._explanation_values()
         names = [name for _, name in s.indicators]
         dims = [dim for dim, _ in s.indicators]
         message = self._message_columns()

@@ -316,3 +316,56 @@ def test_an_estimate_does_not_depend_on_its_company_nor_revalue_the_portfolio(cl
     ).json()
     assert alone["results"][0] == together["results"][1]
     assert alone["reference"].startswith("shipped:")
+
+
+def test_valuate_file_csv_equals_the_full_records_written_cell_by_cell(tmp_path):
+    """The CLI's fast path (records without explanations, cells written as lists) writes exactly
+    what the full records written through csv.DictWriter give, bad rows included (issue 15)."""
+    from service.imports import KINDS, parse_rows, read_path
+    from service.valuations.cli import OUTPUT_COLUMNS, _text
+    from service.valuations.records import valuation_record
+    from valuation import Portfolio, build_reference, valuate
+
+    source, out = tmp_path / "patents.csv", tmp_path / "valued.csv"
+    simulated_import_file(source, 1500, seed=5)
+    with source.open(encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    lines[7] = lines[7].replace(",invention,", ",nonsense,", 1)  # one row that cannot be valued
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["valuate", str(source), "--as-of", AS_OF.isoformat(), "--out", str(out)]) == 0
+
+    table = read_path(source)
+    parsed, errors = parse_rows(KINDS["patents"], table)
+    bad = {e.row for e in errors}
+    assert len(bad) == 1
+    good = [(number, valuation_record(fields)) for number, fields in parsed if number not in bad]
+    portfolio = Portfolio.from_records([r for _, r in good])
+    result = valuate(portfolio, AS_OF, reference=build_reference(portfolio, AS_OF, label="file"))
+    full = result.records()
+    lean = result.records(explanation=False)
+    assert [dict(r, explanation=[]) for r in full] == lean
+    assert all(len(r["explanation"]) == 13 for r in full)
+    by_number = {number: r for (number, _), r in zip(good, full, strict=True)}
+    expected = tmp_path / "expected.csv"
+    with expected.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=OUTPUT_COLUMNS)
+        writer.writeheader()
+        for number, raw in table.rows:
+            r = by_number.get(number)
+            if r is None:
+                writer.writerow({"application_no": raw["application_no"], "model_version": r or "", "reasons": ""})
+                continue
+            writer.writerow(
+                {name: _text(r.get(name)) for name in OUTPUT_COLUMNS}
+                | {
+                    "reasons": "; ".join(f"{x['code']}: {x['message']}" for x in r["reasons"]),
+                    "high_value_flags": ";".join(r["high_value_flags"]),
+                    "risk_flags": "; ".join(f"{x['code']}: {x['message']}" for x in r["risk_flags"]),
+                }
+            )
+    got = out.read_text(encoding="utf-8").splitlines()
+    want = expected.read_text(encoding="utf-8").splitlines()
+    assert len(got) == len(want) == 1501
+    bad_line = sorted(bad)[0] - 1  # data rows are numbered from 2 (the header is row 1)
+    assert got[:bad_line] == want[:bad_line] and got[bad_line + 1 :] == want[bad_line + 1 :]
+    assert "not valued: patent_type" in got[bad_line]

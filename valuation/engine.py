@@ -131,10 +131,11 @@ class Valuations:
     def next_fee_due(self) -> np.ndarray:
         return self.position.fees.next_due
 
-    def records(self, indices: Sequence[int] | None = None) -> list[ValuationRecord]:
+    def records(self, indices: Sequence[int] | None = None, *, explanation: bool = True) -> list[ValuationRecord]:
         """One JSON-ready dict per patent (money ``Decimal`` yuan in ``*_yuan`` keys, ``date``
         dates, Chinese sentences; everything else plain), or only for the patents at ``indices``
-        (in that order).
+        (in that order). ``explanation=False`` leaves each ``explanation`` list empty, for writers
+        that do not show it (the CLI's CSV): its 13 sentences a patent are most of the work.
 
         Columns are converted to Python objects once (``tolist``); only the message values of
         patents that have reasons or risk flags are built.
@@ -173,10 +174,14 @@ class Valuations:
         flag_lists = _index_lists(self.high_value_flag_matrix, HIGH_VALUE_FLAGS)
         reason_idx = _index_lists(self.rule_hits, range(len(self.rule_codes)))
         risk_idx = _index_lists(self.risk_hits, range(len(self.risk_codes)))
-        order = np.argsort(-np.abs(s.contributions), axis=1, kind="stable").tolist()
-        contrib = np.round(s.contributions, 2).tolist()
+        if explanation:
+            order = np.argsort(-np.abs(s.contributions), axis=1, kind="stable").tolist()
+            contrib = np.round(s.contributions, 2).tolist()
+            raw = self._explanation_values()
+        else:
+            order = [[]] * n
+            contrib, raw = [[]] * n, [[]] * n
         full_points = np.round(s.full_points, 2).tolist()
-        raw = self._explanation_values()
         names = [name for _, name in s.indicators]
         dims = [dim for dim, _ in s.indicators]
         message = self._message_columns()
@@ -389,11 +394,17 @@ def valuate(
     citation_pct = citation_percentiles(portfolio, as_of, reference.citations)
     cluster = industry_cluster(portfolio, params)
     tiers = FeeTiers.of(portfolio.kind, params)
-    hazard = reference.survival.hazard(covariate_columns(portfolio, citation_pct, params, cluster), tiers)
+    hazard = reference.survival.hazard(covariate_columns(portfolio, citation_pct, params, cluster, tiers), tiers)
     age, remaining, alive = position.age_years, position.remaining_years, position.alive
 
-    def p_alive(years: float) -> np.ndarray:
-        return np.where(alive & (remaining >= years), hazard.conditional_survival(age, np.full_like(age, years)), 0.0)
+    # P(alive in 1, 3, 5 years), computed for the patents alive now (0 for the others)
+    living = np.nonzero(alive)[0]
+    horizons = np.array([1.0, 3.0, 5.0])
+    p_alive = np.zeros((len(portfolio), horizons.size))
+    p_alive[living] = hazard.take(living).conditional_survival(
+        age[living], np.broadcast_to(horizons, (living.size, horizons.size))
+    )
+    p_alive = np.where(remaining[None, :] >= horizons[:, None], p_alive.T, 0.0)  # (3, n): rows contiguous
 
     expected_life = np.where(alive, hazard.expected_remaining_life(age, remaining), 0.0)
     revenue = np.where(np.isfinite(portfolio.revenue) & (portfolio.revenue > 0), portfolio.revenue, np.nan)
@@ -450,9 +461,9 @@ def valuate(
         scores=scores,
         citation_pct=citation_pct,
         industry_cluster=cluster,
-        p_alive_1y=p_alive(1.0),
-        p_alive_3y=p_alive(3.0),
-        p_alive_5y=p_alive(5.0),
+        p_alive_1y=p_alive[0],
+        p_alive_3y=p_alive[1],
+        p_alive_5y=p_alive[2],
         expected_life_years=expected_life,
         income_value=income_value,
         value_p10=quantiles[:, 0],

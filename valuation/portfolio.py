@@ -115,7 +115,8 @@ class Portfolio:
     @cached_property
     def ipc_codes(self) -> IpcCodes:
         """Per IPC level, the distinct values and each patent's index into them (computed once;
-        IPC lookups and citation fields reuse it): :func:`ipc_levels` of the patents' IPC."""
+        IPC lookups, citation fields and the strategic match reuse it): :func:`ipc_levels` of the
+        patents' IPC. A ``take`` keeps its parent's values (a superset of its own)."""
         return ipc_levels(self.ipc)
 
     @classmethod
@@ -201,7 +202,13 @@ class Portfolio:
     def take(self, index: np.ndarray | Sequence[int]) -> Portfolio:
         """The sub-portfolio (or resampled portfolio) of the given row indices, in that order."""
         index = np.asarray(index)
-        return Portfolio(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        taken = Portfolio(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        codes = self.__dict__.get("ipc_codes")
+        if codes is not None:  # the distinct IPCs carry over: no second string sort
+            taken.__dict__["ipc_codes"] = {
+                level: (unique, inverse[index]) for level, (unique, inverse) in codes.items()
+            }
+        return taken
 
     @classmethod
     def concat(cls, parts: Sequence[Portfolio]) -> Portfolio:

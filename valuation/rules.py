@@ -214,7 +214,7 @@ def risk_flags(portfolio: Portfolio, position: LegalPosition, params: Params) ->
 
 def strategic_emerging(portfolio: Portfolio) -> StrategicMatch:
     """Match against the whole 2021 strategic-emerging-industry concordance (``strategic.py``)."""
-    return match_strategic(portfolio.ipc, portfolio.title)
+    return match_strategic(portfolio.ipc, portfolio.title, portfolio.ipc_codes["group"])
 
 
 def high_value_flags(

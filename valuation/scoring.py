@@ -142,7 +142,7 @@ def score_portfolio(
             weights.append(100.0 * float(cfg["dimension_weights"][dimension]) * float(w))
     n = len(portfolio)
     counts = position.alive
-    x = np.empty((n, len(columns)))
+    x = np.empty((len(columns), n)).T  # column-major: each indicator is filled as one contiguous run
     for j, (_, name) in enumerate(columns):
         x[:, j] = values[name] if name == "legal_status" else np.where(counts, values[name], 0.0)
     contributions = x * np.array(weights)[None, :]

@@ -181,25 +181,35 @@ _NONE = np.array(None, dtype=object)
 
 
 def _clean(values: Any) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind == "U":  # a Portfolio's column: no None
+        return np.char.strip(values.ravel())
     arr = np.asarray(values, dtype=object).ravel()
     arr = np.where(np.equal(arr, _NONE), "", arr)
     return np.char.strip(arr.astype(str))
 
 
-def match_strategic(ipc: np.ndarray, title: np.ndarray) -> StrategicMatch:
+def match_strategic(
+    ipc: np.ndarray, title: np.ndarray, codes: tuple[np.ndarray, np.ndarray] | None = None
+) -> StrategicMatch:
     """Evaluate the 2021 concordance for each patent (see the module docstring for the semantics).
 
     ``ipc``: normalised IPC strings (``"H01M 10/052"``, ``"H01M 10"``, ``"H01M"``, ``""``);
     ``title``: Chinese titles, ``""`` (or None) when unknown. Rules are evaluated once per distinct
     IPC string; keyword tests run only on rows with a known title whose IPC makes them matter.
+    ``codes``: the sorted distinct normalised IPCs and each row's index into them, when the caller
+    has them (``Portfolio.ipc_codes["group"]``): saves the string sort.
     """
-    ipc_arr, titles = _clean(ipc), _clean(title)
-    if ipc_arr.shape != titles.shape:
-        raise ValueError(f"ipc and title differ in length: {ipc_arr.size} vs {titles.size}")
-    n = ipc_arr.size
+    titles = _clean(title)
+    if codes is None:
+        ipc_arr = _clean(ipc)
+        distinct, inv = np.unique(ipc_arr, return_inverse=True)
+    else:
+        distinct, inv = _clean(codes[0]), np.asarray(codes[1])
+    if inv.size != titles.size:
+        raise ValueError(f"ipc and title differ in length: {inv.size} vs {titles.size}")
+    n = titles.size
     c = _compiled()
     n_rules = c.kind.size
-    distinct, inv = np.unique(ipc_arr, return_inverse=True)
     inv = inv.ravel()
     cand = _covers(distinct, c.pos, n_rules) & ~_covers(distinct, c.neg, n_rules)
     cand[distinct == ""] = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from tqdm import tqdm
@@ -24,6 +25,43 @@ def _text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+_LISTS = {"high_value_flags", "reasons", "risk_flags"}
+
+
+def _output_rows(rows, results: dict[int, dict], problems: dict[int, list[str]]):
+    """The CSV's rows in the file's order (lists of cells in ``OUTPUT_COLUMNS`` order)."""
+    flat = {
+        "reasons": lambda r: "; ".join(f"{x['code']}: {x['message']}" for x in r["reasons"]),
+        "high_value_flags": lambda r: ";".join(r["high_value_flags"]),
+        "risk_flags": lambda r: "; ".join(f"{x['code']}: {x['message']}" for x in r["risk_flags"]),
+    }
+    plain = (str, float, int, date, Decimal)  # str() of these is the cell (bool is handled first)
+    for number, raw in rows:
+        r = results.get(number)
+        if r is None:
+            failed = dict.fromkeys(OUTPUT_COLUMNS, "")
+            failed["application_no"] = raw.get("application_no", "")
+            failed["model_version"] = MODEL_VERSION
+            failed["reasons"] = "not valued: " + "; ".join(problems.get(number, ["unreadable row"]))
+            yield list(failed.values())
+            continue
+        cells = []
+        for name in OUTPUT_COLUMNS:
+            if name in _LISTS:
+                cells.append(flat[name](r))
+                continue
+            value = r.get(name)
+            if value is None:
+                cells.append("")
+            elif value is True or value is False:
+                cells.append("true" if value else "false")
+            elif isinstance(value, plain):
+                cells.append(value if type(value) is str else str(value))
+            else:
+                cells.append(_text(value))
+        yield cells
 
 
 def valuate_file(
@@ -58,31 +96,15 @@ def valuate_file(
         steps.update(1)
         model = chosen.survival
         note = f"reference {chosen.name} (survival {model.source}: {model.events} lapses among {model.n} patents)"
-        outputs = valuate(portfolio, as_of, reference=chosen, loan_term_months=loan_term_months).records()
+        outputs = valuate(portfolio, as_of, reference=chosen, loan_term_months=loan_term_months).records(
+            explanation=False  # the CSV has no column for it
+        )
         steps.update(1)
         results = {number: output for (number, _), output in zip(good, outputs, strict=True)}
     with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=OUTPUT_COLUMNS)
-        writer.writeheader()
-        for number, raw in table.rows:
-            if number in results:
-                r = results[number]
-                writer.writerow(
-                    {name: _text(r.get(name)) for name in OUTPUT_COLUMNS}
-                    | {
-                        "reasons": "; ".join(f"{x['code']}: {x['message']}" for x in r["reasons"]),
-                        "high_value_flags": ";".join(r["high_value_flags"]),
-                        "risk_flags": "; ".join(f"{x['code']}: {x['message']}" for x in r["risk_flags"]),
-                    }
-                )
-            else:
-                writer.writerow(
-                    {
-                        "application_no": raw.get("application_no", ""),
-                        "model_version": MODEL_VERSION,
-                        "reasons": "not valued: " + "; ".join(problems.get(number, ["unreadable row"])),
-                    }
-                )
+        writer = csv.writer(handle)
+        writer.writerow(OUTPUT_COLUMNS)
+        writer.writerows(_output_rows(table.rows, results, problems))
     steps.update(1)
     steps.close()
     print(f"valued {len(results)} of {len(table.rows)} patents as of {as_of}; {note}; wrote {out}")

@@ -1,0 +1,88 @@
+"""Benchmark of ``ipfin valuate FILE`` end to end (a script, not a test).
+
+Writes a simulated patent import file of ``--n`` patents (default 100,000), then times in one run:
+
+* the floor: reading the file with ``csv.DictReader`` and writing the same rows back with
+  ``csv.DictWriter`` (what any CSV-in, CSV-out tool pays);
+* ``ipfin valuate`` on it, in a child process (start-up included), with its peak resident set
+  size (``resource.getrusage(RUSAGE_CHILDREN)``).
+
+Prints both, and the ratio. Usage: ``scripts/bench cli [--n 100000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from service.demo import cells
+from service.identifiers import application_check_char
+from service.imports import KINDS
+from valuation.simulation import simulate_portfolio
+
+AS_OF = date(2025, 6, 30)
+
+
+def write_file(path: Path, n: int) -> None:
+    header = [column.key for column in KINDS["patents"].columns if column.key != "annual_revenue_fen"]
+    header.append("annual_revenue_yuan")
+    records = simulate_portfolio(n, AS_OF, seed=11).records
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        for i, record in enumerate(records):
+            row = {}
+            for name in header:
+                value = record.get(name)
+                if isinstance(value, date):
+                    row[name] = cells.day(value)
+                elif isinstance(value, bool) or (value is None and name in ("granted_abroad", "pct")):
+                    row[name] = cells.flag(value)
+                else:
+                    row[name] = "" if value is None else str(value)
+            digits = f"{record['filing_date'].year}{1 if record['patent_type'] == 'invention' else 2}{i:07d}"
+            row["application_no"] = f"{digits}.{application_check_char(digits)}"
+            row["owner_credit_code"] = ""
+            row["annual_revenue_yuan"] = cells.yuan(record.get("annual_revenue_yuan"))
+            writer.writerow(row)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as work:
+        source, out, copy = Path(work) / "patents.csv", Path(work) / "valued.csv", Path(work) / "copy.csv"
+        write_file(source, args.n)
+        t = time.perf_counter()
+        with source.open(newline="", encoding="utf-8") as src, copy.open("w", newline="", encoding="utf-8") as dst:
+            reader = csv.DictReader(src)
+            writer = csv.DictWriter(dst, fieldnames=reader.fieldnames or [])
+            writer.writeheader()
+            writer.writerows(reader)
+        floor = time.perf_counter() - t
+        command = [sys.executable, "-m", "service.cli", "valuate", str(source), "--as-of", AS_OF.isoformat()]
+        t = time.perf_counter()
+        done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+            return 1
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"csv.DictReader + DictWriter of {args.n:,} rows (floor)  {floor:6.2f} s   1.0×")
+    print(
+        f"ipfin valuate {args.n:,} patents                  {wall:6.2f} s   {wall / floor:.1f}×   "
+        f"peak RSS {peak:,.0f} MiB"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

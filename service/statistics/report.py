@@ -22,7 +22,7 @@ from service.models import Alert, Bank, Patent, Target
 from service.statistics import monitoring
 from service.statistics import service as statistics
 from service.targets.export import PROGRESS_COLUMNS, neutralise, progress_row
-from service.targets.progress import pledge_registrations, target_progress
+from service.targets.service import pledge_registrations, target_progress
 
 CLUSTER_ZH = {
     "green_consumer": "绿色消费品",

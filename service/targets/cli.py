@@ -50,9 +50,8 @@ def run(args: argparse.Namespace, engine) -> int:  # noqa: C901 — the three su
     from service.models import Target
     from service.models.types import utctoday
     from service.targets.export import NothingToExport, export_file
-    from service.targets.progress import target_progress
     from service.targets.schemas import TargetCreate
-    from service.targets.service import create_target
+    from service.targets.service import create_target, target_progress
 
     as_of = args.as_of or utctoday()
     with transaction(engine) as session:

@@ -13,7 +13,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from service.targets.progress import pledge_registrations, pledged_ip, target_progress, window_end
+from service.targets.service import pledge_registrations, pledged_ip, target_progress, window_end
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

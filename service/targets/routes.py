@@ -18,9 +18,15 @@ from service.models import Target
 from service.pagination import Limit, Offset, Page, page_of, paginate
 from service.structs import from_row
 from service.targets.export import NothingToExport, export_file
-from service.targets.progress import public_progress, target_progress
 from service.targets.schemas import SnapshotRead, TargetCreate, TargetRead
-from service.targets.service import create_target, get_target, snapshot_read, snapshots
+from service.targets.service import (
+    create_target,
+    get_target,
+    public_progress,
+    snapshot_read,
+    snapshots,
+    target_progress,
+)
 
 AsOf = Annotated[date | None, QueryParameter(description="progress as of this date (UTC today when omitted)")]
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from ui_helpers import PASSWORD
 
+from service.identifiers import application_check_char
 from service.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,7 +38,8 @@ class Watched:
     """A page served under a strict CSP whose console errors and non-loopback requests are recorded
     (the latter refused)."""
 
-    def __init__(self, browser, viewport):
+    def __init__(self, browser, viewport, csp: str | None = CSP):
+        self.csp = csp  # None: keep the policy the app sent
         self.context = browser.new_context(viewport=viewport, locale="zh-CN")
         self.page = self.context.new_page()
         self.errors: list[str] = []
@@ -55,14 +57,15 @@ class Watched:
             # The strictest policy the app may send (default-src 'self'): an inline script or style,
             # or anything from elsewhere, would be refused and logged as a console error.
             response = route.fetch(max_redirects=0)
-            route.fulfill(response=response, headers=response.headers | {"content-security-policy": CSP})
+            policy = {"content-security-policy": self.csp} if self.csp else {}
+            route.fulfill(response=response, headers=response.headers | policy)
         else:
             self.outside.append(url)
             route.abort()
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, *, full_page: bool = True) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def _approved(page) -> int:
@@ -137,19 +140,29 @@ def test_staff_review_and_public_estimate_in_chromium(browser, live_server, coun
     form.wait_for_selector("#results")
     assert "201710601862.3" in form.locator("#results").inner_text()
     public.shot("09-estimate-form")
+    # The clerk's own spreadsheet: Chinese headers and Chinese names for the codes.
+    utility = "201520123456." + application_check_char("201520123456")
     upload = tmp_path / "专利清单.csv"
     upload.write_text(
-        "application_no,patent_type,legal_status,filing_date,grant_date,fees_paid_through_year,annual_revenue_yuan\n"
-        "201710601862.3,invention,valid,2017-07-21,2020-03-10,9,8000000\n"
-        "201520123456.7,utility_model,pending,2015-03-01,,,\n",
+        "申请号,专利类型,法律状态,申请日,授权公告日,年费已缴至第几年,相关产品年收入（元）\n"
+        "201710601862.3,发明专利,有效,2017-07-21,2020-03-10,9,8000000\n"
+        f"{utility},实用新型,审查中,2015-03-01,,,\n",
         encoding="utf-8",
     )
     form.set_input_files("#upload-form input[type=file]", str(upload))
     form.click("#upload-form button[type=submit]")
-    form.wait_for_selector("#results, #problems")
+    form.wait_for_selector("#results")
     public.shot("10-estimate-upload")
-    text = form.locator("#results, #problems").first.inner_text()
-    assert "201710601862.3" in text or "第 3 行" in text
+    text = form.locator("#results").inner_text()
+    assert "201710601862.3" in text and utility in text
+    # A bad cell is named by row and column, in Chinese.
+    upload.write_text("申请号,专利类型,法律状态,申请日\n201710601862.3,发明专利,有效的,2017-07-21\n", encoding="utf-8")
+    form.set_input_files("#upload-form input[type=file]", str(upload))
+    form.click("#upload-form button[type=submit]")
+    form.wait_for_selector("#problems")
+    public.shot("10b-estimate-upload-problem")
+    problem = form.locator("#problems").inner_text()
+    assert "第 2 行「法律状态」" in problem and "'有效的' 不是可用的取值" in problem, problem
 
     tablet = Watched(browser, TABLET)
     tablet.page.goto(f"{live_server}/ui/login")
@@ -165,3 +178,21 @@ def test_staff_review_and_public_estimate_in_chromium(browser, live_server, coun
         assert watched.errors == []
         assert watched.outside == []
         watched.context.close()
+
+
+def test_api_docs_render_offline_under_their_own_policy(browser, live_server):
+    """/schema: Swagger UI from the app itself, under the policy the app sends (scripts and styles
+    from this origin only, no inline script), with every request off loopback refused."""
+    docs = Watched(browser, LAPTOP, csp=None)
+    page = docs.page
+    response = page.goto(f"{live_server}/schema")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "https:" not in policy and "unsafe-inline" not in policy
+    page.wait_for_selector(".opblock", timeout=30_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert len(paths) >= 35 and "/api/v1/whitelist" in {p.replace("\u200b", "") for p in paths}
+    page.locator(".opblock-summary-path", has_text="/health").first.click()  # an operation opens
+    page.wait_for_selector(".opblock.is-open .responses-wrapper")
+    docs.shot("13-api-docs", full_page=False)  # the whole document is 11,000 pixels tall
+    assert docs.errors == [] and docs.outside == []
+    docs.context.close()

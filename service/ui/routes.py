@@ -30,7 +30,7 @@ from service.ui.auth import (
     login_url,
     safe_next,
 )
-from service.ui.estimate import FIELDS, EstimateProblem, table_from_form, table_from_upload, value_table
+from service.ui.estimate import FIELDS, LABELS, EstimateProblem, table_from_form, table_from_upload, value_table
 from service.ui.render import page
 from service.users.service import check_password, end_session, start_session
 
@@ -173,7 +173,7 @@ def bank(request: Request, db_session: DbSession, staff: Staff, code: FromPath[s
 def _estimate_page(request: Request, user, status: int = 200, **context: Any) -> Response:
     defaults = {"results": None, "problems": None, "values": {}, "source": None}
     return page(
-        request, "estimate.html", status_code=status, user=user, today=utctoday(), fields=FIELDS, **(defaults | context)
+        request, "estimate.html", status_code=status, user=user, today=utctoday(), fields=FIELDS, labels=LABELS, **(defaults | context)
     )
 
 

@@ -155,7 +155,8 @@ def test_staff_review_and_public_estimate_in_chromium(browser, live_server, coun
     public.shot("10-estimate-upload")
     text = form.locator("#results").inner_text()
     assert "201710601862.3" in text and utility in text
-    # A bad cell is named by row and column, in Chinese.
+    # A bad cell is named by row and column, in Chinese (the page answers 422, which chromium logs).
+    logged = len(public.errors)
     upload.write_text("申请号,专利类型,法律状态,申请日\n201710601862.3,发明专利,有效的,2017-07-21\n", encoding="utf-8")
     form.set_input_files("#upload-form input[type=file]", str(upload))
     form.click("#upload-form button[type=submit]")
@@ -163,6 +164,8 @@ def test_staff_review_and_public_estimate_in_chromium(browser, live_server, coun
     public.shot("10b-estimate-upload-problem")
     problem = form.locator("#problems").inner_text()
     assert "第 2 行「法律状态」" in problem and "'有效的' 不是可用的取值" in problem, problem
+    assert all("status of 422" in e for e in public.errors[logged:]), public.errors
+    del public.errors[logged:]
 
     tablet = Watched(browser, TABLET)
     tablet.page.goto(f"{live_server}/ui/login")

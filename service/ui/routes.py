@@ -173,7 +173,14 @@ def bank(request: Request, db_session: DbSession, staff: Staff, code: FromPath[s
 def _estimate_page(request: Request, user, status: int = 200, **context: Any) -> Response:
     defaults = {"results": None, "problems": None, "values": {}, "source": None}
     return page(
-        request, "estimate.html", status_code=status, user=user, today=utctoday(), fields=FIELDS, labels=LABELS, **(defaults | context)
+        request,
+        "estimate.html",
+        status_code=status,
+        user=user,
+        today=utctoday(),
+        fields=FIELDS,
+        labels=LABELS,
+        **(defaults | context),
     )
 
 

@@ -5,6 +5,7 @@ leaves loopback. Screenshots of each page go to var/screenshots/ (laptop and tab
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,11 +26,16 @@ CSP = "default-src 'self'"
 @pytest.fixture
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: ./scripts/test installs it (apt-get install -y chromium)")
+        pytest.fail("chromium is missing: ./scripts/test installs it (apt-get install -y chromium chromium-l10n)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        # Chinese for the browser's own controls (选择文件, 年/月/日): chromium-l10n's locale files,
+        # chosen by LANGUAGE, as on a county officer's desktop. LANG stays a UTF-8 locale that
+        # exists (zh_CN.UTF-8 is usually not generated; without it chromium cannot attach a file
+        # with a Chinese name).
+        chinese = {**os.environ, "LANG": "C.UTF-8", "LANGUAGE": "zh_CN"}
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, env=chinese)
         yield browser
         browser.close()
 
@@ -150,7 +156,8 @@ def test_staff_review_and_public_estimate_in_chromium(browser, live_server, coun
         encoding="utf-8",
     )
     form.set_input_files("#upload-form input[type=file]", str(upload))
-    form.click("#upload-form button[type=submit]")
+    with form.expect_navigation():  # (the form's answer above also has #results)
+        form.click("#upload-form button[type=submit]")
     form.wait_for_selector("#results")
     public.shot("10-estimate-upload")
     text = form.locator("#results").inner_text()
@@ -159,7 +166,8 @@ def test_staff_review_and_public_estimate_in_chromium(browser, live_server, coun
     logged = len(public.errors)
     upload.write_text("申请号,专利类型,法律状态,申请日\n201710601862.3,发明专利,有效的,2017-07-21\n", encoding="utf-8")
     form.set_input_files("#upload-form input[type=file]", str(upload))
-    form.click("#upload-form button[type=submit]")
+    with form.expect_navigation():  # (the form's answer above also has #results)
+        form.click("#upload-form button[type=submit]")
     form.wait_for_selector("#problems")
     public.shot("10b-estimate-upload-problem")
     problem = form.locator("#problems").inner_text()

@@ -189,13 +189,14 @@ class ErrorBody(msgspec.Struct):
 
 
 _DESCRIPTIONS = {
-    400: "invalid request (bad parameter or body)",
+    400: "the request cannot be read as declared: malformed JSON, no body, a wrong type or format, an unknown "
+    "field, a parameter out of range",
     401: "missing or unknown API key",
     403: "the key's role may not do this",
     404: "not found (or not visible to this key)",
     409: "conflict with the current state",
     413: "the request body is larger than this endpoint accepts",
-    422: "well-formed but refused; details say why",
+    422: "well-formed but refused by a domain rule; details list each problem",
     429: "rate limited: too many requests from this key or address; retry after Retry-After seconds",
     503: "database busy or unavailable; retry after Retry-After seconds",
 }

@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from sqlalchemy import select
+from tables import clear_tables
 
 from service.auth.keys import issue_key
 from service.db import transaction
@@ -44,8 +45,6 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def fuzz_county(migrated_engine, database_url):
     """The demo county, keys for each role, and an app with rate limits off; cleared afterwards."""
-    from conftest import clear_tables
-
     from service.app import create_app
     from service.seed import load_demo
     from service.settings import Settings

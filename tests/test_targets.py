@@ -17,7 +17,7 @@ from service.cli import main
 from service.db import transaction
 from service.imports import import_table, read_path
 from service.models import Target
-from service.targets.progress import target_progress
+from service.targets.service import target_progress
 
 PLAN_START, PLAN_END = date(2022, 9, 22), date(2024, 12, 31)
 

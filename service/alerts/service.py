@@ -115,6 +115,24 @@ def _message(patent: Patent, stage: AlertStage, year: int, due: date, grace_end:
     return f"{head}应于{due}缴纳，滞纳期已于{grace_end}届满仍未缴纳，专利权自{due}起终止，质押物失效"
 
 
+def _close_settled(alerts, patents: dict[int, Patent], watching: set[tuple[int, int]], now: datetime) -> int:
+    """Close open alerts whose fee the record shows paid, or whose patent the bank no longer holds."""
+    closed = 0
+    for alert in alerts:
+        if alert.closed_at is not None:
+            continue
+        patent = patents.get(alert.patent_id)
+        if patent is not None and (patent.fees_paid_through_year or 0) >= alert.fee_year:
+            alert.close_reason = "paid"
+        elif (alert.patent_id, alert.bank_id) not in watching:
+            alert.close_reason = "released"
+        else:
+            continue
+        alert.closed_at = alert.updated_at = now
+        closed += 1
+    return closed
+
+
 def monitor_fees(session: Session, today: date, now: datetime, due_within_days: int) -> dict[str, int]:
     """Raise, move and close fee alerts for every watched patent; notify each bank of its new or
     worsened alerts. Counts what it did."""
@@ -129,21 +147,7 @@ def monitor_fees(session: Session, today: date, now: datetime, due_within_days: 
         (a.patent_id, a.due_date, a.bank_id): a
         for a in session.scalars(select(Alert).where(Alert.patent_id.in_(patents) | Alert.closed_at.is_(None))).all()
     }
-    for alert in existing.values():
-        if alert.closed_at is not None:
-            continue
-        patent = patents.get(alert.patent_id)
-        paid_through = patent.fees_paid_through_year if patent else None
-        reason = (
-            "paid"
-            if paid_through is not None and paid_through >= alert.fee_year
-            else "released"
-            if (alert.patent_id, alert.bank_id) not in watching
-            else None
-        )
-        if reason:
-            alert.closed_at, alert.close_reason, alert.updated_at = now, reason, now
-            counts["closed"] += 1
+    counts["closed"] = _close_settled(existing.values(), patents, watching, now)
     for watch in watches:
         fee = wanted.get(watch.patent_id)
         if fee is None:

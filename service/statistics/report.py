@@ -23,7 +23,7 @@ from service.models import Alert, Bank, Patent, Target
 from service.statistics import monitoring
 from service.statistics import service as statistics
 from service.targets.export import PROGRESS_COLUMNS, PROGRESS_VALUES, in_chinese, neutralise, progress_row
-from service.targets.progress import pledge_registrations, target_progress
+from service.targets.service import pledge_registrations, target_progress
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 

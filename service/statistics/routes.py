@@ -13,6 +13,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from service.dates import as_of_or_today
 from service.deps import STAFF_ROLES, Authorized, DbSession, require
+from service.downloads import CsvOrXlsx, XlsxOnly, download
 from service.errors import PUBLIC_READ, STAFF_READ, ApiError
 from service.pagination import Limit, Offset, Page, page_of
 from service.statistics import export, monitoring, report
@@ -22,7 +23,6 @@ from service.statistics.schemas import HighValuePatent, HighValuePoint, Monitori
 Start = Annotated[date | None, QueryParameter(description="first date (default: 1 January two years before end)")]
 End = Annotated[date | None, QueryParameter(description="last date (UTC today when omitted)")]
 AsOf = Annotated[date | None, QueryParameter(description="the date (UTC today when omitted)")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _range(start: date | None, end: date | None) -> tuple[date, date]:
@@ -90,6 +90,7 @@ class StatisticsController(Controller):
         sync_to_thread=True,
         responses=STAFF_READ,
         dependencies={"staff": require(*STAFF_ROLES)},
+        operation_class=CsvOrXlsx,
         summary="Download the high-value series or monitoring rows as CSV or XLSX (staff)",
     )
     def export(
@@ -112,15 +113,14 @@ class StatisticsController(Controller):
             rows, columns = _monitoring(db_session, period, first, last, by, "invention"), export.MONITORING_COLUMNS
         values = export.monitoring_values(by) if what == "monitoring" else None
         body = export.export_bytes(rows, columns, format, chinese=lang == "zh", title=what, values=values)
-        filename = f"{what}-{first.isoformat()}-{last.isoformat()}.{format}"
-        media = "text/csv" if format == "csv" else XLSX
-        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return download(body, f"{what}-{first.isoformat()}-{last.isoformat()}.{format}", format)
 
     @get(
         "/report",
         sync_to_thread=True,
         responses=STAFF_READ,
         dependencies={"staff": require(*STAFF_ROLES)},
+        operation_class=XlsxOnly,
         summary="The quarterly report: XLSX with charts and Chinese headings (staff)",
     )
     def quarterly_report(
@@ -135,5 +135,4 @@ class StatisticsController(Controller):
             raise ApiError(400, "bad_quarter", str(exc)) from None
         as_of_or_today(first)  # 400 outside the plausible window
         body = report.write_report(db_session, quarter)
-        filename = f"ipfin-report-{quarter.upper()}.xlsx"
-        return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return download(body, f"ipfin-report-{quarter.upper()}.xlsx", "xlsx")

@@ -10,6 +10,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from service.deps import STAFF_ROLES, Authorized, DbSession, require
+from service.downloads import CsvOrXlsx, download
 from service.errors import STAFF_READ, WRITE
 from service.pagination import Limit, Offset, Page, paginate
 from service.subsidies import service
@@ -58,7 +59,13 @@ class SubsidyController(Controller):
         line, name, code = db_session.execute(service.lines_statement().where(service.SubsidyLine.id == line_id)).one()
         return _read(service.line_row(line, name, code))
 
-    @get("/lines/export", sync_to_thread=True, responses=STAFF_READ, summary="The list as XLSX or CSV (staff)")
+    @get(
+        "/lines/export",
+        sync_to_thread=True,
+        responses=STAFF_READ,
+        operation_class=CsvOrXlsx,
+        summary="The list as XLSX or CSV (staff)",
+    )
     def export(
         self,
         db_session: DbSession,
@@ -67,9 +74,4 @@ class SubsidyController(Controller):
         format: FromQuery[Literal["xlsx", "csv"]] = "xlsx",
     ) -> Response:
         rows = [service.line_row(*row) for row in db_session.execute(service.lines_statement(status)).all()]
-        media = "text/csv" if format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(
-            lines_file(rows, format),
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="subsidies.{format}"'},
-        )
+        return download(lines_file(rows, format), f"subsidies.{format}", format)

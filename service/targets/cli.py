@@ -40,65 +40,73 @@ def render(progress: dict) -> str:
     return line
 
 
-def run(args: argparse.Namespace, engine) -> int:  # noqa: C901 — the three subcommands (add, export, bars) share one session and target list
-    # Imported here, not at module level: `ipfin --help` builds the parser and must stay fast.
+def _add(session, args: argparse.Namespace) -> int:
     import msgspec
-    from sqlalchemy import select
 
-    from service.db import transaction
     from service.errors import ApiError
-    from service.models import Target
-    from service.models.types import utctoday
-    from service.targets.export import NothingToExport, export_file
-    from service.targets.progress import target_progress
     from service.targets.schemas import TargetCreate
     from service.targets.service import create_target
 
+    figure = args.figure * 100 if args.metric == "pledge_amount" else args.figure  # yuan → fen
+    fields = {
+        "code": args.code,
+        "name": args.name,
+        "metric": args.metric,
+        "figure": figure,
+        "window_start": args.start.isoformat(),
+        "deadline": args.deadline.isoformat(),
+        "source": args.source,
+    }
+    try:
+        target = create_target(session, msgspec.convert(fields, TargetCreate))
+    except msgspec.ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ApiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"added target {target.code}")
+    return 0
+
+
+def _export(session, args: argparse.Namespace, targets: list, as_of: date) -> int:
+    from service.targets.export import NothingToExport, export_file
+
+    fmt = args.out.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        print("error: --out must end in .csv or .xlsx", file=sys.stderr)
+        return 2
+    try:
+        data, count = export_file(session, targets, as_of, what=args.what, fmt=fmt, chinese=args.lang == "zh")
+    except NothingToExport as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    args.out.write_bytes(data)
+    print(f"wrote {count} row(s) to {args.out}")
+    return 0
+
+
+def run(args: argparse.Namespace, engine) -> int:
+    """`ipfin targets show|add|export` in one transaction (imports inside: `ipfin --help` stays fast)."""
+    from sqlalchemy import select
+
+    from service.db import transaction
+    from service.models import Target
+    from service.models.types import utctoday
+    from service.targets.service import target_progress
+
     as_of = args.as_of or utctoday()
     with transaction(engine) as session:
-        targets = session.scalars(select(Target).order_by(Target.id)).all()
         if args.action == "add":
-            figure = args.figure * 100 if args.metric == "pledge_amount" else args.figure
-            try:
-                data = msgspec.convert(
-                    {
-                        "code": args.code,
-                        "name": args.name,
-                        "metric": args.metric,
-                        "figure": figure,
-                        "window_start": args.start.isoformat(),
-                        "deadline": args.deadline.isoformat(),
-                        "source": args.source,
-                    },
-                    TargetCreate,
-                )
-                target = create_target(session, data)
-            except msgspec.ValidationError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 1
-            except ApiError as exc:
-                print(f"error: {exc.message}", file=sys.stderr)
-                return 1
-            print(f"added target {target.code}")
-            return 0
+            return _add(session, args)
+        targets = list(session.scalars(select(Target).order_by(Target.id)).all())
         if args.code:
             targets = [t for t in targets if t.code == args.code]
             if not targets:
                 print(f"error: no target {args.code}", file=sys.stderr)
                 return 1
         if args.action == "export":
-            fmt = args.out.suffix.lower().lstrip(".")
-            if fmt not in ("csv", "xlsx"):
-                print("error: --out must end in .csv or .xlsx", file=sys.stderr)
-                return 2
-            try:
-                data, count = export_file(session, targets, as_of, what=args.what, fmt=fmt, chinese=args.lang == "zh")
-            except NothingToExport as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 1
-            args.out.write_bytes(data)
-            print(f"wrote {count} row(s) to {args.out}")
-            return 0
+            return _export(session, args, targets, as_of)
         if not targets:
             print("no targets; add one with `ipfin targets add`")
         for target in targets:

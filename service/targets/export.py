@@ -14,7 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from service.targets.progress import pledge_registrations, pledged_ip, target_progress, window_end
+from service.targets.service import pledge_registrations, pledged_ip, target_progress, window_end
 from service.vocabulary import label
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -2,41 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, Schema
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
 from service import audit
 from service.dates import as_of_or_today
 from service.deps import STAFF, STAFF_ROLES, Authorized, Caller, DbSession, is_staff, require
+from service.downloads import CsvOrXlsx, download
 from service.errors import PUBLIC_READ, STAFF_READ, WRITE, ApiError, error_responses
 from service.models import Target
 from service.pagination import Limit, Offset, Page, page_of, paginate
 from service.structs import from_row
 from service.targets.export import NothingToExport, export_file
-from service.targets.progress import public_progress, target_progress
 from service.targets.schemas import SnapshotRead, TargetCreate, TargetRead
-from service.targets.service import create_target, get_target, snapshot_read, snapshots
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass
-class _ExportOperation(Operation):
-    """The download's 200 is a CSV or an XLSX file (by `format`), not JSON (schemathesis: ST105)."""
-
-    def __post_init__(self) -> None:
-        if self.responses and "200" in self.responses:
-            self.responses["200"].content = {
-                "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
-                XLSX: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)),
-            }
-
+from service.targets.service import (
+    create_target,
+    get_target,
+    public_progress,
+    snapshot_read,
+    snapshots,
+    target_progress,
+)
 
 AsOf = Annotated[date | None, QueryParameter(description="progress as of this date (UTC today when omitted)")]
 
@@ -99,7 +89,7 @@ class TargetController(Controller):
         "/{target_id:int}/export",
         sync_to_thread=True,
         responses=error_responses(400, 401, 403, 404, 422),  # 422: registrations asked, none there
-        operation_class=_ExportOperation,
+        operation_class=CsvOrXlsx,
         dependencies={"staff": require(*STAFF_ROLES)},
         summary="Download progress or the registrations behind it (staff)",
     )
@@ -119,6 +109,4 @@ class TargetController(Controller):
             body, _ = export_file(db_session, [target], as_of, what=what, fmt=format, chinese=lang == "zh")
         except NothingToExport as exc:
             raise ApiError(422, "no_registrations", str(exc)) from None
-        media = "text/csv" if format == "csv" else XLSX  # Litestar adds "; charset=utf-8" to text types
-        filename = f"{target.code}-{what}-{as_of.isoformat()}.{format}"
-        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return download(body, f"{target.code}-{what}-{as_of.isoformat()}.{format}", format)

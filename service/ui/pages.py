@@ -28,7 +28,7 @@ from service.models import (
 from service.models.enums import ProposalStatus, TargetMetric
 from service.models.types import utcnow, utctoday
 from service.patents.service import find_patent
-from service.targets.progress import target_progress
+from service.targets.service import target_progress
 from service.ui.charts import bar, pledge_chart, survival_chart
 from service.valuations.service import latest_valuation, latest_valuations
 from service.whitelist.service import effective_status, pipeline, pipeline_by_cluster

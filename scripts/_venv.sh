@@ -23,11 +23,13 @@ ensure_venv() {
 }
 
 # Sourced by scripts/test: the browser tests (tests/ui) drive Debian's chromium headless and need
-# a CJK font for readable screenshots. Installed from Debian's registry when missing (as root, as CI
+# a CJK font for readable screenshots and Chromium's Chinese locale. Installed from Debian's registry when missing (as root, as CI
 # runs); otherwise say what to install. Playwright never downloads a browser of its own.
 ensure_chromium() {
     local missing=()
     [ -x /usr/bin/chromium ] || missing+=(chromium)
+    # Chromium's own strings (选择文件, 年/月/日 in date fields) come from its locale files.
+    [ -f /usr/lib/chromium/locales/zh-CN.pak ] || missing+=(chromium-l10n)
     fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" != 0 ]; then

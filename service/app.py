@@ -9,6 +9,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy import Engine, text
 
 from service.alerts.routes import AlertController
+from service.api_docs import SCHEMA_PATH, OfflineSwaggerPlugin
+from service.api_docs import assets_router as api_docs_assets
 from service.audit.routes import AuditController
 from service.auth.rate_limits import rate_limit_config
 from service.banks.routes import BankController, OwnBankController
@@ -61,6 +63,7 @@ def health(state: State) -> Response:
 
 ROUTES = [
     health,
+    api_docs_assets(),
     BankController,
     EnterpriseController,
     PatentController,
@@ -121,7 +124,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             title="ipfin",
             version="1",
             description="IP-financing matchmaking and valuation: patents, valuations, matching, bank whitelist feed.",
-            path="/schema",
+            path=SCHEMA_PATH,
+            render_plugins=[OfflineSwaggerPlugin()],
             components=Components(
                 security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="ipf_… API key")}
             ),

@@ -43,11 +43,12 @@ def check_target_window(window_start: date, deadline: date) -> None:
             raise ApiError(
                 422,
                 "implausible_window",
+                f"{name} {value.isoformat()} 超出合理范围 / "
                 f"{name} {value.isoformat()} is outside {EARLIEST_AS_OF.isoformat()} … {latest.isoformat()}",
                 {name: value.isoformat(), **bounds},
             )
     if deadline < window_start:
-        raise ApiError(422, "invalid_window", "deadline must not be before window_start")
+        raise ApiError(422, "invalid_window", "截止日期不能早于起始日期 / deadline must not be before window_start")
 
 
 def as_of_or_today(value: date | None) -> date:
@@ -59,6 +60,7 @@ def as_of_or_today(value: date | None) -> date:
         raise ApiError(
             400,
             "implausible_as_of",
+            f"统计日期 {value.isoformat()} 超出合理范围 / "
             f"as_of {value.isoformat()} is outside {EARLIEST_AS_OF.isoformat()} … {latest.isoformat()}",
             {"as_of": value.isoformat(), "earliest": EARLIEST_AS_OF.isoformat(), "latest": latest.isoformat()},
         )

@@ -54,7 +54,11 @@ def _presented_key(request: Request) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "invalid_api_key", "send the API key as Authorization: Bearer <key>")
+        raise ApiError(
+            401,
+            "invalid_api_key",
+            "请以 Authorization: Bearer <key> 发送 API 密钥 / send the API key as Authorization: Bearer <key>",
+        )
     return token.strip()
 
 
@@ -71,10 +75,10 @@ async def authenticate_request(request: Request) -> None:
     principal = None
     if token is not None:
         if len(token) > 200:  # keys are ~45 characters; do not hash megabytes
-            raise ApiError(401, "invalid_api_key", "the API key is unknown or revoked")
+            raise ApiError(401, "invalid_api_key", "API 密钥无效或已吊销 / the API key is unknown or revoked")
         principal = await to_thread.run_sync(_lookup, request.app.state.engine, token)
         if principal is None:
-            raise ApiError(401, "invalid_api_key", "the API key is unknown or revoked")
+            raise ApiError(401, "invalid_api_key", "API 密钥无效或已吊销 / the API key is unknown or revoked")
     request.state.principal = principal
 
 
@@ -103,9 +107,9 @@ def require(*roles: str) -> Provide:
 
     def check(principal: Caller) -> Principal:
         if principal is None:
-            raise ApiError(401, "unauthorized", "send an API key: Authorization: Bearer <key>")
+            raise ApiError(401, "unauthorized", "请发送 API 密钥 / send an API key: Authorization: Bearer <key>")
         if principal.role not in roles:
-            raise ApiError(403, "forbidden", f"this needs the role {' or '.join(roles)}")
+            raise ApiError(403, "forbidden", f"权限不足 / this needs the role {' or '.join(roles)}")
         return principal
 
     return Provide(check, sync_to_thread=False)

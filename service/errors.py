@@ -25,7 +25,7 @@ class ApiError(Exception):
 
 
 def not_found(what: str, key: object) -> ApiError:
-    return ApiError(404, "not_found", f"{what} {key} not found")
+    return ApiError(404, "not_found", f"未找到 / {what} {key} not found")
 
 
 def _body(status: int, code: str, message: str, details: Any = None) -> Response:
@@ -33,6 +33,14 @@ def _body(status: int, code: str, message: str, details: Any = None) -> Response
         {"code": code, "message": message, "details": details}, status_code=status, media_type=MediaType.JSON
     )
 
+
+# Litestar's own English details for the statuses it raises itself, and their Chinese.
+_HTTP_ZH = {
+    405: ("请求方法不被允许", "Method Not Allowed"),
+    413: ("请求体过大", "Request Entity Too Large"),
+    415: ("不支持的请求体类型", "Unsupported Media Type"),
+    429: ("请求过于频繁，请稍后重试", "Too Many Requests"),
+}
 
 _CODES = {
     400: "bad_request",
@@ -68,7 +76,10 @@ def handle_api_error(_: Request, exc: ApiError) -> Response:
     message, details = exc.message, exc.details
     if isinstance(details, list):
         if len(details) > MAX_DETAILS:
-            message = f"{message} (the first {MAX_DETAILS} of {len(details)} are listed)"
+            listed = (
+                f"列出 {len(details)} 处中的前 {MAX_DETAILS} 处 / the first {MAX_DETAILS} of {len(details)} are listed"
+            )
+            message = f"{message} ({listed})"
         details = [_short(item) for item in details[:MAX_DETAILS]]
     return _body(exc.status, exc.code, message, details)
 
@@ -77,13 +88,19 @@ def handle_validation(request: Request, exc: ValidationException) -> Response:
     # Litestar reports a missing body as a bare problem with the handler's `data` parameter.
     sent = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
     if request.method in ("POST", "PUT", "PATCH") and not sent:
-        return _body(400, "body_required", "this request needs a JSON body (Content-Type: application/json)")
-    return _body(400, "invalid_request", "the request is invalid; see details", exc.extra)
+        return _body(
+            400,
+            "body_required",
+            "此请求须附 JSON 请求体 / this request needs a JSON body (Content-Type: application/json)",
+        )
+    return _body(400, "invalid_request", "请求参数有误，详见 details / the request is invalid; see details", exc.extra)
 
 
 def handle_http(_: Request, exc: HTTPException) -> Response:
     status = exc.status_code
-    message = exc.detail if status != HTTP_500_INTERNAL_SERVER_ERROR else "internal error"
+    message = exc.detail if status != HTTP_500_INTERNAL_SERVER_ERROR else "内部错误 / internal error"
+    if status in _HTTP_ZH and message == _HTTP_ZH[status][1]:
+        message = " / ".join(_HTTP_ZH[status])
     response = _body(status, _CODES.get(status, "error"), message, exc.extra or None)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -91,20 +108,30 @@ def handle_http(_: Request, exc: HTTPException) -> Response:
 
 
 def handle_not_found(_: Request, exc: NotFoundException) -> Response:
-    return _body(404, "not_found", exc.detail or "not found")
+    detail = exc.detail if exc.detail and exc.detail != "Not Found" else "not found"
+    return _body(404, "not_found", f"未找到 / {detail}")
 
 
 def handle_integrity(request: Request, exc: IntegrityError) -> Response:
     # A database rule caught what the checks before it could not see, typically a concurrent
     # write (two imports pledging the same patent). The transaction was rolled back.
     log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
-    return _body(409, "conflict", "the data changed concurrently or breaks a database rule; nothing was written")
+    return _body(
+        409,
+        "conflict",
+        "数据已被同时修改或违反数据库规则，未写入任何数据 / "
+        "the data changed concurrently or breaks a database rule; nothing was written",
+    )
 
 
 def handle_data_error(request: Request, exc: DataError) -> Response:
     # The database refused a value the checks before it let through (out of range, a NUL byte).
     log.warning("data error on %s %s: %s", request.method, request.url.path, exc.orig)
-    return _body(400, "invalid_value", "a value is out of range or not storable; nothing was written")
+    return _body(
+        400,
+        "invalid_value",
+        "某个值超出范围或无法存储，未写入任何数据 / a value is out of range or not storable; nothing was written",
+    )
 
 
 def handle_operational(request: Request, exc: OperationalError) -> Response:
@@ -115,26 +142,30 @@ def handle_operational(request: Request, exc: OperationalError) -> Response:
     if sqlite and not any(word in str(exc.orig) for word in ("locked", "busy")):
         return handle_unexpected(request, exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
-    response = _body(503, "database_unavailable", "the database is busy or unreachable; retry shortly")
+    response = _body(
+        503,
+        "database_unavailable",
+        "数据库繁忙或无法连接，请稍后重试 / the database is busy or unreachable; retry shortly",
+    )
     response.headers["Retry-After"] = "1"
     return response
 
 
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _body(500, "internal_error", "internal error; it has been logged")
+    return _body(500, "internal_error", "内部错误，已记录 / internal error; it has been logged")
 
 
 def handle_recursion(request: Request, exc: RecursionError) -> Response:
     # msgspec refuses a JSON body nested deeper than the interpreter's recursion limit this way.
     log.warning("recursion error on %s %s", request.method, request.url.path)
-    return _body(400, "invalid_request", "the request body is nested too deeply")
+    return _body(400, "invalid_request", "请求体嵌套过深 / the request body is nested too deeply")
 
 
 def handle_overflow(request: Request, exc: OverflowError) -> Response:
     # A number past what the database holds (an id or offset beyond 64 bits reaching SQLite).
     log.warning("overflow on %s %s: %s", request.method, request.url.path, exc)
-    return _body(400, "invalid_value", "a number is out of range")
+    return _body(400, "invalid_value", "数字超出范围 / a number is out of range")
 
 
 EXCEPTION_HANDLERS = {

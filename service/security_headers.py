@@ -4,9 +4,9 @@ carried an API key: staff and bank answers hold what anonymous ones do not, and 
 browser cache may keep them.
 
 The Content-Security-Policy is chosen by path from CONTENT_SECURITY_POLICIES, the one place to
-change it: the JSON API loads nothing (`default-src 'none'`); the /schema documentation pages
-load their viewer (Redoc, Swagger UI, Stoplight Elements, RapiDoc) from its CDN and start it with
-an inline script; pages under /ui serve everything from this origin (`default-src 'self'`).
+change it: the JSON API loads nothing (`default-src 'none'`); the /schema documentation page
+loads Swagger UI from this origin (scripts and styles 'self', no inline script); pages under /ui
+serve everything from this origin (`default-src 'self'`).
 """
 
 from __future__ import annotations
@@ -16,14 +16,11 @@ from litestar.types import Message, Scope
 _NO_FRAMES = "frame-ancestors 'none'; base-uri 'none'"
 
 API_POLICY = f"default-src 'none'; {_NO_FRAMES}; form-action 'none'"
+# Swagger UI from this origin (service/api_docs): its bundle, stylesheet and starter script are
+# files here; it draws its icons as data: images and reads /schema/openapi.json with fetch.
 DOCS_POLICY = (
-    "default-src 'none'; "
-    "script-src 'self' 'unsafe-inline' https://cdn.redoc.ly https://cdn.jsdelivr.net https://unpkg.com; "
-    "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com https://cdn.jsdelivr.net https://unpkg.com; "
-    "font-src 'self' data: https://fonts.gstatic.com; "
-    "img-src 'self' data: https://cdn.jsdelivr.net https://cdn.redoc.ly; "
-    "connect-src 'self'; worker-src 'self' blob:; "
-    f"{_NO_FRAMES}; form-action 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    f"connect-src 'self'; {_NO_FRAMES}; form-action 'none'"
 )
 PAGES_POLICY = f"default-src 'self'; object-src 'none'; {_NO_FRAMES}; form-action 'self'"
 

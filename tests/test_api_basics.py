@@ -88,6 +88,8 @@ def test_errors_are_one_json_shape(client, path, status, code):
     assert response.status_code == status
     body = response.json()
     assert set(body) == {"code", "message", "details"} and body["code"] == code and body["message"]
+    chinese, _, english = body["message"].partition(" / ")  # 中文 / English
+    assert any("\u4e00" <= c <= "\u9fff" for c in chinese) and english.isascii() and english, body["message"]
 
 
 def test_openapi_document_lists_every_endpoint(client):

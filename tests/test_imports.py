@@ -11,9 +11,11 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from service import vocabulary
 from service.cli import main
 from service.db import transaction
 from service.imports import LOAD_ORDER, ImportRejected, import_batch, import_table, read_path
+from service.imports.headers import chinese_names
 from service.models import (
     CreditLoan,
     Enterprise,
@@ -170,6 +172,76 @@ def test_xlsx_with_native_cells(engine, tmp_path):
     with transaction(engine) as session:
         e1 = session.scalars(select(Enterprise).where(Enterprise.credit_code == county.E1)).one()
     assert e1.employees == 120 and e1.high_tech_date == dt.date(2021, 11, 15)
+
+
+def _in_chinese(kind: str, rows: list[dict], **values: dict[str, str]) -> list[dict]:
+    """``rows`` with Chinese headers and, for the columns named, Chinese names for the codes."""
+    names = chinese_names(kind)
+    return [{names[k]: values.get(k, {}).get(v, v) for k, v in row.items() if k in names} for row in rows]
+
+
+def test_chinese_headers_and_names_import_as_the_codes(engine, tmp_path):
+    """A clerk's file: 统一社会信用代码, 产业集群 = 装备制造 …, GBK-encoded as Chinese Excel saves it; and
+    a patents workbook whose types and statuses are written 发明专利 / 有效, lists with 「；」."""
+    enterprises = _in_chinese("enterprises", county.ENTERPRISES, industry_cluster=vocabulary.CLUSTER)
+    assert "产业集群" in enterprises[0] and enterprises[1]["产业集群"] == "装备制造"
+    banks = _in_chinese("banks", county.BANKS)
+    products = [dict(row, eligible_clusters="能源电子；装备制造") for row in county.PRODUCTS]
+    with transaction(engine) as session:
+        import_table(session, "banks", read_path(county.write_csv(tmp_path / "b.csv", banks)))
+        import_table(session, "products", read_path(county.write_csv(tmp_path / "p.csv", products)))
+        path = county.write_csv(tmp_path / "e.csv", enterprises, encoding="gbk")
+        import_table(session, "enterprises", read_path(path))
+    patents = _in_chinese(
+        "patents",
+        county.PATENTS,
+        patent_type=vocabulary.PATENT_TYPE,
+        legal_status=vocabulary.LEGAL_STATUS,
+        commercialization=vocabulary.COMMERCIALIZATION,
+    )
+    workbook = Workbook()
+    header = [name.replace("（元）", "(元)") for name in patents[0]]  # ASCII brackets read the same
+    workbook.active.append(header)
+    for row in patents:
+        workbook.active.append(list(row.values()))
+    workbook.save(tmp_path / "p.xlsx")
+    with transaction(engine) as session:
+        import_table(session, "patents", read_path(tmp_path / "p.xlsx"))
+    with transaction(engine) as session:
+        e2 = session.scalars(select(Enterprise).where(Enterprise.credit_code == county.E2)).one()
+        p1 = session.scalars(select(Patent).where(Patent.application_no == county.P1)).one()
+        product = session.scalars(select(PledgeProduct).where(PledgeProduct.code == "IPLOAN")).one()
+    assert (e2.industry_cluster, e2.name, e2.employees) == (
+        "equipment_manufacturing",
+        county.ENTERPRISES[1]["name"],
+        260,
+    )
+    assert (p1.patent_type, p1.legal_status, p1.commercialization) == ("invention", "valid", "production")
+    assert p1.annual_revenue_fen == 1_500_000 * 100
+    assert product.eligible_clusters == ["energy_electronics", "equipment_manufacturing"]
+
+
+def test_row_errors_are_in_chinese_with_english_alongside(engine, tmp_path):
+    rows = copy.deepcopy(county.ENTERPRISES)
+    rows[0]["industry_cluster"] = "轻工业"
+    rows[1]["employees"] = "很多"
+    with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
+        import_table(session, "enterprises", read_path(county.write_csv(tmp_path / "e.csv", rows)))
+    cluster, employees = caught.value.errors
+    assert cluster.message.startswith("'轻工业' 不是可用的取值（绿色消费品、装备制造、能源电子、其他）/ ")
+    assert "is not one of green_consumer" in cluster.message
+    assert employees.message == "'很多' 不是数字 / '很多' is not a number"
+    assert str(cluster).startswith("第 2 行 industry_cluster 列 / row 2, column industry_cluster: ")
+    assert str(caught.value).startswith("enterprises：2 处问题，未写入任何数据 / enterprises: 2 problem(s)")
+
+
+def test_a_column_named_in_english_and_in_chinese_is_refused(engine, tmp_path):
+    rows = [dict(row, 产业集群=row["industry_cluster"]) for row in county.ENTERPRISES]
+    with transaction(engine) as session, pytest.raises(ImportRejected) as caught:
+        import_table(session, "enterprises", read_path(county.write_csv(tmp_path / "e.csv", rows)))
+    [error] = caught.value.errors
+    assert (error.row, error.column) == (1, "industry_cluster") and "出现两次" in error.message
+    assert count(engine, Enterprise) == 0
 
 
 def test_one_active_pledge_per_patent_is_enforced_by_the_database(engine, tmp_path):

@@ -199,6 +199,15 @@ def test_exports_neutralise_formulas_and_offer_chinese_headers(client, engine, t
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert table[0][0] == "质押登记号" and len(table) == 1 + 3
     assert {row[2] for row in table[1:]} == {'\'=HYPERLINK("http://x")精工'}
+    # lang=zh names the codes too: cluster and IP type in Chinese
+    named = [dict(zip(table[0], row, strict=True)) for row in table[1:]]
+    assert {row["产业集群"] for row in named} == {"装备制造"} and {row["知识产权类型"] for row in named} == {"专利"}
+    for lang, metric, status in (("zh", "知识产权质押融资额", "期限已到"), ("en", "pledge_amount", "final")):
+        progress = client.get(
+            url, params={"what": "progress", "lang": lang, "as_of": "2025-06-30"}, headers=reviewer_headers
+        )
+        header, row = list(csv.reader(io.StringIO(progress.content.decode("utf-8-sig"))))
+        assert (row[2], row[3], row[-1]) == (metric, "元" if lang == "zh" else "yuan", status), row
     response = client.get(
         url, params={"what": "progress", "format": "xlsx", "as_of": "2025-06-30"}, headers=reviewer_headers
     )

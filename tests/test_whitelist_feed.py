@@ -12,10 +12,11 @@ from datetime import timedelta
 import pytest
 import small_county as county
 from bank_loop import bearer, publish, pull_all
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from service.db import transaction
-from service.models import WhitelistEntry
+from service.models import Enterprise, WhitelistEntry
+from service.models.enums import Cluster
 from service.models.types import utcnow
 from service.whitelist import cursor as feed_cursor
 
@@ -149,6 +150,19 @@ def test_acknowledge_once_then_again_is_a_no_op_and_the_pipeline_counts_each_sta
         "open": 2,
         "granted_amount_fen": 0,
     }
+    # By industry cluster: the same stages, every entry counted once under its enterprise's cluster.
+    clusters = client.get("/api/v1/whitelist/pipeline/clusters", headers=reviewer_headers).json()["items"]
+    assert [c["cluster"] for c in clusters] == [c.value for c in Cluster]
+    with transaction(engine) as session:
+        held = set(
+            session.scalars(
+                select(Enterprise.industry_cluster).join(WhitelistEntry, WhitelistEntry.enterprise_id == Enterprise.id)
+            )
+        )
+    for stage in ("proposed", "approved", "pushed", "acknowledged", "declined", "open"):
+        assert sum(c[stage] for c in clusters) == row["CQRCB"][stage], stage  # only CQRCB has entries
+    assert {c["cluster"] for c in clusters if c["approved"]} == held
+    assert client.get("/api/v1/whitelist/pipeline/clusters", headers=banks["CQRCB"]).status_code == 403
     assert client.get("/api/v1/whitelist/pipeline", headers=banks["CQRCB"]).status_code == 403
     staff_ack = client.post(f"/api/v1/whitelist/{c}/ack", headers=reviewer_headers)
     assert staff_ack.status_code == 403

@@ -38,15 +38,15 @@ _STATUS = {
     "expired": "已届满",
     "invalidated": "已被宣告无效",
 }
-_TYPE = {"invention": "发明专利", "utility_model": "实用新型", "design": "外观设计"}
-_AWARD = {
+PATENT_TYPE_NAMES = {"invention": "发明专利", "utility_model": "实用新型", "design": "外观设计"}
+AWARD_NAMES = {
     "none": "无",
     "china_patent_excellent": "中国专利优秀奖",
     "china_patent_silver": "中国专利银奖",
     "china_patent_gold": "中国专利金奖",
     "national_st": "国家科学技术奖",
 }
-_STAGE = {"none": "未实施", "prototype": "样机阶段", "pilot": "中试阶段", "production": "已量产"}
+STAGE_NAMES = {"none": "未实施", "prototype": "样机阶段", "pilot": "中试阶段", "production": "已量产"}
 HIGH_VALUE_NAMES = {
     "strategic_emerging": "属于战略性新兴产业",
     "granted_abroad": "在海外有同族专利权",
@@ -69,10 +69,10 @@ _VALUE_TEXT: dict[str, Callable[[Any], str]] = {
     "legal_stability": lambda v: f"稳定性系数{v:.2f}（无效请求、冻结、共有人未同意、欠费或滞纳会降低）",
     "citation_percentile": lambda v: f"按被引时长与领域折算后处于第{100 * v:.0f}百分位",
     "claims": lambda v: f"{v}项权利要求",
-    "patent_type": lambda v: _TYPE.get(v, str(v)),
-    "award": lambda v: _AWARD.get(v, str(v)),
+    "patent_type": lambda v: PATENT_TYPE_NAMES.get(v, str(v)),
+    "award": lambda v: AWARD_NAMES.get(v, str(v)),
     "survival": lambda v: f"按维持模型预计还将维持{v:.1f}年",
-    "commercialization": lambda v: _STAGE.get(v, str(v)),
+    "commercialization": lambda v: STAGE_NAMES.get(v, str(v)),
     "income_value": lambda v: f"中位情景约{_yuan(v)}",
     "transactions": lambda v: f"{v}次",
 }

@@ -19,6 +19,7 @@ from service.models.enums import (
     LegalStatus,
     PatentType,
 )
+from service.vocabulary import label
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,11 @@ def _ordered(row: dict, earlier: str, later: str, *, strict: bool = True) -> Pro
     if a is None or b is None or (b > a if strict else b >= a):
         return []
     if isinstance(a, date):
-        return [(later, f"{later} {b} must be {'after' if strict else 'on or after'} {earlier} {a}")]
-    return [(later, f"{later} must be {'above' if strict else 'at least'} {earlier}")]
+        zh = "晚于" if strict else "不早于"
+        en = "after" if strict else "on or after"
+        return [(later, f"{later} {b} 应{zh} {earlier} {a} / {later} {b} must be {en} {earlier} {a}")]
+    zh, en = ("大于", "above") if strict else ("不小于", "at least")
+    return [(later, f"{later} 应{zh} {earlier} / {later} must be {en} {earlier}")]
 
 
 def _check_product(row: dict) -> Problems:
@@ -63,7 +67,12 @@ def _check_product(row: dict) -> Problems:
     problems += _ordered(row, "interest_rate_min", "interest_rate_max", strict=False)
     problems += _ordered(row, "term_min_months", "term_max_months", strict=False)
     if (row["quota_period_start"] is None) != (row["quota_period_end"] is None):
-        problems.append(("quota_period_end", "give both quota_period_start and quota_period_end, or neither"))
+        problems.append(
+            (
+                "quota_period_end",
+                "额度期起止日期须同时填写或同时不填 / give both quota_period_start and quota_period_end, or neither",
+            )
+        )
     problems += _ordered(row, "quota_period_start", "quota_period_end", strict=False)
     return problems
 
@@ -71,9 +80,15 @@ def _check_product(row: dict) -> Problems:
 def _check_credit_loan(row: dict) -> Problems:
     problems = _ordered(row, "start_date", "maturity_date")
     if row["kind"] != CreditLoanKind.other and row["grade"] is None:
-        problems.append(("grade", f"a {row['kind']} credit loan needs a grade A–E"))
+        problems.append(
+            (
+                "grade",
+                f"{label(row['kind'], 'credit_loan_kind')}须填信用等级 A–E / "
+                f"a {row['kind']} credit loan needs a grade A–E",
+            )
+        )
     if row["drawn_yuan"] > row["limit_yuan"]:
-        problems.append(("drawn_yuan", "drawn amount exceeds the credit limit"))
+        problems.append(("drawn_yuan", "已用额度超过授信额度 / drawn amount exceeds the credit limit"))
     return problems
 
 
@@ -84,6 +99,8 @@ def _check_patent(row: dict) -> Problems:
         problems.append(
             (
                 "patent_type",
+                f"申请号 {row['application_no']} 是{label(implied, 'patent_type')}的申请号，不是"
+                f"{label(row['patent_type'], 'patent_type')} / "
                 f"application number {row['application_no']} is a {implied} number, not {row['patent_type']}",
             )
         )
@@ -91,46 +108,54 @@ def _check_patent(row: dict) -> Problems:
     problems += _ordered(row, "grant_date", "lapse_date")
     status = row["legal_status"]
     if status in ("valid", "lapsed", "expired") and row["grant_date"] is None:
-        problems.append(("grant_date", f"a {status} patent needs its grant date"))
+        problems.append(
+            (
+                "grant_date",
+                f"法律状态为{label(status, 'legal_status')}的专利须填授权公告日 / "
+                f"a {status} patent needs its grant date",
+            )
+        )
     # A lapsed patent without its lapse date is accepted: register extracts often lack it, and the
     # valuation dates the lapse at the first unpaid fee's due date anyway (valuation/survival.py).
     if status == "pending" and row["grant_date"] is not None:
-        problems.append(("legal_status", "a pending application has no grant date"))
+        problems.append(("legal_status", "审查中的申请没有授权公告日 / a pending application has no grant date"))
     claims, independent = row["claims"], row["independent_claims"]
     if claims is not None and independent is not None and independent > claims:
-        problems.append(("independent_claims", "more independent claims than claims"))
+        problems.append(("independent_claims", "独立权利要求多于权利要求总数 / more independent claims than claims"))
     return problems
 
 
 def _check_pledge(row: dict) -> Problems:
     problems = _ordered(row, "loan_start", "loan_end")
     if row["amount_yuan"] == 0:
-        problems.append(("amount_yuan", "a registered pledge amount must be above 0"))
+        problems.append(("amount_yuan", "质押登记金额应大于 0 / a registered pledge amount must be above 0"))
     if not row["patents"] and not row["trademarks"]:
-        problems.append(("patents", "name at least one pledged patent or trademark"))
+        problems.append(("patents", "至少填写一件质押专利或商标 / name at least one pledged patent or trademark"))
     problems += _ordered(row, "registration_date", "released_date", strict=False)
     return problems
 
 
 def _application_list(raw: str) -> list[str]:
-    numbers = [cells.application_no(part.strip()) for part in raw.split(";") if part.strip()]
+    numbers = [cells.application_no(part.strip()) for part in re.split("[;；]", raw) if part.strip()]
     if len(set(numbers)) != len(numbers):
-        raise ValueError("a patent is listed twice")
+        raise ValueError("同一专利列了两次 / a patent is listed twice")
     return numbers
 
 
 def _trademark_list(raw: str) -> list[str]:
     """`;`-separated trademark registration numbers (注册号): digits, or G… for Madrid registrations."""
     numbers = []
-    for part in raw.split(";"):
+    for part in re.split("[;；]", raw):
         number = part.strip().upper().replace(" ", "")
         if not number:
             continue
         if not re.fullmatch(r"[A-Z]{0,2}[0-9]{1,12}", number):
-            raise ValueError(f"malformed trademark registration number {cells.shown(part.strip())}")
+            raise ValueError(
+                f"商标注册号格式不正确 / malformed trademark registration number {cells.shown(part.strip())}"
+            )
         numbers.append(number)
     if len(set(numbers)) != len(numbers):
-        raise ValueError("a trademark is listed twice")
+        raise ValueError("同一商标列了两次 / a trademark is listed twice")
     return numbers
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, tuple_
 from sqlmodel import Session
 
 from service.db import dialect_insert
+from service.imports.headers import HeaderProblem, with_column_names
 from service.imports.kinds import KINDS, LOAD_ORDER, Kind
 from service.imports.reader import Table
 from service.models import (
@@ -50,7 +51,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.message}"
+        return f"第 {self.row} 行 {self.column} 列 / row {self.row}, column {self.column}: {self.message}"
 
 
 # An answer lists the first problems and counts them all: a file with a problem in every row
@@ -65,8 +66,13 @@ class ImportRejected(Exception):
         self.kind = kind
         self.count = len(errors)
         self.errors = sorted(errors, key=lambda e: (e.row, e.column))[:MAX_REPORTED_ERRORS]
-        shown = "" if self.count <= MAX_REPORTED_ERRORS else f" (the first {MAX_REPORTED_ERRORS} are listed)"
-        super().__init__(f"{kind}: {self.count} problem(s){shown}; nothing was written")
+        listed = self.count > MAX_REPORTED_ERRORS
+        zh = f"（列出前 {MAX_REPORTED_ERRORS} 处）" if listed else ""
+        en = f" (the first {MAX_REPORTED_ERRORS} are listed)" if listed else ""
+        super().__init__(
+            f"{kind}：{self.count} 处问题{zh}，未写入任何数据 / "
+            f"{kind}: {self.count} problem(s){en}; nothing was written"
+        )
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ def _parse_cells(kind: Kind, number: int, raw: dict[str, str]) -> tuple[dict, li
         text = raw.get(column.name, "")
         if text == "":
             if column.required:
-                errors.append(RowError(number, column.name, "required value is empty"))
+                errors.append(RowError(number, column.name, "必填项为空 / required value is empty"))
             row[column.key] = column.default
             continue
         try:
@@ -99,8 +105,12 @@ def _parse_cells(kind: Kind, number: int, raw: dict[str, str]) -> tuple[dict, li
 
 
 def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tuple[Parsed, list[RowError]]:
+    try:
+        table = with_column_names(kind.name, table)  # 申请号 → application_no, …
+    except HeaderProblem as exc:
+        return [], [RowError(1, exc.column, str(exc))]
     errors = [
-        RowError(1, name, "required column is missing from the header")
+        RowError(1, name, "表头缺少必填列 / required column is missing from the header")
         for name in kind.required
         if name not in table.header
     ]
@@ -114,7 +124,14 @@ def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tu
             row_errors = [RowError(number, column, message) for column, message in kind.check(row)]
             key = tuple(row[name] for name in kind.key)
             if key in seen_keys:
-                row_errors.append(RowError(number, kind.key[-1], f"same {'/'.join(kind.key)} as row {seen_keys[key]}"))
+                key_names = "/".join(kind.key)
+                row_errors.append(
+                    RowError(
+                        number,
+                        kind.key[-1],
+                        f"{key_names} 与第 {seen_keys[key]} 行重复 / same {key_names} as row {seen_keys[key]}",
+                    )
+                )
             seen_keys.setdefault(key, number)
         errors += row_errors
         parsed.append((number, row))
@@ -160,8 +177,12 @@ def _ids(session: Session, column, keys: set) -> dict:
     return found
 
 
+_WHAT = {"bank": "银行", "enterprise": "企业", "patent": "专利", "product": "产品"}
+
+
 def _missing(number: int, column: str, what: str, value) -> RowError:
-    return RowError(number, column, f"unknown {what} {value!r}: import it first")
+    zh = _WHAT.get(what.split()[0], what)
+    return RowError(number, column, f"未知的{zh} {value!r}，请先导入 / unknown {what} {value!r}: import it first")
 
 
 def _resolve_banks(session, parsed):
@@ -371,25 +392,50 @@ def _resolve_pledges(session, parsed):  # noqa: C901 — one pass over the rows 
                 continue
             if enterprise_id is not None and owners[pid] != enterprise_id:
                 errors.append(
-                    RowError(n, "patents", f"patent {number} is not owned by the pledgor {r['enterprise_credit_code']}")
+                    RowError(
+                        n,
+                        "patents",
+                        f"专利 {number} 不属于出质企业 {r['enterprise_credit_code']} / "
+                        f"patent {number} is not owned by the pledgor {r['enterprise_credit_code']}",
+                    )
                 )
             holder = active_elsewhere.get(pid)
             if holder is not None and holder not in file_numbers:
-                errors.append(RowError(n, "patents", f"patent {number} is already in active pledge {holder}"))
+                errors.append(
+                    RowError(
+                        n,
+                        "patents",
+                        f"专利 {number} 已在有效质押 {holder} 中 / "
+                        f"patent {number} is already in active pledge {holder}",
+                    )
+                )
             if pid in active_in_file:
                 errors.append(
-                    RowError(n, "patents", f"patent {number} is also actively pledged in row {active_in_file[pid]}")
+                    RowError(
+                        n,
+                        "patents",
+                        f"专利 {number} 也在第 {active_in_file[pid]} 行质押中 / "
+                        f"patent {number} is also actively pledged in row {active_in_file[pid]}",
+                    )
                 )
             active_in_file.setdefault(pid, n)
         for number in r["trademarks"] if r["released_date"] is None else ():
             holder = trademarks_elsewhere.get(number)
             if holder is not None and holder not in file_numbers:
-                errors.append(RowError(n, "trademarks", f"trademark {number} is already in active pledge {holder}"))
+                errors.append(
+                    RowError(
+                        n,
+                        "trademarks",
+                        f"商标 {number} 已在有效质押 {holder} 中 / "
+                        f"trademark {number} is already in active pledge {holder}",
+                    )
+                )
             if number in trademarks_in_file:
                 errors.append(
                     RowError(
                         n,
                         "trademarks",
+                        f"商标 {number} 也在第 {trademarks_in_file[number]} 行质押中 / "
                         f"trademark {number} is also actively pledged in row {trademarks_in_file[number]}",
                     )
                 )

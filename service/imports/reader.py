@@ -42,7 +42,10 @@ def read_table(data: bytes, filename: str) -> Table:
         return _read_csv(data)
     if suffix == ".xlsx":
         return _read_xlsx(data)
-    raise UnreadableFile(f"unsupported file type {suffix or '(none)'!r}: use .csv or .xlsx")
+    raise UnreadableFile(
+        f"不支持的文件类型 {suffix or '(none)'!r}，请上传 .csv 或 .xlsx / "
+        f"unsupported file type {suffix or '(none)'!r}: use .csv or .xlsx"
+    )
 
 
 def read_path(path: Path | str) -> Table:
@@ -58,24 +61,33 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise UnreadableFile("file is neither UTF-8 nor GBK/GB18030 text")
+    raise UnreadableFile("文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本 / file is neither UTF-8 nor GBK/GB18030 text")
 
 
 def _check_header(header: list[str]) -> None:
     if len(header) > MAX_COLUMNS:
-        raise UnreadableFile(f"the header has {len(header)} columns, at most {MAX_COLUMNS}")
+        raise UnreadableFile(
+            f"表头有 {len(header)} 列，最多 {MAX_COLUMNS} 列 / "
+            f"the header has {len(header)} columns, at most {MAX_COLUMNS}"
+        )
     for name in header:
         if len(name) > 100:
-            raise UnreadableFile(f"a header cell has {len(name)} characters, at most 100")
+            raise UnreadableFile(
+                f"表头单元格有 {len(name)} 个字符，最多 100 个 / a header cell has {len(name)} characters, at most 100"
+            )
 
 
 def _check_row(number: int, header: list[str], cells) -> None:
     if number > MAX_ROWS + 1:
-        raise UnreadableFile(f"the file has more than {MAX_ROWS:,} rows: split it into several imports")
+        raise UnreadableFile(
+            f"文件超过 {MAX_ROWS:,} 行，请拆分后分批导入 / the file has more than {MAX_ROWS:,} rows: "
+            "split it into several imports"
+        )
     for i, cell in enumerate(cells):
         if len(cell) > MAX_CELL_LENGTH:
             column = header[i] if i < len(header) else f"#{i + 1}"
             raise UnreadableFile(
+                f"第 {number} 行 {column} 列的单元格有 {len(cell):,} 个字符，最多 {MAX_CELL_LENGTH:,} 个 / "
                 f"row {number}, column {column}: a cell of {len(cell):,} characters, at most {MAX_CELL_LENGTH:,}"
             )
 
@@ -92,9 +104,10 @@ def _read_csv(data: bytes) -> Table:
                 continue
             rows.append((number, {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}))
     except StopIteration:
-        raise UnreadableFile("file is empty: the first row must be the header") from None
+        raise UnreadableFile("文件为空：第一行应为表头 / file is empty: the first row must be the header") from None
     except csv.Error as exc:  # e.g. a field over the csv module's own limit (131,072 characters)
         raise UnreadableFile(
+            f"第 {reader.line_num} 行附近无法按 CSV 读取：单元格格式有误或超过 {MAX_CELL_LENGTH:,} 个字符 / "
             f"not a readable CSV table near line {reader.line_num}: a cell is malformed or longer than "
             f"{MAX_CELL_LENGTH:,} characters"
         ) from exc
@@ -121,9 +134,12 @@ def _check_xlsx_size(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             size = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise UnreadableFile("not a readable .xlsx workbook: not a zip archive") from exc
+        raise UnreadableFile(
+            "无法读取的 .xlsx 工作簿（不是 zip 文件）/ not a readable .xlsx workbook: not a zip archive"
+        ) from exc
     if size > MAX_XLSX_UNCOMPRESSED:
         raise UnreadableFile(
+            f"工作簿解压后 {size / 2**20:,.0f} MB，最多 {MAX_XLSX_UNCOMPRESSED / 2**20:,.0f} MB，请另存为 CSV 或拆分 / "
             f"the workbook unpacks to {size / 2**20:,.0f} MB, at most {MAX_XLSX_UNCOMPRESSED / 2**20:,.0f} MB: "
             "save it as CSV or split it"
         )
@@ -134,22 +150,22 @@ def _read_xlsx(data: bytes) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a corrupt file
-        raise UnreadableFile("not a readable .xlsx workbook") from exc
+        raise UnreadableFile("无法读取的 .xlsx 工作簿 / not a readable .xlsx workbook") from exc
     try:
         if not workbook.worksheets:
-            raise UnreadableFile("the workbook has no worksheet")
+            raise UnreadableFile("工作簿中没有工作表 / the workbook has no worksheet")
         sheet = workbook.worksheets[0]
         # Only as wide as the header: a sheet's declared dimension (up to 16,384 columns) would
         # otherwise pad every row to it.
         first = next(sheet.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS + 1, values_only=True), None)
         if first is None:
-            raise UnreadableFile("worksheet is empty: the first row must be the header")
+            raise UnreadableFile("工作表为空：第一行应为表头 / worksheet is empty: the first row must be the header")
         header = [_cell_text(cell) for cell in first]
         while header and not header[-1]:
             header.pop()
         _check_header(header)
         if not header:
-            raise UnreadableFile("worksheet is empty: the first row must be the header")
+            raise UnreadableFile("工作表为空：第一行应为表头 / worksheet is empty: the first row must be the header")
         values = sheet.iter_rows(min_row=2, max_col=len(header), values_only=True)
         rows = []
         for number, cells in enumerate(values, start=2):

@@ -43,7 +43,11 @@ class ImportController(Controller):
         self, db_session: DbSession, admin: Authorized, kind: FromPath[str], data: MultipartBody[ImportForm]
     ) -> ImportResult:
         if kind not in KINDS:
-            raise ApiError(404, "unknown_import_kind", f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
+            raise ApiError(
+                404,
+                "unknown_import_kind",
+                f"未知的导入类型 {kind!r} / unknown import kind {kind!r}; use one of {', '.join(KINDS)}",
+            )
         try:
             table = read_table(data.file.file.read(), data.file.filename or "")
             report = import_table(db_session, kind, table)

@@ -46,7 +46,11 @@ def run(args: argparse.Namespace, engine) -> int:
         if fmt not in ("csv", "xlsx"):
             print("error: --out must end in .csv or .xlsx", file=sys.stderr)
             return 2
-        args.out.write_bytes(export.export_bytes(rows, columns, fmt, chinese=True, title=args.what))
+        args.out.write_bytes(
+            export.export_bytes(
+                rows, columns, fmt, chinese=True, title=args.what, values=export.monitoring_values(args.by)
+            )
+        )
         print(f"wrote {len(rows)} row(s) to {args.out}")
         return 0
     print("\t".join(zh for _, zh in columns))

@@ -33,11 +33,22 @@ MONITORING_COLUMNS = [
 ]
 
 
+def monitoring_values(by: str) -> dict[str, str]:
+    """The code columns of monitoring rows grouped ``by``, for a Chinese export (towns and age bands
+    are not codes)."""
+    group = {"cluster": {"group": "cluster"}, "all": {"group": "scope"}}.get(by, {})
+    return {"patent_type": "patent_type", **group}
+
+
 def high_value_rows(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**p, **{flag: p["by_flag"][flag] for flag in HIGH_VALUE_FLAGS}} for p in points]
 
 
-def export_bytes(rows: list[dict[str, Any]], columns, fmt: str, *, chinese: bool, title: str) -> bytes:
+def export_bytes(
+    rows: list[dict[str, Any]], columns, fmt: str, *, chinese: bool, title: str, values: dict[str, str] | None = None
+) -> bytes:
     return (
-        to_csv(rows, columns, chinese=chinese) if fmt == "csv" else to_xlsx(rows, columns, chinese=chinese, title=title)
+        to_csv(rows, columns, chinese=chinese, values=values)
+        if fmt == "csv"
+        else to_xlsx(rows, columns, chinese=chinese, title=title, values=values)
     )

@@ -18,19 +18,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlmodel import Session
 
+from service import vocabulary
 from service.models import Alert, Bank, Patent, Target
 from service.statistics import monitoring
 from service.statistics import service as statistics
-from service.targets.export import PROGRESS_COLUMNS, neutralise, progress_row
+from service.targets.export import PROGRESS_COLUMNS, PROGRESS_VALUES, in_chinese, neutralise, progress_row
 from service.targets.service import pledge_registrations, target_progress
 
-CLUSTER_ZH = {
-    "green_consumer": "绿色消费品",
-    "equipment_manufacturing": "装备制造",
-    "energy_electronics": "能源电子",
-    "other": "其他",
-}
-STAGE_ZH = {"due": "即将到期", "grace": "滞纳期", "lapsed": "已过滞纳期"}
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
@@ -91,7 +85,7 @@ def report_data(session: Session, quarter: str) -> dict[str, Any]:
     for r in registrations:
         for key, table in (
             (r["bank"].name, by_bank),
-            (CLUSTER_ZH[r["enterprise"].industry_cluster], by_pledge_cluster),
+            (vocabulary.CLUSTER[r["enterprise"].industry_cluster], by_pledge_cluster),
         ):
             entry = table.setdefault(key, [0, 0])
             entry[0] += r["registration"].amount_fen
@@ -217,7 +211,7 @@ def write_report(session: Session, quarter: str) -> bytes:
         ["产业集群", "申请量", "授权量", "失效量", "期末有效量", "维持率"],
         [
             [
-                CLUSTER_ZH.get(c["group"], c["group"]),
+                vocabulary.CLUSTER.get(c["group"], c["group"]),
                 c["applications"],
                 c["grants"],
                 c["lapses"],
@@ -229,7 +223,7 @@ def write_report(session: Session, quarter: str) -> bytes:
     )
     _chart(BarChart(), sheet, "各产业集群期末有效发明专利", (5, 5), len(clusters), "H2", "件")
 
-    targets = data["targets"]
+    targets = [in_chinese(t, PROGRESS_VALUES) for t in data["targets"]]
     sheet = _sheet(
         workbook,
         "目标进度",
@@ -260,7 +254,7 @@ def write_report(session: Session, quarter: str) -> bytes:
             [
                 a["application_no"],
                 a["bank"],
-                STAGE_ZH.get(a["stage"], a["stage"]),
+                vocabulary.ALERT_STAGE.get(a["stage"], a["stage"]),
                 a["fee_year"],
                 a["due_date"],
                 a["grace_end"],

@@ -111,7 +111,8 @@ class StatisticsController(Controller):
             columns = export.HIGH_VALUE_COLUMNS
         else:
             rows, columns = _monitoring(db_session, period, first, last, by, "invention"), export.MONITORING_COLUMNS
-        body = export.export_bytes(rows, columns, format, chinese=lang == "zh", title=what)
+        values = export.monitoring_values(by) if what == "monitoring" else None
+        body = export.export_bytes(rows, columns, format, chinese=lang == "zh", title=what, values=values)
         return download(body, f"{what}-{first.isoformat()}-{last.isoformat()}.{format}", format)
 
     @get(

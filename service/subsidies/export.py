@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from service import vocabulary
 from service.statistics.export import export_bytes
 
 LINE_COLUMNS = [
@@ -19,7 +20,6 @@ LINE_COLUMNS = [
     ("status", "状态"),
     ("payment_reference", "支付凭证"),
 ]
-STATUS_ZH = {"proposed": "待审核支付", "paid": "已支付"}
 
 
 def export_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def export_row(row: dict[str, Any]) -> dict[str, Any]:
         "basis": "；".join(fact["fact"] for fact in row["facts"]),
         "amount_yuan": (Decimal(row["amount_fen"]) / 100).quantize(Decimal("0.01")),
         "period": f"{row['period_start']}至{row['period_end']}",
-        "status": STATUS_ZH.get(row["status"], row["status"]),
+        "status": vocabulary.label(row["status"], "subsidy_status"),
     }
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from service import audit
+from service import audit, vocabulary
 from service.errors import ApiError, not_found
 from service.models import Enterprise, Patent, PledgedPatent, PledgeRegistration, SubsidyEvent, SubsidyLine
 from service.models.enums import SubsidyStatus
@@ -143,21 +143,13 @@ def candidate_events(session: Session, start: date, end: date, rules: dict[str, 
                     f"{number}:{award}",
                     int(patents.enterprise_id[i]),
                     _fen(awards[award]),
-                    f"有效发明专利{number}获{AWARD_NAMES[award]}",
+                    f"有效发明专利{number}获{vocabulary.AWARD[award]}",
                     int(patents.patent_id[i]),
                     [number],
                 )
             )
     events.extend(_pledge_events(session, start, end, config["high_pledge_financing"]))
     return [e for e in events if e.amount_fen > 0]
-
-
-AWARD_NAMES = {
-    "china_patent_gold": "中国专利金奖",
-    "china_patent_silver": "中国专利银奖",
-    "china_patent_excellent": "中国专利优秀奖",
-    "national_st": "国家科学技术奖",
-}
 
 
 def _pledge_events(session: Session, start: date, end: date, rule: dict[str, Any]) -> list[Event]:

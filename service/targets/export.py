@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
 
 from service.targets.service import pledge_registrations, pledged_ip, target_progress, window_end
+from service.vocabulary import label
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -48,6 +50,17 @@ REGISTRATION_COLUMNS = [
     ("loan_end", "贷款到期日"),
     ("released_date", "注销日期"),
 ]
+
+
+# The columns whose values are codes, and the table of service.vocabulary naming them: a Chinese
+# export (lang=zh) writes the names, an English one the codes.
+PROGRESS_VALUES = {"metric": "metric", "unit": "unit", "status": "projection_status"}
+REGISTRATION_VALUES = {"industry_cluster": "cluster", "ip_type": "ip_type"}
+
+
+def in_chinese(row: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
+    """``row`` with each code column of ``values`` replaced by its Chinese name (None stays empty)."""
+    return {**row, **{key: label(row[key], kind) for key, kind in values.items() if row.get(key) is not None}}
 
 
 def neutralise(value: Any) -> Any:
@@ -112,7 +125,11 @@ def _header(columns, chinese: bool) -> list[str]:
     return [zh if chinese else en for en, zh in columns]
 
 
-def to_csv(rows: list[dict[str, Any]], columns, *, chinese: bool = False) -> bytes:
+def to_csv(
+    rows: list[dict[str, Any]], columns, *, chinese: bool = False, values: Mapping[str, str] | None = None
+) -> bytes:
+    if chinese and values:
+        rows = [in_chinese(row, values) for row in rows]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(_header(columns, chinese))
@@ -122,7 +139,16 @@ def to_csv(rows: list[dict[str, Any]], columns, *, chinese: bool = False) -> byt
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(rows: list[dict[str, Any]], columns, *, chinese: bool = False, title: str = "export") -> bytes:
+def to_xlsx(
+    rows: list[dict[str, Any]],
+    columns,
+    *,
+    chinese: bool = False,
+    title: str = "export",
+    values: Mapping[str, str] | None = None,
+) -> bytes:
+    if chinese and values:
+        rows = [in_chinese(row, values) for row in rows]
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title[:31]
@@ -147,7 +173,8 @@ def export_file(session, targets, as_of, *, what: str, fmt: str, chinese: bool) 
     """The export file's bytes and its row count: one progress row per target, or the
     registrations behind the one pledge_amount target among `targets`."""
     if what == "progress":
-        rows, columns = [progress_row(target_progress(session, t, as_of)) for t in targets], PROGRESS_COLUMNS
+        rows = [progress_row(target_progress(session, t, as_of)) for t in targets]
+        columns, values = PROGRESS_COLUMNS, PROGRESS_VALUES
     else:
         pledges = [t for t in targets if t.metric == "pledge_amount"]
         if not pledges:
@@ -158,8 +185,11 @@ def export_file(session, targets, as_of, *, what: str, fmt: str, chinese: bool) 
         pledge = pledges[0]
         registrations = pledge_registrations(session, pledge.window_start, window_end(pledge, as_of))
         pledged = pledged_ip(session, [r["registration"].id for r in registrations])
-        rows, columns = [registration_row(r, pledged) for r in registrations], REGISTRATION_COLUMNS
+        rows = [registration_row(r, pledged) for r in registrations]
+        columns, values = REGISTRATION_COLUMNS, REGISTRATION_VALUES
     data = (
-        to_csv(rows, columns, chinese=chinese) if fmt == "csv" else to_xlsx(rows, columns, chinese=chinese, title=what)
+        to_csv(rows, columns, chinese=chinese, values=values)
+        if fmt == "csv"
+        else to_xlsx(rows, columns, chinese=chinese, title=what, values=values)
     )
     return data, len(rows)

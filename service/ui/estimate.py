@@ -8,51 +8,34 @@ from typing import Any
 
 from sqlmodel import Session
 
+from service import vocabulary
 from service.imports import KINDS, Table, UnreadableFile, parse_rows, read_table
+from service.imports.headers import chinese_names
 from service.valuations.records import valuation_record
 from service.valuations.service import estimate
 
 MAX_RECORDS = 1000  # as the estimate API (EstimateRequest.patents)
 
-# The form's fields: (import column, Chinese label, input kind, choices or hint).
-FIELDS: list[tuple[str, str, str, Any]] = [
-    ("application_no", "申请号", "text", "如 201710601862.3"),
-    ("title", "专利名称", "text", ""),
-    (
-        "patent_type",
-        "专利类型",
-        "select",
-        [("invention", "发明专利"), ("utility_model", "实用新型"), ("design", "外观设计")],
-    ),
-    (
-        "legal_status",
-        "法律状态",
-        "select",
-        [
-            ("valid", "有效"),
-            ("pending", "审查中"),
-            ("lapsed", "已终止"),
-            ("expired", "已届满"),
-            ("invalidated", "已无效"),
-        ],
-    ),
-    ("filing_date", "申请日", "date", ""),
-    ("grant_date", "授权公告日", "date", "已授权专利必填"),
-    ("ipc", "IPC 分类号", "text", "如 H01M 10/052"),
-    ("fees_paid_through_year", "年费已缴至第几年", "number", "0–20"),
-    ("claims", "权利要求项数", "number", ""),
-    ("independent_claims", "独立权利要求项数", "number", ""),
-    ("forward_citations", "被引用次数", "number", ""),
-    ("family_size", "同族专利数", "number", "至少 1"),
-    (
-        "commercialization",
-        "产业化阶段",
-        "select",
-        [("", "未填写"), ("none", "未实施"), ("prototype", "样机"), ("pilot", "中试"), ("production", "量产")],
-    ),
-    ("annual_revenue_yuan", "相关产品年收入（元）", "number", "用于收益法估值；不填则只给评分"),
+# The form's fields: (import column, input kind, choices or hint); each is labelled with its
+# Chinese import header (an uploaded file may use the same names as its header).
+_FORM: list[tuple[str, str, Any]] = [
+    ("application_no", "text", "如 201710601862.3"),
+    ("title", "text", ""),
+    ("patent_type", "select", list(vocabulary.PATENT_TYPE.items())),
+    ("legal_status", "select", sorted(vocabulary.LEGAL_STATUS.items(), key=lambda item: item[0] != "valid")),
+    ("filing_date", "date", ""),
+    ("grant_date", "date", "已授权专利必填"),
+    ("ipc", "text", "如 H01M 10/052"),
+    ("fees_paid_through_year", "number", "0–20"),
+    ("claims", "number", ""),
+    ("independent_claims", "number", ""),
+    ("forward_citations", "number", ""),
+    ("family_size", "number", "至少 1"),
+    ("commercialization", "select", [("", "未填写"), *vocabulary.COMMERCIALIZATION.items()]),
+    ("annual_revenue_yuan", "number", "用于收益法估值；不填则只给评分"),
 ]
-LABELS = {name: label for name, label, _, _ in FIELDS}
+LABELS = chinese_names("patents")
+FIELDS: list[tuple[str, str, str, Any]] = [(name, LABELS[name], kind, extra) for name, kind, extra in _FORM]
 
 
 class EstimateProblem(Exception):

@@ -31,7 +31,7 @@ from service.patents.service import find_patent
 from service.targets.service import target_progress
 from service.ui.charts import bar, pledge_chart, survival_chart
 from service.valuations.service import latest_valuation, latest_valuations
-from service.whitelist.service import effective_status, pipeline
+from service.whitelist.service import effective_status, pipeline, pipeline_by_cluster
 
 PIPELINE_STAGES = ("proposed", "approved", "pushed", "acknowledged", "granted", "declined", "expired")
 REVIEW_PAGE_SIZE = 10
@@ -78,6 +78,7 @@ def dashboard(session: Session, today: date) -> dict[str, Any]:
         "chart": pledge_chart(main) if main else None,
         "others": others,
         "pipeline": rows,
+        "clusters": pipeline_by_cluster(session, utcnow()),
         "bank_names": names,
         "totals": totals,
         "stages": PIPELINE_STAGES,

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import MediaType, Request, Response
 from litestar.utils.scope.state import ScopeState
 
-from service.ui.labels import label
+from service.vocabulary import label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHINA = ZoneInfo("Asia/Shanghai")  # staff read times in their own zone; stored times stay UTC

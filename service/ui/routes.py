@@ -17,7 +17,7 @@ from service.errors import ApiError
 from service.matching.inputs import Population
 from service.matching.service import create_run, decide
 from service.models.enums import ProposalStatus
-from service.models.types import utctoday
+from service.models.types import utcnow, utctoday
 from service.ui import pages
 from service.ui.auth import (
     DEPENDENCIES,
@@ -30,9 +30,9 @@ from service.ui.auth import (
     login_url,
     safe_next,
 )
-from service.ui.estimate import FIELDS, EstimateProblem, table_from_form, table_from_upload, value_table
-from service.ui.render import page
-from service.users.service import check_password, end_session, start_session
+from service.ui.estimate import FIELDS, LABELS, EstimateProblem, table_from_form, table_from_upload, value_table
+from service.ui.render import day, page
+from service.users.service import check_password, end_session, locked_until, record_failed_sign_in, start_session
 
 Form = URLEncodedBody[dict[str, Any]]
 Upload = MultipartBody[dict[str, Any]]
@@ -53,17 +53,27 @@ def login_form(request: Request, user: User, next: FromQuery[str | None] = None)
 @post("/login", sync_to_thread=True)
 def login(request: Request, db_session: DbSession, data: Form) -> Response:
     username, password, next_path = _text(data, "username", 64), _text(data, "password"), _text(data, "next")
-    account = check_password(db_session, username, password) if username and password else None
-    if account is None:
-        return page(
+    refused = {"user": None, "next": safe_next(next_path), "username": username}
+    now = utcnow()
+    lock = locked_until(db_session, username, now) if username else None
+    account = None
+    if lock is None and username and password:  # while locked the password is not even tried
+        account = check_password(db_session, username, password)
+        if account is None:
+            record_failed_sign_in(db_session, username, request.client.host if request.client else None)
+            lock = locked_until(db_session, username, now)  # this failure may be the one that locks
+    if lock is not None:
+        response = page(
             request,
             "login.html",
-            status_code=401,
-            user=None,
-            next=safe_next(next_path),
-            username=username,
-            error="用户名或密码不正确。",
+            status_code=429,
+            error=f"登录失败次数过多，该用户名已锁定至 {day(lock)}，请稍后再试或联系管理员。",
+            **refused,
         )
+        response.headers["Retry-After"] = str(max(1, int((lock - now).total_seconds())))
+        return response
+    if account is None:
+        return page(request, "login.html", status_code=401, error="用户名或密码不正确。", **refused)
     cookie = start_session(db_session, account, request.app.state.settings.secret_key)
     response = Redirect(safe_next(next_path), status_code=303)
     response.set_cookie(
@@ -173,7 +183,14 @@ def bank(request: Request, db_session: DbSession, staff: Staff, code: FromPath[s
 def _estimate_page(request: Request, user, status: int = 200, **context: Any) -> Response:
     defaults = {"results": None, "problems": None, "values": {}, "source": None}
     return page(
-        request, "estimate.html", status_code=status, user=user, today=utctoday(), fields=FIELDS, **(defaults | context)
+        request,
+        "estimate.html",
+        status_code=status,
+        user=user,
+        today=utctoday(),
+        fields=FIELDS,
+        labels=LABELS,
+        **(defaults | context),
     )
 
 

@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from service import audit
 from service.errors import ApiError
-from service.models import StaffSession, StaffUser
+from service.models import AuditEvent, StaffSession, StaffUser
 from service.models.types import utcnow
 from service.models.users import StaffRole
 from service.users.passwords import DUMMY_HASH, hash_password, verify_password
@@ -69,6 +69,53 @@ def check_password(session: Session, username: str, password: str) -> StaffUser 
     return user
 
 
+# Sign-in lockout, per username (known or not, so that it tells nothing about which names exist):
+# MAX_FAILURES wrong passwords within FAILURE_WINDOW lock the name for LOCK_TIME. Failed attempts are
+# audit events ("user.sign_in_failed"), so the lock is held in the database and shared by every
+# worker; an attempt while locked is refused unchecked and not counted (an attacker cannot keep the
+# owner locked out beyond one LOCK_TIME per MAX_FAILURES guesses); a successful sign-in clears the count.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_TIME = timedelta(minutes=15)
+SIGN_IN, SIGN_IN_FAILED = "user.sign_in", "user.sign_in_failed"
+
+
+def record_failed_sign_in(session: Session, username: str, address: str | None) -> None:
+    audit.record(
+        session,
+        actor="anonymous",
+        action=SIGN_IN_FAILED,
+        entity_type="staff_user",
+        entity_id=username,
+        after={"address": address},
+    )
+    session.flush()
+
+
+def locked_until(session: Session, username: str, now: datetime) -> datetime | None:
+    """When the lock on ``username`` ends, or None when it may sign in now."""
+    events = session.execute(
+        select(AuditEvent.at, AuditEvent.action)
+        .where(
+            AuditEvent.at >= now - (FAILURE_WINDOW + LOCK_TIME),  # (audit_events.at is indexed)
+            AuditEvent.entity_type == "staff_user",
+            AuditEvent.entity_id == username,
+            AuditEvent.action.in_([SIGN_IN, SIGN_IN_FAILED]),
+        )
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
+    failures: list[datetime] = []
+    lock_end = None
+    for at, action in events:
+        if action == SIGN_IN:
+            failures, lock_end = [], None
+            continue
+        failures = [t for t in failures if t > at - FAILURE_WINDOW] + [at]
+        if len(failures) >= MAX_FAILURES:
+            failures, lock_end = [], at + LOCK_TIME
+    return lock_end if lock_end is not None and lock_end > now else None
+
+
 def _sign(token: str, secret: str) -> str:
     return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 
@@ -81,7 +128,7 @@ def start_session(session: Session, user: StaffUser, secret: str) -> str:
     """A new session for ``user``; returns the cookie value."""
     token = secrets.token_urlsafe(32)
     session.add(StaffSession(token_hash=_token_hash(token), user_id=user.id, expires_at=utcnow() + SESSION_LIFETIME))
-    audit.record(session, actor=user.username, action="user.sign_in", entity_type="staff_user", entity_id=user.username)
+    audit.record(session, actor=user.username, action=SIGN_IN, entity_type="staff_user", entity_id=user.username)
     session.flush()
     return f"{token}.{_sign(token, secret)}"
 

@@ -51,7 +51,7 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float | str):
         return str(value).strip()
-    raise ValueError("must be a string, number, boolean or null")
+    raise ValueError("应为文本、数字、是/否或空 / must be a string, number, boolean or null")
 
 
 def _reference_errors(references: dict[int, str], known: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -59,9 +59,14 @@ def _reference_errors(references: dict[int, str], known: dict[str, dict[str, Any
     errors = []
     for index, number in references.items():
         if number not in known:
-            errors.append({"index": index, "field": "application_no", "message": f"unknown patent {number}"})
+            errors.append(
+                {"index": index, "field": "application_no", "message": f"未知的专利 {number} / unknown patent {number}"}
+            )
         elif problems := implausible_dates("patents", known[number]):
-            message = f"stored patent {number} holds implausible dates ({describe(problems)}); correct the row"
+            message = (
+                f"已存专利 {number} 含不合理日期，请更正 / "
+                f"stored patent {number} holds implausible dates ({describe(problems)}); correct the row"
+            )
             errors.append({"index": index, "field": "application_no", "message": message})
     return errors
 
@@ -83,7 +88,7 @@ def parse_submitted(session: Session, items: list[dict[str, Any]]) -> tuple[Tabl
         row = {}
         for field, value in item.items():
             if field not in _FIELDS:
-                errors.append({"index": index, "field": field, "message": "unknown field"})
+                errors.append({"index": index, "field": field, "message": "未知字段 / unknown field"})
                 continue
             try:
                 row[field] = _cell(value)
@@ -103,7 +108,7 @@ def parse_submitted(session: Session, items: list[dict[str, Any]]) -> tuple[Tabl
         raise ApiError(
             422,
             "invalid_records",
-            f"{len(errors)} problem(s) in the submitted records",
+            f"提交的记录中有 {len(errors)} 处问题 / {len(errors)} problem(s) in the submitted records",
             sorted(errors, key=lambda e: (e["index"], e["field"])),
         )
     by_index = {number - 2: valuation_record(fields) for number, fields in parsed}

@@ -19,7 +19,14 @@ from service.models.types import utcnow
 from service.pagination import Limit, Offset, Page, page_of
 from service.whitelist import cursor, idempotency
 from service.whitelist import service as whitelist
-from service.whitelist.schemas import EntryRead, FeedPage, OutcomeCreate, OutcomeResult, PipelineRow
+from service.whitelist.schemas import (
+    ClusterPipelineRow,
+    EntryRead,
+    FeedPage,
+    OutcomeCreate,
+    OutcomeResult,
+    PipelineRow,
+)
 
 EntryId = Annotated[int, PathParameter(ge=1, le=2**31 - 1, description="whitelist entry id")]
 After = Annotated[
@@ -167,6 +174,18 @@ class WhitelistController(Controller):
         self, db_session: DbSession, staff: Authorized, limit: Limit = 50, offset: Offset = 0
     ) -> Page[PipelineRow]:
         return page_of(whitelist.pipeline(db_session, utcnow()), limit, offset)
+
+    @get(
+        "/pipeline/clusters",
+        sync_to_thread=True,
+        responses=READ_ERRORS,
+        dependencies={"staff": STAFF},
+        summary="Pipeline by industry cluster of the enterprise (the same stages as by bank)",
+    )
+    def pipeline_by_cluster(
+        self, db_session: DbSession, staff: Authorized, limit: Limit = 50, offset: Offset = 0
+    ) -> Page[ClusterPipelineRow]:
+        return page_of(whitelist.pipeline_by_cluster(db_session, utcnow()), limit, offset)
 
     @get(
         "/{entry_id:int}",

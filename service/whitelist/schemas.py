@@ -121,3 +121,18 @@ class PipelineRow(msgspec.Struct):
     expired: int
     open: int
     granted_amount_fen: int
+
+
+class ClusterPipelineRow(msgspec.Struct):
+    """The same funnel for the enterprises of one industry cluster (issue 13: by bank and by cluster)."""
+
+    cluster: str
+    proposed: int
+    approved: int
+    pushed: int
+    acknowledged: int
+    granted: int
+    declined: int
+    expired: int
+    open: int
+    granted_amount_fen: int

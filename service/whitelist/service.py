@@ -42,12 +42,13 @@ from service.models import (
     WhitelistEntry,
     WhitelistOutcome,
 )
-from service.models.enums import ApiRole, DeclineReason, EntryStatus, IpType, ProposalStatus
+from service.models.enums import ApiRole, Cluster, DeclineReason, EntryStatus, IpType, ProposalStatus
 from service.notifications import service as notifications
 from service.structs import from_row
 from service.valuations.service import latest_valuations
 from service.whitelist.cursor import Cursor
 from service.whitelist.schemas import (
+    ClusterPipelineRow,
     DeclinedOutcome,
     EntryRead,
     GrantedOutcome,
@@ -481,19 +482,29 @@ def report_outcome(
 # --- staff ----------------------------------------------------------------------------------
 
 
-def pipeline(session: Session, now: datetime) -> list[PipelineRow]:
-    """Each bank's funnel: proposed → approved → pushed → acknowledged → granted / declined / expired."""
-    counts: dict[int, dict[str, int]] = {}
+_STAGE_COUNTS = ("entries", "pushed", "acknowledged", "granted", "declined", "expired", "open")
 
-    def add(bank_id: int, name: str, value: int) -> None:
-        counts.setdefault(bank_id, {})[name] = int(value or 0)
 
-    for bank_id, status, n in session.execute(
-        select(MatchProposal.bank_id, MatchProposal.status, func.count())
+def _funnel(session: Session, now: datetime, by: str) -> dict[Any, dict[str, int]]:
+    """The pipeline's counts per bank id (`by="bank"`) or per the enterprise's industry cluster
+    (`by="cluster"`): proposals awaiting review or approved, then the entries' stages."""
+    counts: dict[Any, dict[str, int]] = {}
+
+    def add(key: Any, name: str, value: int) -> None:
+        counts.setdefault(key, {})[name] = int(value or 0)
+
+    by_cluster = by == "cluster"
+    proposal_key = Enterprise.industry_cluster if by_cluster else MatchProposal.bank_id
+    entry_key = Enterprise.industry_cluster if by_cluster else WhitelistEntry.bank_id
+    proposals = (
+        select(proposal_key, MatchProposal.status, func.count())
+        .select_from(MatchProposal)
         .where(MatchProposal.status.in_([ProposalStatus.proposed, ProposalStatus.approved]))
-        .group_by(MatchProposal.bank_id, MatchProposal.status)
-    ):
-        add(bank_id, status, n)
+    )
+    if by_cluster:
+        proposals = proposals.join(Enterprise, Enterprise.id == MatchProposal.enterprise_id)
+    for key, status, n in session.execute(proposals.group_by(proposal_key, MatchProposal.status)):
+        add(key, status, n)
     status = effective_status(now)
     delivered = (
         select(FeedDelivery.last_position)
@@ -501,49 +512,58 @@ def pipeline(session: Session, now: datetime) -> list[PipelineRow]:
         .correlate(WhitelistEntry)
         .scalar_subquery()
     )
-    for row in session.execute(
-        select(
-            WhitelistEntry.bank_id,
-            func.count(),
-            func.sum(case((WhitelistEntry.feed_position <= func.coalesce(delivered, 0), 1), else_=0)),
-            func.sum(case((WhitelistEntry.acknowledged_at.is_not(None), 1), else_=0)),
-            func.sum(case((status == EntryStatus.granted.value, 1), else_=0)),
-            func.sum(case((status == EntryStatus.declined.value, 1), else_=0)),
-            func.sum(case((status == EntryStatus.expired.value, 1), else_=0)),
-            func.sum(case((status.in_([s.value for s in OPEN]), 1), else_=0)),
-        ).group_by(WhitelistEntry.bank_id)
-    ):
-        bank_id, *values = row
-        for name, value in zip(
-            ("entries", "pushed", "acknowledged", "granted", "declined", "expired", "open"), values, strict=True
-        ):
-            add(bank_id, name, value)
-    for bank_id, amount in session.execute(
-        select(WhitelistEntry.bank_id, func.sum(WhitelistOutcome.amount_fen))
+    entries = select(
+        entry_key,
+        func.count(),
+        func.sum(case((WhitelistEntry.feed_position <= func.coalesce(delivered, 0), 1), else_=0)),
+        func.sum(case((WhitelistEntry.acknowledged_at.is_not(None), 1), else_=0)),
+        func.sum(case((status == EntryStatus.granted.value, 1), else_=0)),
+        func.sum(case((status == EntryStatus.declined.value, 1), else_=0)),
+        func.sum(case((status == EntryStatus.expired.value, 1), else_=0)),
+        func.sum(case((status.in_([s.value for s in OPEN]), 1), else_=0)),
+    ).select_from(WhitelistEntry)
+    amounts = (
+        select(entry_key, func.sum(WhitelistOutcome.amount_fen))
+        .select_from(WhitelistEntry)
         .join(WhitelistOutcome, WhitelistOutcome.entry_id == WhitelistEntry.id)
         .where(WhitelistOutcome.outcome == EntryStatus.granted.value)
-        .group_by(WhitelistEntry.bank_id)
-    ):
-        add(bank_id, "granted_amount_fen", amount)
+    )
+    if by_cluster:
+        entries = entries.join(Enterprise, Enterprise.id == WhitelistEntry.enterprise_id)
+        amounts = amounts.join(Enterprise, Enterprise.id == WhitelistEntry.enterprise_id)
+    for key, *values in session.execute(entries.group_by(entry_key)):
+        for name, value in zip(_STAGE_COUNTS, values, strict=True):
+            add(key, name, value)
+    for key, amount in session.execute(amounts.group_by(entry_key)):
+        add(key, "granted_amount_fen", amount)
+    return counts
+
+
+def _stages(c: dict[str, int]) -> dict[str, int]:
+    return {
+        "proposed": c.get("proposed", 0),
+        "approved": c.get("entries", 0),  # every approval publishes exactly one entry
+        "pushed": c.get("pushed", 0),
+        "acknowledged": c.get("acknowledged", 0),
+        "granted": c.get("granted", 0),
+        "declined": c.get("declined", 0),
+        "expired": c.get("expired", 0),
+        "open": c.get("open", 0),
+        "granted_amount_fen": c.get("granted_amount_fen", 0),
+    }
+
+
+def pipeline(session: Session, now: datetime) -> list[PipelineRow]:
+    """Each bank's funnel: proposed → approved → pushed → acknowledged → granted / declined / expired."""
+    counts = _funnel(session, now, "bank")
     banks = session.execute(select(Bank.id, Bank.code).order_by(Bank.code)).all()
-    rows = []
-    for bank_id, code in banks:
-        c: dict[str, Any] = counts.get(bank_id, {})
-        rows.append(
-            PipelineRow(
-                bank_code=code,
-                proposed=c.get("proposed", 0),
-                approved=c.get("entries", 0),  # every approval publishes exactly one entry
-                pushed=c.get("pushed", 0),
-                acknowledged=c.get("acknowledged", 0),
-                granted=c.get("granted", 0),
-                declined=c.get("declined", 0),
-                expired=c.get("expired", 0),
-                open=c.get("open", 0),
-                granted_amount_fen=c.get("granted_amount_fen", 0),
-            )
-        )
-    return rows
+    return [PipelineRow(bank_code=code, **_stages(counts.get(bank_id, {}))) for bank_id, code in banks]
+
+
+def pipeline_by_cluster(session: Session, now: datetime) -> list[ClusterPipelineRow]:
+    """The same funnel per industry cluster of the enterprise (every cluster, in the plan's order)."""
+    counts = _funnel(session, now, "cluster")
+    return [ClusterPipelineRow(cluster=cluster.value, **_stages(counts.get(cluster.value, {}))) for cluster in Cluster]
 
 
 # --- scheduled -------------------------------------------------------------------------------

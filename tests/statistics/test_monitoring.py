@@ -120,6 +120,16 @@ def test_api_is_public_for_aggregates_and_staff_for_exports(client, small, revie
         headers=reviewer_headers,
     )
     assert csv.text.splitlines()[1].startswith("2020,all,invention,0,1,0,2,2,1.0")
+    chinese = client.get(
+        "/api/v1/statistics/export",
+        params={"what": "monitoring", "start": "2020-01-01", "end": "2020-12-31", "period": "year", "by": "cluster"},
+        headers=reviewer_headers,
+    )
+    lines = chinese.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("统计期,分组,专利类型,")
+    assert {tuple(line.split(",")[1:3]) for line in lines[1:]} <= {
+        (name, "发明专利") for name in ("绿色消费品", "装备制造", "能源电子", "其他")
+    } and len(lines) > 1
 
 
 @pytest.mark.parametrize(
@@ -147,5 +157,5 @@ def test_cli_prints_and_exports(small, database_url, monkeypatch, capsys, tmp_pa
     assert main([*args, "--by", "cluster", "--out", str(out)]) == 0
     rows = list(load_workbook(out).active.values)
     assert rows[0][:4] == ("统计期", "分组", "专利类型", "申请量（件）")
-    assert rows[-1][:4] == ("2021", "green_consumer", "invention", 1)
+    assert rows[-1][:4] == ("2021", "绿色消费品", "发明专利", 1)  # Chinese headers, Chinese names
     assert main(["statistics", "high-value", "--start", "2024-02-01", "--end", "2024-01-01"]) == 2

@@ -102,7 +102,7 @@ def test_cli_writes_a_workbook_with_charts(small, database_url, monkeypatch, tmp
     assert series[0][2] == "高价值发明专利（件）" and series[-1][:3] == ("2023-06", 2, 2) and series[-2][2] == 0
     progress = {row[0]: row for row in book["目标进度"].iter_rows(min_row=2, values_only=True)}
     assert progress["hv"][5] == 2 and progress["pledge"][5] == 1_200_000.0
-    assert list(book["预警"].values)[1][:3] == (county.P1, "重庆农村商业银行云阳支行", "滞纳期")
+    assert list(book["预警"].values)[1][:3] == (county.P1, "重庆农村商业银行云阳支行", "滞纳期内")
     assert main(["report", "--quarter", "2023Q5", "--out", str(out)]) == 2
 
 

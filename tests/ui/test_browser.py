@@ -5,12 +5,14 @@ leaves loopback. Screenshots of each page go to var/screenshots/ (laptop and tab
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from ui_helpers import PASSWORD
 
+from service.identifiers import application_check_char
 from service.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,11 +26,16 @@ CSP = "default-src 'self'"
 @pytest.fixture
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: ./scripts/test installs it (apt-get install -y chromium)")
+        pytest.fail("chromium is missing: ./scripts/test installs it (apt-get install -y chromium chromium-l10n)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        # Chinese for the browser's own controls (选择文件, 年/月/日): chromium-l10n's locale files,
+        # chosen by LANGUAGE, as on a county officer's desktop. LANG stays a UTF-8 locale that
+        # exists (zh_CN.UTF-8 is usually not generated; without it chromium cannot attach a file
+        # with a Chinese name).
+        chinese = {**os.environ, "LANG": "C.UTF-8", "LANGUAGE": "zh_CN"}
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, env=chinese)
         yield browser
         browser.close()
 
@@ -37,7 +44,8 @@ class Watched:
     """A page served under a strict CSP whose console errors and non-loopback requests are recorded
     (the latter refused)."""
 
-    def __init__(self, browser, viewport):
+    def __init__(self, browser, viewport, csp: str | None = CSP):
+        self.csp = csp  # None: keep the policy the app sent
         self.context = browser.new_context(viewport=viewport, locale="zh-CN")
         self.page = self.context.new_page()
         self.errors: list[str] = []
@@ -55,14 +63,15 @@ class Watched:
             # The strictest policy the app may send (default-src 'self'): an inline script or style,
             # or anything from elsewhere, would be refused and logged as a console error.
             response = route.fetch(max_redirects=0)
-            route.fulfill(response=response, headers=response.headers | {"content-security-policy": CSP})
+            policy = {"content-security-policy": self.csp} if self.csp else {}
+            route.fulfill(response=response, headers=response.headers | policy)
         else:
             self.outside.append(url)
             route.abort()
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, *, full_page: bool = True) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def _approved(page) -> int:
@@ -137,19 +146,34 @@ def test_staff_review_and_public_estimate_in_chromium(browser, live_server, coun
     form.wait_for_selector("#results")
     assert "201710601862.3" in form.locator("#results").inner_text()
     public.shot("09-estimate-form")
+    # The clerk's own spreadsheet: Chinese headers and Chinese names for the codes.
+    utility = "201520123456." + application_check_char("201520123456")
     upload = tmp_path / "专利清单.csv"
     upload.write_text(
-        "application_no,patent_type,legal_status,filing_date,grant_date,fees_paid_through_year,annual_revenue_yuan\n"
-        "201710601862.3,invention,valid,2017-07-21,2020-03-10,9,8000000\n"
-        "201520123456.7,utility_model,pending,2015-03-01,,,\n",
+        "申请号,专利类型,法律状态,申请日,授权公告日,年费已缴至第几年,相关产品年收入（元）\n"
+        "201710601862.3,发明专利,有效,2017-07-21,2020-03-10,9,8000000\n"
+        f"{utility},实用新型,审查中,2015-03-01,,,\n",
         encoding="utf-8",
     )
     form.set_input_files("#upload-form input[type=file]", str(upload))
-    form.click("#upload-form button[type=submit]")
-    form.wait_for_selector("#results, #problems")
+    with form.expect_navigation():  # (the form's answer above also has #results)
+        form.click("#upload-form button[type=submit]")
+    form.wait_for_selector("#results")
     public.shot("10-estimate-upload")
-    text = form.locator("#results, #problems").first.inner_text()
-    assert "201710601862.3" in text or "第 3 行" in text
+    text = form.locator("#results").inner_text()
+    assert "201710601862.3" in text and utility in text
+    # A bad cell is named by row and column, in Chinese (the page answers 422, which chromium logs).
+    logged = len(public.errors)
+    upload.write_text("申请号,专利类型,法律状态,申请日\n201710601862.3,发明专利,有效的,2017-07-21\n", encoding="utf-8")
+    form.set_input_files("#upload-form input[type=file]", str(upload))
+    with form.expect_navigation():  # (the form's answer above also has #results)
+        form.click("#upload-form button[type=submit]")
+    form.wait_for_selector("#problems")
+    public.shot("10b-estimate-upload-problem")
+    problem = form.locator("#problems").inner_text()
+    assert "第 2 行「法律状态」" in problem and "'有效的' 不是可用的取值" in problem, problem
+    assert all("status of 422" in e for e in public.errors[logged:]), public.errors
+    del public.errors[logged:]
 
     tablet = Watched(browser, TABLET)
     tablet.page.goto(f"{live_server}/ui/login")
@@ -165,3 +189,21 @@ def test_staff_review_and_public_estimate_in_chromium(browser, live_server, coun
         assert watched.errors == []
         assert watched.outside == []
         watched.context.close()
+
+
+def test_api_docs_render_offline_under_their_own_policy(browser, live_server):
+    """/schema: Swagger UI from the app itself, under the policy the app sends (scripts and styles
+    from this origin only, no inline script), with every request off loopback refused."""
+    docs = Watched(browser, LAPTOP, csp=None)
+    page = docs.page
+    response = page.goto(f"{live_server}/schema")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "https:" not in policy and "unsafe-inline" not in policy
+    page.wait_for_selector(".opblock", timeout=30_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert len(paths) >= 35 and "/api/v1/whitelist" in {p.replace("\u200b", "") for p in paths}
+    page.locator(".opblock-summary-path", has_text="/health").first.click()  # an operation opens
+    page.wait_for_selector(".opblock.is-open .responses-wrapper")
+    docs.shot("13-api-docs", full_page=False)  # the whole document is 11,000 pixels tall
+    assert docs.errors == [] and docs.outside == []
+    docs.context.close()

@@ -37,6 +37,10 @@ def test_approving_publishes_and_the_dashboard_counts_it(client, engine, county,
     assert answer.status_code == 200 and "已批准，白名单条目已推送给银行" in answer.text
     assert _waiting(answer.text) == len(county) - 1
     assert _approved_total(client) == before + 1
+    dashboard = client.get("/ui/").text
+    assert "白名单进度（按产业集群）" in dashboard and "<td>装备制造</td>" in dashboard
+    clusters = re.findall(r'<tr data-cluster="\w+">.*?data-stage="approved">(\d+)<', dashboard, re.S)
+    assert len(clusters) == 4 and sum(map(int, clusters)) == before + 1  # each entry under its cluster
     with engine.connect() as connection:
         assert connection.scalar(select(MatchProposal.status).where(MatchProposal.id == county[0])) == "approved"
         assert connection.scalar(select(WhitelistEntry.id).where(WhitelistEntry.proposal_id == county[0]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from sqlalchemy import select
 from ui_helpers import PASSWORD, csrf_of, make_user, sign_in
@@ -96,3 +97,68 @@ def test_the_api_is_not_under_the_pages_csrf(client, admin_headers):
     # Bearer-key clients post JSON without cookies; the pages' CSRF check must not touch them.
     response = client.post("/api/v1/matching/runs", json={}, headers=admin_headers)
     assert response.status_code == 201
+
+
+def _attempt(client, username: str, password: str):
+    return sign_in(client, username, password)
+
+
+def test_five_wrong_passwords_in_fifteen_minutes_lock_the_username_for_fifteen_minutes(client, engine):
+    from sqlalchemy import update
+
+    from service.models import AuditEvent
+    from service.models.types import utcnow
+    from service.users.service import LOCK_TIME, MAX_FAILURES
+
+    make_user(engine, "wang.li")
+    make_user(engine, "zhao.min")
+    for attempt in range(MAX_FAILURES - 1):
+        assert _attempt(client, "wang.li", f"guess-{attempt}").status_code == 401
+    fifth = _attempt(client, "wang.li", "guess-5")
+    assert fifth.status_code == 429 and "已锁定" in fifth.text
+    assert 0 < int(fifth.headers["retry-after"]) <= LOCK_TIME.total_seconds()
+    right = _attempt(client, "wang.li", PASSWORD)  # the right password is not even tried while locked
+    assert right.status_code == 429 and "ipfin_session" not in right.cookies
+    assert _attempt(client, "zhao.min", PASSWORD).status_code == 303  # per username: others sign in
+    assert _attempt(client, "no.such.user", "x" * 12).status_code == 401  # unknown names count the same way
+    with engine.connect() as connection:
+        failures = connection.execute(
+            select(AuditEvent.actor, AuditEvent.after).where(
+                AuditEvent.action == "user.sign_in_failed", AuditEvent.entity_id == "wang.li"
+            )
+        ).all()
+    assert len(failures) == MAX_FAILURES  # refused attempts while locked are not counted
+    assert failures[0][0] == "anonymous" and "address" in failures[0][1]
+    # Sixteen minutes later (the failures moved back in time): the lock has ended.
+    with engine.begin() as connection:
+        connection.execute(
+            update(AuditEvent)
+            .where(AuditEvent.entity_id == "wang.li")
+            .values(at=utcnow() - LOCK_TIME - timedelta(minutes=1))
+        )
+    assert _attempt(client, "wang.li", PASSWORD).status_code == 303
+
+
+def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock_and_a_sign_in_clears_them(client, engine):
+    from sqlalchemy import update
+
+    from service.db import transaction
+    from service.models import AuditEvent
+    from service.models.types import utcnow
+    from service.users.service import FAILURE_WINDOW, MAX_FAILURES, locked_until
+
+    make_user(engine, "wang.li")
+    for attempt in range(MAX_FAILURES - 1):
+        assert _attempt(client, "wang.li", f"guess-{attempt}").status_code == 401
+    with engine.begin() as connection:
+        connection.execute(
+            update(AuditEvent)
+            .where(AuditEvent.action == "user.sign_in_failed")
+            .values(at=utcnow() - FAILURE_WINDOW - timedelta(seconds=5))
+        )
+    assert _attempt(client, "wang.li", "guess-late").status_code == 401  # 1 in the window, not 5
+    assert _attempt(client, "wang.li", PASSWORD).status_code == 303
+    for attempt in range(MAX_FAILURES - 1):  # counting starts again after the sign-in
+        assert _attempt(client, "wang.li", f"again-{attempt}").status_code == 401
+    with transaction(engine) as session:
+        assert locked_until(session, "wang.li", utcnow()) is None

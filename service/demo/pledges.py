@@ -30,6 +30,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from valuation import Portfolio, build_reference, valuate
+from valuation.stock import register_on
+
 from . import cells
 from .county import BANKS, PRODUCTS, Product
 from .credit_loans import CreditLoan, add_months
@@ -181,18 +184,30 @@ class _Valuer:
     on the demo's patents as of today — what the service fits when it values the loaded demo)."""
 
     def __init__(self, book: PatentBook, as_of: date) -> None:
-        from valuation import Portfolio, build_reference
-
         records = [dict(r, pledged=False, max_pledge_amount_yuan=None) for r in book.records]
         self.portfolio = Portfolio.from_records(records)
         self.reference = build_reference(self.portfolio, as_of, label="county")
+        self._yearly: dict[int, np.ndarray] = {}
+
+    def yearly(self, index: np.ndarray, year: int) -> np.ndarray:
+        """Maximum loans of the patents ``index`` on 1 July of ``year`` for a one-year loan
+        (cached per year): the cheap guide for choosing the pledgor; the amount itself is set by
+        :meth:`max_loans` at the registration date."""
+        cached = self._yearly.get(year)
+        if cached is None:
+            day = date(year, 7, 1)
+            cached = np.zeros(len(index))
+            priced = np.flatnonzero(np.isfinite(self.portfolio.revenue[index]))  # no revenue, no value
+            if priced.size:
+                then = register_on(self.portfolio.take(index[priced]), np.datetime64(day, "D"))
+                result = valuate(then, day, reference=self.reference, loan_term_months=12)
+                cached[priced] = np.nan_to_num(result.max_loan, nan=0.0)
+            self._yearly[year] = cached
+        return cached
 
     def max_loans(self, index: np.ndarray, registered: date, loan_end: date) -> np.ndarray:
         """Maximum loan (yuan, 0 when none) of the patents ``index`` registered on ``registered``
         for a loan ending on ``loan_end``."""
-        from valuation import valuate
-        from valuation.stock import register_on
-
         then = register_on(self.portfolio.take(index), np.datetime64(registered, "D"))
         ends = np.full(len(index), np.datetime64(loan_end, "D"))
         result = valuate(then, registered, reference=self.reference, loan_ends=ends)
@@ -259,6 +274,51 @@ def _cover(mine: np.ndarray, max_loan: np.ndarray, amount: int, first: np.ndarra
     return mine, min(amount, _floor_step(float(max_loan[mine].sum())))
 
 
+def _narrow(pool: np.ndarray, enough: np.ndarray, credit: _Loans, registered: date, rng: np.random.Generator):
+    """The firms a bank would take: mostly (MERGED_SHARE) 并轨 — a firm with a credit loan current
+    at the registration date or, early in the window when few of today's loans had started, a
+    customer with a loan at some time; and among them those whose collateral secures what is
+    wanted (``enough``), when there are any."""
+    if rng.random() < MERGED_SHARE:
+        merged = pool & credit.holders(registered)
+        if merged.sum() < 3:
+            merged = pool & credit.customer
+        if merged.any():
+            pool = merged
+    return pool & enough if (pool & enough).any() else pool
+
+
+def _choose(
+    pool: np.ndarray,
+    capacity: np.ndarray,
+    pledge_count: np.ndarray,
+    rng: np.random.Generator,
+    collateral: _Collateral,
+    usable: np.ndarray,
+    valuer: _Valuer,
+    registered: date,
+    loan_end: date,
+) -> tuple[int, np.ndarray] | None:
+    """A pledgor from ``pool`` whose usable patents secure at least the minimum amount on the
+    registration date, and those patents' maximum loans (over the collateral; 0 elsewhere).
+    Banks lend to the firms whose collateral secures the most (weight ∝ ``capacity``); a firm
+    that has registered pledges already is less likely to come again."""
+    pool = pool.copy()
+    while pool.any():
+        firms = np.flatnonzero(pool)
+        strength = np.log(capacity[firms]) - 1.5 * pledge_count[firms]
+        weight = np.exp(strength - strength.max())
+        enterprise = int(firms[rng.choice(len(firms), p=weight / weight.sum())])
+        mine = np.flatnonzero(usable & (collateral.owner == enterprise))
+        max_loan = np.zeros(len(collateral.index))
+        max_loan[mine] = valuer.max_loans(collateral.index[mine], registered, loan_end)
+        best = np.sort(max_loan[mine])[::-1][:MAX_PATENTS]
+        if _floor_step(float(best.sum())) >= AMOUNT_RANGE_YUAN[0]:
+            return enterprise, max_loan
+        pool[enterprise] = False
+    return None
+
+
 def generate_pledges(
     enterprises: list[Enterprise],
     book: PatentBook,
@@ -288,11 +348,10 @@ def generate_pledges(
         usable = collateral.eligible(registered, loan_end, released)
         if not usable.any():
             continue
-        # What each patent could secure on the registration date, by the valuation library.
-        max_loan = np.zeros(len(collateral.index))
-        max_loan[usable] = valuer.max_loans(collateral.index[usable], registered, loan_end)
-        usable &= max_loan > 0
-        capacity = _capacity(collateral.owner, usable, max_loan, n_firms)
+        # What each patent secures, roughly (on 1 July of the year), to choose the pledgor by.
+        guide = valuer.yearly(collateral.index, registered.year)
+        usable &= guide > 0
+        capacity = _capacity(collateral.owner, usable, guide, n_firms)
         able = capacity >= AMOUNT_RANGE_YUAN[0]
         # Show one active pledge whose collateral is now in its fee grace period.
         graced = _mask(n_firms, collateral.owner[usable & collateral.in_grace])
@@ -300,32 +359,24 @@ def generate_pledges(
         pool = able & graced if want_grace else able
         if not pool.any():
             continue
-        # 并轨: a firm with a credit loan current at the registration date, or (early in the
-        # window, when few of today's loans had started) a customer with a loan at some time.
-        if rng.random() < MERGED_SHARE:
-            merged = pool & credit.holders(registered)
-            if merged.sum() < 3:
-                merged = pool & credit.customer
-            if merged.any():
-                pool = merged
-        if (pool & (capacity >= wanted)).any():  # the firms that can secure what is lent
-            pool &= capacity >= wanted
-        firms = np.flatnonzero(pool)
-        # Banks lend to the firms whose collateral secures the most (weight ∝ what it secures);
-        # a firm that has registered pledges already is less likely to come again.
-        strength = np.log(capacity[firms]) - 1.5 * pledge_count[firms]
-        weight = np.exp(strength - strength.max())
-        enterprise = int(firms[rng.choice(len(firms), p=weight / weight.sum())])
-        amount = int(min(wanted, capacity[enterprise], AMOUNT_RANGE_YUAN[1]))
+        pool = _narrow(pool, capacity >= wanted, credit, registered, rng)
+        # What the chosen firm's patents secure on the registration date, by the valuation
+        # library: the amount is at most that.
+        chosen = _choose(pool, capacity, pledge_count, rng, collateral, usable, valuer, registered, loan_end)
+        if chosen is None:
+            continue
+        enterprise, max_loan = chosen
+        amount = int(min(wanted, _capacity(collateral.owner, max_loan > 0, max_loan, n_firms)[enterprise]))
+        amount = min(amount, AMOUNT_RANGE_YUAN[1])
         banks = credit.banks_of(enterprise, registered)
         bank = str(rng.choice(banks)) if banks else str(rng.choice(_BANK_CODES))
         product = _product_for(bank, amount, term, enterprises[enterprise], registered)
 
-        first = usable & collateral.in_grace if want_grace else None
-        mine, amount = _cover(np.flatnonzero(usable & (collateral.owner == enterprise)), max_loan, amount, first)
+        first = collateral.in_grace & (max_loan > 0) if want_grace else None
+        mine, amount = _cover(np.flatnonzero(max_loan > 0), max_loan, amount, first)
         if amount < AMOUNT_RANGE_YUAN[0]:
             continue
-        grace_shown |= want_grace
+        grace_shown |= bool(collateral.in_grace[mine].any()) and released is None
         collateral.released[mine] = np.datetime64(released or _ACTIVE, "D")
         pledge_count[enterprise] += 1
 

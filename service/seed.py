@@ -105,10 +105,11 @@ _DEMO_STATES = ("granted", "declined", "acknowledged", "expired", "published", "
 
 
 def demo_whitelist(engine: Engine, as_of) -> str:
-    """Run matching (every enterprise, so that there are proposals for every state) as of the
-    demo's date and walk its proposals through every state of the loop:
+    """Run matching (the default population: holders of a current credit loan, the plan's 并轨
+    case) as of the demo's date and walk its first proposals through every state of the loop:
     granted (registering a pledge of the proposal's patents), declined, acknowledged, expired,
-    published (open), rejected; any left stay proposed. Through the service's own functions."""
+    published (open), rejected; the rest stay proposed, awaiting review (/ui/review).
+    Through the service's own functions."""
     from datetime import timedelta
 
     from sqlalchemy import update
@@ -124,7 +125,7 @@ def demo_whitelist(engine: Engine, as_of) -> str:
     from service.whitelist.schemas import DeclinedOutcome, GrantedOutcome
 
     with transaction(engine) as session:
-        run = create_run(session, as_of=as_of, population=Population.all_enterprises, actor="demo reviewer")
+        run = create_run(session, as_of=as_of, population=Population.credit_loan_holders, actor="demo reviewer")
         proposals = session.scalars(
             select(MatchProposal).where(MatchProposal.run_id == run.id).order_by(MatchProposal.id)
         ).all()

@@ -302,17 +302,35 @@ def test_products(demo):
         assert row["quota_period_start"] == "2026-01-01" and row["quota_period_end"] == "2026-12-31"
 
 
-def test_pledge_history_falls_just_short_of_the_plan(demo):
+def test_pledge_history_falls_short_of_the_plan(demo):
     pledges = demo.tables["pledges"]
     in_window = [row for row in pledges if _in_window(row["registration_date"])]
     total = sum(int(row["amount_yuan"]) for row in in_window)
-    assert 6_000_000 <= total <= 9_000_000  # the ¥10 million target is not quite met
+    # The ¥10 million target is not met: the county's patents secure ¥6.17 million (what each
+    # pledge's patents secure at its date is checked on the loaded demo, tests/test_demo_finance.py).
+    assert 5_000_000 <= total <= 9_000_000
     assert all(300_000 <= int(row["amount_yuan"]) <= 3_000_000 for row in pledges)
     years = {row["registration_date"][:4] for row in pledges}
     assert {"2023", "2024", "2025", "2026"} <= years | {"2022"}
     assert any(row["released_date"] for row in pledges)
     assert any(not row["released_date"] for row in pledges)
     assert all(re.match(r"^Y20\d{2}50\d{7}$", row["registration_no"]) for row in pledges)
+
+
+def test_product_revenue_is_at_county_scale(demo):
+    """Commercialised inventions in force state the revenue of their owner's products (tens of
+    millions for a county firm's key patent), not the simulator's lone-patent figure (~¥0.5M)."""
+    stated = [
+        float(row["annual_revenue_yuan"])
+        for row in demo.tables["patents"]
+        if row["patent_type"] == "invention"
+        and row["legal_status"] == "valid"
+        and row["owner_credit_code"]
+        and row["annual_revenue_yuan"]
+    ]
+    assert len(stated) >= 40
+    assert 1_000_000 <= float(np.median(stated)) <= 30_000_000
+    assert 20_000_000 <= max(stated) <= 1_000_000_000
 
 
 def test_targets(demo):

@@ -81,7 +81,8 @@ CLUSTER_SHARES = {
 #   charging, photovoltaic mounting, seedling equipment) are rare: weight 0.5 each against the
 #   table's 1–6 for the other groups (2–4 for these in the generic world).
 # Measured on the built demo (issue 14): 61 valid invention patents held by enterprises on
-# 2022-09-30 of which 3 high value; 9 at the end of 2023, 14 at the end of 2024.
+# 2022-09-30 of which 3 high value; 8 at the end of 2023, 11 at the end of 2024 (flag 4, a
+# pledge of ¥1 million or more, follows the pledges of service/demo/pledges.py).
 PATENT_SHAPE = {
     "invention_share": 0.25,
     "first_year": 2004,

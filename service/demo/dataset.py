@@ -12,10 +12,13 @@ Stages, each in its own module:
 2. :mod:`~service.demo.enterprises` — ~300·scale enterprises;
 3. :mod:`~service.demo.patents` — ~1,500·scale patents from the renewal-process simulator
    :func:`valuation.simulation.simulate_portfolio`, numbered, owned and titled here;
-4. IP-advantage and 贯标 certifications, given to patent-owning firms;
-5. :mod:`~service.demo.credit_loans` — ~100·scale credit loans;
-6. :mod:`~service.demo.pledges` — ~13·scale past pledge registrations;
-7. the targets (:func:`service.demo.county.targets`).
+4. :mod:`~service.demo.revenue` — each enterprise's operating revenue, and the revenue of the
+   products using its commercialised patents derived from it (the simulator's is a lone patent's);
+5. IP-advantage and 贯标 certifications, given to patent-owning firms;
+6. :mod:`~service.demo.credit_loans` — ~100·scale credit loans;
+7. :mod:`~service.demo.pledges` — ~20·scale past pledge registrations, each amount at most the
+   valuation's maximum loan on its patents at the registration date;
+8. the targets (:func:`service.demo.county.targets`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .credit_loans import generate_credit_loans
 from .enterprises import assign_ip_certifications, generate_enterprises
 from .patents import place_patents
 from .pledges import generate_pledges, record_previous_pledges
+from .revenue import assign_revenue, attribute_product_revenue
 
 DEMO_SEED = 20220922  # the plan's first day
 
@@ -47,7 +51,15 @@ ENTERPRISES = 300
 PATENTS = 1_500
 CREDIT_LOANS = 100
 
-_STAGES = {"enterprises": 1, "patents": 2, "simulation": 3, "certifications": 4, "credit-loans": 5, "pledges": 6}
+_STAGES = {
+    "enterprises": 1,
+    "patents": 2,
+    "simulation": 3,
+    "certifications": 4,
+    "credit-loans": 5,
+    "pledges": 6,
+    "revenue": 7,
+}
 
 
 @dataclass
@@ -144,6 +156,9 @@ def build_demo(scale: float = 1.0, seed: int = DEMO_SEED) -> DemoDataset:
     sim_seed = int(np.random.SeedSequence([seed, _STAGES["simulation"]]).generate_state(1)[0])
     portfolio = simulate_portfolio(_count(PATENTS, scale, 60), as_of, sim_seed, **PATENT_SHAPE)
     book = place_patents(portfolio, enterprises, _rng(seed, "patents"))
+    revenue_rng = _rng(seed, "revenue")
+    assign_revenue(enterprises, revenue_rng)
+    attribute_product_revenue(book, enterprises, revenue_rng)
 
     valid_inventions = np.bincount(
         book.owner[(book.owner >= 0) & book.invention & (book.status == "valid")], minlength=len(enterprises)

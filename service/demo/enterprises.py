@@ -74,6 +74,9 @@ class Enterprise:
     ip_standard_date: date | None = None
     need_amount_yuan: int | None = None
     need_term_months: int | None = None
+    # Operating revenue (营业收入), yuan: not an import column; :mod:`service.demo.revenue` sets it
+    # and derives the revenue of the products using the firm's patents from it.
+    revenue_yuan: int = 0
 
     def row(self) -> dict[str, str]:
         return {

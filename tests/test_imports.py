@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from service.db import transaction
 from service.imports import LOAD_ORDER, ImportRejected, import_batch, import_table, read_path
 from service.imports.headers import chinese_names
 from service.models import (
+    Bank,
     CreditLoan,
     Enterprise,
     Patent,
@@ -338,3 +340,34 @@ def test_cli_says_when_the_database_cannot_be_reached(monkeypatch, capsys):
     assert main(["targets"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("error: cannot use the database (127.0.0.1:1/none)") and "Traceback" not in err
+
+
+def test_bulk_write_keeps_defaults_types_and_all_or_nothing(engine, tmp_path):
+    """The bulk path (COPY through a staging table on PostgreSQL, the driver's executemany on
+    SQLite) stores what a statement through SQLAlchemy would: Python-side defaults on insert and
+    kept on update, UTC timestamps, JSON lists; and a later failure in the transaction undoes it."""
+    county.load_county(engine, tmp_path)
+    with transaction(engine) as session:
+        bank = session.scalars(select(Bank).where(Bank.code == "CQRCB")).one()
+        created = bank.created_at
+        product = session.scalars(select(PledgeProduct).where(PledgeProduct.code == "IPLOAN")).one()
+        assert created is not None and created.utcoffset() == timedelta(0)
+        assert product.eligible_clusters == ["energy_electronics", "equipment_manufacturing"]
+        assert product.requires_existing_customer is False and product.active is True
+    rows = copy.deepcopy(county.BANKS)
+    rows[0]["name"] = "改名后的银行"
+    with transaction(engine) as session:
+        import_table(session, "banks", read_path(county.write_csv(tmp_path / "b.csv", rows)))
+        import_table(session, "banks", read_path(county.write_csv(tmp_path / "b2.csv", rows)))  # twice in one
+    with transaction(engine) as session:
+        bank = session.scalars(select(Bank).where(Bank.code == "CQRCB")).one()
+        assert (bank.name, bank.created_at) == ("改名后的银行", created)
+    renamed = copy.deepcopy(county.PATENTS)
+    for row in renamed:
+        row["title"] = "不会留下的标题"
+    with pytest.raises(RuntimeError), transaction(engine) as session:
+        import_table(session, "patents", read_path(county.write_csv(tmp_path / "p.csv", renamed)))
+        raise RuntimeError("a later step of the same transaction fails")
+    with transaction(engine) as session:
+        assert "不会留下的标题" not in session.scalars(select(Patent.title)).all()
+        assert session.scalar(select(func.count()).select_from(Patent)) == len(county.PATENTS)

@@ -369,3 +369,29 @@ def test_valuate_file_csv_equals_the_full_records_written_cell_by_cell(tmp_path)
     bad_line = sorted(bad)[0] - 1  # data rows are numbered from 2 (the header is row 1)
     assert got[:bad_line] == want[:bad_line] and got[bad_line + 1 :] == want[bad_line + 1 :]
     assert "not valued: patent_type" in got[bad_line]
+
+
+def test_an_estimate_uses_the_latest_stored_reference_however_it_is_cached(client, engine, loaded):
+    """current_reference caches the built reference by fit: a newer fit row is used at once."""
+    from service.models import SurvivalFit
+    from valuation import shipped_reference
+
+    body = {"patents": [juice_record()], "as_of": AS_OF.isoformat()}
+    shipped = client.post("/api/v1/valuations/estimate", json=body).json()
+    for name in ("county:first", "county:second"):
+        with transaction(engine) as session:
+            reference = shipped_reference().to_dict() | {"name": name}
+            session.add(
+                SurvivalFit(
+                    model_version="test",
+                    source="reference",
+                    as_of=AS_OF,
+                    n_patents=0,
+                    n_events=0,
+                    parameters=reference,
+                )
+            )
+        for _ in range(2):  # built once, then from the cache
+            answer = client.post("/api/v1/valuations/estimate", json=body).json()
+            assert answer["reference"] == name
+            assert answer["results"][0]["value_p50_fen"] == shipped["results"][0]["value_p50_fen"]

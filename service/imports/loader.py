@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 
 from sqlalchemy import Table as SATable
+from sqlalchemy import column as sql_column
 from sqlalchemy import delete, select, tuple_
+from sqlalchemy import table as sql_table
+from sqlalchemy import text as sql_text
 from sqlmodel import Session
 
 from service.db import dialect_insert
@@ -483,19 +488,85 @@ _TARGETS: dict[str, tuple[SATable, list[str]]] = {
 
 
 def upsert(session: Session, table: SATable, rows: list[dict], key: list[str]) -> None:
-    """INSERT … ON CONFLICT (key) DO UPDATE every other given column.
+    """INSERT … ON CONFLICT (key) DO UPDATE every other given column, in the session's transaction.
 
-    One statement run as executemany: compiled once and cached. (A multi-row VALUES statement
-    is compiled anew for every chunk, which cost 90% of a large import.)
+    PostgreSQL: the rows go by COPY into a temporary table, then one INSERT … SELECT upserts them.
+    SQLite: one statement, compiled once, run as the driver's executemany on plain tuples. Either
+    way the values are what a statement through SQLAlchemy would send: each passes its column's
+    bind processor (UTC timestamps, JSON), and a column the rows omit gets its Python-side default
+    on insert. (Through SQLAlchemy's executemany, 100,000 patents took ~12 s on PostgreSQL.)
     """
     if not rows:
         return
-    statement = dialect_insert(session, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=key, set_={name: statement.excluded[name] for name in rows[0] if name not in key}
+    given = list(rows[0])
+    defaults = {
+        column.name: column.default.arg(None) if column.default.is_callable else column.default.arg
+        for column in table.c
+        if column.default is not None and column.name not in given and not column.primary_key
+    }
+    names = [*given, *defaults]
+    dialect = session.get_bind().dialect
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    constants = tuple(
+        value if processor is None else processor(value)
+        for processor, value in zip(processors[len(given) :], defaults.values(), strict=True)
     )
-    for start in range(0, len(rows), _CHUNK):
-        session.execute(statement, rows[start : start + _CHUNK])
+    # Column by column: a processor runs over its column only (a per-row loop over every column
+    # cost more than the statement).
+    columns: list[Iterable] = []
+    for name, processor in zip(given, processors, strict=False):
+        values = [row[name] for row in rows]
+        columns.append(values if processor is None else _processed(values, processor))
+    columns += [repeat(value, len(rows)) for value in constants]
+    bound = zip(*columns, strict=True)
+    statement = dialect_insert(session, table)
+    postgresql = dialect.name == "postgresql"
+    if postgresql:
+        stage = _copy_to_stage(session, table, names, bound)
+        statement = statement.from_select(names, select(stage))
+    statement = statement.on_conflict_do_update(
+        index_elements=key, set_={name: statement.excluded[name] for name in given if name not in key}
+    )
+    connection = session.connection()
+    if postgresql:
+        connection.execute(statement)
+        connection.execute(sql_text(f'DROP TABLE "{stage.name}"'))
+        return
+    compiled = statement.compile(dialect=dialect, column_keys=names)
+    order = list(compiled.positiontup or [])  # the statement's ? in table order
+    assert sorted(order) == sorted(names), (order, names)
+    arrange = itemgetter(*(names.index(name) for name in order))
+    tuples = [arrange(values) for values in bound]
+    for start in range(0, len(tuples), 10 * _CHUNK):
+        connection.exec_driver_sql(str(compiled), tuples[start : start + 10 * _CHUNK])
+
+
+def _processed(values: list, processor: Callable) -> list:
+    """`processor` over `values`, called once per distinct value (a column holds few: flags, one
+    timestamp). Bind processors map equal values to equal values, so equal keys may share a call."""
+    try:
+        done = {value: processor(value) for value in dict.fromkeys(values)}
+    except TypeError:  # unhashable (a JSON list)
+        return [processor(value) for value in values]
+    return [done[value] for value in values]
+
+
+def _copy_to_stage(session: Session, table: SATable, names: list[str], rows: Iterable[tuple]):
+    """COPY the rows into a new temporary table shaped like `table`'s given columns.
+
+    The COPY goes through the session's own connection, so it is part of its transaction: a
+    rejected or failed import leaves nothing behind (the table goes with a rollback, and is
+    dropped after its use otherwise).
+    """
+    stage = sql_table(f"_ipfin_stage_{table.name}", *(sql_column(name) for name in names))
+    quoted = ", ".join(f'"{name}"' for name in names)
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(f'CREATE TEMPORARY TABLE "{stage.name}" AS SELECT {quoted} FROM "{table.name}" WITH NO DATA')
+        with cursor.copy(f'COPY "{stage.name}" ({quoted}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    return stage
 
 
 def _write_simple(session, kind_name, values):

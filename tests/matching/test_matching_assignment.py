@@ -262,3 +262,28 @@ def test_time_limit_keeps_a_feasible_solution_and_says_so():
     assert sol.status == "time_limit"
     assert quota_violations(pe, pp, amount, sol.chosen, [1, 1]) == []
     assert assign(pe, pp, fit, amount, quota_count=[1, 1]).objective == pytest.approx(1.65)
+
+
+def test_an_early_stop_never_answers_worse_than_greedy(monkeypatch):
+    """When the solver stops at its time limit with a poor incumbent (a contested province gave
+    0.55× greedy's objective), the greedy solution of the component is kept instead."""
+    from scipy.optimize import OptimizeResult
+
+    import matching.assignment as assignment
+
+    def poor_incumbent(c, **kwargs):  # a feasible but empty solution, stopped by the time limit
+        return OptimizeResult(
+            x=np.zeros(len(c)), status=1, message="Time limit reached", mip_dual_bound=-3.0, mip_node_count=7
+        )
+
+    pe = np.array([0, 0, 1, 2])
+    pp = np.array([0, 1, 0, 0])
+    fit = np.array([0.9, 0.8, 0.85, 0.7])
+    amount = np.array([100, 100, 100, 100])
+    greedy = assign_greedy(pe, pp, fit, amount, quota_count=[1, 1])
+    monkeypatch.setattr(assignment, "milp", poor_incumbent)
+    sol = assign(pe, pp, fit, amount, quota_count=[1, 1])
+    assert sol.status == "time_limit" and "greedy kept" in sol.message
+    assert sol.objective == pytest.approx(greedy.objective) and sol.objective > 0
+    assert quota_violations(pe, pp, amount, sol.chosen, [1, 1]) == []
+    assert sol.mip_gap == pytest.approx((3.0 - sol.objective) / 3.0)

@@ -180,3 +180,21 @@ def test_chunking_and_threads_do_not_change_results(params):
     np.testing.assert_array_equal(whole, chunked)
     assert np.isnan(whole[::7]).all() and np.isfinite(np.delete(whole, np.s_[::7], axis=0)).all()
     assert (np.delete(whole, np.s_[::7], axis=0) >= 0).all()
+
+
+def test_scenarios_of_an_integer_seed_are_drawn_once_and_equal_a_fresh_draw():
+    """draw_scenarios caches an integer seed's draws (a one-patent estimate redrew them every time):
+    the cached draws equal drawing again with the same seed, and cannot be changed in place."""
+    from valuation.income import _SCENARIOS
+    from valuation.params import load_params
+
+    params = load_params().at(date(2025, 6, 30))
+    _SCENARIOS.clear()
+    first = draw_scenarios(1000, 7, params)
+    assert draw_scenarios(1000, 7, params) is first
+    fresh = draw_scenarios(1000, np.random.default_rng(7), params)  # a Generator is never cached
+    for name in ("share_u", "discount", "revenue_path", "lapse_u", "grant_u"):
+        assert np.array_equal(getattr(first, name), getattr(fresh, name)), name
+        with pytest.raises(ValueError):
+            getattr(first, name)[0] = 0.5
+    assert not np.array_equal(draw_scenarios(1000, 8, params).discount, first.discount)

@@ -354,6 +354,22 @@ def _classes(
     return order, col_pair, col_class, col_offset, members
 
 
+def _simple_bound(vpe: np.ndarray, vpp: np.ndarray, vfit: np.ndarray, qc_left: np.ndarray) -> float:
+    """An upper bound on a component's objective without the LP, for a solver stopped before its
+    root LP: each enterprise takes at most its best pair, and each product with a count quota at
+    most its Q best pairs — the smaller of the two sums (Σ of every fit counted pairs no solution
+    can take together, so its "gap" said little)."""
+    best = np.zeros(int(vpe.max()) + 1)
+    np.maximum.at(best, vpe, vfit)
+    order = np.lexsort((-vfit, vpp))
+    product = vpp[order]
+    starts = np.r_[0, np.nonzero(np.diff(product))[0] + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    quota = qc_left[product]
+    within = (quota < 0) | (rank < quota)
+    return float(min(best.sum(), vfit[order][within].sum()))
+
+
 def _disaggregate(
     y: np.ndarray, n: int, order: np.ndarray, col_class: np.ndarray, col_offset: np.ndarray, members: list[list[int]]
 ) -> np.ndarray:
@@ -402,7 +418,9 @@ def _solve_component(
     for _ in range(4):
         remaining = time_limit_s - (time.perf_counter() - t0)
         if remaining <= 0.05:
-            return greedy_fallback("time limit reached before solving", "time_limit", float(vfit.sum()), 0)
+            return greedy_fallback(
+                "time limit reached before solving", "time_limit", _simple_bound(vpe, vpp, vfit, qc_left), 0
+            )
         res = milp(
             -cfit,
             integrality=np.ones(nv),
@@ -412,7 +430,10 @@ def _solve_component(
         )
         status = _STATUS.get(res.status, "error")
         bound = getattr(res, "mip_dual_bound", None)
-        bound = float(vfit.sum()) if bound is None or not np.isfinite(bound) else -float(bound)
+        if bound is None or not np.isfinite(bound):
+            bound = _simple_bound(vpe, vpp, vfit, qc_left)
+        else:
+            bound = min(-float(bound), _simple_bound(vpe, vpp, vfit, qc_left))
         nodes = int(getattr(res, "mip_node_count", 0) or 0)
         if res.x is None:  # no feasible point within the limit
             return greedy_fallback(str(res.message), status, bound, nodes)

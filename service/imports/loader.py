@@ -13,10 +13,11 @@ from itertools import repeat
 from operator import itemgetter
 
 from sqlalchemy import Table as SATable
+from sqlalchemy import any_, bindparam, delete, select, tuple_
 from sqlalchemy import column as sql_column
-from sqlalchemy import delete, select, tuple_
 from sqlalchemy import table as sql_table
 from sqlalchemy import text as sql_text
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 from service.db import dialect_insert
@@ -173,9 +174,14 @@ def import_batch(
 
 
 def _ids(session: Session, column, keys: set) -> dict:
-    """Map natural key → id for the keys that exist, in chunks (IN lists have limits)."""
+    """Map natural key → id for the keys that exist: on PostgreSQL in one query with the keys as one
+    array parameter (`= ANY`; 100,000 keys as 50 IN lists of 2,000 bound values took 1.8 s), on
+    SQLite in chunks (IN lists have limits)."""
     found, keys = {}, list(keys)
     model_id = column.class_.id
+    if keys and session.get_bind().dialect.name == "postgresql":
+        array = bindparam("keys", keys, type_=postgresql.ARRAY(column.type))
+        return dict(session.execute(select(column, model_id).where(column == any_(array))).all())
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         found.update(session.execute(select(column, model_id).where(column.in_(chunk))).all())

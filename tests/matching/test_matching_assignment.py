@@ -286,4 +286,21 @@ def test_an_early_stop_never_answers_worse_than_greedy(monkeypatch):
     assert sol.status == "time_limit" and "greedy kept" in sol.message
     assert sol.objective == pytest.approx(greedy.objective) and sol.objective > 0
     assert quota_violations(pe, pp, amount, sol.chosen, [1, 1]) == []
-    assert sol.mip_gap == pytest.approx((3.0 - sol.objective) / 3.0)
+    # the solver's bound (3.0) is above the simple one: Σ per product of its quota's best fits = 1.7
+    assert sol.details["upper_bound"] == pytest.approx(1.7)
+    assert sol.mip_gap == pytest.approx((1.7 - sol.objective) / 1.7)
+
+
+@given(instances())
+def test_the_simple_bound_is_an_upper_bound(inst):
+    """_simple_bound (a component's bound when the solver stops before its root LP) is never below
+    the optimum: each enterprise takes one pair at most, each product at most its count quota."""
+    from matching.assignment import _simple_bound
+
+    pe, pp, fit, amount, qc, qa, E, _ = inst
+    positive = fit > 0
+    if not positive.any():
+        return
+    best = brute_force(pe.tolist(), pp.tolist(), fit.tolist(), amount.tolist(), qc, qa, E)
+    quotas = np.array([-1 if q is None else q for q in qc], np.int64)
+    assert _simple_bound(pe[positive], pp[positive], fit[positive], quotas) >= best - 1e-9

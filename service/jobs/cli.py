@@ -28,9 +28,8 @@ def run_jobs(args: argparse.Namespace, engine, settings) -> int:
         with transaction(engine) as session:
             last = last_runs(session)
         for job in JOBS.values():
-            schedule = " ".join(f"{k}={v}" for k, v in job.cron.items())
             latest = last.get(job.name)
-            print(f"{job.name:18s} {schedule:32s} {job.description}")
+            print(f"{job.name:18s} {job.schedule:32s} {job.description}")
             if latest:
                 print(f"{'':18s} last: run {latest.id} slot {latest.slot} {latest.status}")
         return 0

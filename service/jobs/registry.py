@@ -20,8 +20,9 @@ def _revalue(ctx: JobContext) -> dict[str, Any]:
 
     run_id = ctx.params.get("valuation_run_id")  # made by POST /valuations/run, which answers it
     if run_id is None:
+        as_of = ctx.params.get("as_of") or ctx.today  # POST /jobs/revalue/runs may name the date
         with transaction(ctx.engine) as session:
-            run_id = start_run(session, ctx.today, ctx.params.get("requested_by", "scheduler"), ctx.run_id).id
+            run_id = start_run(session, as_of, ctx.params.get("requested_by", "scheduler"), ctx.run_id).id
     done = 0
 
     def progress(step: int) -> None:
@@ -86,6 +87,10 @@ class Job:
     cron: dict[str, str]  # CronTrigger fields, Asia/Shanghai
     work: Work
     catch_up: bool = True  # run a missed slot at start-up
+
+    @property
+    def schedule(self) -> str:
+        return " ".join(f"{field}={value}" for field, value in self.cron.items())
 
     def trigger(self) -> CronTrigger:
         return CronTrigger(timezone=BUSINESS_TZ, **self.cron)

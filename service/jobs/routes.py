@@ -15,7 +15,7 @@ from service.jobs.schemas import JobRead, JobRunCreate, JobRunRead
 from service.jobs.service import BUSINESS_TZ, SlotClaimed, last_runs, runs_query
 from service.models import JobRun
 from service.models.enums import JobStatus
-from service.pagination import Limit, Offset, Page, paginate
+from service.pagination import Limit, Offset, Page, page_of, paginate
 from service.structs import from_row
 
 
@@ -34,14 +34,14 @@ class JobController(Controller):
             JobRead(
                 name=job.name,
                 description=job.description,
-                schedule=" ".join(f"{k}={v}" for k, v in job.cron.items()),
+                schedule=job.schedule,
                 timezone=str(BUSINESS_TZ),
                 catch_up=job.catch_up,
                 last_run=run_read(last[job.name]) if job.name in last else None,
             )
             for job in JOBS.values()
         ]
-        return Page(items[offset : offset + limit], len(items), limit, offset)
+        return page_of(items, limit, offset)
 
     @get(
         "/runs",

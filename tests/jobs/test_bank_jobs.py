@@ -200,3 +200,20 @@ def test_jobs_api_lists_starts_and_refuses_a_claimed_slot(client, engine, admin_
     runs = client.get("/api/v1/jobs/runs", params={"job": "housekeeping"}, headers=reviewer_headers).json()
     assert runs["total"] == 1 and runs["items"][0]["id"] == run_id
     assert client.get("/api/v1/jobs/runs").status_code == 401
+
+
+def test_revalue_started_by_hand_values_as_of_the_date_asked(client, engine, admin_headers, reviewer_headers):
+    build(engine)
+    started = client.post("/api/v1/jobs/revalue/runs", json={"as_of": "2026-06-30"}, headers=admin_headers)
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    deadline = time.monotonic() + 120
+    while (run := client.get(f"/api/v1/jobs/runs/{run_id}", headers=reviewer_headers).json())["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert run["status"] == "done", run["error"]
+    valuation_run = client.get("/api/v1/valuations/runs").json()["items"][0]
+    assert (valuation_run["as_of"], valuation_run["job_run_id"]) == ("2026-06-30", run_id)
+    assert valuation_run["counts"]["total"] == 3
+    wrong = client.post("/api/v1/jobs/housekeeping/runs", json={"as_of": "2026-06-30"}, headers=admin_headers)
+    assert wrong.status_code == 422

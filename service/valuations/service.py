@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
@@ -14,6 +16,7 @@ from sqlmodel import Session
 from service.db import dialect_insert, transaction
 from service.models import Patent, SurvivalFit, Valuation, ValuationRun
 from service.models.types import utcnow
+from service.valuations.batching import EstimateBatches, Records, Results
 from service.valuations.records import (
     NAMED_SET_ASIDE,
     context_digest,
@@ -43,7 +46,7 @@ def current_reference(session: Session) -> Reference:
         select(SurvivalFit.id, SurvivalFit.created_at).order_by(SurvivalFit.id.desc()).limit(1)
     ).first()
     if latest is None:
-        return shipped_reference()
+        return _shipped_reference()
     key = (session.get_bind().url.render_as_string(hide_password=True), *latest)
     reference = _REFERENCES.get(key)
     if reference is None:
@@ -53,6 +56,12 @@ def current_reference(session: Session) -> Reference:
                 _REFERENCES.pop(next(iter(_REFERENCES)))
             _REFERENCES[key] = reference
     return reference
+
+
+@cache
+def _shipped_reference() -> Reference:
+    """One object per process, so that concurrent estimates against it are valued together."""
+    return shipped_reference()
 
 
 def start_run(session: Session, as_of: date, requested_by: str | None, job_run_id: int | None = None) -> ValuationRun:
@@ -157,6 +166,25 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
         raise
 
 
+@dataclass(frozen=True)
+class _EstimateKey:
+    """What the requests valued in one call share: the reference (by identity — a waiting request
+    holds it, so its id is not reused meanwhile), the valuation date and the loan term."""
+
+    reference: Reference = field(compare=False, hash=False)
+    reference_id: int
+    as_of: date
+    loan_term_months: int | None
+
+
+def _value_records(key: _EstimateKey, records: Records) -> Results:
+    portfolio = Portfolio.from_records(records)
+    return valuate(portfolio, key.as_of, reference=key.reference, loan_term_months=key.loan_term_months).records()
+
+
+_ESTIMATES = EstimateBatches(_value_records)
+
+
 def estimate(
     session: Session,
     records: list[dict[str, Any]],
@@ -164,10 +192,11 @@ def estimate(
     loan_term_months: int | None,
 ) -> tuple[Reference, list[dict[str, Any]]]:
     """Value submitted records against the current reference (``current_reference``): only the
-    submitted records are valued, and each one's result does not depend on the others."""
+    submitted records are valued, and each one's result does not depend on the others — so
+    concurrent requests are valued together in one engine call (``batching``)."""
     reference = current_reference(session)
-    result = valuate(Portfolio.from_records(records), as_of, reference=reference, loan_term_months=loan_term_months)
-    return reference, result.records()
+    key = _EstimateKey(reference, id(reference), as_of, loan_term_months)
+    return reference, _ESTIMATES.value(key, records)
 
 
 def latest_valuation_ids(as_of: date | None = None, patent_ids: list[int] | None = None):

@@ -102,7 +102,8 @@ class ThrowawayPostgres:
 class Server:
     """`ipfin serve` on 127.0.0.1 as a subprocess; rate limits off (the clients are the load)."""
 
-    def __init__(self, env: dict[str, str], log: Path):
+    def __init__(self, env: dict[str, str], log: Path, serve_args: tuple[str, ...] = ()):
+        self.serve_args = serve_args  # e.g. ("--workers", "2")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env | {
@@ -116,7 +117,9 @@ class Server:
 
     def start(self, timeout: float = 120) -> None:
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([str(IPFIN), "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [str(IPFIN), "serve", *self.serve_args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

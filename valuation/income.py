@@ -42,6 +42,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -77,9 +78,35 @@ class Scenarios:
     grant_u: np.ndarray  # (D,)
 
     def discount_factors(self) -> np.ndarray:
-        """(D, T) 1/(1 + r_d)^(t − ½)."""
-        t = np.arange(1, self.revenue_path.shape[1] + 1, dtype=np.float64)
-        return np.power(1.0 + self.discount[:, None], -(t[None, :] - 0.5))
+        """(D, T) 1/(1 + r_d)^(t − ½) (computed once per scenario set, read-only)."""
+        derived = self._derived()
+        if "discount" not in derived:
+            t = np.arange(1, self.revenue_path.shape[1] + 1, dtype=np.float64)
+            derived["discount"] = _read_only(np.power(1.0 + self.discount[:, None], -(t[None, :] - 0.5)))
+        return derived["discount"]
+
+    def royalty_shares(self, royalty_ranges: np.ndarray, contribution: float) -> np.ndarray:
+        """(G, D) each royalty group's share in each draw: ``contribution`` × the triangular
+        (low, mode, high) of its row of ``royalty_ranges`` at ``share_u`` (computed once per scenario
+        set and table: a one-patent estimate would otherwise spend a tenth of its time here)."""
+        derived = self._derived()
+        key = ("shares", royalty_ranges.tobytes(), royalty_ranges.shape, float(contribution))
+        if key not in derived:
+            ppf = triangular_ppf(
+                self.share_u[None, :], royalty_ranges[:, 0:1], royalty_ranges[:, 1:2], royalty_ranges[:, 2:3]
+            )
+            derived[key] = _read_only(contribution * ppf)
+        return derived[key]
+
+    def _derived(self) -> dict[tuple[Any, ...] | str, np.ndarray]:
+        """Arrays derived from these draws alone, kept with them (a racing thread at worst
+        computes one twice)."""
+        return self.__dict__.setdefault("_derived_arrays", {})
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 # Scenarios of an integer seed, by (draws, seed, years, parameter digest): the same every time, and
@@ -99,7 +126,7 @@ def draw_scenarios(draws: int, seed: int | np.random.Generator, params: Params, 
     cached = _SCENARIOS.get(key)
     if cached is None:
         cached = _draw(draws, np.random.default_rng(seed), params, years)
-        for array in vars(cached).values():
+        for array in (cached.share_u, cached.discount, cached.revenue_path, cached.lapse_u, cached.grant_u):
             array.flags.writeable = False
         if len(_SCENARIOS) >= _SCENARIOS_KEPT:
             _SCENARIOS.clear()
@@ -174,10 +201,7 @@ def value_quantiles(
     has = np.isfinite(revenue) & (revenue > 0)
     if n == 0 or not has.any():
         return result
-    contribution = float(params.royalty["patent_contribution"])
-    shares = contribution * triangular_ppf(
-        scenarios.share_u[None, :], royalty_ranges[:, 0:1], royalty_ranges[:, 1:2], royalty_ranges[:, 2:3]
-    )  # (G, D)
+    shares = scenarios.royalty_shares(royalty_ranges, float(params.royalty["patent_contribution"]))  # (G, D)
     path = scenarios.revenue_path[:, :horizon]  # (D, T)
     discount = scenarios.discount_factors()[:, :horizon]  # (D, T)
     lapse_u = scenarios.lapse_u[None, :]

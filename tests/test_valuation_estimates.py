@@ -158,18 +158,18 @@ def test_concurrent_estimates_valued_together_equal_the_engine_each(live_server,
     queued = threading.Event()
     compute, value = batches.compute, batches.value
 
-    def counting_value(key, records):
+    def counting_value(key, records, read_context):
         entered.append(1)
         if len(entered) >= 4:
             queued.set()
-        return value(key, records)
+        return value(key, records, read_context)
 
-    def held_compute(key, records):
+    def held_compute(key, reference, records):
         if not sizes:
             assert queued.wait(timeout=30)
             time.sleep(0.05)  # the fourth request appends itself to the queue
         sizes.append(len(records))
-        return compute(key, records)
+        return compute(key, reference, records)
 
     monkeypatch.setattr(batches, "value", counting_value)
     monkeypatch.setattr(batches, "compute", held_compute)
@@ -182,8 +182,8 @@ def test_concurrent_estimates_valued_together_equal_the_engine_each(live_server,
 
 
 # The batching on its own (no engine): a record is a number, its result the number doubled;
-# a negative number breaks the computation.
-def doubled(key, records):
+# a negative number breaks the computation. The context is the name of the request that read it.
+def doubled(key, context, records):
     if any(r["n"] < 0 for r in records):
         raise ValueError("negative")
     return [{"key": key, "n": 2 * r["n"]} for r in records]
@@ -195,27 +195,30 @@ class HeldFirstCall:
     def __init__(self):
         self.release, self.started, self.calls = threading.Event(), threading.Event(), []
 
-    def __call__(self, key, records):
+    def __call__(self, key, context, records):
         first = not self.calls
         self.calls.append((key, len(records)))
         if first:
             self.started.set()
             self.release.wait(timeout=30)
-        return doubled(key, records)
+        return doubled(key, context, records)
 
 
 def test_a_lone_request_is_valued_at_once():
     batches = EstimateBatches(doubled)
-    assert batches.value("k", [{"n": 1}, {"n": 2}]) == [{"key": "k", "n": 2}, {"key": "k", "n": 4}]
+    context, results = batches.value("k", [{"n": 1}, {"n": 2}], lambda: "mine")
+    assert context == "mine" and results == [{"key": "k", "n": 2}, {"key": "k", "n": 4}]
 
 
-def run_while_held(batches, held, submissions, waiting):
-    """Submit ``submissions`` [(key, numbers)] while the first call is held; the results by index."""
-    results = {}
+def run_while_held(batches, held, submissions, waiting, read_context=None):
+    """Submit ``submissions`` [(key, numbers)] while the first call is held; (context, results) or
+    the error, by index. Request i reads the context ``read_context(i)`` (default: its index)."""
+    results, contexts = {}, {}
+    read_context = read_context or (lambda i: i)
 
     def submit(i, key, numbers):
         try:
-            results[i] = batches.value(key, [{"n": n} for n in numbers])
+            contexts[i], results[i] = batches.value(key, [{"n": n} for n in numbers], lambda: read_context(i))
         except ValueError as exc:
             results[i] = exc
 
@@ -232,25 +235,27 @@ def run_while_held(batches, held, submissions, waiting):
     held.release.set()
     for thread in [first, *others]:
         thread.join(10)
-    return results
+    return contexts, results
 
 
 def test_requests_waiting_for_a_running_call_are_valued_together_each_getting_its_own():
     held = HeldFirstCall()
     batches = EstimateBatches(held)
     submissions = [("k", [1]), ("k", [2, 3]), ("k", [4]), ("other", [5])]
-    results = run_while_held(batches, held, submissions, waiting=2)  # "other" does not wait for "k"
+    contexts, results = run_while_held(batches, held, submissions, waiting=2)  # "other" does not wait for "k"
     for i, (key, numbers) in enumerate(submissions):
         assert results[i] == [{"key": key, "n": 2 * n} for n in numbers]
     assert held.calls[0] == ("k", 1)
     assert sorted(held.calls[1:]) == [("k", 3), ("other", 1)]  # a key of its own is not mixed in
+    # The context is read once per call, by the request that ran it (one of the two waiting).
+    assert contexts[0] == 0 and contexts[3] == 3 and contexts[1] == contexts[2] in (1, 2)
 
 
 def test_a_record_that_breaks_the_combined_call_fails_its_own_request_only():
     held = HeldFirstCall()
     batches = EstimateBatches(held)
     submissions = [("k", [1]), ("k", [2]), ("k", [-1]), ("k", [3])]
-    results = run_while_held(batches, held, submissions, waiting=3)
+    _, results = run_while_held(batches, held, submissions, waiting=3)
     assert results[1] == [{"key": "k", "n": 4}] and results[3] == [{"key": "k", "n": 6}]
     assert isinstance(results[2], ValueError)
     assert held.calls[1] == ("k", 3)  # tried together first, then one by one
@@ -260,7 +265,26 @@ def test_a_large_request_is_not_combined_beyond_the_cap():
     held = HeldFirstCall()
     batches = EstimateBatches(held, max_patents=4)
     submissions = [("k", [0]), ("k", [1, 2, 3]), ("k", [4, 5]), ("k", [6])]
-    results = run_while_held(batches, held, submissions, waiting=3)
+    _, results = run_while_held(batches, held, submissions, waiting=3)
     for i, (_, numbers) in enumerate(submissions):
         assert results[i] == [{"key": "k", "n": 2 * n} for n in numbers]
     assert all(size <= 4 for _, size in held.calls[1:]) and sum(size for _, size in held.calls) == 7
+
+
+def test_a_failed_context_read_fails_the_request_that_read_it_only():
+    held = HeldFirstCall()
+    batches = EstimateBatches(held)
+    submissions = [("k", [0]), ("k", [1]), ("k", [2]), ("k", [3])]
+    read = []
+
+    def read_context(i):
+        read.append(i)
+        if len(read) == 2:  # the first request to read after the held call: its database fails
+            raise ValueError("the database does not answer")
+        return i
+
+    contexts, results = run_while_held(batches, held, submissions, waiting=3, read_context=read_context)
+    failed = read[1]
+    assert isinstance(results[failed], ValueError)
+    for i in {1, 2, 3} - {failed}:
+        assert results[i] == [{"key": "k", "n": 2 * i}] and contexts[i] == read[2]

@@ -3,9 +3,13 @@
 A one-patent estimate is almost all fixed cost: ``valuate`` on ten patents takes about what it
 takes on one (the engine is vectorised; at n = 1 its set-up is the work). Under concurrent clients
 each request used to pay that cost alone, one after another on the GIL. Here the first request of
-a key (the same reference object, valuation date and loan term) values its records at once; the
-requests that arrive while it runs queue, and the next one to get the turn values all of them in
-one call. Nothing waits on a timer: a lone request is valued immediately, as before.
+a key (valuation date and loan term) values its records at once; the requests that arrive while it
+runs queue, and the next one to get the turn values all of them in one call. Nothing waits on a
+timer: a lone request is valued immediately, as before.
+
+What the call needs from the database (the current reference) is read once per call, by the
+request that runs it, with its own session, after every request of the call has arrived: each
+request gets a reference at least as recent as one it would have read itself.
 
 Results are the same as valuing each request alone: the engine compares every patent with the
 named reference, never with the other rows, and its Monte Carlo draws are common to all patents
@@ -31,6 +35,7 @@ MAX_BATCH_PATENTS = 256
 @dataclass
 class _Request:
     records: Records
+    context: Any = None
     results: Results | None = None
     error: BaseException | None = None
     done: bool = False
@@ -38,19 +43,21 @@ class _Request:
 
 @dataclass
 class EstimateBatches:
-    """Queues of waiting requests by key; ``value`` runs one engine call for a whole queue.
+    """Queues of waiting requests by key; one engine call for a whole queue.
 
-    ``value(key, records)`` returns the results of ``records`` in order, computed by
-    ``compute(key, records)`` — called on the records of one or more requests concatenated.
+    ``value(key, records, read_context)`` returns ``(context, results)``: ``results`` of
+    ``records`` in order, computed by ``compute(key, context, records)`` — called on the records of
+    one or more requests concatenated — and ``context`` the one ``read_context()`` of the request
+    that ran the call returned.
     """
 
-    compute: Callable[[Any, Records], Results]
+    compute: Callable[[Any, Any, Records], Results]
     max_patents: int = MAX_BATCH_PATENTS
     _turn: threading.Condition = field(default_factory=threading.Condition)
     _waiting: dict[Hashable, list[_Request]] = field(default_factory=dict)
     _running: set[Hashable] = field(default_factory=set)
 
-    def value(self, key: Hashable, records: Records) -> Results:
+    def value(self, key: Hashable, records: Records, read_context: Callable[[], Any]) -> tuple[Any, Results]:
         mine = _Request(records)
         with self._turn:
             self._waiting.setdefault(key, []).append(mine)
@@ -62,7 +69,7 @@ class EstimateBatches:
                 self._running.add(key)
                 self._turn.release()
                 try:
-                    self._run(key, batch)
+                    self._run(key, mine, batch, read_context)
                 finally:
                     self._turn.acquire()
                     self._running.discard(key)
@@ -70,7 +77,7 @@ class EstimateBatches:
         if mine.error is not None:
             raise mine.error
         assert mine.results is not None
-        return mine.results
+        return mine.context, mine.results
 
     def _take(self, key: Hashable) -> list[_Request]:
         """The waiting requests of ``key`` in arrival order, up to ``max_patents`` (at least one)."""
@@ -86,20 +93,34 @@ class EstimateBatches:
             del self._waiting[key]
         return batch
 
-    def _run(self, key: Hashable, batch: list[_Request]) -> None:
+    def _run(self, key: Hashable, runner: _Request, batch: list[_Request], read_context: Callable[[], Any]) -> None:
+        """Value ``batch`` with the context ``runner`` (one of them) reads; a failed read fails the
+        runner only: the others go back to the head of the queue and read their own."""
+        others = [request for request in batch if request is not runner]
         try:
-            results = self.compute(key, [record for request in batch for record in request.records])
+            context = read_context()
+        except Exception as exc:
+            runner.error, runner.done = exc, True
+            if others:
+                with self._turn:
+                    self._waiting[key] = others + self._waiting.get(key, [])
+            return
+        self._compute(key, context, batch)
+
+    def _compute(self, key: Hashable, context: Any, batch: list[_Request]) -> None:
+        try:
+            results = self.compute(key, context, [record for request in batch for record in request.records])
         except Exception as exc:
             if len(batch) == 1:
                 batch[0].error = exc
             else:  # value each request alone: only the one whose records break the engine fails
                 for request in batch:
-                    self._run(key, [request])
+                    self._compute(key, context, [request])
             for request in batch:
-                request.done = True
+                request.context, request.done = context, True
             return
         start = 0
         for request in batch:
-            request.results = results[start : start + len(request.records)]
+            request.context, request.results = context, results[start : start + len(request.records)]
             start += len(request.records)
             request.done = True

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
@@ -46,7 +44,7 @@ def current_reference(session: Session) -> Reference:
         select(SurvivalFit.id, SurvivalFit.created_at).order_by(SurvivalFit.id.desc()).limit(1)
     ).first()
     if latest is None:
-        return _shipped_reference()
+        return shipped_reference()
     key = (session.get_bind().url.render_as_string(hide_password=True), *latest)
     reference = _REFERENCES.get(key)
     if reference is None:
@@ -56,12 +54,6 @@ def current_reference(session: Session) -> Reference:
                 _REFERENCES.pop(next(iter(_REFERENCES)))
             _REFERENCES[key] = reference
     return reference
-
-
-@cache
-def _shipped_reference() -> Reference:
-    """One object per process, so that concurrent estimates against it are valued together."""
-    return shipped_reference()
 
 
 def start_run(session: Session, as_of: date, requested_by: str | None, job_run_id: int | None = None) -> ValuationRun:
@@ -166,20 +158,10 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
         raise
 
 
-@dataclass(frozen=True)
-class _EstimateKey:
-    """What the requests valued in one call share: the reference (by identity — a waiting request
-    holds it, so its id is not reused meanwhile), the valuation date and the loan term."""
-
-    reference: Reference = field(compare=False, hash=False)
-    reference_id: int
-    as_of: date
-    loan_term_months: int | None
-
-
-def _value_records(key: _EstimateKey, records: Records) -> Results:
+def _value_records(key: tuple[date, int | None], reference: Reference, records: Records) -> Results:
+    as_of, loan_term_months = key
     portfolio = Portfolio.from_records(records)
-    return valuate(portfolio, key.as_of, reference=key.reference, loan_term_months=key.loan_term_months).records()
+    return valuate(portfolio, as_of, reference=reference, loan_term_months=loan_term_months).records()
 
 
 _ESTIMATES = EstimateBatches(_value_records)
@@ -193,10 +175,9 @@ def estimate(
 ) -> tuple[Reference, list[dict[str, Any]]]:
     """Value submitted records against the current reference (``current_reference``): only the
     submitted records are valued, and each one's result does not depend on the others — so
-    concurrent requests are valued together in one engine call (``batching``)."""
-    reference = current_reference(session)
-    key = _EstimateKey(reference, id(reference), as_of, loan_term_months)
-    return reference, _ESTIMATES.value(key, records)
+    concurrent requests are valued together in one engine call, the reference read once for it
+    (``batching``)."""
+    return _ESTIMATES.value((as_of, loan_term_months), records, lambda: current_reference(session))
 
 
 def latest_valuation_ids(as_of: date | None = None, patent_ids: list[int] | None = None):

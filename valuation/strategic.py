@@ -153,9 +153,9 @@ def _covers(distinct: np.ndarray, prefixes: tuple[np.ndarray, np.ndarray, np.nda
     hi = np.where(
         exact, np.searchsorted(distinct, prefix, side="right"), np.searchsorted(distinct, np.char.add(prefix, _TOP))
     )
-    for a, b, r in zip(lo.tolist(), hi.tolist(), rule.tolist(), strict=True):
-        if b > a:
-            out[a:b, r] = True
+    covering = np.nonzero(hi > lo)[0]  # few for a small batch: visit only those of the ~4,000 prefixes
+    for a, b, r in zip(lo[covering].tolist(), hi[covering].tolist(), rule[covering].tolist(), strict=True):
+        out[a:b, r] = True
     return out
 
 

@@ -59,7 +59,7 @@ VARIANTS = [
     PATENT,
     PATENT
     | {
-        "application_no": "202020000001.5",
+        "application_no": "202020000001.7",
         "title": "一种果汁压榨装置",
         "patent_type": "utility_model",
         "ipc": "A23N 1/00",
@@ -70,7 +70,7 @@ VARIANTS = [
     },
     PATENT
     | {
-        "application_no": "202310000002.9",
+        "application_no": "202310000002.X",
         "title": "基于深度学习的图像识别方法",
         "ipc": "G06V 10/82",
         "filing_date": "2023-03-15",
@@ -81,7 +81,7 @@ VARIANTS = [
     },
     PATENT
     | {
-        "application_no": "201510000003.2",
+        "application_no": "201510000003.X",
         "title": "一种锂离子电池正极材料",
         "ipc": "H01M 4/525",
         "filing_date": "2015-06-01",
@@ -92,7 +92,7 @@ VARIANTS = [
     },
     PATENT
     | {
-        "application_no": "201810000004.6",
+        "application_no": "201810000004.8",
         "title": "一种数控机床主轴",
         "ipc": "B23Q 5/10",
         "filing_date": "2018-09-12",

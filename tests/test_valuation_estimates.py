@@ -288,3 +288,43 @@ def test_a_failed_context_read_fails_the_request_that_read_it_only():
     assert isinstance(results[failed], ValueError)
     for i in {1, 2, 3} - {failed}:
         assert results[i] == [{"key": "k", "n": 2 * i}] and contexts[i] == read[2]
+
+
+class Interrupted(BaseException):
+    """Not an Exception (like KeyboardInterrupt): the batching does not retry it."""
+
+
+def test_an_interrupted_call_fails_its_requests_instead_of_leaving_them_waiting():
+    held = HeldFirstCall()
+
+    def interrupted_after_the_first(key, context, records):
+        if held.calls:
+            held.calls.append((key, len(records)))
+            raise Interrupted
+        return held(key, context, records)
+
+    batches = EstimateBatches(interrupted_after_the_first)
+    outcomes = {}
+
+    def submit(i):
+        try:
+            outcomes[i] = batches.value("k", [{"n": i}], lambda: i)
+        except (RuntimeError, Interrupted) as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(4)]
+    threads[0].start()
+    assert held.started.wait(10)
+    for thread in threads[1:]:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(batches._waiting.get("k", [])) < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    held.release.set()
+    for thread in threads:
+        thread.join(10)
+        assert not thread.is_alive()
+    assert outcomes[0] == (0, [{"key": "k", "n": 0}])
+    kinds = sorted(type(outcomes[i]).__name__ for i in (1, 2, 3))
+    assert kinds == ["Interrupted", "RuntimeError", "RuntimeError"]  # the runner's own, the others told

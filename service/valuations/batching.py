@@ -32,7 +32,7 @@ Results = list[dict[str, Any]]
 MAX_BATCH_PATENTS = 256
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: two requests may hold equal records
 class _Request:
     records: Records
     context: Any = None
@@ -72,6 +72,10 @@ class EstimateBatches:
                     self._run(key, mine, batch, read_context)
                 finally:
                     self._turn.acquire()
+                    for request in batch:  # interrupted (not an Exception): nobody waits forever
+                        if not request.done and request not in self._waiting.get(key, ()):
+                            request.error = RuntimeError("the estimate was interrupted")
+                            request.done = True
                     self._running.discard(key)
                     self._turn.notify_all()
         if mine.error is not None:

@@ -158,8 +158,8 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
         raise
 
 
-def _value_records(key: tuple[date, int | None], reference: Reference, records: Records) -> Results:
-    as_of, loan_term_months = key
+def _value_records(key: tuple[str, date, int | None], reference: Reference, records: Records) -> Results:
+    _, as_of, loan_term_months = key
     portfolio = Portfolio.from_records(records)
     return valuate(portfolio, as_of, reference=reference, loan_term_months=loan_term_months).records()
 
@@ -177,7 +177,10 @@ def estimate(
     submitted records are valued, and each one's result does not depend on the others — so
     concurrent requests are valued together in one engine call, the reference read once for it
     (``batching``)."""
-    return _ESTIMATES.value((as_of, loan_term_months), records, lambda: current_reference(session))
+    # Keyed by the database too: the reference is read by whichever request runs the call, and a
+    # process serving (or testing) two databases must not value one's records with the other's.
+    database = session.get_bind().url.render_as_string(hide_password=True)
+    return _ESTIMATES.value((database, as_of, loan_term_months), records, lambda: current_reference(session))
 
 
 def latest_valuation_ids(as_of: date | None = None, patent_ids: list[int] | None = None):

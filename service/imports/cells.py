@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from service.clock import utctoday
 from service.identifiers import normalize_application_no, normalize_credit_code
-from service.models.types import utctoday
 from service.vocabulary import code_of
 
 Parser = Callable[[str], object]

@@ -335,11 +335,27 @@ def _count_list(x: np.ndarray) -> list[int | None]:
 
 
 def _money_list(x: np.ndarray) -> list[Decimal | None]:
+    """Yuan amounts as ``Decimal`` to 0.01: the shortest decimal of each float (``repr``) rounded
+    half up (None where not finite). The cents come from float arithmetic where it provably
+    agrees — 100·x lies farther from a half cent than its error bound (x's own rounding, scaled,
+    plus that of the product) — and from ``Decimal`` for the rest (ties, negatives, huge values)."""
+    x = np.asarray(x, dtype=np.float64)
+    magnitude = np.abs(x)
+    scaled = x * 100
+    whole = np.floor(scaled)
+    fraction = scaled - whole  # exact: both within a factor 2 or whole == 0
+    bound = 100 * np.spacing(magnitude) + np.spacing(np.abs(scaled))
+    fast = np.isfinite(x) & ~np.signbit(x) & (magnitude < 2.0**40) & (np.abs(fraction - 0.5) > 2 * bound)
+    cents = np.where(fast, whole + (fraction > 0.5), 0).astype(np.int64).tolist()
     return [
-        None
-        if (v != v or v in (float("inf"), float("-inf")))
-        else Decimal(repr(v)).quantize(_CENT, rounding=ROUND_HALF_UP)
-        for v in np.asarray(x, dtype=np.float64).tolist()
+        Decimal(c).scaleb(-2)
+        if f
+        else (
+            None
+            if (v != v or v in (float("inf"), float("-inf")))
+            else Decimal(repr(v)).quantize(_CENT, rounding=ROUND_HALF_UP)
+        )
+        for v, f, c in zip(x.tolist(), fast.tolist(), cents, strict=True)
     ]
 
 

@@ -51,7 +51,7 @@ class Coded:
     has a problem)."""
 
     values: list[Any]
-    codes: np.ndarray  # intp
+    codes: np.ndarray  # int32
 
     def tolist(self) -> list[Any]:
         return list(map(self.values.__getitem__, self.codes.tolist()))
@@ -75,10 +75,14 @@ class _ColumnParser:
 
     def codes(self, cells: Sequence[str], stripped: bool) -> np.ndarray:
         index = self.index
+        try:  # most columns meet no new cell after the first chunk: one pass
+            return np.fromiter(map(index.__getitem__, cells), dtype=np.int32, count=len(cells))
+        except KeyError:
+            pass
         for cell in dict.fromkeys(cells):
             if cell not in index:
                 index[cell] = self._parse(cell, cell if stripped else cell.strip())
-        return np.fromiter(map(index.__getitem__, cells), dtype=np.intp, count=len(cells))
+        return np.fromiter(map(index.__getitem__, cells), dtype=np.int32, count=len(cells))
 
     def _parse(self, cell: str, text: str) -> int:
         """The code of ``text``'s value (appended), or FAILED with the message kept for ``cell``."""
@@ -99,7 +103,7 @@ class _ColumnParser:
 
     def constant(self, n: int) -> np.ndarray:
         """Codes of a column the file does not have: every cell empty."""
-        return np.full(n, self.codes(("",), stripped=True)[0], dtype=np.intp)
+        return np.full(n, self.codes(("",), stripped=True)[0], dtype=np.int32)
 
 
 _CHECK_WEIGHTS = np.array((2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5))
@@ -135,7 +139,7 @@ class _ApplicationNoParser(_ColumnParser):
         canonical = _canonical_application_nos(cells)
         if not canonical.any():
             return super().codes(cells, stripped)
-        codes = np.empty(len(cells), dtype=np.intp)
+        codes = np.empty(len(cells), dtype=np.int32)
         taken = np.nonzero(canonical)[0]
         codes[taken] = np.arange(len(self.values), len(self.values) + taken.size)
         self.values.extend(cells[i] for i in taken.tolist())
@@ -218,7 +222,7 @@ def parse_columns(
         if progress:
             progress(len(chunk.numbers))
     columns = {
-        key: Coded(parser.values, np.concatenate(codes[key]) if codes[key] else np.zeros(0, dtype=np.intp))
+        key: Coded(parser.values, np.concatenate(codes[key]) if codes[key] else np.zeros(0, dtype=np.int32))
         for key, parser in parsers.items()
     }
     row_numbers = np.array(numbers, dtype=np.intp)

@@ -94,12 +94,13 @@ def read_path_chunks(path: Path | str) -> Chunks:
     return read_chunks(path.read_bytes(), path.name)
 
 
-def _decode(data: bytes) -> str:
+def _encoding(data: bytes) -> str:
     # utf-8-sig strips a BOM when present. GB18030 is a superset of GBK, which Chinese Excel
     # writes for "CSV" on a Chinese Windows.
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            data.decode(encoding)  # the whole file, so a bad byte anywhere picks the next one
+            return encoding
         except UnicodeDecodeError:
             continue
     raise UnreadableFile("文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本 / file is neither UTF-8 nor GBK/GB18030 text")
@@ -145,7 +146,8 @@ def _read_csv(data: bytes) -> Table:
 
 
 def _csv_chunks(data: bytes) -> Chunks:
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    # Decoded as read: the file's text is never held whole (a StringIO of it took 4 bytes a character).
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=_encoding(data), newline=""))
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
@@ -163,10 +165,12 @@ def _csv_rows(reader, header: list[str]) -> Iterator[Chunk]:
     rows: list[list[str]] = []
     try:
         for number, cells in enumerate(reader, start=2):
-            # The common row costs two C-level passes; a long cell or too many rows is named exactly.
-            if number > MAX_ROWS + 1 or (cells and max(map(len, cells)) > MAX_CELL_LENGTH):
+            # One join per row: no cell is longer than the whole row, and the row is blank when
+            # it holds nothing but spaces. A long cell or too many rows is then named exactly.
+            joined = "".join(cells)
+            if number > MAX_ROWS + 1 or len(joined) > MAX_CELL_LENGTH:
                 _check_row(number, header, cells)
-            if not "".join(cells).strip():  # blank: no cell holds anything but spaces
+            if not joined or joined.isspace():
                 continue
             if len(cells) != width:
                 cells = (cells + padding)[:width]

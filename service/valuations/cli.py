@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import gc
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-from service.imports.columns import Coded, ParsedColumns, parse_columns
+from service.imports.columns import Coded, parse_columns
 from service.imports.kinds import KINDS
 from service.imports.reader import UnreadableFile, read_path_chunks
 from service.valuations.inputs import valuation_columns
@@ -42,17 +42,17 @@ def _findings_text(findings: list) -> str:
 
 
 def _column_text(name: str, values: list) -> list[str]:
-    """A results column as CSV cells."""
+    """A results column as CSV cells: ``_text`` of each value, a column at a time."""
     if name == "high_value_flags":
         return [";".join(flags) for flags in values]
     if name in ("reasons", "risk_flags"):
         return [_findings_text(findings) if findings else "" for findings in values]
-    return list(map(_text, values))
-
-
-def _valued_rows(results: Valuations, start: int, stop: int) -> Iterator[tuple[str, ...]]:
-    columns = results.columns(np.arange(start, stop), explanation=False)  # the CSV has no column for it
-    return zip(*(_column_text(name, columns[name]) for name in OUTPUT_COLUMNS), strict=True)
+    types = set(map(type, values))
+    if bool in types:
+        return list(map(_text, values))
+    if type(None) in types:  # str of a str, float, int, Decimal or date is its cell
+        return ["" if value is None else str(value) for value in values]
+    return values if types <= {str} else list(map(str, values))
 
 
 def _failed_row(application_no: str, problems: list[str]) -> list[str]:
@@ -64,21 +64,27 @@ def _failed_row(application_no: str, problems: list[str]) -> list[str]:
 
 
 def _output_rows(
-    parsed: ParsedColumns, results: Valuations | None, problems: dict[int, list[str]]
-) -> Iterator[tuple[str, ...] | list[str]]:
-    """The CSV's rows in the file's order: a valued patent's results, or why a row was not valued."""
-    numbers = parsed.numbers.tolist()
+    numbers: list[int], applications: list[str], results: Valuations | None, problems: dict[int, list[str]]
+) -> Iterator[Iterable[Sequence[str]]]:
+    """The CSV's rows in the file's order (``numbers``: the rows' numbers; ``applications``: their
+    application numbers as written), a slice at a time: a valued patent's results (formatted a
+    column at a time), or why a row was not valued."""
     valued = 0  # results are in file order, bad rows left out
     for start in range(0, len(numbers), _WRITE_ROWS):
         chunk = numbers[start : start + _WRITE_ROWS]
-        good = sum(1 for number in chunk if number not in problems)
-        rows = _valued_rows(results, valued, valued + good) if results is not None and good else iter(())
+        good = sum(1 for number in chunk if number not in problems) if problems else len(chunk)
+        rows: Iterator[Sequence[str]] = iter(())
+        if results is not None and good:
+            columns = results.columns(np.arange(valued, valued + good), explanation=False)  # not in the CSV
+            rows = zip(*(_column_text(name, columns[name]) for name in OUTPUT_COLUMNS), strict=True)
         valued += good
-        for offset, number in enumerate(chunk):
-            if number in problems:
-                yield _failed_row(parsed.raw["application_no"][start + offset], problems[number])
-            else:
-                yield next(rows)
+        if good == len(chunk):
+            yield rows
+            continue
+        yield [
+            _failed_row(applications[start + offset], problems[number]) if number in problems else next(rows)
+            for offset, number in enumerate(chunk)
+        ]
 
 
 def valuate_file(
@@ -119,10 +125,14 @@ def _valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int | No
     for error in errors:
         problems.setdefault(error.row, []).append(f"{error.column}: {error.message}")
     good = np.nonzero(~parsed.bad)[0]
+    columns = _compact(parsed.columns, good)
+    numbers, applications = parsed.numbers.tolist(), parsed.raw["application_no"]
+    del parsed  # the parsed cells: the portfolio holds what is valued
     results = None
     note = ""
     if good.size:
-        portfolio = Portfolio.from_columns(valuation_columns(_compact(parsed.columns, good)), good.size)
+        portfolio = Portfolio.from_columns(valuation_columns(columns), good.size)
+        del columns
         chosen = build_reference(portfolio, as_of, label="file") if reference == "auto" else shipped_reference()
         steps.update(1)
         model = chosen.survival
@@ -132,10 +142,11 @@ def _valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int | No
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(OUTPUT_COLUMNS)
-        writer.writerows(_output_rows(parsed, results, problems))
+        for rows in _output_rows(numbers, applications, results, problems):
+            writer.writerows(rows)
     steps.update(1)
     steps.close()
-    print(f"valued {good.size} of {len(parsed.numbers)} patents as of {as_of}; {note}; wrote {out}")
+    print(f"valued {good.size} of {len(numbers)} patents as of {as_of}; {note}; wrote {out}")
     if problems:
         print(f"{len(problems)} row(s) could not be valued; see the reasons column", file=sys.stderr)
     return 0

@@ -340,12 +340,13 @@ def _money_list(x: np.ndarray) -> list[Decimal | None]:
     agrees — 100·x lies farther from a half cent than its error bound (x's own rounding, scaled,
     plus that of the product) — and from ``Decimal`` for the rest (ties, negatives, huge values)."""
     x = np.asarray(x, dtype=np.float64)
-    magnitude = np.abs(x)
-    scaled = x * 100
-    whole = np.floor(scaled)
-    fraction = scaled - whole  # exact: both within a factor 2 or whole == 0
-    bound = 100 * np.spacing(magnitude) + np.spacing(np.abs(scaled))
-    fast = np.isfinite(x) & ~np.signbit(x) & (magnitude < 2.0**40) & (np.abs(fraction - 0.5) > 2 * bound)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN and ±inf go the Decimal way
+        magnitude = np.abs(x)
+        scaled = x * 100
+        whole = np.floor(scaled)
+        fraction = scaled - whole  # exact: both within a factor 2 or whole == 0
+        bound = 100 * np.spacing(magnitude) + np.spacing(np.abs(scaled))
+        fast = np.isfinite(x) & ~np.signbit(x) & (magnitude < 2.0**40) & (np.abs(fraction - 0.5) > 2 * bound)
     cents = np.where(fast, whole + (fraction > 0.5), 0).astype(np.int64).tolist()
     return [
         Decimal(c).scaleb(-2)

@@ -213,6 +213,8 @@ def parse_columns(
     numbers: list[int] = []
     cell_errors: list[RowError] = []
     for chunk in read.chunks:
+        if not chunk.rows:
+            continue
         cell_errors += _parse_chunk(chunk, parsers, position, codes)
         for name in keep:
             i = position.get(name)

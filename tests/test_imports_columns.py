@@ -289,3 +289,18 @@ def test_valuate_names_each_row_it_cannot_value_by_its_application_number_in_chi
 def test_a_table_without_rows_parses_to_nothing(kind):
     table = Table(list(valid_rows(kind)[0]), [])
     assert columnar_parse_rows(KINDS[kind], table) == reference_parse_rows(KINDS[kind], table) == ([], [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("0123456789", min_size=1, max_size=16))
+def test_whole_yuan_read_directly_equal_the_decimal_reading(digits):
+    """yuan_to_fen reads plain whole yuan without Decimal; "N.00" takes the Decimal path."""
+    from service.imports.cells import yuan_to_fen
+
+    def read(text):
+        try:
+            return yuan_to_fen(text)
+        except ValueError as exc:
+            return str(exc).replace(f"{digits}.00", digits)
+
+    assert read(digits) == read(f"{digits}.00")

@@ -304,3 +304,26 @@ def test_whole_yuan_read_directly_equal_the_decimal_reading(digits):
             return str(exc).replace(f"{digits}.00", digits)
 
     assert read(digits) == read(f"{digits}.00")
+
+
+def test_valuate_written_by_two_processes_is_byte_identical_to_one(tmp_path, monkeypatch):
+    """The second half of a large file's rows is formatted by a forked child (two cores); the
+    file is the one a single process writes, bad rows included and on both sides of the split."""
+    import service.valuations.cli as valuations_cli
+
+    table = random_table("patents", random.Random(4), 120)
+    path = tmp_path / "patents.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(table.header)
+        writer.writerows([row.get(name, "") for name in table.header] for _, row in table.rows)
+    written = []
+    for parallel_rows in (10**9, 10):
+        monkeypatch.setattr(valuations_cli, "PARALLEL_ROWS", parallel_rows)
+        monkeypatch.setattr(valuations_cli, "_WRITE_ROWS", 7)
+        out = tmp_path / f"out{parallel_rows}.csv"
+        assert main(["valuate", str(path), "--as-of", "2025-06-30", "--out", str(out)]) == 0
+        written.append(out.read_bytes())
+    assert written[0] == written[1]
+    assert written[0].count(b"not valued: ") > 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out10.csv", "out1000000000.csv", "patents.csv"]

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import csv
 import gc
+import os
+import shutil
 import sys
+import tempfile
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -64,12 +68,16 @@ def _failed_row(application_no: str, problems: list[str]) -> list[str]:
 
 
 def _output_rows(
-    numbers: list[int], applications: list[str], results: Valuations | None, problems: dict[int, list[str]]
+    numbers: list[int],
+    applications: list[str],
+    results: Valuations | None,
+    problems: dict[int, list[str]],
+    valued: int = 0,
 ) -> Iterator[Iterable[Sequence[str]]]:
     """The CSV's rows in the file's order (``numbers``: the rows' numbers; ``applications``: their
-    application numbers as written), a slice at a time: a valued patent's results (formatted a
-    column at a time), or why a row was not valued."""
-    valued = 0  # results are in file order, bad rows left out
+    application numbers as written; ``valued``: the index in ``results`` of the first valued one —
+    results are in file order, bad rows left out), a slice at a time: a valued patent's results
+    (formatted a column at a time), or why a row was not valued."""
     for start in range(0, len(numbers), _WRITE_ROWS):
         chunk = numbers[start : start + _WRITE_ROWS]
         good = sum(1 for number in chunk if number not in problems) if problems else len(chunk)
@@ -139,17 +147,71 @@ def _valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int | No
         note = f"reference {chosen.name} (survival {model.source}: {model.events} lapses among {model.n} patents)"
         results = valuate(portfolio, as_of, reference=chosen, loan_term_months=loan_term_months)
         steps.update(1)
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(OUTPUT_COLUMNS)
-        for rows in _output_rows(numbers, applications, results, problems):
-            writer.writerows(rows)
+    _write_csv(out, numbers, applications, results, problems)
     steps.update(1)
     steps.close()
     print(f"valued {good.size} of {len(numbers)} patents as of {as_of}; {note}; wrote {out}")
     if problems:
         print(f"{len(problems)} row(s) could not be valued; see the reasons column", file=sys.stderr)
     return 0
+
+
+# Rows from which the second half is formatted by a second process (below, a fork costs more
+# than it saves).
+PARALLEL_ROWS = 20_000
+
+
+def _write_csv(
+    out: Path,
+    numbers: list[int],
+    applications: list[str],
+    results: Valuations | None,
+    problems: dict[int, list[str]],
+) -> None:
+    """The output CSV. Formatting the results is most of the writing and Python does it on one
+    core, so on a machine with two and ``fork``, a forked child formats the second half of the
+    rows into a file of its own (the results are shared copy-on-write), appended to the parent's
+    first half: the same bytes as one process writes."""
+    split = len(numbers) // 2
+    parallel = len(numbers) >= PARALLEL_ROWS and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+    if not parallel:
+        split = len(numbers)
+    second = None
+    if parallel:
+        valued = split - sum(1 for number in numbers[:split] if number in problems)
+        handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+        os.close(handle)
+        second = Path(name)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        child = os.fork()
+        if child == 0:  # the child: the second half, then leave at once (no atexit, no flushing twice)
+            code = 1
+            try:
+                with second.open("w", newline="", encoding="utf-8") as handle:
+                    writer = csv.writer(handle)
+                    for rows in _output_rows(numbers[split:], applications[split:], results, problems, valued):
+                        writer.writerows(rows)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+    try:
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(OUTPUT_COLUMNS)
+            for rows in _output_rows(numbers[:split], applications[:split], results, problems):
+                writer.writerows(rows)
+        if second is not None:
+            _, status = os.waitpid(child, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise RuntimeError(f"writing the second half of {out} failed (see above)")
+            with out.open("ab") as whole, second.open("rb") as part:
+                shutil.copyfileobj(part, whole)
+    finally:
+        if second is not None:
+            second.unlink(missing_ok=True)
 
 
 def _compact(columns: dict[str, Coded], rows: np.ndarray) -> dict[str, tuple[list, np.ndarray]]:

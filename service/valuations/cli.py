@@ -9,7 +9,6 @@ a Python object per cell of the whole file (100,000 patents: 16 s and 960 MB tha
 from __future__ import annotations
 
 import csv
-import gc
 import os
 import shutil
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.imports.columns import Coded, parse_columns
+from service.imports.columns import Coded, parse_columns, without_cyclic_gc
 from service.imports.kinds import KINDS
 from service.imports.reader import UnreadableFile, read_path_chunks
 from service.valuations.inputs import valuation_columns
@@ -103,15 +102,8 @@ def valuate_file(
     ``reference``: ``auto`` — the file itself when it is large enough to carry a reference (as a
     county's stored portfolio does), else the shipped one; ``shipped`` — always the shipped one.
     """
-    # A run builds hundreds of thousands of objects and frees them itself (no cycles): the cyclic
-    # collector's passes over them cost a third of the parsing time and find nothing.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with without_cyclic_gc():  # parsing and writing build millions of objects, none in a cycle
         return _valuate_file(path, as_of, out, loan_term_months, reference)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int | None, reference: str) -> int:

@@ -10,13 +10,30 @@ county's files are far below (the largest seen had 322,579 rows and 29 columns).
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+
+
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector. Reading and parsing a file build millions of objects
+    that hold no reference cycles: the collector's passes over them find nothing and cost a third
+    of the time (100,000 patents read as a Table and parsed: 0.9 + 2.2 s with it, 0.7 + 1.5 s
+    without)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class UnreadableFile(ValueError):
@@ -137,11 +154,12 @@ def _check_row(number: int, header: list[str], cells) -> None:
 def _read_csv(data: bytes) -> Table:
     read = _csv_chunks(data)
     header = read.header
-    rows = [
-        (number, dict(zip(header, [cell.strip() for cell in cells], strict=True)))
-        for chunk in read.chunks
-        for number, cells in zip(chunk.numbers, chunk.rows, strict=True)
-    ]
+    with without_cyclic_gc():
+        rows = [
+            (number, dict(zip(header, [cell.strip() for cell in cells], strict=True)))
+            for chunk in read.chunks
+            for number, cells in zip(chunk.numbers, chunk.rows, strict=True)
+        ]
     return Table(header, rows)
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from service.imports.columns import Coded, parse_columns, without_cyclic_gc
+from service.imports.columns import Coded, parse_columns
 from service.imports.kinds import KINDS
-from service.imports.reader import UnreadableFile, read_path_chunks
+from service.imports.reader import UnreadableFile, read_path_chunks, without_cyclic_gc
 from service.valuations.inputs import valuation_columns
 from valuation import MODEL_VERSION, SCALAR_FIELDS, Portfolio, Valuations, build_reference, shipped_reference, valuate
 

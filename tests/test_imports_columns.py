@@ -244,10 +244,10 @@ def test_the_portfolio_from_parsed_columns_equals_the_one_from_records():
     kind = KINDS["patents"]
     parsed = columnar.parse_columns(kind, columnar.table_chunks(table)[0])
     good = np.nonzero(~parsed.bad)[0]
-    from service.valuations.cli import _compact
     from service.valuations.inputs import valuation_columns
 
-    by_columns = Portfolio.from_columns(valuation_columns(_compact(parsed.columns, good)), good.size)
+    columns = {key: column.compact(good) for key, column in parsed.columns.items()}
+    by_columns = Portfolio.from_columns(valuation_columns(columns), good.size)
     rows = parsed.rows()
     by_records = Portfolio.from_records([valuation_record(rows[i][1]) for i in good.tolist()])
     for name, a in vars(by_records).items():

@@ -27,8 +27,6 @@ from service.imports.kinds import Column, Kind
 from service.imports.reader import Chunk, Chunks, Table, without_cyclic_gc
 
 Progress = Callable[[int], None]  # called with the number of rows just processed
-
-
 Parsed = list[tuple[int, dict]]
 
 
@@ -61,6 +59,15 @@ class Coded:
 
     def take(self, rows: np.ndarray) -> Coded:
         return Coded(self.values, self.codes[rows])
+
+    def compact(self, rows: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        """The column of ``rows`` as (values, codes) holding only the values those rows use (what
+        ``Portfolio.from_columns`` takes: each distinct value converted once)."""
+        codes = self.codes[rows]
+        used = np.zeros(len(self.values), dtype=bool)
+        used[codes] = True
+        renumber = np.cumsum(used) - 1
+        return [v for v, u in zip(self.values, used.tolist(), strict=True) if u], renumber[codes]
 
     def array(self, convert: Callable[[Any], Any], dtype: Any) -> np.ndarray:
         """Per row, ``convert`` of its value as a numpy array (converted once per value)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.imports.columns import Coded, parse_columns
+from service.imports.columns import parse_columns
 from service.imports.kinds import KINDS
 from service.imports.reader import UnreadableFile, read_path_chunks, without_cyclic_gc
 from service.valuations.inputs import valuation_columns
@@ -125,7 +125,7 @@ def _valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int | No
     for error in errors:
         problems.setdefault(error.row, []).append(f"{error.column}: {error.message}")
     good = np.nonzero(~parsed.bad)[0]
-    columns = _compact(parsed.columns, good)
+    columns = {key: column.compact(good) for key, column in parsed.columns.items()}
     numbers, applications = parsed.numbers.tolist(), parsed.raw["application_no"]
     del parsed  # the parsed cells: the portfolio holds what is valued
     results = None
@@ -204,18 +204,6 @@ def _write_csv(
     finally:
         if second is not None:
             second.unlink(missing_ok=True)
-
-
-def _compact(columns: dict[str, Coded], rows: np.ndarray) -> dict[str, tuple[list, np.ndarray]]:
-    """The columns of ``rows`` as (values, codes) holding only the values those rows use."""
-    compact = {}
-    for key, column in columns.items():
-        codes = column.codes[rows]
-        used = np.zeros(len(column.values), dtype=bool)
-        used[codes] = True
-        renumber = np.cumsum(used) - 1
-        compact[key] = ([v for v, u in zip(column.values, used.tolist(), strict=True) if u], renumber[codes])
-    return compact
 
 
 def revalue(engine, as_of: date, requested_by: str) -> int:

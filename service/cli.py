@@ -173,13 +173,12 @@ def as_of_argument(text: str) -> date:
         value = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a date YYYY-MM-DD") from None
-    from service.dates import as_of_or_today  # only when the option is given: --help stays instant
-    from service.errors import ApiError
+    from service.dates import implausible_as_of  # only when the option is given: --help stays instant
 
-    try:
-        return as_of_or_today(value)
-    except ApiError as exc:
-        raise argparse.ArgumentTypeError(exc.message) from None
+    problem = implausible_as_of(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

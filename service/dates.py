@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from service.errors import ApiError
-from service.models.types import utctoday
+from service.clock import utctoday
 
 # 2000-01-01: before the service's data (CN pledge registrations in volume, Chongqing's credit
 # loans since 2017, the targets from 2022) a valuation or a match means nothing; a back-test
@@ -36,6 +35,8 @@ def latest_as_of(today: date | None = None) -> date:
 
 def check_target_window(window_start: date, deadline: date) -> None:
     """422 unless EARLIEST_AS_OF ≤ window_start ≤ deadline ≤ today + TARGET_YEARS_AHEAD years."""
+    from service.errors import ApiError  # the web stack, only when answering: the CLI checks dates too
+
     latest = _years_ahead(TARGET_YEARS_AHEAD)
     bounds = {"earliest": EARLIEST_AS_OF.isoformat(), "latest": latest.isoformat()}
     for name, value in (("window_start", window_start), ("deadline", deadline)):
@@ -51,17 +52,25 @@ def check_target_window(window_start: date, deadline: date) -> None:
         raise ApiError(422, "invalid_window", "截止日期不能早于起始日期 / deadline must not be before window_start")
 
 
+def implausible_as_of(value: date) -> str | None:
+    """Why `value` is outside the plausible window for `as_of`, or None inside it."""
+    latest = latest_as_of()
+    if EARLIEST_AS_OF <= value <= latest:
+        return None
+    return (
+        f"统计日期 {value.isoformat()} 超出合理范围 / "
+        f"as_of {value.isoformat()} is outside {EARLIEST_AS_OF.isoformat()} … {latest.isoformat()}"
+    )
+
+
 def as_of_or_today(value: date | None) -> date:
     """The request's `as_of`, today (UTC) when omitted; 400 outside the plausible window."""
     if value is None:
         return utctoday()
-    latest = latest_as_of()
-    if not EARLIEST_AS_OF <= value <= latest:
-        raise ApiError(
-            400,
-            "implausible_as_of",
-            f"统计日期 {value.isoformat()} 超出合理范围 / "
-            f"as_of {value.isoformat()} is outside {EARLIEST_AS_OF.isoformat()} … {latest.isoformat()}",
-            {"as_of": value.isoformat(), "earliest": EARLIEST_AS_OF.isoformat(), "latest": latest.isoformat()},
-        )
+    problem = implausible_as_of(value)
+    if problem:
+        from service.errors import ApiError
+
+        bounds = {"earliest": EARLIEST_AS_OF.isoformat(), "latest": latest_as_of().isoformat()}
+        raise ApiError(400, "implausible_as_of", problem, {"as_of": value.isoformat(), **bounds})
     return value

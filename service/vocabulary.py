@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from matching.params import default_params
-from service.models import enums
+from service import enumerations as enums
 from valuation.explain import AWARD_NAMES, PATENT_TYPE_NAMES, STAGE_NAMES
 
 _MATCHING = default_params()
@@ -67,7 +67,7 @@ UNIT = {"yuan": "元", "count": "个"}
 DIMENSION = {"legal": "法律", "technical": "技术", "economic": "经济"}
 SCOPE = {"all": "全县"}  # the one group of statistics not broken down
 
-# Each stored enumeration and its table (the test walks every StrEnum in service.models.enums).
+# Each stored enumeration and its table (the test walks every StrEnum in service.enumerations).
 BY_ENUM: dict[type[StrEnum], dict[str, str]] = {
     enums.Cluster: CLUSTER,
     enums.Certification: CERTIFICATION,

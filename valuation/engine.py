@@ -37,7 +37,7 @@ from valuation.industry import industry_cluster, royalty_ranges
 from valuation.params import Params, load_params
 from valuation.portfolio import PENDING, Portfolio
 from valuation.reference import Reference, shipped_reference
-from valuation.result import MONEY_FIELDS, Reason, RiskFlag, ValuationRecord
+from valuation.result import FIELDS, MONEY_FIELDS, Contribution, Reason, RiskFlag, ValuationRecord
 from valuation.rules import (
     HIGH_VALUE_FLAGS,
     RISK_FLAGS,
@@ -135,71 +135,109 @@ class Valuations:
         """One JSON-ready dict per patent (money ``Decimal`` yuan in ``*_yuan`` keys, ``date``
         dates, Chinese sentences; everything else plain), or only for the patents at ``indices``
         (in that order). ``explanation=False`` leaves each ``explanation`` list empty, for writers
-        that do not show it (the CLI's CSV): its 13 sentences a patent are most of the work.
+        that do not show it: its 13 sentences a patent are most of the work."""
+        columns = self.columns(indices, explanation=explanation)
+        names = list(columns)
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]  # type: ignore[misc]
 
-        Columns are converted to Python objects once (``tolist``); only the message values of
-        patents that have reasons or risk flags are built.
+    def columns(
+        self, indices: Sequence[int] | np.ndarray | None = None, *, explanation: bool = True
+    ) -> dict[str, list[Any]]:
+        """``records()`` column by column: per field of ``ValuationRecord`` (in its order), the
+        values of the patents at ``indices`` (default: all, in order) as a list — what a writer
+        of many patents formats a column at a time (``ipfin valuate``'s CSV).
+
+        Arrays are converted to Python objects once per column (``tolist``); only the message
+        values of patents that have reasons or risk flags are built, and each distinct
+        high-value note once.
         """
-        n = len(self)
+        index = np.arange(len(self)) if indices is None else np.asarray(indices, dtype=np.intp).reshape(-1)
+        n = index.size
         p, s, pos, fees = self.portfolio, self.scores, self.position, self.position.fees
-        has_value = np.isfinite(self.value_p50)
-        cols = {
-            "score": _rounded(s.score, 2),
-            "legal_score": _rounded(s.legal, 2),
-            "technical_score": _rounded(s.technical, 2),
-            "economic_score": _rounded(s.economic, 2),
-            "p_alive_1y": _rounded(self.p_alive_1y, 4),
-            "p_alive_3y": _rounded(self.p_alive_3y, 4),
-            "p_alive_5y": _rounded(self.p_alive_5y, 4),
-            "expected_life_years": _rounded(self.expected_life_years, 2),
-            "remaining_term_years": _rounded(pos.remaining_years, 2),
-            "citation_percentile": _rounded(self.citation_pct, 4),
+
+        def pick(x: np.ndarray) -> np.ndarray:
+            return x[index]
+
+        amounts = (self.value_p10, self.value_p50, self.value_p90, self.max_loan)
+        money = {name: _money_list(pick(x)) for name, x in zip(MONEY_FIELDS, amounts, strict=True)}
+        has_value = np.isfinite(pick(self.value_p50)).tolist()
+        eligible = pick(self.eligible).tolist()
+        high_value = pick(self.high_value).tolist()
+        industry = pick(self.strategic_industry).tolist()
+        flag_lists = _index_lists(pick(self.high_value_flag_matrix), HIGH_VALUE_FLAGS)
+        reasons, risks = self._findings(index)
+        notes: dict[tuple[Any, ...], str] = {}
+        in_force = pick(self.position.in_force).tolist()
+        invention = (pick(p.kind) == INVENTION).tolist()
+        ipc_only = pick(self.strategic_ipc_only).tolist()
+        high_value_notes = []
+        for i in range(n):
+            key = (tuple(flag_lists[i]), high_value[i], in_force[i], invention[i], industry[i], ipc_only[i])
+            note = notes.get(key)
+            if note is None:
+                note = notes[key] = explain.high_value_note(flag_lists[i], *key[1:], self.params)
+            high_value_notes.append(note)
+        pledge_rate = float(self.params.income["pledge_rate"])
+        p10, p50, p90, max_loan = (money[name] for name in MONEY_FIELDS)
+        columns: dict[str, list[Any]] = {
+            "application_no": [str(a) for a in pick(p.application_no)],
+            "score": _rounded(pick(s.score), 2),
+            "legal_score": _rounded(pick(s.legal), 2),
+            "technical_score": _rounded(pick(s.technical), 2),
+            "economic_score": _rounded(pick(s.economic), 2),
+            "grade": pick(s.grade).tolist(),
+            "eligible": eligible,
+            "reasons": reasons,
+            "high_value": high_value,
+            "high_value_flags": flag_lists,
+            "high_value_note": high_value_notes,
+            "strategic_industry": industry,
+            "risk_flags": risks,
+            "p_alive_1y": _rounded(pick(self.p_alive_1y), 4),
+            "p_alive_3y": _rounded(pick(self.p_alive_3y), 4),
+            "p_alive_5y": _rounded(pick(self.p_alive_5y), 4),
+            "expected_life_years": _rounded(pick(self.expected_life_years), 2),
+            "value_p10_yuan": p10,
+            "value_p50_yuan": p50,
+            "value_p90_yuan": p90,
+            "max_loan_yuan": [m if v else None for m, v in zip(max_loan, has_value, strict=True)],
+            "money_unit": ["yuan"] * n,
+            "value_note": list(map(explain.value_note, p10, p50, p90)),
+            "max_loan_basis": [
+                explain.max_loan_basis(pledge_rate, a, m, e) for a, m, e in zip(p10, max_loan, eligible, strict=True)
+            ],
+            "explanation": self._explanations(index) if explanation else [[] for _ in range(n)],
+            "model_version": [self.model_version] * n,
+            "reference": [self.reference.name] * n,
+            "remaining_term_years": _rounded(pick(pos.remaining_years), 2),
+            "next_fee_due": _date_list(pick(fees.next_due)),
+            "expiry_date": _date_list(pick(pos.expiry)),
+            "industry_cluster": pick(self.industry_cluster).tolist(),
+            "citation_percentile": _rounded(pick(self.citation_pct), 4),
+            "survival_source": [self.reference.survival.source] * n,
         }
-        money = dict(
-            zip(
-                MONEY_FIELDS,
-                (_money_list(a) for a in (self.value_p10, self.value_p50, self.value_p90, self.max_loan)),
-                strict=True,
-            )
-        )
-        next_due = _date_list(fees.next_due)
-        expiry = _date_list(pos.expiry)
-        grade = self.scores.grade.tolist()
-        eligible = self.eligible.tolist()
-        high_value = self.high_value.tolist()
-        cluster = self.industry_cluster.tolist()
-        industry = self.strategic_industry.tolist()
-        ipc_only = self.strategic_ipc_only.tolist()
-        application_no = [str(a) for a in p.application_no]
-        flag_lists = _index_lists(self.high_value_flag_matrix, HIGH_VALUE_FLAGS)
-        reason_idx = _index_lists(self.rule_hits, range(len(self.rule_codes)))
-        risk_idx = _index_lists(self.risk_hits, range(len(self.risk_codes)))
-        if explanation:
-            order = np.argsort(-np.abs(s.contributions), axis=1, kind="stable").tolist()
-            contrib = np.round(s.contributions, 2).tolist()
-            raw = self._explanation_values()
-        else:
-            order = [[]] * n
-            contrib, raw = [[]] * n, [[]] * n
-        full_points = np.round(s.full_points, 2).tolist()
-        names = [name for _, name in s.indicators]
-        dims = [dim for dim, _ in s.indicators]
-        message = self._message_columns()
+        assert list(columns) == list(FIELDS)
+        return columns
+
+    def _findings(self, index: np.ndarray) -> tuple[list[list[Reason]], list[list[RiskFlag]]]:
+        """Per patent at ``index``: the eligibility rules that fired and the risk flags, each with
+        its message and the values it quotes."""
         rules_in_force = eligibility_rules(self.params)
+        hits = (self.rule_hits[index], self.risk_hits[index])
+        rows = np.nonzero(hits[0].any(axis=1) | hits[1].any(axis=1))[0]
+        message = self._message_columns(index[rows])
         rule_keys = [_template_keys(rules_in_force[c][0], message) for c in self.rule_codes]
         risk_keys = [_template_keys(RISK_FLAGS[c], message) for c in self.risk_codes]
-        in_force = self.position.in_force.tolist()
-        invention = (p.kind == INVENTION).tolist()
-        pledge_rate = float(self.params.income["pledge_rate"])
-        out: list[ValuationRecord] = []
-        for i in range(n) if indices is None else indices:
-            reasons: list[Reason] = []
-            risks: list[RiskFlag] = []
-            for j in reason_idx[i]:
+        reason_idx = _index_lists(hits[0][rows], range(len(self.rule_codes)))
+        risk_idx = _index_lists(hits[1][rows], range(len(self.risk_codes)))
+        reasons: list[list[Reason]] = [[] for _ in range(index.size)]
+        risks: list[list[RiskFlag]] = [[] for _ in range(index.size)]
+        for k, i in enumerate(rows.tolist()):
+            for j in reason_idx[k]:
                 code = self.rule_codes[j]
                 template, blocking = rules_in_force[code]
-                used = {key: message[key][i] for key in rule_keys[j]}
-                reasons.append(
+                used = {key: message[key][k] for key in rule_keys[j]}
+                reasons[i].append(
                     {
                         "code": code,
                         "message": template.format(**_display(used)) if used else template,
@@ -207,108 +245,78 @@ class Valuations:
                         "blocking": blocking,
                     }
                 )
-            for j in risk_idx[i]:
+            for j in risk_idx[k]:
                 code = self.risk_codes[j]
-                used = {key: message[key][i] for key in risk_keys[j]}
-                risks.append(
+                used = {key: message[key][k] for key in risk_keys[j]}
+                risks[i].append(
                     {
                         "code": code,
                         "message": RISK_FLAGS[code].format(**_display(used)) if used else RISK_FLAGS[code],
                         "values": used,
                     }
                 )
-            row_raw = raw[i]
-            flags = flag_lists[i]
-            out.append(
-                {
-                    "application_no": application_no[i],
-                    "score": cols["score"][i],
-                    "legal_score": cols["legal_score"][i],
-                    "technical_score": cols["technical_score"][i],
-                    "economic_score": cols["economic_score"][i],
-                    "grade": grade[i],
-                    "eligible": eligible[i],
-                    "reasons": reasons,
-                    "high_value": high_value[i],
-                    "high_value_flags": flags,
-                    "high_value_note": explain.high_value_note(
-                        flags, high_value[i], in_force[i], invention[i], industry[i], ipc_only[i], self.params
-                    ),
-                    "strategic_industry": industry[i],
-                    "risk_flags": risks,
-                    "p_alive_1y": cols["p_alive_1y"][i],
-                    "p_alive_3y": cols["p_alive_3y"][i],
-                    "p_alive_5y": cols["p_alive_5y"][i],
-                    "expected_life_years": cols["expected_life_years"][i],
-                    "value_p10_yuan": money["value_p10_yuan"][i],
-                    "value_p50_yuan": money["value_p50_yuan"][i],
-                    "value_p90_yuan": money["value_p90_yuan"][i],
-                    "max_loan_yuan": money["max_loan_yuan"][i] if has_value[i] else None,
-                    "money_unit": "yuan",
-                    "value_note": explain.value_note(
-                        money["value_p10_yuan"][i], money["value_p50_yuan"][i], money["value_p90_yuan"][i]
-                    ),
-                    "max_loan_basis": explain.max_loan_basis(
-                        pledge_rate, money["value_p10_yuan"][i], money["max_loan_yuan"][i], eligible[i]
-                    ),
-                    "explanation": [
-                        {
-                            "indicator": names[j],
-                            "dimension": dims[j],
-                            "value": row_raw[j],
-                            "contribution": contrib[i][j],
-                            "text": explain.indicator_sentence(names[j], row_raw[j], contrib[i][j], full_points[j]),
-                        }
-                        for j in order[i]
-                    ],
-                    "model_version": self.model_version,
-                    "reference": self.reference.name,
-                    "remaining_term_years": cols["remaining_term_years"][i],
-                    "next_fee_due": next_due[i],
-                    "expiry_date": expiry[i],
-                    "industry_cluster": cluster[i],
-                    "citation_percentile": cols["citation_percentile"][i],
-                    "survival_source": self.reference.survival.source,
-                }
-            )
-        return out
+        return reasons, risks
 
-    def _message_columns(self) -> dict[str, list[Any]]:
-        """Values that reasons and risk flags quote, as Python lists (converted once)."""
+    def _explanations(self, index: np.ndarray) -> list[list[Contribution]]:
+        """Per patent at ``index``: each indicator's value, points and sentence, largest first."""
+        s = self.scores
+        contributions = s.contributions[index]
+        order = np.argsort(-np.abs(contributions), axis=1, kind="stable").tolist()
+        contrib = np.round(contributions, 2).tolist()
+        raw = self._explanation_values(index)
+        full_points = np.round(s.full_points, 2).tolist()
+        names = [name for _, name in s.indicators]
+        dims = [dim for dim, _ in s.indicators]
+        return [
+            [
+                {
+                    "indicator": names[j],
+                    "dimension": dims[j],
+                    "value": raw[i][j],
+                    "contribution": contrib[i][j],
+                    "text": explain.indicator_sentence(names[j], raw[i][j], contrib[i][j], full_points[j]),
+                }
+                for j in order[i]
+            ]
+            for i in range(index.size)
+        ]
+
+    def _message_columns(self, index: np.ndarray) -> dict[str, list[Any]]:
+        """Values that reasons and risk flags quote, of the patents at ``index``, as Python lists."""
         p, pos, fees = self.portfolio, self.position, self.position.fees
-        n = len(self)
+        n = index.size
         return {
-            "lapse_date": _date_list(p.lapse),
-            "expiry_date": _date_list(pos.expiry),
-            "fee_year": fees.next_fee_year.astype(np.int64).tolist(),
-            "due_date": _date_list(fees.next_due),
-            "grace_end": _date_list(fees.grace_end),
-            "fee": _money_list(fees.next_fee),
-            "late_fee": _money_list(fees.late_fee),
-            "late_fee_percent": _rounded(100 * fees.late_fee_rate, 1),
-            "loan_end": _date_list(pos.loan_end),
+            "lapse_date": _date_list(p.lapse[index]),
+            "expiry_date": _date_list(pos.expiry[index]),
+            "fee_year": fees.next_fee_year[index].astype(np.int64).tolist(),
+            "due_date": _date_list(fees.next_due[index]),
+            "grace_end": _date_list(fees.grace_end[index]),
+            "fee": _money_list(fees.next_fee[index]),
+            "late_fee": _money_list(fees.late_fee[index]),
+            "late_fee_percent": _rounded(100 * fees.late_fee_rate[index], 1),
+            "loan_end": _date_list(pos.loan_end[index]),
             "loan_term_months": [int(self.loan_term_months)] * n,
-            "remaining_term_years": _rounded(pos.remaining_years, 2),
+            "remaining_term_years": _rounded(pos.remaining_years[index], 2),
             "min_years": [float(self.params.eligibility["min_remaining_term_years"])] * n,
         }
 
-    def _explanation_values(self) -> list[list[Any]]:
-        """Per patent, the raw value of each indicator in the order of ``scores.indicators``."""
-        p, s = self.portfolio, self.scores
+    def _explanation_values(self, index: np.ndarray) -> list[list[Any]]:
+        """Per patent at ``index``, the raw value of each indicator in the order of ``scores.indicators``."""
+        p, s = self.portfolio.take(index), self.scores
         statuses = np.array(explain.STATUS_CODES, dtype=object)[p.status]
         columns = {
-            "legal_status": np.where(self.position.in_force, "in_force", statuses).tolist(),
-            "remaining_term": _rounded(self.position.remaining_years, 2),
+            "legal_status": np.where(self.position.in_force[index], "in_force", statuses).tolist(),
+            "remaining_term": _rounded(self.position.remaining_years[index], 2),
             "claim_scope": _count_list(p.independent_claims),
             "family_coverage": _count_list(p.family_size),
-            "legal_stability": _rounded(s.normalised[:, _col(s, "legal_stability")], 3),
-            "citation_percentile": _rounded(self.citation_pct, 4),
+            "legal_stability": _rounded(s.normalised[index, _col(s, "legal_stability")], 3),
+            "citation_percentile": _rounded(self.citation_pct[index], 4),
             "claims": _count_list(p.claims),
             "patent_type": np.array(PATENT_TYPES, dtype=object)[p.kind].tolist(),
             "award": np.array((*explain.AWARD_CODES, None), dtype=object)[p.award].tolist(),
-            "survival": _rounded(self.expected_life_years, 2),
+            "survival": _rounded(self.expected_life_years[index], 2),
             "commercialization": np.array((*explain.STAGE_CODES, None), dtype=object)[p.commercialization].tolist(),
-            "income_value": _money_list(self.income_value),
+            "income_value": _money_list(self.income_value[index]),
             "transactions": np.nansum(np.column_stack([p.licenses, p.transfers, p.previous_pledges]), axis=1)
             .astype(np.int64)
             .tolist(),
@@ -327,11 +335,28 @@ def _count_list(x: np.ndarray) -> list[int | None]:
 
 
 def _money_list(x: np.ndarray) -> list[Decimal | None]:
+    """Yuan amounts as ``Decimal`` to 0.01: the shortest decimal of each float (``repr``) rounded
+    half up (None where not finite). The cents come from float arithmetic where it provably
+    agrees — 100·x lies farther from a half cent than its error bound (x's own rounding, scaled,
+    plus that of the product) — and from ``Decimal`` for the rest (ties, negatives, huge values)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN and ±inf go the Decimal way
+        magnitude = np.abs(x)
+        scaled = x * 100
+        whole = np.floor(scaled)
+        fraction = scaled - whole  # exact: both within a factor 2 or whole == 0
+        bound = 100 * np.spacing(magnitude) + np.spacing(np.abs(scaled))
+        fast = np.isfinite(x) & ~np.signbit(x) & (magnitude < 2.0**40) & (np.abs(fraction - 0.5) > 2 * bound)
+    cents = np.where(fast, whole + (fraction > 0.5), 0).astype(np.int64).tolist()
     return [
-        None
-        if (v != v or v in (float("inf"), float("-inf")))
-        else Decimal(repr(v)).quantize(_CENT, rounding=ROUND_HALF_UP)
-        for v in np.asarray(x, dtype=np.float64).tolist()
+        Decimal(c).scaleb(-2)
+        if f
+        else (
+            None
+            if (v != v or v in (float("inf"), float("-inf")))
+            else Decimal(repr(v)).quantize(_CENT, rounding=ROUND_HALF_UP)
+        )
+        for v, f, c in zip(x.tolist(), fast.tolist(), cents, strict=True)
     ]
 
 

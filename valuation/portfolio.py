@@ -2,13 +2,15 @@
 
 ``Portfolio.from_records`` takes records keyed by the patent import columns
 (``docs/import-formats.md``), already validated and typed by the service, and stores one numpy
-array per field. Money is in yuan (``annual_revenue_yuan``, ``max_pledge_amount_yuan``): the
-library's one money unit; the service converts its integer fen at one place
-(``service/valuations/records.py: valuation_record``). Unknown values stay visible: counts and
-amounts are ``float`` arrays with NaN for unknown, dates ``datetime64[D]`` with NaT,
-enumerations small integer codes with −1 for unknown. How each unknown is treated is decided —
-and documented — where it is used (``scoring``, ``rules``, ``survival``, ``income``); the rule
-throughout is that an unknown never adds value or removes a risk.
+array per field; ``Portfolio.from_columns`` takes the same values column by column (as a parsed
+file holds them: each distinct value once, with each patent's index into them). Money is in
+yuan (``annual_revenue_yuan``, ``max_pledge_amount_yuan``): the library's one money unit; the
+service converts its integer fen at one place (``service/valuations/inputs.py``). Unknown
+values stay visible: counts and amounts are ``float`` arrays with NaN for unknown, dates
+``datetime64[D]`` with NaT, enumerations small integer codes with −1 for unknown. How each
+unknown is treated is decided — and documented — where it is used (``scoring``, ``rules``,
+``survival``, ``income``); the rule throughout is that an unknown never adds value or removes a
+risk.
 
 Booleans whose import default is stated (``co_owners_consent`` true; ``invalidation_pending``,
 ``dual_filing``, ``frozen`` false) take that default when None; the service's optional
@@ -55,6 +57,42 @@ def parse_ipc(raw: str | None) -> tuple[str, str, str, str, str]:
 
 
 IpcCodes = dict[str, tuple[np.ndarray, np.ndarray]]
+# A column given to ``Portfolio.from_columns``: one value per patent, or (values, codes).
+Column = Sequence[Any] | tuple[Sequence[Any], np.ndarray]
+# The record keys a portfolio reads (the patent import columns, money in yuan, and the service's
+# pledge facts).
+RECORD_KEYS = (
+    "application_no",
+    "title",
+    "patent_type",
+    "ipc",
+    "filing_date",
+    "grant_date",
+    "legal_status",
+    "lapse_date",
+    "co_owners_consent",
+    "fees_paid_through_year",
+    "late_fee_payments",
+    "forward_citations",
+    "backward_citations",
+    "claims",
+    "independent_claims",
+    "family_size",
+    "granted_abroad",
+    "pct",
+    "licenses",
+    "transfers",
+    "previous_pledges",
+    "award",
+    "commercialization",
+    "annual_revenue_yuan",
+    "term_compensation_days",
+    "invalidation_pending",
+    "dual_filing",
+    "frozen",
+    "pledged",
+    "max_pledge_amount_yuan",
+)
 
 
 def ipc_levels(groups_per_patent: np.ndarray) -> IpcCodes:
@@ -68,6 +106,16 @@ def ipc_levels(groups_per_patent: np.ndarray) -> IpcCodes:
         unique, small_inverse = np.unique(parsed[:, column], return_inverse=True)
         codes[name] = (unique, small_inverse[inverse])
     return codes
+
+
+def _coded(given: Column | None, n: int) -> tuple[Sequence[Any], np.ndarray]:
+    """A column as (distinct values, each patent's index into them); None: n unknown values."""
+    if given is None:
+        return [None], np.zeros(n, dtype=np.intp)
+    if isinstance(given, tuple) and len(given) == 2 and isinstance(given[1], np.ndarray):
+        return given
+    index = {value: i for i, value in enumerate(dict.fromkeys(given))}
+    return list(index), np.fromiter(map(index.__getitem__, given), dtype=np.intp, count=len(given))
 
 
 @dataclass(frozen=True)
@@ -121,32 +169,38 @@ class Portfolio:
 
     @classmethod
     def from_records(cls, records: Sequence[Mapping[str, Any]]) -> Portfolio:
-        """Build the column arrays from import-style records (one Python pass per column)."""
+        """Build the column arrays from import-style records."""
+        return cls.from_columns({key: [r.get(key) for r in records] for key in RECORD_KEYS}, len(records))
 
-        def column(key: str) -> list[Any]:
-            return [r.get(key) for r in records]
+    @classmethod
+    def from_columns(cls, columns: Mapping[str, Column], n: int) -> Portfolio:
+        """Build the column arrays from ``n`` patents' import-style values, column by column (a
+        missing column: every value None). A column is a sequence of values, or a pair (values,
+        codes) — patent i's value is ``values[codes[i]]``, as a parsed file holds it. Each distinct
+        value is converted once (a file holds few: two patent types, a few thousand dates)."""
+
+        def column(key: str, convert: Any, dtype: Any) -> np.ndarray:
+            values, codes = _coded(columns.get(key), n)
+            return np.array([convert(v) for v in values], dtype=dtype)[codes]
 
         def counts(key: str) -> np.ndarray:
-            return np.array([np.nan if v is None else float(v) for v in column(key)], dtype=np.float64)
+            return column(key, lambda v: np.nan if v is None else float(v), np.float64)
 
         def flags(key: str, default: bool) -> np.ndarray:
-            return np.array([default if v is None else bool(v) for v in column(key)], dtype=bool)
+            return column(key, lambda v: default if v is None else bool(v), bool)
 
         def dates(key: str) -> np.ndarray:
-            return np.array(column(key), dtype="datetime64[D]") if records else np.array([], "datetime64[D]")
+            return column(key, lambda v: v, "datetime64[D]")
 
         def codes(key: str, names: Sequence[str], unknown: int = -1) -> np.ndarray:
             lookup = {name: i for i, name in enumerate(names)}
-            values = column(key)
+            values, codes = _coded(columns.get(key), n)
             bad = {v for v in values if v is not None and v not in lookup}
             if bad:
                 raise ValueError(f"{key}: unknown code(s) {sorted(map(str, bad))}; expected {list(names)}")
-            return np.array([unknown if v is None else lookup[v] for v in values], dtype=np.int8)
+            return np.array([unknown if v is None else lookup[v] for v in values], dtype=np.int8)[codes]
 
-        ipc_raw = column("ipc")
-        unique_raw = {v for v in ipc_raw}
-        parsed = {v: parse_ipc(v) for v in unique_raw}
-        parts = np.array([parsed[v] for v in ipc_raw], dtype=str).reshape(len(records), 5)
+        parts = column("ipc", parse_ipc, str).reshape(n, 5)
         kind = codes("patent_type", PATENT_TYPES)
         status = codes("legal_status", STATUSES)
         if (kind < 0).any() or (status < 0).any():
@@ -155,8 +209,8 @@ class Portfolio:
         if np.isnat(filing).any():
             raise ValueError("filing_date is required for every record")
         return cls(
-            application_no=np.array([str(v) if v is not None else "" for v in column("application_no")], dtype=object),
-            title=np.array([v or "" for v in column("title")], dtype=str) if records else np.array([], str),
+            application_no=column("application_no", lambda v: str(v) if v is not None else "", object),
+            title=column("title", lambda v: v or "", str),
             kind=kind,
             ipc=parts[:, 4],
             ipc_section=parts[:, 0],
@@ -182,21 +236,17 @@ class Portfolio:
             previous_pledges=counts("previous_pledges"),
             award=codes("award", AWARDS),
             commercialization=codes("commercialization", STAGES),
-            revenue=np.array(
-                [
-                    np.nan if v is None else float(Decimal(v) if isinstance(v, str) else v)
-                    for v in column("annual_revenue_yuan")
-                ],
-                dtype=np.float64,
+            revenue=column(
+                "annual_revenue_yuan",
+                lambda v: np.nan if v is None else float(Decimal(v) if isinstance(v, str) else v),
+                np.float64,
             ),
             term_compensation_days=counts("term_compensation_days"),
             invalidation_pending=flags("invalidation_pending", False),
             dual_filing=flags("dual_filing", False),
             frozen=flags("frozen", False),
             pledged=flags("pledged", False),
-            max_pledge_amount=np.array(
-                [np.nan if v is None else float(v) for v in column("max_pledge_amount_yuan")], dtype=np.float64
-            ),
+            max_pledge_amount=counts("max_pledge_amount_yuan"),
         )
 
     def take(self, index: np.ndarray | Sequence[int]) -> Portfolio:

@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from service.clock import utctoday
 from service.identifiers import normalize_application_no, normalize_credit_code
-from service.models.types import utctoday
 from service.vocabulary import code_of
 
 Parser = Callable[[str], object]
@@ -191,6 +191,8 @@ def decimal(low: Decimal | None = None, high: Decimal | None = None, *, low_open
 
 def yuan_to_fen(raw: str) -> int:
     """Amount in yuan (at most two decimals, never negative) → integer fen."""
+    if len(raw) < len(str(MAX_YUAN)) and raw.isascii() and raw.isdigit():
+        return int(raw) * 100  # whole yuan below MAX_YUAN, as most files write them: what Decimal gives
     value = _decimal(raw)
     if value < 0:
         raise ValueError(f"金额 {raw} 为负数 / amount {raw} is negative")

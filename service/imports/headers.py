@@ -138,19 +138,29 @@ class HeaderProblem(ValueError):
         self.column = column
 
 
+def column_names(kind: str, header: list[str]) -> list[str]:
+    """``header`` with each Chinese header replaced by its column name (the same list when every
+    header is already a column name); HeaderProblem when a column is named twice that way."""
+    names = _BY_HEADER[kind]
+    renamed = {name: names[_folded(name)] for name in header if _folded(name) in names}
+    renamed = {name: column for name, column in renamed.items() if name != column}
+    if not renamed:
+        return header
+    seen: set[str] = set()
+    for name in header:
+        column = renamed.get(name, name)
+        if column in seen:
+            raise HeaderProblem(column, name)
+        seen.add(column)
+    return [renamed.get(name, name) for name in header]
+
+
 def with_column_names(kind: str, table: Table) -> Table:
     """``table`` with each Chinese header replaced by its column name; the same table when every
     header is already a column name (the common, large files pay nothing)."""
-    names = _BY_HEADER[kind]
-    renamed = {header: names[_folded(header)] for header in table.header if _folded(header) in names}
-    renamed = {header: column for header, column in renamed.items() if header != column}
-    if not renamed:
+    header = column_names(kind, table.header)
+    if header is table.header:
         return table
-    seen: set[str] = set()
-    for header in table.header:
-        column = renamed.get(header, header)
-        if column in seen:
-            raise HeaderProblem(column, header)
-        seen.add(column)
+    renamed = dict(zip(table.header, header, strict=True))
     rows = [(number, {renamed.get(k, k): v for k, v in row.items()}) for number, row in table.rows]
-    return Table([renamed.get(h, h) for h in table.header], rows)
+    return Table(header, rows)

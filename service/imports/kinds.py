@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from service.identifiers import application_type
-from service.imports import cells
-from service.models.enums import (
+from service.enumerations import (
     Award,
     Certification,
     Cluster,
@@ -19,6 +17,8 @@ from service.models.enums import (
     LegalStatus,
     PatentType,
 )
+from service.identifiers import application_type
+from service.imports import cells
 from service.vocabulary import label
 
 

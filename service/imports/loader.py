@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 from service.db import dialect_insert
-from service.imports.headers import HeaderProblem, with_column_names
-from service.imports.kinds import KINDS, LOAD_ORDER, Kind
+from service.imports.columns import Progress, RowError, parse_rows
+from service.imports.kinds import KINDS, LOAD_ORDER
 from service.imports.reader import Table
 from service.models import (
     Bank,
@@ -37,7 +37,6 @@ from service.models import (
 from service.models.enums import IpType
 from service.models.types import utcnow
 
-Progress = Callable[[int], None]  # called with the number of rows just processed
 # Rows or keys per statement. An IN list binds one parameter per value (a tuple per column), and
 # PostgreSQL takes at most 65,535 parameters per statement, SQLite 32,766: every statement that
 # carries a file's keys goes in chunks of this size (at most 4 columns × 2000 = 8,000 parameters).
@@ -48,16 +47,6 @@ def _chunks(values) -> Iterable[list]:
     values = list(values)
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"第 {self.row} 行 {self.column} 列 / row {self.row}, column {self.column}: {self.message}"
 
 
 # An answer lists the first problems and counts them all: a file with a problem in every row
@@ -87,65 +76,6 @@ class ImportReport:
     rows: int
     inserted: int
     updated: int
-
-
-Parsed = list[tuple[int, dict]]
-
-
-def _parse_cells(kind: Kind, number: int, raw: dict[str, str]) -> tuple[dict, list[RowError]]:
-    """One row's cells parsed by their columns (defaults for empty cells), and the cell errors."""
-    row: dict = {}
-    errors: list[RowError] = []
-    for column in kind.columns:
-        text = raw.get(column.name, "")
-        if text == "":
-            if column.required:
-                errors.append(RowError(number, column.name, "必填项为空 / required value is empty"))
-            row[column.key] = column.default
-            continue
-        try:
-            row[column.key] = column.parse(text)
-        except ValueError as exc:
-            errors.append(RowError(number, column.name, str(exc)))
-    return row, errors
-
-
-def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tuple[Parsed, list[RowError]]:
-    try:
-        table = with_column_names(kind.name, table)  # 申请号 → application_no, …
-    except HeaderProblem as exc:
-        return [], [RowError(1, exc.column, str(exc))]
-    errors = [
-        RowError(1, name, "表头缺少必填列 / required column is missing from the header")
-        for name in kind.required
-        if name not in table.header
-    ]
-    if errors:
-        return [], errors
-    parsed: Parsed = []
-    seen_keys: dict[tuple, int] = {}
-    for count, (number, raw) in enumerate(table.rows, start=1):
-        row, row_errors = _parse_cells(kind, number, raw)
-        if not row_errors:
-            row_errors = [RowError(number, column, message) for column, message in kind.check(row)]
-            key = tuple(row[name] for name in kind.key)
-            if key in seen_keys:
-                key_names = "/".join(kind.key)
-                row_errors.append(
-                    RowError(
-                        number,
-                        kind.key[-1],
-                        f"{key_names} 与第 {seen_keys[key]} 行重复 / same {key_names} as row {seen_keys[key]}",
-                    )
-                )
-            seen_keys.setdefault(key, number)
-        errors += row_errors
-        parsed.append((number, row))
-        if progress and count % 1000 == 0:
-            progress(1000)
-    if progress:
-        progress(len(table.rows) % 1000)
-    return parsed, errors
 
 
 def import_table(session: Session, kind_name: str, table: Table, progress: Progress | None = None) -> ImportReport:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+from service.clock import utcnow, utctoday
+
+__all__ = ["UTCDateTime", "utcnow", "utctoday"]
 
 
 class UTCDateTime(TypeDecorator):
@@ -30,12 +34,3 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def utctoday() -> date:
-    """Today's date in UTC: the default valuation, matching and progress date."""
-    return datetime.now(UTC).date()

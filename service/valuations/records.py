@@ -12,12 +12,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from service.encoding import dumps
-from service.imports.kinds import KINDS
 from service.imports.stored import implausible_dates
 from service.models import Enterprise, Patent, PledgedPatent, PledgeRegistration, Valuation
+from service.valuations.inputs import PATENT_FIELDS, valuation_record
 from valuation.result import FIELDS, MONEY_FIELDS
-
-PATENT_FIELDS = [column.key for column in KINDS["patents"].columns]  # as parsed and stored (money in fen)
 
 
 def context_digest(reference: dict[str, Any] | str) -> str:
@@ -28,23 +26,6 @@ def context_digest(reference: dict[str, Any] | str) -> str:
 def inputs_hash(record: dict[str, Any], context: str) -> str:
     """What determines a valuation besides the date and model: the record and the context digest."""
     return hashlib.sha256(dumps({"record": record, "context": context}, sort_keys=True).encode()).hexdigest()
-
-
-def _yuan(fen: int | None) -> Decimal | None:
-    return None if fen is None else Decimal(fen) / 100
-
-
-def valuation_record(
-    fields: Mapping[str, Any], *, pledged: bool = False, max_pledge_fen: int | None = None
-) -> dict[str, Any]:
-    """The valuation library's record from a patent's fields as the importer parses them or the
-    database stores them (money in integer fen): the one place where fen becomes the library's yuan.
-    Every path — estimate, ``ipfin valuate``, portfolio runs — builds its records here."""
-    record = {name: fields.get(name) for name in PATENT_FIELDS if name != "annual_revenue_fen"}
-    record["annual_revenue_yuan"] = _yuan(fields.get("annual_revenue_fen"))
-    record["pledged"] = pledged
-    record["max_pledge_amount_yuan"] = _yuan(max_pledge_fen)
-    return record
 
 
 _STORED = [name for name in PATENT_FIELDS if name != "owner_credit_code"]

@@ -1,0 +1,355 @@
+"""Parsing an import file column by column: the one parser behind the import, the estimate and
+``ipfin valuate``.
+
+A file repeats most of its cells (two patent types, a few thousand dates and a few dozen counts
+in 100,000 rows), so each column is parsed as its distinct cells, each by the per-cell parser of
+``cells.py`` — every value and every message is the per-cell parser's own — and each row keeps
+an index into them (``Coded``). Application numbers, distinct in every row, are checked for the
+canonical form ``YYYYTNNNNNNN.C`` with numpy; the others go through the per-cell parser.
+
+Rows are read in chunks (``reader.read_chunks``): a chunk's raw cells are dropped once it is
+parsed. Problems are reported as the row-by-row parser reported them: cell problems of a row in
+column order; a row without any gets its kind's check and then the duplicate-key test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+
+from service.identifiers import PATENT_TYPE_DIGITS, application_type
+from service.imports.headers import HeaderProblem, column_names
+from service.imports.kinds import Column, Kind
+from service.imports.reader import Chunk, Chunks, Table, without_cyclic_gc
+
+Progress = Callable[[int], None]  # called with the number of rows just processed
+Parsed = list[tuple[int, dict]]
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"第 {self.row} 行 {self.column} 列 / row {self.row}, column {self.column}: {self.message}"
+
+
+REQUIRED_EMPTY = "必填项为空 / required value is empty"
+# Codes of cells with a problem (their row has a RowError): one that did not parse has no value
+# (the row-by-row parser left its key out); an empty required one has its column's default.
+FAILED, EMPTY_REQUIRED = 0, 1
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A parsed column: values and, per row, the index of its value (at most EMPTY_REQUIRED: the cell
+    has a problem)."""
+
+    values: list[Any]
+    codes: np.ndarray  # int32
+
+    def tolist(self) -> list[Any]:
+        return list(map(self.values.__getitem__, self.codes.tolist()))
+
+    def take(self, rows: np.ndarray) -> Coded:
+        return Coded(self.values, self.codes[rows])
+
+    def compact(self, rows: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        """The column of ``rows`` as (values, codes) holding only the values those rows use (what
+        ``Portfolio.from_columns`` takes: each distinct value converted once)."""
+        codes = self.codes[rows]
+        used = np.zeros(len(self.values), dtype=bool)
+        used[codes] = True
+        renumber = np.cumsum(used) - 1
+        return [v for v, u in zip(self.values, used.tolist(), strict=True) if u], renumber[codes]
+
+    def array(self, convert: Callable[[Any], Any], dtype: Any) -> np.ndarray:
+        """Per row, ``convert`` of its value as a numpy array (converted once per value)."""
+        return np.array([convert(value) for value in self.values], dtype=dtype)[self.codes]
+
+
+class _ColumnParser:
+    """One column's cells → codes, each distinct cell parsed once for the whole file."""
+
+    def __init__(self, column: Column):
+        self.column = column
+        self.values: list[Any] = [None, column.default]  # values[FAILED], values[EMPTY_REQUIRED]
+        self.index: dict[str, int] = {}
+        self.messages: dict[str, str] = {}  # failed cell → its message
+
+    def codes(self, cells: Sequence[str], stripped: bool) -> np.ndarray:
+        index = self.index
+        try:  # most columns meet no new cell after the first chunk: one pass
+            return np.fromiter(map(index.__getitem__, cells), dtype=np.int32, count=len(cells))
+        except KeyError:
+            pass
+        for cell in dict.fromkeys(cells):
+            if cell not in index:
+                index[cell] = self._parse(cell, cell if stripped else cell.strip())
+        return np.fromiter(map(index.__getitem__, cells), dtype=np.int32, count=len(cells))
+
+    def _parse(self, cell: str, text: str) -> int:
+        """The code of ``text``'s value (appended), or FAILED with the message kept for ``cell``."""
+        column = self.column
+        if text == "":
+            if column.required:
+                self.messages[cell] = REQUIRED_EMPTY
+                return EMPTY_REQUIRED
+            value = column.default
+        else:
+            try:
+                value = column.parse(text)
+            except ValueError as exc:
+                self.messages[cell] = str(exc)
+                return FAILED
+        self.values.append(value)
+        return len(self.values) - 1
+
+    def constant(self, n: int) -> np.ndarray:
+        """Codes of a column the file does not have: every cell empty."""
+        return np.full(n, self.codes(("",), stripped=True)[0], dtype=np.int32)
+
+
+_CHECK_WEIGHTS = np.array((2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5))
+_TYPE_DIGIT = np.zeros(10, dtype=bool)
+_TYPE_DIGIT[[int(d) for d in PATENT_TYPE_DIGITS]] = True
+
+
+def _canonical_application_nos(cells: Sequence[str]) -> np.ndarray:
+    """Which cells already are valid canonical application numbers ``YYYYTNNNNNNN.C`` (12 ASCII
+    digits, a dot, the right check character, a known type digit): normalising returns them as
+    they are. The others go through ``cells.application_no``."""
+    n = len(cells)
+    lengths = np.fromiter(map(len, cells), dtype=np.intp, count=n)
+    fourteen = lengths == 14
+    if not fourteen.any():
+        return fourteen
+    chars = np.array([cell for cell, ok in zip(cells, fourteen.tolist(), strict=True) if ok], dtype="<U14")
+    points = chars.view(np.uint32).reshape(-1, 14).astype(np.int64)
+    digits = points[:, :12] - ord("0")
+    ok = ((digits >= 0) & (digits <= 9)).all(axis=1) & (points[:, 12] == ord("."))
+    digits = np.where(ok[:, None], digits, 0)
+    remainder = (digits @ _CHECK_WEIGHTS) % 11
+    check = np.where(remainder == 10, ord("X"), ord("0") + remainder)
+    ok &= (points[:, 13] == check) & _TYPE_DIGIT[digits[:, 4]]
+    fourteen[fourteen] = ok
+    return fourteen
+
+
+class _ApplicationNoParser(_ColumnParser):
+    """Canonical numbers are taken as they are (numpy); the rest by the per-cell parser."""
+
+    def codes(self, cells: Sequence[str], stripped: bool) -> np.ndarray:
+        canonical = _canonical_application_nos(cells)
+        if not canonical.any():
+            return super().codes(cells, stripped)
+        codes = np.empty(len(cells), dtype=np.int32)
+        taken = np.nonzero(canonical)[0]
+        codes[taken] = np.arange(len(self.values), len(self.values) + taken.size)
+        self.values.extend(cells[i] for i in taken.tolist())
+        rest = np.nonzero(~canonical)[0]
+        if rest.size:
+            codes[rest] = super().codes([cells[i] for i in rest.tolist()], stripped)
+        return codes
+
+
+@dataclass(frozen=True)
+class ParsedColumns:
+    """A file parsed column by column (rows in file order, blank rows left out)."""
+
+    numbers: np.ndarray  # spreadsheet row number of each row
+    columns: dict[str, Coded]  # by the column's key (``Column.key``)
+    errors: list[RowError]  # in row order; a row's cell problems in column order, as parse_rows says them
+    raw: dict[str, list[str]]  # the cells as written of the columns asked for (``keep``), stripped
+
+    @property
+    def bad(self) -> np.ndarray:
+        """Per row, whether it has a problem."""
+        return np.isin(self.numbers, np.fromiter({e.row for e in self.errors}, dtype=np.intp))
+
+    def rows(self) -> Parsed:
+        """(row number, column key → value) per row: a cell that did not parse has no key."""
+        keys = list(self.columns)
+        lists = [column.tolist() for column in self.columns.values()]
+        parsed = [dict(zip(keys, values, strict=True)) for values in zip(*lists, strict=True)]
+        for position in np.nonzero(self.bad)[0].tolist():
+            row = parsed[position]
+            for key, column in self.columns.items():
+                if column.codes[position] == FAILED:
+                    del row[key]
+        return list(zip(self.numbers.tolist(), parsed, strict=True))
+
+
+def parse_columns(
+    kind: Kind,
+    read: Chunks,
+    progress: Progress | None = None,
+    *,
+    keep: Iterable[str] = (),
+    declared: list[str] | None = None,
+) -> ParsedColumns:
+    """Parse and check every row of ``read`` as ``kind``; ``keep``: columns whose cells as written
+    are kept too (``ipfin valuate`` names a row it cannot value by its application number as given).
+    ``declared``: the part of ``read.header`` that is the file's header, where Chinese names are read
+    and required columns looked for (default: all of it)."""
+    empty = ParsedColumns(np.zeros(0, dtype=np.intp), {}, [], {})
+    declared = read.header if declared is None else declared  # a prefix of read.header
+    try:
+        present = column_names(kind.name, declared)
+    except HeaderProblem as exc:
+        return ParsedColumns(empty.numbers, {}, [RowError(1, exc.column, str(exc))], {})
+    missing = [
+        RowError(1, name, "表头缺少必填列 / required column is missing from the header")
+        for name in kind.required
+        if name not in present
+    ]
+    if missing:
+        return ParsedColumns(empty.numbers, {}, missing, {})
+    header = present + read.header[len(declared) :]
+    position = {name: i for i, name in enumerate(header)}  # a name given twice: its last column
+    parsers = {
+        column.key: (_ApplicationNoParser if column.name == "application_no" else _ColumnParser)(column)
+        for column in kind.columns
+    }
+    keep = list(keep)
+    codes: dict[str, list[np.ndarray]] = {key: [] for key in parsers}
+    raw: dict[str, list[str]] = {name: [] for name in keep}
+    numbers: list[int] = []
+    cell_errors: list[RowError] = []
+    for chunk in read.chunks:
+        if not chunk.rows:
+            continue
+        cell_errors += _parse_chunk(chunk, parsers, position, codes)
+        for name in keep:
+            i = position.get(name)
+            cells = [row[i] for row in chunk.rows] if i is not None else [""] * len(chunk.rows)
+            raw[name] += cells if chunk.stripped else [cell.strip() for cell in cells]
+        numbers += chunk.numbers
+        if progress:
+            progress(len(chunk.numbers))
+    columns = {
+        key: Coded(parser.values, np.concatenate(codes[key]) if codes[key] else np.zeros(0, dtype=np.int32))
+        for key, parser in parsers.items()
+    }
+    row_numbers = np.array(numbers, dtype=np.intp)
+    errors = cell_errors + _row_errors(kind, row_numbers, columns, {e.row for e in cell_errors})
+    errors.sort(key=lambda e: e.row)  # stable: a row's problems keep their order
+    return ParsedColumns(row_numbers, columns, errors, raw)
+
+
+def _parse_chunk(
+    chunk: Chunk, parsers: Mapping[str, _ColumnParser], position: Mapping[str, int], codes: dict[str, list]
+) -> list[RowError]:
+    cells_by_column = chunk.columns()
+    n = len(chunk.rows)
+    failed: list[tuple[int, int, RowError]] = []  # (row position, column order, problem)
+    for order, (key, parser) in enumerate(parsers.items()):
+        i = position.get(parser.column.name)
+        if i is None:
+            column_codes = parser.constant(n)
+            cells: Sequence[str] = ("",) * n
+        else:
+            cells = cells_by_column[i]
+            column_codes = parser.codes(cells, chunk.stripped)
+        codes[key].append(column_codes)
+        for p in np.nonzero(column_codes <= EMPTY_REQUIRED)[0].tolist():
+            message = parser.messages[cells[p]]
+            failed.append((p, order, RowError(chunk.numbers[p], parser.column.name, message)))
+    failed.sort(key=lambda item: item[:2])
+    return [error for _, _, error in failed]
+
+
+def _row_errors(kind: Kind, numbers: np.ndarray, columns: Mapping[str, Coded], bad: set[int]) -> list[RowError]:
+    """The kind's check on each row whose cells all parsed, then the duplicate-key test."""
+    clean = ~np.isin(numbers, np.fromiter(bad, dtype=np.intp, count=len(bad)))
+    screen = _SUSPECTS.get(kind.name)
+    checked = clean & screen(columns) if screen else clean
+    errors: list[RowError] = []
+    keys = list(columns)
+    for p in np.nonzero(checked)[0].tolist():
+        row = {key: columns[key].values[columns[key].codes[p]] for key in keys}
+        errors += [RowError(int(numbers[p]), column, message) for column, message in kind.check(row)]
+    rows = np.nonzero(clean)[0]
+    key_values = list(zip(*(columns[name].take(rows).tolist() for name in kind.key), strict=True))
+    row_numbers = numbers[rows].tolist()
+    first = dict(zip(reversed(key_values), reversed(row_numbers), strict=True))  # key → its first row
+    key_names = "/".join(kind.key)
+    for key, number in zip(key_values, row_numbers, strict=True):
+        if first[key] != number:
+            errors.append(
+                RowError(
+                    number,
+                    kind.key[-1],
+                    f"{key_names} 与第 {first[key]} 行重复 / same {key_names} as row {first[key]}",
+                )
+            )
+    return errors
+
+
+def _patent_suspects(columns: Mapping[str, Coded]) -> np.ndarray:
+    """The rows ``kinds._check_patent`` finds a problem in, by numpy over the parsed columns (it
+    then says what the problem is). tests/test_imports_columns.py holds the two to the same rows."""
+
+    def dates(key: str) -> np.ndarray:
+        return columns[key].array(lambda value: value, "datetime64[D]")
+
+    def later_not_after(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
+        return ~np.isnat(earlier) & ~np.isnat(later) & ~(later > earlier)
+
+    implied = columns["application_no"].array(lambda no: application_type(no) if no else None, object)
+    patent_type = columns["patent_type"].array(lambda value: value, object)
+    filing, grant, lapse = dates("filing_date"), dates("grant_date"), dates("lapse_date")
+    status = columns["legal_status"].array(lambda value: value, object)
+    granted_status = np.isin(status, ["valid", "lapsed", "expired"])
+
+    def counts(key: str) -> np.ndarray:
+        return columns[key].array(lambda value: np.nan if value is None else value, np.float64)
+
+    return (
+        ((implied != None) & (implied != patent_type))  # noqa: E711 — elementwise over an object array
+        | later_not_after(filing, grant)
+        | later_not_after(grant, lapse)
+        | (granted_status & np.isnat(grant))
+        | ((status == "pending") & ~np.isnat(grant))
+        | (counts("independent_claims") > counts("claims"))
+    )
+
+
+_SUSPECTS: dict[str, Callable[[Mapping[str, Coded]], np.ndarray]] = {"patents": _patent_suspects}
+
+
+def table_chunks(table: Table) -> tuple[Chunks, list[str]]:
+    """A Table (rows as dicts, as callers build them) as one chunk of cells taken as they are, and
+    the header its required columns are looked for in (a row may hold a column the header lacks)."""
+    header = list(table.header)
+    known = set(header)
+    extra = {name for _, row in table.rows if not known.issuperset(row) for name in row if name not in known}
+    if extra:
+        header += sorted(extra)
+    cells = itemgetter(*header) if len(header) > 1 else lambda row: tuple(row[name] for name in header)
+    try:  # every row has every column: one C call a row
+        rows = [cells(row) for _, row in table.rows]
+    except KeyError:
+        rows = [[row.get(name, "") for name in header] for _, row in table.rows]
+    chunk = Chunk([number for number, _ in table.rows], rows, stripped=True)
+    return Chunks(header, iter([chunk])), table.header
+
+
+def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tuple[Parsed, list[RowError]]:
+    """Every row of ``table`` parsed and checked as ``kind``: (row number, column key → value) per
+    row (a cell that did not parse has no key) and the problems, in row order."""
+    with without_cyclic_gc():
+        read, declared = table_chunks(table)
+        parsed = parse_columns(kind, read, progress, declared=declared)
+        if not parsed.columns:  # the header is wrong: nothing parsed
+            return [], parsed.errors
+        return parsed.rows(), parsed.errors
+
+
+__all__ = ["Coded", "ParsedColumns", "RowError", "parse_columns", "parse_rows", "table_chunks"]

@@ -397,22 +397,23 @@ def valuate(
     hazard = reference.survival.hazard(covariate_columns(portfolio, citation_pct, params, cluster, tiers), tiers)
     age, remaining, alive = position.age_years, position.remaining_years, position.alive
 
-    # P(alive in 1, 3, 5 years), computed for the patents alive now (0 for the others)
+    # Survival for the patents alive now (0 for the others): the hazard of those rows only.
     living = np.nonzero(alive)[0]
+    alive_hazard = hazard.take(living)
     horizons = np.array([1.0, 3.0, 5.0])
-    p_alive = np.zeros((len(portfolio), horizons.size))
-    p_alive[living] = hazard.take(living).conditional_survival(
+    p_alive = np.zeros((horizons.size, len(portfolio)))  # P(alive in 1, 3, 5 years); rows contiguous
+    p_alive[:, living] = alive_hazard.conditional_survival(
         age[living], np.broadcast_to(horizons, (living.size, horizons.size))
-    )
-    p_alive = np.where(remaining[None, :] >= horizons[:, None], p_alive.T, 0.0)  # (3, n): rows contiguous
-
-    expected_life = np.where(alive, hazard.expected_remaining_life(age, remaining), 0.0)
+    ).T
+    p_alive = np.where(remaining[None, :] >= horizons[:, None], p_alive, 0.0)
+    expected_life = np.zeros(len(portfolio))
+    expected_life[living] = alive_hazard.expected_remaining_life(age[living], remaining[living])
     revenue = np.where(np.isfinite(portfolio.revenue) & (portfolio.revenue > 0), portfolio.revenue, np.nan)
     group, ranges, _ = royalty_ranges(portfolio.ipc_codes, params)
     # The yearly grid only for patents with revenue (memory: rows × 21 years).
     valued = np.nonzero(np.isfinite(revenue) & alive)[0]
     weights, year_start = yearly_grid(remaining[valued])
-    survival = hazard.take(valued).conditional_survival(age[valued], year_start)
+    survival = alive_hazard.take(np.searchsorted(living, valued)).conditional_survival(age[valued], year_start)
     income_value = np.full(len(portfolio), np.nan)
     income_value[valued] = central_value(
         revenue[valued],

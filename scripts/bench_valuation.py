@@ -41,7 +41,7 @@ from valuation.simulation import simulate_portfolio
 
 AS_OF = date(2025, 6, 30)
 YEAR = 365.25
-GL_NODES, GL_WEIGHTS = (x.tolist() for x in np.polynomial.legendre.leggauss(10))
+GL_NODES, GL_WEIGHTS = (x.tolist() for x in np.polynomial.legendre.leggauss(8))
 TOLERANCE = 1e-9  # max relative |Δ| of P10/P50/P90 (and absolute |Δ| of the score) accepted
 
 
@@ -63,9 +63,9 @@ def best(run, repeats: int) -> float:
 
 
 def tier_piece(lo: float, hi: float, w: float, c: float, k: float) -> float:
-    """∫_lo^hi exp(c − w t^k) dt: 10-node Gauss–Legendre where the curve is smooth on the piece's
-    scale, else the incomplete-gamma closed form (near age 0, or a fall of more than e^-8)."""
-    if lo < hi - lo or w * (hi**k - lo**k) > 8.0:
+    """∫_lo^hi exp(c − w t^k) dt: 8-node Gauss–Legendre where the curve is smooth on the piece's
+    scale, else the incomplete-gamma closed form (near age 0, or a fall of more than e^-4)."""
+    if lo < hi - lo or w * (hi**k - lo**k) > 4.0:
         a = 1.0 / k
         x_lo, x_hi = w * lo**k, w * hi**k
         if x_lo < a:

@@ -32,7 +32,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from valuation.params import Params
 from valuation.portfolio import Portfolio
@@ -88,7 +88,7 @@ def citation_percentiles(portfolio: Portfolio, as_of: date, reference: CitationR
     a = reference.shape
     expected = reference.field_rate(portfolio) * exposure_years(portfolio, as_of)
     theta = (cites + a) / (expected + a)
-    return stats.gamma.cdf(theta, a, scale=1.0 / a)
+    return special.gammainc(a, theta / (1.0 / a))  # the Gamma(a, scale 1/a) CDF, without scipy.stats' checks
 
 
 def _nb_shape(cites: np.ndarray, mean: np.ndarray) -> float:

@@ -393,13 +393,14 @@ def valuate(
     position = legal_position(portfolio, as_of, params, loan_term_months, loan_ends)
     citation_pct = citation_percentiles(portfolio, as_of, reference.citations)
     cluster = industry_cluster(portfolio, params)
-    tiers = FeeTiers.of(portfolio.kind, params)
-    hazard = reference.survival.hazard(covariate_columns(portfolio, citation_pct, params, cluster, tiers), tiers)
     age, remaining, alive = position.age_years, position.remaining_years, position.alive
 
     # Survival for the patents alive now (0 for the others): the hazard of those rows only.
     living = np.nonzero(alive)[0]
-    alive_hazard = hazard.take(living)
+    tiers = FeeTiers.of(portfolio.kind[living], params)
+    alive_hazard = reference.survival.hazard(
+        covariate_columns(portfolio, citation_pct, params, cluster, tiers, rows=living), tiers
+    )
     horizons = np.array([1.0, 3.0, 5.0])
     p_alive = np.zeros((horizons.size, len(portfolio)))  # P(alive in 1, 3, 5 years); rows contiguous
     p_alive[:, living] = alive_hazard.conditional_survival(

@@ -39,6 +39,7 @@ citations for the same exposure or more revenue never lower the score.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -58,9 +59,18 @@ class Scores:
     economic: np.ndarray
     grade: np.ndarray  # str "A".."E"
     indicators: tuple[tuple[str, str], ...]  # (dimension, indicator) per column
-    normalised: np.ndarray  # (n, I) xᵢ
-    contributions: np.ndarray  # (n, I) points
+    columns: tuple[np.ndarray, ...]  # xᵢ per indicator (n,), in the order of ``indicators``
     full_points: np.ndarray  # (I,) points an indicator gives at xᵢ = 1
+
+    @cached_property
+    def normalised(self) -> np.ndarray:
+        """(n, I) xᵢ (built when asked for: the explanations read it, scores do not)."""
+        return np.column_stack(self.columns) if self.columns else np.zeros((self.score.size, 0))
+
+    @cached_property
+    def contributions(self) -> np.ndarray:
+        """(n, I) points: xᵢ × full points."""
+        return self.normalised * self.full_points[None, :]
 
 
 def indicator_values(
@@ -142,20 +152,23 @@ def score_portfolio(
             weights.append(100.0 * float(cfg["dimension_weights"][dimension]) * float(w))
     n = len(portfolio)
     counts = position.alive
-    x = np.empty((len(columns), n)).T  # column-major: each indicator is filled as one contiguous run
-    for j, (_, name) in enumerate(columns):
-        x[:, j] = values[name] if name == "legal_status" else np.where(counts, values[name], 0.0)
-    contributions = x * np.array(weights)[None, :]
-    dims = np.array([d for d, _ in columns])
-    sub = {}
+    full_points = np.array(weights)
+    x = tuple(values[name] if name == "legal_status" else np.where(counts, values[name], 0.0) for _, name in columns)
+    sub, score = {}, np.zeros(n)
     for dimension in DIMENSIONS:
         w_dim = float(cfg["dimension_weights"][dimension])
-        sub[dimension] = contributions[:, dims == dimension].sum(axis=1) / w_dim if w_dim > 0 else np.zeros(n)
-    score = contributions.sum(axis=1)
-    bands = list(cfg["grades"].items())
-    grade = np.full(n, bands[-1][0], dtype="<U1")
-    for letter, minimum in reversed(bands):
-        grade = np.where(score >= float(minimum) - 1e-9, letter, grade)
+        points = np.zeros(n)
+        for j, (d, _) in enumerate(columns):
+            if d == dimension:
+                points += x[j] * full_points[j]
+        sub[dimension] = points / w_dim if w_dim > 0 else np.zeros(n)
+        score += points
+    # Grade: the highest band whose minimum the score reaches (1e-9 below it counts: rounding).
+    bands = sorted(cfg["grades"].items(), key=lambda band: float(band[1]))
+    minimums = np.array([float(m) for _, m in bands]) - 1e-9
+    letters = np.array([letter for letter, _ in bands] + [next(reversed(cfg["grades"]))], dtype="<U1")
+    band = np.searchsorted(minimums, score, side="right") - 1
+    grade = letters[np.where(band >= 0, band, len(bands))]
     return Scores(
         score=score,
         legal=sub["legal"],
@@ -163,9 +176,8 @@ def score_portfolio(
         economic=sub["economic"],
         grade=grade,
         indicators=tuple(columns),
-        normalised=x,
-        contributions=contributions,
-        full_points=np.array(weights),
+        columns=x,
+        full_points=full_points,
     )
 
 

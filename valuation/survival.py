@@ -52,6 +52,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -81,6 +84,25 @@ class FeeTiers:
     end: np.ndarray
     fee: np.ndarray
     kind: np.ndarray | None = None  # the type codes the rows were built from (rows of one type are equal)
+
+    @cached_property
+    def tier_by_year(self) -> tuple[np.ndarray, int] | None:
+        """(table, L): ``table[type code, y]`` the tier holding ages [y, y + 1) for y < L (the last
+        tier from y = L − 1 on), when every tier starts at a whole age (fee years do) and the rows
+        carry their type codes; None otherwise."""
+        kind, start = self.kind, self.start
+        if kind is None or kind.size == 0:
+            return None
+        real = start[np.isfinite(start)]
+        if real.size == 0 or np.any(real != np.floor(real)):
+            return None
+        years = int(real.max()) + 1
+        codes = np.nonzero(np.bincount(kind))[0]
+        table = np.zeros((int(codes.max()) + 1, years), dtype=np.intp)
+        for code in codes.tolist():
+            first = start[int(np.argmax(kind == code))]
+            table[code] = np.searchsorted(first[np.isfinite(first)], np.arange(years), side="right") - 1
+        return table, years
 
     @classmethod
     def of(cls, kind: np.ndarray, params: Params) -> FeeTiers:
@@ -136,17 +158,26 @@ class Hazard:
         total = np.maximum(self.from_birth(b) - self.from_birth(a), 0.0)
         return total[:, 0] if squeeze else total
 
-    def from_birth(self, t: np.ndarray) -> np.ndarray:
-        """H₀(t) = H(0, t) for ages ``t`` (n,) or (n, m), row i at patent i's hazard."""
+    def from_birth(self, t: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """H₀(t) = H(0, t) for ages ``t`` (n,) or (n, m), row i at patent i's hazard (at patent
+        ``rows[i]``'s when given)."""
         t = np.maximum(np.asarray(t, dtype=np.float64), 0.0)
-        start = self.tiers.start
         w, offset = self._prefix
-        tier = np.zeros(t.shape, dtype=np.intp)
-        edge = start[:, :, None] if t.ndim == 2 else start
-        for j in range(1, start.shape[1]):
-            tier += t >= edge[:, j]
+        tiers = w.shape[1]
+        rows = np.arange(t.shape[0]) if rows is None else rows
+        column = (slice(None), None) if t.ndim == 2 else slice(None)
+        by_year = self.tiers.tier_by_year
+        if by_year is not None:  # tiers start at whole ages: the tier of t is that of ⌊t⌋
+            table, years = by_year
+            row_base = (self.tiers.kind.take(rows).astype(np.intp) * years)[column]
+            tier = table.ravel().take(row_base + np.minimum(t, years - 1).astype(np.intp))
+        else:
+            start = self.tiers.start[rows]
+            tier = np.zeros(t.shape, dtype=np.intp)
+            for j in range(1, tiers):
+                tier += t >= start[:, j][column]
         # One flat gather per array (row-major: row i's tiers at i·J … i·J + J − 1).
-        tier += (np.arange(t.shape[0]) * start.shape[1]).reshape((-1,) + (1,) * (t.ndim - 1))
+        tier += (rows * tiers)[column]
         return offset.ravel().take(tier) + w.ravel().take(tier) * np.power(t, self.shape)
 
     @cached_property
@@ -205,61 +236,102 @@ class Hazard:
     def take(self, rows: np.ndarray) -> Hazard:
         t = self.tiers
         tiers = FeeTiers(t.start[rows], t.end[rows], t.fee[rows], None if t.kind is None else t.kind[rows])
+        if "tier_by_year" in t.__dict__:  # depends on the type codes present only: a superset's serves
+            tiers.__dict__["tier_by_year"] = t.__dict__["tier_by_year"]
         taken = Hazard(self.shape, self.eta[rows], tiers)
         prefix = self.__dict__.get("_prefix")
         if prefix is not None:
             taken.__dict__["_prefix"] = (prefix[0][rows], prefix[1][rows])
         return taken
 
-    def expected_remaining_life(self, age: np.ndarray, remaining: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    def expected_remaining_life(
+        self, age: np.ndarray, remaining: np.ndarray, chunk: int = 16384, threads: int | None = None
+    ) -> np.ndarray:
         """E = ∫₀^R P(alive at a+s | alive at a) ds, R = remaining legal term (years); 0 where R ≤ 0.
 
         Exact per fee tier: the survival curve is smooth inside a tier and kinked at its ends, so E
         is the sum over the tiers [lo, hi] = [s_j, e_j] ∩ [a, a + R] of
         ``∫_lo^hi exp(H₀(a) − C_j' − w_j t^k) dt`` (``C_j' = C_j − w_j s_j^k``), each by
-        :func:`tier_integral`.
+        :func:`tier_integral`. Rows run by fee-tier layout (one per patent type), in chunks that keep
+        the (rows × nodes) arrays in cache, on ``threads`` threads (default: the machine's cores;
+        numpy releases the GIL; chunks write disjoint rows); a tier crossed whole has the same nodes
+        for every row of a layout, so their powers t^k are taken once.
         """
         remaining = np.maximum(np.asarray(remaining, dtype=np.float64), 0.0)
         age = np.maximum(np.asarray(age, dtype=np.float64), 0.0)
         result = np.zeros(remaining.shape)
-        rows = np.nonzero(remaining > 0)[0]
-        _ = self._prefix  # computed once for all rows; each chunk takes its rows of it
+        w_all, offset_all = self._prefix
+        k = self.shape
+        tasks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for rows, start, end in self._layouts(np.nonzero(remaining > 0)[0]):
+            # per whole tier: the nodes' powers, and the fall of the curve w·(e^k − s^k) per unit w
+            with np.errstate(invalid="ignore"):  # padding tiers: inf − inf
+                whole = np.isfinite(end) & (start >= end - start)
+            low, high = np.where(whole, start, 1.0), np.where(whole, end, 1.0)
+            powers = np.power((low + high)[:, None] / 2 + ((high - low) / 2)[:, None] * _PIECE_NODES, k)
+            spread = np.where(whole, np.power(high, k) - np.power(low, k), np.inf)
+            tasks += [(rows[first : first + chunk], start, end, powers, spread) for first in range(0, rows.size, chunk)]
 
-        def run(part: np.ndarray) -> None:  # chunks of rows keep the (rows × nodes) arrays in cache
-            hazard = self.take(part)
+        def run(part: np.ndarray, start: np.ndarray, end: np.ndarray, powers: np.ndarray, spread: np.ndarray) -> None:
             a = age[part]
             b = a + remaining[part]
-            w, offset = hazard._prefix
-            start, end = hazard.tiers.start, hazard.tiers.end
-            h0 = hazard.from_birth(a)
+            w, offset = w_all[part], offset_all[part]
+            h0 = self.from_birth(a, part)
             life = np.zeros(part.size)
-            for j in range(start.shape[1]):
-                lo = np.maximum(a, start[:, j])
-                hi = np.minimum(b, end[:, j])
-                piece = np.nonzero(hi > lo)[0]
+            for j in np.nonzero(np.isfinite(start))[0].tolist():
+                c = h0 - offset[:, j]
+                crossed = (a <= start[j]) & (b >= end[j]) & (w[:, j] * spread[j] <= _PIECE_MAX_DROP)
+                fast = np.nonzero(crossed)[0]
+                if fast.size:
+                    values = np.exp(c[fast, None] - w[fast, j, None] * powers[j])
+                    life[fast] += ((end[j] - start[j]) / 2) * (values @ _PIECE_WEIGHTS)
+                lo = np.maximum(a, start[j])
+                hi = np.minimum(b, end[j])
+                piece = np.nonzero((hi > lo) & ~crossed)[0]
                 if piece.size:
-                    life[piece] += tier_integral(
-                        lo[piece], hi[piece], w[piece, j], h0[piece] - offset[piece, j], hazard.shape
-                    )
+                    life[piece] += tier_integral(lo[piece], hi[piece], w[piece, j], c[piece], k)
             result[part] = life
 
-        for first in range(0, rows.size, chunk):
-            run(rows[first : first + chunk])
+        _run_chunks(run, tasks, threads)
         return result
+
+    def _layouts(self, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``rows`` by fee-tier layout: (rows, tier starts (J,), tier ends (J,)) — one per patent type."""
+        start, end, kind = self.tiers.start, self.tiers.end, self.tiers.kind
+        if rows.size == 0:
+            return []
+        if kind is not None:
+            codes = kind[rows]
+            groups = [rows[codes == code] for code in np.nonzero(np.bincount(codes))[0].tolist()]
+        else:
+            _, inverse = np.unique(start[rows], axis=0, return_inverse=True)
+            groups = [rows[inverse.ravel() == g] for g in range(int(inverse.max()) + 1)]
+        return [(g, start[g[0]], end[g[0]]) for g in groups]
+
+
+def _run_chunks(run: Callable[..., None], tasks: list[tuple[Any, ...]], threads: int | None) -> None:
+    """``run(*task)`` for every task, on a small thread pool when there are several."""
+    workers = min(int(threads or os.cpu_count() or 1), len(tasks))
+    if workers <= 1:
+        for task in tasks:
+            run(*task)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda task: run(*task), tasks))
 
 
 # Gauss–Legendre nodes for one tier piece, and when a piece is taken in closed form instead: near
 # age 0 (t^k is not smooth at 0: the piece starts closer to 0 than its own width) or where the
-# survival falls by more than e^-8 inside the piece. Elsewhere 10 nodes are exact to ~1e-13 years
-# (the error bound of 10-node Gauss–Legendre for exp(−c x) on [−1, 1], c ≤ 4: ~1e-12 relative).
-_PIECE_NODES, _PIECE_WEIGHTS = np.polynomial.legendre.leggauss(10)
-_PIECE_MAX_DROP = 8.0
+# survival falls by more than e^-4 inside the piece. Elsewhere 8 nodes are exact to ~1e-12 years
+# (the error bound of 8-node Gauss–Legendre for exp(−c (x + 1)) on [−1, 1], c ≤ 2: 2e-13).
+_PIECE_NODES, _PIECE_WEIGHTS = np.polynomial.legendre.leggauss(8)
+_PIECE_MAX_DROP = 4.0
 
 
 def tier_integral(lo: np.ndarray, hi: np.ndarray, w: np.ndarray, c: np.ndarray, k: float) -> np.ndarray:
     """∫_lo^hi exp(c − w t^k) dt for 0 ≤ lo < hi, w > 0 (one fee tier of a patent, elementwise).
 
-    Gauss–Legendre (10 nodes) where the integrand is smooth on the scale of the piece; else the
+    Gauss–Legendre (8 nodes) where the integrand is smooth on the scale of the piece; else the
     closed form through the regularised incomplete gamma function (substitute u = w t^k)::
 
         ∫_lo^hi exp(−w t^k) dt = Γ(1/k) / (k w^(1/k)) · [P(1/k, w hi^k) − P(1/k, w lo^k)]
@@ -429,6 +501,7 @@ def covariate_columns(
     params: Params,
     cluster: np.ndarray | None = None,
     tiers: FeeTiers | None = None,
+    rows: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The model's covariates (fixed transformations; unknown counts as the conservative value).
 
@@ -438,26 +511,35 @@ def covariate_columns(
     cluster_*: county industry cluster derived from the IPC (other = baseline); revenue_known.
     Per patent and fee tier (n, J): log_fee: log of the tier's full fee; renewal_margin:
     log(expected royalty / fee) clipped to ±8 where revenue is known, else 0.
+
+    ``rows``: only these patents (``tiers`` then holds theirs), e.g. the living ones the engine
+    predicts for.
     """
     if cluster is None:
         cluster = industry_cluster(portfolio, params)
+
+    def pick(column: np.ndarray) -> np.ndarray:
+        return column if rows is None else column[rows]
+
+    kind = pick(portfolio.kind)
     if tiers is None:
-        tiers = FeeTiers.of(portfolio.kind, params)
-    royalty = expected_royalty(portfolio, params)
+        tiers = FeeTiers.of(kind, params)
+    royalty = pick(expected_royalty(portfolio, params))
     known = np.isfinite(royalty)
     margin = np.where(
         known[:, None],
         np.clip(np.log(np.where(known, royalty, 1.0)[:, None] / tiers.fee), -_MARGIN_BOUND, _MARGIN_BOUND),
         0.0,
     )
+    cluster = pick(cluster)
     return {
-        "citation_pct": citation_pct,
-        "log_claims": np.log1p(np.nan_to_num(portfolio.claims, nan=0.0)),
-        "log_family": np.log(np.maximum(np.nan_to_num(portfolio.family_size, nan=1.0), 1.0)),
-        "granted_abroad": portfolio.granted_abroad.astype(np.float64),
-        "commercialization": np.maximum(portfolio.commercialization, 0).astype(np.float64) / 3.0,
-        "utility_model": (portfolio.kind == UTILITY_MODEL).astype(np.float64),
-        "design": (portfolio.kind == DESIGN).astype(np.float64),
+        "citation_pct": pick(citation_pct),
+        "log_claims": np.log1p(np.nan_to_num(pick(portfolio.claims), nan=0.0)),
+        "log_family": np.log(np.maximum(np.nan_to_num(pick(portfolio.family_size), nan=1.0), 1.0)),
+        "granted_abroad": pick(portfolio.granted_abroad).astype(np.float64),
+        "commercialization": np.maximum(pick(portfolio.commercialization), 0).astype(np.float64) / 3.0,
+        "utility_model": (kind == UTILITY_MODEL).astype(np.float64),
+        "design": (kind == DESIGN).astype(np.float64),
         "cluster_energy_electronics": (cluster == "energy_electronics").astype(np.float64),
         "cluster_equipment_manufacturing": (cluster == "equipment_manufacturing").astype(np.float64),
         "cluster_green_consumer": (cluster == "green_consumer").astype(np.float64),

@@ -166,10 +166,10 @@ class Hazard:
         tiers = w.shape[1]
         rows = np.arange(t.shape[0]) if rows is None else rows
         column = (slice(None), None) if t.ndim == 2 else slice(None)
-        by_year = self.tiers.tier_by_year
-        if by_year is not None:  # tiers start at whole ages: the tier of t is that of ⌊t⌋
+        by_year, kind = self.tiers.tier_by_year, self.tiers.kind
+        if by_year is not None and kind is not None:  # tiers start at whole ages: the tier of t is that of ⌊t⌋
             table, years = by_year
-            row_base = (self.tiers.kind.take(rows).astype(np.intp) * years)[column]
+            row_base = (kind.take(rows).astype(np.intp) * years)[column]
             tier = table.ravel().take(row_base + np.minimum(t, years - 1).astype(np.intp))
         else:
             start = self.tiers.start[rows]

@@ -414,7 +414,7 @@ def valuate(
     # The yearly grid only for patents with revenue (memory: rows × 21 years).
     valued = np.nonzero(np.isfinite(revenue) & alive)[0]
     weights, year_start = yearly_grid(remaining[valued])
-    survival = alive_hazard.take(np.searchsorted(living, valued)).conditional_survival(age[valued], year_start)
+    survival = alive_hazard.yearly_survival(age[valued], weights > 0, np.searchsorted(living, valued))
     income_value = np.full(len(portfolio), np.nan)
     income_value[valued] = central_value(
         revenue[valued],

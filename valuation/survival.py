@@ -233,6 +233,18 @@ class Hazard:
         end = (age[:, None] + horizon) if horizon.ndim == 2 else age + horizon
         return np.exp(-self.cumulative(age, end))
 
+    def yearly_survival(self, age: np.ndarray, covered: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """(n, T) P(alive at age + t − 1 | alive at age), the survival at the start of year t, where
+        ``covered`` (n, T) says year t is inside the patent's term, 0 elsewhere (those years carry
+        no weight); row i at patent ``rows[i]``'s hazard. Only the covered years are evaluated."""
+        age = np.maximum(np.asarray(age, dtype=np.float64), 0.0)
+        at_age = self.from_birth(age, rows)
+        row, year = np.nonzero(covered)
+        survival = np.zeros(covered.shape)
+        later = self.from_birth(age[row] + year, rows[row])
+        survival[row, year] = np.exp(-np.maximum(later - at_age[row], 0.0))
+        return survival
+
     def take(self, rows: np.ndarray) -> Hazard:
         t = self.tiers
         tiers = FeeTiers(t.start[rows], t.end[rows], t.fee[rows], None if t.kind is None else t.kind[rows])

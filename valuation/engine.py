@@ -413,7 +413,7 @@ def valuate(
     group, ranges, _ = royalty_ranges(portfolio.ipc_codes, params)
     # The yearly grid only for patents with revenue (memory: rows × 21 years).
     valued = np.nonzero(np.isfinite(revenue) & alive)[0]
-    weights, year_start = yearly_grid(remaining[valued])
+    weights, _ = yearly_grid(remaining[valued])
     survival = alive_hazard.yearly_survival(age[valued], weights > 0, np.searchsorted(living, valued))
     income_value = np.full(len(portfolio), np.nan)
     income_value[valued] = central_value(

@@ -75,8 +75,9 @@ class CitationReference:
 def exposure_years(portfolio: Portfolio, as_of: date) -> np.ndarray:
     """Years the patent has been citable: since grant, or since publication for an application."""
     as_of64 = np.datetime64(as_of, "D")
-    published = portfolio.filing.astype("datetime64[M]") + PUBLICATION_MONTHS
-    start = np.where(np.isnat(portfolio.grant), published.astype("datetime64[D]"), portfolio.grant)
+    start = portfolio.grant.copy()
+    pending = np.nonzero(np.isnat(start))[0]  # month arithmetic only for the applications
+    start[pending] = (portfolio.filing[pending].astype("datetime64[M]") + PUBLICATION_MONTHS).astype("datetime64[D]")
     return np.maximum((as_of64 - start).astype(np.float64), 0.0) / YEAR
 
 

@@ -36,6 +36,7 @@ from scipy import optimize, special
 
 from valuation.params import Params
 from valuation.portfolio import Portfolio
+from valuation.unknowns import filled
 
 YEAR = 365.25
 PUBLICATION_MONTHS = 18  # 专利法第34条: an invention application is published 18 months after filing
@@ -85,7 +86,7 @@ def citation_percentiles(portfolio: Portfolio, as_of: date, reference: CitationR
     """Percentile (0..1) of each patent's shrunk relative citation rate (module docstring)."""
     if len(portfolio) == 0:
         return np.zeros(0)
-    cites = np.nan_to_num(portfolio.forward_citations, nan=0.0)
+    cites = filled(portfolio.forward_citations, 0.0)
     a = reference.shape
     expected = reference.field_rate(portfolio) * exposure_years(portfolio, as_of)
     theta = (cites + a) / (expected + a)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from valuation.params import Params, values_at
+from valuation.unknowns import filled
 
 PATENT_TYPES = ("invention", "utility_model", "design")
 INVENTION, UTILITY_MODEL, DESIGN = 0, 1, 2
@@ -127,7 +128,7 @@ def expiry_dates(
 ) -> np.ndarray:
     """Last day of the legal term: filing + term years − 1 day + compensation (where it counts).
     ``term``: :func:`term_years` of these patents, when the caller has it."""
-    comp = np.where(compensated(kind, grant, params), np.nan_to_num(compensation_days, nan=0.0), 0.0).astype(np.int64)
+    comp = np.where(compensated(kind, grant, params), filled(compensation_days, 0.0), 0.0).astype(np.int64)
     term = term_years(kind, filing, params) if term is None else term
     return add_years(filing, term) - np.timedelta64(1, "D") + comp
 
@@ -208,7 +209,7 @@ def fee_status(
     """
     as_of = as_of.astype("datetime64[D]")
     params = params.at(as_of)
-    paid = np.nan_to_num(fees_paid_through, nan=-1.0).astype(np.int64)
+    paid = filled(fees_paid_through, -1.0).astype(np.int64)
     next_year = paid + 1
     term = term_years(kind, filing, params) if term is None else term
     applies = granted_valid & (paid >= 0) & (next_year <= term)
@@ -217,8 +218,11 @@ def fee_status(
     overdue = applies & (next_due < as_of) & (as_of <= grace_end)
     past_grace = applies & (as_of > grace_end)
     rate = np.zeros(kind.shape)
-    rate[overdue] = late_fee_rate(next_due[overdue], np.full(int(overdue.sum()), as_of), params)
+    late = np.nonzero(overdue)[0]
+    rate[late] = late_fee_rate(next_due[late], np.full(late.size, as_of), params)
     fee = np.where(applies, annual_fee(kind, next_year, params), 0.0)
+    late_fee = np.zeros(kind.shape)
+    late_fee[late] = np.round(rate[late] * fee[late], 2)  # 0 elsewhere (rate 0)
     return FeeStatus(
         applies=applies,
         next_fee_year=np.where(applies, next_year, 0),
@@ -228,5 +232,5 @@ def fee_status(
         overdue=overdue,
         past_grace=past_grace,
         late_fee_rate=rate,
-        late_fee=np.round(rate * fee, 2),
+        late_fee=late_fee,
     )

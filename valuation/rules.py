@@ -41,6 +41,7 @@ from valuation.fees import INVENTION, UTILITY_MODEL, FeeStatus, add_months, expi
 from valuation.params import Params
 from valuation.portfolio import AWARDS, EXPIRED, INVALIDATED, LAPSED, PENDING, VALID, Portfolio
 from valuation.strategic import StrategicMatch, match_strategic
+from valuation.unknowns import filled
 
 YEAR = 365.25
 
@@ -238,7 +239,7 @@ def high_value_flags(
                 strategic.hit,
                 portfolio.granted_abroad,
                 maintained,
-                np.nan_to_num(portfolio.max_pledge_amount, nan=-1.0) >= float(config["high_pledge_amount_yuan"]),
+                filled(portfolio.max_pledge_amount, -1.0) >= float(config["high_pledge_amount_yuan"]),
                 np.isin(portfolio.award, award_codes),
             ]
         )

@@ -47,6 +47,7 @@ from valuation.fees import PATENT_TYPES
 from valuation.params import Params
 from valuation.portfolio import AWARDS, PENDING, STAGES, Portfolio
 from valuation.rules import LegalPosition
+from valuation.unknowns import filled
 
 DIMENSIONS = ("legal", "technical", "economic")
 
@@ -89,9 +90,9 @@ def indicator_values(
         return np.clip(np.log1p(value) / np.log1p(full), 0.0, 1.0)
 
     def zero(a: np.ndarray) -> np.ndarray:  # unknown counts add nothing
-        return np.nan_to_num(a, nan=0.0)
+        return filled(a, 0.0)
 
-    family = np.maximum(np.nan_to_num(portfolio.family_size, nan=1.0), 1.0)
+    family = np.maximum(filled(portfolio.family_size, 1.0), 1.0)
     status_value = np.where(
         position.in_force,
         cfg["legal_status_values"]["valid"],
@@ -108,9 +109,10 @@ def indicator_values(
         - 0.2 * position.fees.overdue
         - float(norm["late_fee_penalty"]) * zero(portfolio.late_fee_payments)
     )
-    value = zero(income_value)
     floor, full = float(norm["income_value_floor_yuan"]), float(norm["income_value_full_yuan"])
-    value_x = np.clip(np.log10(np.maximum(value, 1e-300) / floor) / np.log10(full / floor), 0.0, 1.0)
+    valued = np.nonzero(income_value > 0)[0]  # unknown or 0 counts 0; the logarithm only where valued
+    value_x = np.zeros(income_value.shape)
+    value_x[valued] = np.clip(np.log10(income_value[valued] / floor) / np.log10(full / floor), 0.0, 1.0)
     deals = zero(portfolio.licenses) + 0.5 * zero(portfolio.transfers) + 0.5 * zero(portfolio.previous_pledges)
     return {
         "legal_status": status_value,
@@ -122,7 +124,7 @@ def indicator_values(
             + 0.25 * portfolio.granted_abroad
         ),
         "legal_stability": np.clip(stability, 0.0, 1.0),
-        "citation_percentile": np.clip(np.nan_to_num(citation_pct, nan=0.0), 0.0, 1.0),
+        "citation_percentile": np.clip(filled(citation_pct, 0.0), 0.0, 1.0),
         "claims": log_ratio(zero(portfolio.claims), float(norm["claims_full"])),
         "patent_type": type_values[portfolio.kind],
         "award": award_values[portfolio.award],

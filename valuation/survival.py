@@ -40,8 +40,10 @@ come from a finite-difference Hessian of the analytic gradient.
 
 Prediction for a patent alive at age *a* with remaining legal term R years: ``exp(−H(a, a + s))``
 for s ≤ R, 0 beyond the term; expected remaining economic life ``E = ∫₀^R exp(−H(a, a + s)) ds``
-(Gauss–Legendre quadrature, 16 nodes; the tests hold it to 1e-6 of the incomplete-gamma closed
-form for the unstepped model).
+exactly per fee tier (the curve is smooth inside a tier and kinked at its ends): on each tier's
+piece of [a, a + R] by 8-node Gauss–Legendre, or by the incomplete-gamma closed form near age 0
+and where the curve falls steeply (``tier_integral``); the tests hold it to 1e-12 of the closed
+form for the unstepped model and to 1e-10 years of ``scipy.integrate.quad`` split at the tiers.
 
 ``fit_survival`` refits on the portfolio when it has at least ``survival.min_events`` lapses and
 ``survival.min_patents`` patents at risk, and otherwise returns the shipped reference model
@@ -67,6 +69,7 @@ from valuation.fees import DESIGN, PATENT_TYPES, UTILITY_MODEL, add_years, expir
 from valuation.industry import industry_cluster, royalty_ranges
 from valuation.params import Params, load_params
 from valuation.portfolio import EXPIRED, LAPSED, VALID, Portfolio
+from valuation.unknowns import filled
 
 YEAR = 365.25
 # Covariates that change with the fee tier (one value per patent and tier), the others are fixed.
@@ -546,8 +549,8 @@ def covariate_columns(
     cluster = pick(cluster)
     return {
         "citation_pct": pick(citation_pct),
-        "log_claims": np.log1p(np.nan_to_num(pick(portfolio.claims), nan=0.0)),
-        "log_family": np.log(np.maximum(np.nan_to_num(pick(portfolio.family_size), nan=1.0), 1.0)),
+        "log_claims": np.log1p(filled(pick(portfolio.claims), 0.0)),
+        "log_family": np.log(np.maximum(filled(pick(portfolio.family_size), 1.0), 1.0)),
         "granted_abroad": pick(portfolio.granted_abroad).astype(np.float64),
         "commercialization": np.maximum(pick(portfolio.commercialization), 0).astype(np.float64) / 3.0,
         "utility_model": (kind == UTILITY_MODEL).astype(np.float64),
@@ -575,7 +578,7 @@ def lapse_dates(portfolio: Portfolio, as_of: np.datetime64) -> np.ndarray:
     """When each lapsed patent ended: the due date of its first unpaid fee, else the recorded
     lapse date, else the midpoint of grant and ``as_of``; never after ``as_of`` (NaT elsewhere)."""
     paid = portfolio.fees_paid_through
-    due = np.where(np.isfinite(paid) & (paid >= 1), add_years(portfolio.filing, np.nan_to_num(paid, nan=0.0)), NAT)
+    due = np.where(np.isfinite(paid) & (paid >= 1), add_years(portfolio.filing, filled(paid, 0.0)), NAT)
     midpoint = portfolio.grant + np.subtract(as_of, portfolio.grant) // 2
     when = np.where(~np.isnat(due), due, np.where(~np.isnat(portfolio.lapse), portfolio.lapse, midpoint))
     return np.where(portfolio.status == LAPSED, np.minimum(when, as_of), NAT)

@@ -22,7 +22,7 @@ unit —, dates as ``datetime.date``, explanations in Chinese, see ``explain``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -31,7 +31,7 @@ import numpy as np
 
 from valuation import explain
 from valuation.citations import citation_percentiles
-from valuation.fees import INVENTION, PATENT_TYPES, annual_fee
+from valuation.fees import INVENTION, PATENT_TYPES, FeeStatus, annual_fee
 from valuation.income import central_value, draw_scenarios, value_quantiles, yearly_grid
 from valuation.industry import industry_cluster, royalty_ranges
 from valuation.params import Params, load_params
@@ -390,6 +390,25 @@ def valuate(
         loan_term_months if loan_term_months is not None else params.eligibility["default_loan_term_months"]
     )
     draws = int(draws if draws is not None else params.income["draws"])
+    if len(portfolio) > _CHUNK_ROWS:
+        # Row blocks, valued one after the other and joined: each patent's result depends on its own
+        # row only, and a block's working arrays are small enough to be reused from the heap rather
+        # than mapped afresh (first-touch page faults cost more than the arithmetic at 10^6 rows).
+        parts = [
+            valuate(
+                _rows(portfolio, slice(first, first + _CHUNK_ROWS)),
+                as_of,
+                reference=reference,
+                params=params,
+                loan_term_months=loan_term_months,
+                loan_ends=None if loan_ends is None else np.asarray(loan_ends)[first : first + _CHUNK_ROWS],
+                draws=draws,
+                seed=seed,
+                with_money=with_money,
+            )
+            for first in range(0, len(portfolio), _CHUNK_ROWS)
+        ]
+        return replace(_joined(parts), portfolio=portfolio)
     position = legal_position(portfolio, as_of, params, loan_term_months, loan_ends)
     citation_pct = citation_percentiles(portfolio, as_of, reference.citations)
     cluster = industry_cluster(portfolio, params)
@@ -482,6 +501,40 @@ def valuate(
         strategic_ipc_only=strategic.ipc_only,
         eligible=eligible,
     )
+
+
+# Patents valued in one block (see ``valuate``): large enough that numpy's per-call overhead is small.
+_CHUNK_ROWS = 65_536
+
+
+def _rows(portfolio: Portfolio, rows: slice) -> Portfolio:
+    """A block of consecutive patents as views of the columns (no copy), with the parent's IPC codes."""
+    block = Portfolio(**{f.name: getattr(portfolio, f.name)[rows] for f in fields(portfolio)})
+    codes = portfolio.__dict__.get("ipc_codes")
+    if codes is not None:
+        block.__dict__["ipc_codes"] = {level: (unique, inverse[rows]) for level, (unique, inverse) in codes.items()}
+    return block
+
+
+def _joined(parts: list[Any]) -> Any:
+    """Block results joined row-wise: per-patent arrays (and tuples of them, and nested results)
+    concatenated, everything else (dates, names, codes, a score's points per indicator) taken from
+    the first block."""
+    first = parts[0]
+    joined = {}
+    for f in fields(first):
+        values = [getattr(part, f.name) for part in parts]
+        if f.name == "full_points" or f.name == "portfolio":
+            joined[f.name] = values[0]
+        elif isinstance(values[0], np.ndarray) and values[0].ndim >= 1:
+            joined[f.name] = np.concatenate(values)
+        elif isinstance(values[0], tuple) and values[0] and isinstance(values[0][0], np.ndarray):
+            joined[f.name] = tuple(np.concatenate(column) for column in zip(*values, strict=True))
+        elif isinstance(values[0], LegalPosition | FeeStatus | Scores):  # per-patent results inside
+            joined[f.name] = _joined(values)
+        else:
+            joined[f.name] = values[0]
+    return type(first)(**joined)
 
 
 __all__ = ["MODEL_VERSION", "Valuations", "valuate"]

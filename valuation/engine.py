@@ -21,7 +21,9 @@ unit —, dates as ``datetime.date``, explanations in Chinese, see ``explain``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -391,11 +393,11 @@ def valuate(
     )
     draws = int(draws if draws is not None else params.income["draws"])
     if len(portfolio) > _CHUNK_ROWS:
-        # Row blocks, valued one after the other and joined: each patent's result depends on its own
-        # row only, and a block's working arrays are small enough to be reused from the heap rather
-        # than mapped afresh (first-touch page faults cost more than the arithmetic at 10^6 rows).
-        parts = [
-            valuate(
+        # Row blocks, valued separately and joined: each patent's result depends on its own row only,
+        # and a block's working arrays are small enough to be reused from the heap rather than mapped
+        # afresh (first-touch page faults cost more than the arithmetic at 10^6 rows).
+        def block(first: int) -> Valuations:
+            return valuate(
                 _rows(portfolio, slice(first, first + _CHUNK_ROWS)),
                 as_of,
                 reference=reference,
@@ -406,8 +408,16 @@ def valuate(
                 seed=seed,
                 with_money=with_money,
             )
-            for first in range(0, len(portfolio), _CHUNK_ROWS)
-        ]
+
+        starts = range(0, len(portfolio), _CHUNK_ROWS)
+        # Score only: blocks on the machine's cores (numpy releases the GIL in its loops; blocks
+        # write nothing shared). With money the Monte Carlo runs its own chunks on them.
+        workers = 1 if with_money else min(os.cpu_count() or 1, len(starts))
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                parts = list(pool.map(block, starts))
+        else:
+            parts = [block(first) for first in starts]
         return replace(_joined(parts), portfolio=portfolio)
     position = legal_position(portfolio, as_of, params, loan_term_months, loan_ends)
     citation_pct = citation_percentiles(portfolio, as_of, reference.citations)

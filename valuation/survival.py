@@ -54,9 +54,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -259,18 +256,15 @@ class Hazard:
             taken.__dict__["_prefix"] = (prefix[0][rows], prefix[1][rows])
         return taken
 
-    def expected_remaining_life(
-        self, age: np.ndarray, remaining: np.ndarray, chunk: int = 16384, threads: int | None = None
-    ) -> np.ndarray:
+    def expected_remaining_life(self, age: np.ndarray, remaining: np.ndarray, chunk: int = 16384) -> np.ndarray:
         """E = ∫₀^R P(alive at a+s | alive at a) ds, R = remaining legal term (years); 0 where R ≤ 0.
 
         Exact per fee tier: the survival curve is smooth inside a tier and kinked at its ends, so E
         is the sum over the tiers [lo, hi] = [s_j, e_j] ∩ [a, a + R] of
         ``∫_lo^hi exp(H₀(a) − C_j' − w_j t^k) dt`` (``C_j' = C_j − w_j s_j^k``), each by
         :func:`tier_integral`. Rows run by fee-tier layout (one per patent type), in chunks that keep
-        the (rows × nodes) arrays in cache, on ``threads`` threads (default: the machine's cores;
-        numpy releases the GIL; chunks write disjoint rows); a tier crossed whole has the same nodes
-        for every row of a layout, so their powers t^k are taken once.
+        the (rows × nodes) arrays in cache; a tier crossed whole has the same nodes for every row of
+        a layout, so their powers t^k are taken once.
         """
         remaining = np.maximum(np.asarray(remaining, dtype=np.float64), 0.0)
         age = np.maximum(np.asarray(age, dtype=np.float64), 0.0)
@@ -307,7 +301,8 @@ class Hazard:
                     life[piece] += tier_integral(lo[piece], hi[piece], w[piece, j], c[piece], k)
             result[part] = life
 
-        _run_chunks(run, tasks, threads)
+        for task in tasks:
+            run(*task)
         return result
 
     def _layouts(self, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -322,17 +317,6 @@ class Hazard:
             _, inverse = np.unique(start[rows], axis=0, return_inverse=True)
             groups = [rows[inverse.ravel() == g] for g in range(int(inverse.max()) + 1)]
         return [(g, start[g[0]], end[g[0]]) for g in groups]
-
-
-def _run_chunks(run: Callable[..., None], tasks: list[tuple[Any, ...]], threads: int | None) -> None:
-    """``run(*task)`` for every task, on a small thread pool when there are several."""
-    workers = min(int(threads or os.cpu_count() or 1), len(tasks))
-    if workers <= 1:
-        for task in tasks:
-            run(*task)
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(lambda task: run(*task), tasks))
 
 
 # Gauss–Legendre nodes for one tier piece, and when a piece is taken in closed form instead: near

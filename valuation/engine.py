@@ -22,12 +22,13 @@ unit —, dates as ``datetime.date``, explanations in Chinese, see ``explain``).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -396,29 +397,35 @@ def valuate(
         # Row blocks, valued separately and joined: each patent's result depends on its own row only,
         # and a block's working arrays are small enough to be reused from the heap rather than mapped
         # afresh (first-touch page faults cost more than the arithmetic at 10^6 rows).
-        def block(first: int) -> Valuations:
-            return valuate(
-                _rows(portfolio, slice(first, first + _CHUNK_ROWS)),
-                as_of,
-                reference=reference,
-                params=params,
-                loan_term_months=loan_term_months,
-                loan_ends=None if loan_ends is None else np.asarray(loan_ends)[first : first + _CHUNK_ROWS],
-                draws=draws,
-                seed=seed,
-                with_money=with_money,
+        joined = _RowJoin(len(portfolio))
+
+        def block(first: int) -> None:
+            joined.add(
+                first,
+                valuate(
+                    _rows(portfolio, slice(first, first + _CHUNK_ROWS)),
+                    as_of,
+                    reference=reference,
+                    params=params,
+                    loan_term_months=loan_term_months,
+                    loan_ends=None if loan_ends is None else np.asarray(loan_ends)[first : first + _CHUNK_ROWS],
+                    draws=draws,
+                    seed=seed,
+                    with_money=with_money,
+                ),
             )
 
         starts = range(0, len(portfolio), _CHUNK_ROWS)
         # Score only: blocks on the machine's cores (numpy releases the GIL in its loops; blocks
-        # write nothing shared). With money the Monte Carlo runs its own chunks on them.
+        # write disjoint rows). With money the Monte Carlo runs its own chunks on them.
         workers = 1 if with_money else min(os.cpu_count() or 1, len(starts))
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                parts = list(pool.map(block, starts))
+                list(pool.map(block, starts))
         else:
-            parts = [block(first) for first in starts]
-        return replace(_joined(parts), portfolio=portfolio)
+            for first in starts:
+                block(first)
+        return replace(joined.result(), portfolio=portfolio)
     position = legal_position(portfolio, as_of, params, loan_term_months, loan_ends)
     citation_pct = citation_percentiles(portfolio, as_of, reference.citations)
     cluster = industry_cluster(portfolio, params)
@@ -526,25 +533,66 @@ def _rows(portfolio: Portfolio, rows: slice) -> Portfolio:
     return block
 
 
-def _joined(parts: list[Any]) -> Any:
-    """Block results joined row-wise: per-patent arrays (and tuples of them, and nested results)
-    concatenated, everything else (dates, names, codes, a score's points per indicator) taken from
-    the first block."""
-    first = parts[0]
-    joined = {}
-    for f in fields(first):
-        values = [getattr(part, f.name) for part in parts]
-        if f.name == "full_points" or f.name == "portfolio":
-            joined[f.name] = values[0]
-        elif isinstance(values[0], np.ndarray) and values[0].ndim >= 1:
-            joined[f.name] = np.concatenate(values)
-        elif isinstance(values[0], tuple) and values[0] and isinstance(values[0][0], np.ndarray):
-            joined[f.name] = tuple(np.concatenate(column) for column in zip(*values, strict=True))
-        elif isinstance(values[0], LegalPosition | FeeStatus | Scores):  # per-patent results inside
-            joined[f.name] = _joined(values)
-        else:
-            joined[f.name] = values[0]
-    return type(first)(**joined)
+class _RowJoin:
+    """Block results copied into whole-portfolio arrays as each block finishes, so that a block's
+    own arrays go back to the heap for the next one. Per-patent arrays (and tuples of them, and the
+    nested position, fee status and scores) are joined row-wise; everything else (dates, names,
+    codes, a score's points per indicator) is the first block's."""
+
+    def __init__(self, rows: int):
+        self.rows = rows
+        self.whole: Any = None
+        self.lock = threading.Lock()
+
+    def add(self, first: int, part: Valuations) -> None:
+        with self.lock:
+            if self.whole is None:
+                self.whole = self._allocate(part)
+        self._copy(self.whole, part, slice(first, first + len(part)))  # disjoint rows: no lock
+
+    def result(self) -> Valuations:
+        return cast(Valuations, self.whole)
+
+    def _allocate(self, part: Any) -> Any:
+        def empty(a: np.ndarray) -> np.ndarray:
+            return np.empty((self.rows, *a.shape[1:]), dtype=a.dtype)
+
+        values: dict[str, Any] = {}
+        for name, value in _row_fields(part):
+            if isinstance(value, np.ndarray):
+                values[name] = empty(value)
+            elif isinstance(value, tuple):
+                values[name] = tuple(empty(column) for column in value)
+            else:
+                values[name] = self._allocate(value)
+        return replace(part, **values)
+
+    def _copy(self, whole: Any, part: Any, rows: slice) -> None:
+        for name, value in _row_fields(part):
+            target = getattr(whole, name)
+            if isinstance(value, np.ndarray):
+                target[rows] = value
+            elif isinstance(value, tuple):
+                for into, column in zip(target, value, strict=True):
+                    into[rows] = column
+            else:
+                self._copy(target, value, rows)
+
+
+def _row_fields(result: Any) -> list[tuple[str, Any]]:
+    """The per-patent fields of a result: arrays, tuples of arrays, nested per-patent results."""
+    out = []
+    for f in fields(result):
+        value = getattr(result, f.name)
+        if f.name in ("full_points", "portfolio"):
+            continue
+        if (
+            (isinstance(value, np.ndarray) and value.ndim >= 1)
+            or (isinstance(value, tuple) and value and isinstance(value[0], np.ndarray))
+            or isinstance(value, LegalPosition | FeeStatus | Scores)
+        ):
+            out.append((f.name, value))
+    return out
 
 
 __all__ = ["MODEL_VERSION", "Valuations", "valuate"]

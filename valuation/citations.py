@@ -32,10 +32,11 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from valuation.params import Params
 from valuation.portfolio import Portfolio
+from valuation.unknowns import filled
 
 YEAR = 365.25
 PUBLICATION_MONTHS = 18  # 专利法第34条: an invention application is published 18 months after filing
@@ -75,8 +76,9 @@ class CitationReference:
 def exposure_years(portfolio: Portfolio, as_of: date) -> np.ndarray:
     """Years the patent has been citable: since grant, or since publication for an application."""
     as_of64 = np.datetime64(as_of, "D")
-    published = portfolio.filing.astype("datetime64[M]") + PUBLICATION_MONTHS
-    start = np.where(np.isnat(portfolio.grant), published.astype("datetime64[D]"), portfolio.grant)
+    start = portfolio.grant.copy()
+    pending = np.nonzero(np.isnat(start))[0]  # month arithmetic only for the applications
+    start[pending] = (portfolio.filing[pending].astype("datetime64[M]") + PUBLICATION_MONTHS).astype("datetime64[D]")
     return np.maximum((as_of64 - start).astype(np.float64), 0.0) / YEAR
 
 
@@ -84,11 +86,11 @@ def citation_percentiles(portfolio: Portfolio, as_of: date, reference: CitationR
     """Percentile (0..1) of each patent's shrunk relative citation rate (module docstring)."""
     if len(portfolio) == 0:
         return np.zeros(0)
-    cites = np.nan_to_num(portfolio.forward_citations, nan=0.0)
+    cites = filled(portfolio.forward_citations, 0.0)
     a = reference.shape
     expected = reference.field_rate(portfolio) * exposure_years(portfolio, as_of)
     theta = (cites + a) / (expected + a)
-    return stats.gamma.cdf(theta, a, scale=1.0 / a)
+    return special.gammainc(a, theta / (1.0 / a))  # the Gamma(a, scale 1/a) CDF, without scipy.stats' checks
 
 
 def _nb_shape(cites: np.ndarray, mean: np.ndarray) -> float:

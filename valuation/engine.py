@@ -21,17 +21,20 @@ unit —, dates as ``datetime.date``, explanations in Chinese, see ``explain``).
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from valuation import explain
 from valuation.citations import citation_percentiles
-from valuation.fees import INVENTION, PATENT_TYPES, annual_fee
+from valuation.fees import INVENTION, PATENT_TYPES, FeeStatus, annual_fee
 from valuation.income import central_value, draw_scenarios, value_quantiles, yearly_grid
 from valuation.industry import industry_cluster, royalty_ranges
 from valuation.params import Params, load_params
@@ -415,29 +418,64 @@ def valuate(
         loan_term_months if loan_term_months is not None else params.eligibility["default_loan_term_months"]
     )
     draws = int(draws if draws is not None else params.income["draws"])
+    if len(portfolio) > _CHUNK_ROWS:
+        # Row blocks, valued separately and joined: each patent's result depends on its own row only,
+        # and a block's working arrays are small enough to be reused from the heap rather than mapped
+        # afresh (first-touch page faults cost more than the arithmetic at 10^6 rows).
+        joined = _RowJoin(len(portfolio))
+
+        def block(first: int) -> None:
+            joined.add(
+                first,
+                valuate(
+                    _rows(portfolio, slice(first, first + _CHUNK_ROWS)),
+                    as_of,
+                    reference=reference,
+                    params=params,
+                    loan_term_months=loan_term_months,
+                    loan_ends=None if loan_ends is None else np.asarray(loan_ends)[first : first + _CHUNK_ROWS],
+                    draws=draws,
+                    seed=seed,
+                    with_money=with_money,
+                ),
+            )
+
+        starts = range(0, len(portfolio), _CHUNK_ROWS)
+        # Score only: blocks on the machine's cores (numpy releases the GIL in its loops; blocks
+        # write disjoint rows). With money the Monte Carlo runs its own chunks on them.
+        workers = 1 if with_money else min(os.cpu_count() or 1, len(starts))
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(block, starts))
+        else:
+            for first in starts:
+                block(first)
+        return replace(joined.result(), portfolio=portfolio)
     position = legal_position(portfolio, as_of, params, loan_term_months, loan_ends)
     citation_pct = citation_percentiles(portfolio, as_of, reference.citations)
     cluster = industry_cluster(portfolio, params)
-    tiers = FeeTiers.of(portfolio.kind, params)
-    hazard = reference.survival.hazard(covariate_columns(portfolio, citation_pct, params, cluster, tiers), tiers)
     age, remaining, alive = position.age_years, position.remaining_years, position.alive
 
-    # P(alive in 1, 3, 5 years), computed for the patents alive now (0 for the others)
+    # Survival for the patents alive now (0 for the others): the hazard of those rows only.
     living = np.nonzero(alive)[0]
-    horizons = np.array([1.0, 3.0, 5.0])
-    p_alive = np.zeros((len(portfolio), horizons.size))
-    p_alive[living] = hazard.take(living).conditional_survival(
-        age[living], np.broadcast_to(horizons, (living.size, horizons.size))
+    tiers = FeeTiers.of(portfolio.kind[living], params)
+    alive_hazard = reference.survival.hazard(
+        covariate_columns(portfolio, citation_pct, params, cluster, tiers, rows=living), tiers
     )
-    p_alive = np.where(remaining[None, :] >= horizons[:, None], p_alive.T, 0.0)  # (3, n): rows contiguous
-
-    expected_life = np.where(alive, hazard.expected_remaining_life(age, remaining), 0.0)
+    horizons = np.array([1.0, 3.0, 5.0])
+    p_alive = np.zeros((horizons.size, len(portfolio)))  # P(alive in 1, 3, 5 years); rows contiguous
+    p_alive[:, living] = alive_hazard.conditional_survival(
+        age[living], np.broadcast_to(horizons, (living.size, horizons.size))
+    ).T
+    p_alive = np.where(remaining[None, :] >= horizons[:, None], p_alive, 0.0)
+    expected_life = np.zeros(len(portfolio))
+    expected_life[living] = alive_hazard.expected_remaining_life(age[living], remaining[living])
     revenue = np.where(np.isfinite(portfolio.revenue) & (portfolio.revenue > 0), portfolio.revenue, np.nan)
     group, ranges, _ = royalty_ranges(portfolio.ipc_codes, params)
     # The yearly grid only for patents with revenue (memory: rows × 21 years).
     valued = np.nonzero(np.isfinite(revenue) & alive)[0]
-    weights, year_start = yearly_grid(remaining[valued])
-    survival = hazard.take(valued).conditional_survival(age[valued], year_start)
+    weights, _ = yearly_grid(remaining[valued])
+    survival = alive_hazard.yearly_survival(age[valued], weights > 0, np.searchsorted(living, valued))
     income_value = np.full(len(portfolio), np.nan)
     income_value[valued] = central_value(
         revenue[valued],
@@ -505,6 +543,81 @@ def valuate(
         strategic_ipc_only=strategic.ipc_only,
         eligible=eligible,
     )
+
+
+# Patents valued in one block (see ``valuate``): large enough that numpy's per-call overhead is small.
+_CHUNK_ROWS = 65_536
+
+
+def _rows(portfolio: Portfolio, rows: slice) -> Portfolio:
+    """A block of consecutive patents as views of the columns (no copy), with the parent's IPC codes."""
+    block = Portfolio(**{f.name: getattr(portfolio, f.name)[rows] for f in fields(portfolio)})
+    codes = portfolio.__dict__.get("ipc_codes")
+    if codes is not None:
+        block.__dict__["ipc_codes"] = {level: (unique, inverse[rows]) for level, (unique, inverse) in codes.items()}
+    return block
+
+
+class _RowJoin:
+    """Block results copied into whole-portfolio arrays as each block finishes, so that a block's
+    own arrays go back to the heap for the next one. Per-patent arrays (and tuples of them, and the
+    nested position, fee status and scores) are joined row-wise; everything else (dates, names,
+    codes, a score's points per indicator) is the first block's."""
+
+    def __init__(self, rows: int):
+        self.rows = rows
+        self.whole: Any = None
+        self.lock = threading.Lock()
+
+    def add(self, first: int, part: Valuations) -> None:
+        with self.lock:
+            if self.whole is None:
+                self.whole = self._allocate(part)
+        self._copy(self.whole, part, slice(first, first + len(part)))  # disjoint rows: no lock
+
+    def result(self) -> Valuations:
+        return cast(Valuations, self.whole)
+
+    def _allocate(self, part: Any) -> Any:
+        def empty(a: np.ndarray) -> np.ndarray:
+            return np.empty((self.rows, *a.shape[1:]), dtype=a.dtype)
+
+        values: dict[str, Any] = {}
+        for name, value in _row_fields(part):
+            if isinstance(value, np.ndarray):
+                values[name] = empty(value)
+            elif isinstance(value, tuple):
+                values[name] = tuple(empty(column) for column in value)
+            else:
+                values[name] = self._allocate(value)
+        return replace(part, **values)
+
+    def _copy(self, whole: Any, part: Any, rows: slice) -> None:
+        for name, value in _row_fields(part):
+            target = getattr(whole, name)
+            if isinstance(value, np.ndarray):
+                target[rows] = value
+            elif isinstance(value, tuple):
+                for into, column in zip(target, value, strict=True):
+                    into[rows] = column
+            else:
+                self._copy(target, value, rows)
+
+
+def _row_fields(result: Any) -> list[tuple[str, Any]]:
+    """The per-patent fields of a result: arrays, tuples of arrays, nested per-patent results."""
+    out = []
+    for f in fields(result):
+        value = getattr(result, f.name)
+        if f.name in ("full_points", "portfolio"):
+            continue
+        if (
+            (isinstance(value, np.ndarray) and value.ndim >= 1)
+            or (isinstance(value, tuple) and value and isinstance(value[0], np.ndarray))
+            or isinstance(value, LegalPosition | FeeStatus | Scores)
+        ):
+            out.append((f.name, value))
+    return out
 
 
 __all__ = ["MODEL_VERSION", "Valuations", "valuate"]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from valuation.params import Params, values_at
+from valuation.unknowns import filled
 
 PATENT_TYPES = ("invention", "utility_model", "design")
 INVENTION, UTILITY_MODEL, DESIGN = 0, 1, 2
@@ -49,26 +50,34 @@ def add_months(dates: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     months = np.asarray(months, dtype=np.int64)
     if dates.size < _TABLE_MIN_ROWS:
         return add_months_direct(dates, months)
+    one_count = months.ndim == 0  # one month count for every date: a one-column table
     dates, months = np.broadcast_arrays(dates, months)
-    known = ~np.isnat(dates)
+    day = dates.view(np.int64)
+    known = day != NAT.view(np.int64)
     if not known.any():
         return np.full(dates.shape, NAT)
-    day = dates.view(np.int64)
     first, last = int(day[known].min()), int(day[known].max())
-    m_first, m_last = int(months.min()), int(months.max())
-    if m_last - m_first > 4 * _TABLE_MIN_ROWS:
-        return add_months_direct(dates, months)
-    present = np.bincount(months.ravel() - m_first, minlength=m_last - m_first + 1) > 0
-    distinct = np.nonzero(present)[0] + m_first
+    if one_count:
+        m_first = m_last = int(months.flat[0])
+        distinct = np.array([m_first])
+    else:
+        m_first, m_last = int(months.min()), int(months.max())
+        if m_last - m_first > 4 * _TABLE_MIN_ROWS:
+            return add_months_direct(dates, months)
+        present = np.bincount(months.ravel() - m_first, minlength=m_last - m_first + 1) > 0
+        distinct = np.nonzero(present)[0] + m_first
     if (last - first + 1) * distinct.size * 2 > dates.size:
         return add_months_direct(dates, months)
-    column = np.full(m_last - m_first + 1, -1, dtype=np.int64)
-    column[distinct - m_first] = np.arange(distinct.size)
     days = np.arange(first, last + 1, dtype=np.int64).astype("datetime64[D]")
-    table = add_months_direct(days[:, None], distinct[None, :])
+    table = add_months_direct(days[:, None], distinct[None, :]).view(np.int64)
     row = np.where(known, day - first, 0)
-    result = table[row, column[months - m_first]]
-    return np.where(known, result, NAT)
+    if one_count:
+        result = table.ravel().take(row)
+    else:
+        column = np.full(m_last - m_first + 1, -1, dtype=np.int64)
+        column[distinct - m_first] = np.arange(distinct.size)
+        result = table.ravel().take(row * distinct.size + column.take(months - m_first))
+    return np.where(known, result, NAT.view(np.int64)).view("datetime64[D]")
 
 
 def add_months_direct(dates: np.ndarray, months: np.ndarray | int) -> np.ndarray:
@@ -109,11 +118,19 @@ def compensated(kind: np.ndarray, grant: np.ndarray, params: Params) -> np.ndarr
 
 
 def expiry_dates(
-    kind: np.ndarray, filing: np.ndarray, compensation_days: np.ndarray, params: Params, *, grant: np.ndarray
+    kind: np.ndarray,
+    filing: np.ndarray,
+    compensation_days: np.ndarray,
+    params: Params,
+    *,
+    grant: np.ndarray,
+    term: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Last day of the legal term: filing + term years − 1 day + compensation (where it counts)."""
-    comp = np.where(compensated(kind, grant, params), np.nan_to_num(compensation_days, nan=0.0), 0.0).astype(np.int64)
-    return add_years(filing, term_years(kind, filing, params)) - np.timedelta64(1, "D") + comp
+    """Last day of the legal term: filing + term years − 1 day + compensation (where it counts).
+    ``term``: :func:`term_years` of these patents, when the caller has it."""
+    comp = np.where(compensated(kind, grant, params), filled(compensation_days, 0.0), 0.0).astype(np.int64)
+    term = term_years(kind, filing, params) if term is None else term
+    return add_years(filing, term) - np.timedelta64(1, "D") + comp
 
 
 def fee_table(params: Params) -> np.ndarray:
@@ -182,25 +199,30 @@ def fee_status(
     granted_valid: np.ndarray,
     as_of: np.datetime64,
     params: Params,
+    term: np.ndarray | None = None,
 ) -> FeeStatus:
     """Next fee due, overdue / grace / past-grace status and late fee owed at ``as_of``.
 
     ``fees_paid_through`` is a float array (NaN = unknown); ``granted_valid`` marks patents that
-    are granted and registered as valid (only those owe annual fees).
+    are granted and registered as valid (only those owe annual fees); ``term``: :func:`term_years`
+    of these patents, when the caller has it.
     """
     as_of = as_of.astype("datetime64[D]")
     params = params.at(as_of)
-    paid = np.nan_to_num(fees_paid_through, nan=-1.0).astype(np.int64)
+    paid = filled(fees_paid_through, -1.0).astype(np.int64)
     next_year = paid + 1
-    term = term_years(kind, filing, params)
+    term = term_years(kind, filing, params) if term is None else term
     applies = granted_valid & (paid >= 0) & (next_year <= term)
     next_due = np.where(applies, add_years(filing, np.maximum(paid, 0)), NAT)
     grace_end = np.where(applies, add_months(next_due, int(params.fees["grace"]["months"])), NAT)
     overdue = applies & (next_due < as_of) & (as_of <= grace_end)
     past_grace = applies & (as_of > grace_end)
     rate = np.zeros(kind.shape)
-    rate[overdue] = late_fee_rate(next_due[overdue], np.full(int(overdue.sum()), as_of), params)
+    late = np.nonzero(overdue)[0]
+    rate[late] = late_fee_rate(next_due[late], np.full(late.size, as_of), params)
     fee = np.where(applies, annual_fee(kind, next_year, params), 0.0)
+    late_fee = np.zeros(kind.shape)
+    late_fee[late] = np.round(rate[late] * fee[late], 2)  # 0 elsewhere (rate 0)
     return FeeStatus(
         applies=applies,
         next_fee_year=np.where(applies, next_year, 0),
@@ -210,5 +232,5 @@ def fee_status(
         overdue=overdue,
         past_grace=past_grace,
         late_fee_rate=rate,
-        late_fee=np.round(rate * fee, 2),
+        late_fee=late_fee,
     )

@@ -37,10 +37,11 @@ from datetime import date
 
 import numpy as np
 
-from valuation.fees import INVENTION, UTILITY_MODEL, FeeStatus, add_months, expiry_dates, fee_status
+from valuation.fees import INVENTION, UTILITY_MODEL, FeeStatus, add_months, expiry_dates, fee_status, term_years
 from valuation.params import Params
 from valuation.portfolio import AWARDS, EXPIRED, INVALIDATED, LAPSED, PENDING, VALID, Portfolio
 from valuation.strategic import StrategicMatch, match_strategic
+from valuation.unknowns import filled
 
 YEAR = 365.25
 
@@ -133,8 +134,9 @@ def legal_position(
     is judged for a loan of ``loan_term_months`` from ``as_of``."""
     as_of64 = np.datetime64(as_of, "D")
     params = params.at(as_of64)
+    term = term_years(portfolio.kind, portfolio.filing, params)
     expiry = expiry_dates(
-        portfolio.kind, portfolio.filing, portfolio.term_compensation_days, params, grant=portfolio.grant
+        portfolio.kind, portfolio.filing, portfolio.term_compensation_days, params, grant=portfolio.grant, term=term
     )
     granted = ~np.isnat(portfolio.grant)
     fees = fee_status(
@@ -144,6 +146,7 @@ def legal_position(
         granted & (portfolio.status == VALID),
         as_of64,
         params,
+        term,
     )
     within_term = as_of64 <= expiry
     in_force = (portfolio.status == VALID) & granted & within_term & ~fees.past_grace
@@ -236,7 +239,7 @@ def high_value_flags(
                 strategic.hit,
                 portfolio.granted_abroad,
                 maintained,
-                np.nan_to_num(portfolio.max_pledge_amount, nan=-1.0) >= float(config["high_pledge_amount_yuan"]),
+                filled(portfolio.max_pledge_amount, -1.0) >= float(config["high_pledge_amount_yuan"]),
                 np.isin(portfolio.award, award_codes),
             ]
         )

@@ -39,6 +39,7 @@ citations for the same exposure or more revenue never lower the score.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -46,6 +47,7 @@ from valuation.fees import PATENT_TYPES
 from valuation.params import Params
 from valuation.portfolio import AWARDS, PENDING, STAGES, Portfolio
 from valuation.rules import LegalPosition
+from valuation.unknowns import filled
 
 DIMENSIONS = ("legal", "technical", "economic")
 
@@ -58,9 +60,18 @@ class Scores:
     economic: np.ndarray
     grade: np.ndarray  # str "A".."E"
     indicators: tuple[tuple[str, str], ...]  # (dimension, indicator) per column
-    normalised: np.ndarray  # (n, I) xᵢ
-    contributions: np.ndarray  # (n, I) points
+    columns: tuple[np.ndarray, ...]  # xᵢ per indicator (n,), in the order of ``indicators``
     full_points: np.ndarray  # (I,) points an indicator gives at xᵢ = 1
+
+    @cached_property
+    def normalised(self) -> np.ndarray:
+        """(n, I) xᵢ (built when asked for: the explanations read it, scores do not)."""
+        return np.column_stack(self.columns) if self.columns else np.zeros((self.score.size, 0))
+
+    @cached_property
+    def contributions(self) -> np.ndarray:
+        """(n, I) points: xᵢ × full points."""
+        return self.normalised * self.full_points[None, :]
 
 
 def indicator_values(
@@ -79,9 +90,9 @@ def indicator_values(
         return np.clip(np.log1p(value) / np.log1p(full), 0.0, 1.0)
 
     def zero(a: np.ndarray) -> np.ndarray:  # unknown counts add nothing
-        return np.nan_to_num(a, nan=0.0)
+        return filled(a, 0.0)
 
-    family = np.maximum(np.nan_to_num(portfolio.family_size, nan=1.0), 1.0)
+    family = np.maximum(filled(portfolio.family_size, 1.0), 1.0)
     status_value = np.where(
         position.in_force,
         cfg["legal_status_values"]["valid"],
@@ -98,9 +109,10 @@ def indicator_values(
         - 0.2 * position.fees.overdue
         - float(norm["late_fee_penalty"]) * zero(portfolio.late_fee_payments)
     )
-    value = zero(income_value)
     floor, full = float(norm["income_value_floor_yuan"]), float(norm["income_value_full_yuan"])
-    value_x = np.clip(np.log10(np.maximum(value, 1e-300) / floor) / np.log10(full / floor), 0.0, 1.0)
+    valued = np.nonzero(income_value > 0)[0]  # unknown or 0 counts 0; the logarithm only where valued
+    value_x = np.zeros(income_value.shape)
+    value_x[valued] = np.clip(np.log10(income_value[valued] / floor) / np.log10(full / floor), 0.0, 1.0)
     deals = zero(portfolio.licenses) + 0.5 * zero(portfolio.transfers) + 0.5 * zero(portfolio.previous_pledges)
     return {
         "legal_status": status_value,
@@ -112,7 +124,7 @@ def indicator_values(
             + 0.25 * portfolio.granted_abroad
         ),
         "legal_stability": np.clip(stability, 0.0, 1.0),
-        "citation_percentile": np.clip(np.nan_to_num(citation_pct, nan=0.0), 0.0, 1.0),
+        "citation_percentile": np.clip(filled(citation_pct, 0.0), 0.0, 1.0),
         "claims": log_ratio(zero(portfolio.claims), float(norm["claims_full"])),
         "patent_type": type_values[portfolio.kind],
         "award": award_values[portfolio.award],
@@ -142,20 +154,23 @@ def score_portfolio(
             weights.append(100.0 * float(cfg["dimension_weights"][dimension]) * float(w))
     n = len(portfolio)
     counts = position.alive
-    x = np.empty((len(columns), n)).T  # column-major: each indicator is filled as one contiguous run
-    for j, (_, name) in enumerate(columns):
-        x[:, j] = values[name] if name == "legal_status" else np.where(counts, values[name], 0.0)
-    contributions = x * np.array(weights)[None, :]
-    dims = np.array([d for d, _ in columns])
-    sub = {}
+    full_points = np.array(weights)
+    x = tuple(values[name] if name == "legal_status" else np.where(counts, values[name], 0.0) for _, name in columns)
+    sub, score = {}, np.zeros(n)
     for dimension in DIMENSIONS:
         w_dim = float(cfg["dimension_weights"][dimension])
-        sub[dimension] = contributions[:, dims == dimension].sum(axis=1) / w_dim if w_dim > 0 else np.zeros(n)
-    score = contributions.sum(axis=1)
-    bands = list(cfg["grades"].items())
-    grade = np.full(n, bands[-1][0], dtype="<U1")
-    for letter, minimum in reversed(bands):
-        grade = np.where(score >= float(minimum) - 1e-9, letter, grade)
+        points = np.zeros(n)
+        for j, (d, _) in enumerate(columns):
+            if d == dimension:
+                points += x[j] * full_points[j]
+        sub[dimension] = points / w_dim if w_dim > 0 else np.zeros(n)
+        score += points
+    # Grade: the highest band whose minimum the score reaches (1e-9 below it counts: rounding).
+    bands = sorted(cfg["grades"].items(), key=lambda band: float(band[1]))
+    minimums = np.array([float(m) for _, m in bands]) - 1e-9
+    letters = np.array([letter for letter, _ in bands] + [next(reversed(cfg["grades"]))], dtype="<U1")
+    band = np.searchsorted(minimums, score, side="right") - 1
+    grade = letters[np.where(band >= 0, band, len(bands))]
     return Scores(
         score=score,
         legal=sub["legal"],
@@ -163,9 +178,8 @@ def score_portfolio(
         economic=sub["economic"],
         grade=grade,
         indicators=tuple(columns),
-        normalised=x,
-        contributions=contributions,
-        full_points=np.array(weights),
+        columns=x,
+        full_points=full_points,
     )
 
 

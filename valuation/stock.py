@@ -31,6 +31,7 @@ from valuation.fees import INVENTION, NAT, add_years
 from valuation.params import Params
 from valuation.portfolio import EXPIRED, LAPSED, VALID, Portfolio
 from valuation.rules import high_value_flags, legal_position, strategic_emerging
+from valuation.unknowns import filled
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,7 @@ def lapse_dates(portfolio: Portfolio) -> np.ndarray:
     """When each lapsed patent stopped being in force: the lapse date, else the due date of the
     first unpaid fee year; NaT for every other status or when neither is known."""
     paid = portfolio.fees_paid_through
-    from_fees = np.where(
-        np.isnan(paid), NAT, add_years(portfolio.filing, np.nan_to_num(paid, nan=0.0).astype(np.int64))
-    )
+    from_fees = np.where(np.isnan(paid), NAT, add_years(portfolio.filing, filled(paid, 0.0).astype(np.int64)))
     lapse = np.where(np.isnat(portfolio.lapse), from_fees, portfolio.lapse)
     return np.where(portfolio.status == LAPSED, lapse, NAT)
 

@@ -176,13 +176,28 @@ def _contains_any(titles: np.ndarray, terms: tuple[str, ...]) -> np.ndarray:
     return found
 
 
+# Code points str.strip() removes.
+_WHITESPACE = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
 # None as a 0-d object array: np.equal(arr, _NONE) is the elementwise ``v == None`` of an object array.
 _NONE = np.array(None, dtype=object)
 
 
 def _clean(values: Any) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind == "U":  # a Portfolio's column: no None
-        return np.char.strip(values.ravel())
+        values = values.ravel()
+        if values.size == 0 or values.itemsize == 0:
+            return values
+        # Strip only the strings that start or end with whitespace (most have none): their first
+        # and last characters read from the fixed-width UTF-32 buffer.
+        chars = values.view(np.uint32).reshape(values.size, -1)
+        last = np.maximum(np.strings.str_len(values), 1) - 1
+        edges = np.concatenate([chars[:, 0], chars[np.arange(values.size), last]])
+        padded = np.isin(edges, _WHITESPACE).reshape(2, -1).any(axis=0)
+        if not padded.any():
+            return values
+        out = values.copy()
+        out[padded] = np.char.strip(values[padded])
+        return out
     arr = np.asarray(values, dtype=object).ravel()
     arr = np.where(np.equal(arr, _NONE), "", arr)
     return np.char.strip(arr.astype(str))
@@ -231,7 +246,8 @@ def match_strategic(
     confirmed = np.where(known, conf_free_u[inv], conf_any_u[inv])
 
     # Keyword / negative-note tests: only rules that could change the first rule or confirm it.
-    order = np.argsort(inv, kind="stable")
+    # Rows grouped by distinct IPC; 16-bit codes sort by radix (numpy's stable sort), in linear time.
+    order = np.argsort(inv.astype(np.uint16) if distinct.size <= 1 << 16 else inv, kind="stable")
     starts = np.searchsorted(inv[order], np.arange(distinct.size + 1))
     # Which distinct IPCs need each keyword rule tested, for all rules at once; only the rules some
     # IPC needs are visited (a one-patent estimate needs a few of the ~300).

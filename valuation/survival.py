@@ -40,8 +40,10 @@ come from a finite-difference Hessian of the analytic gradient.
 
 Prediction for a patent alive at age *a* with remaining legal term R years: ``exp(−H(a, a + s))``
 for s ≤ R, 0 beyond the term; expected remaining economic life ``E = ∫₀^R exp(−H(a, a + s)) ds``
-(Gauss–Legendre quadrature, 16 nodes; the tests hold it to 1e-6 of the incomplete-gamma closed
-form for the unstepped model).
+exactly per fee tier (the curve is smooth inside a tier and kinked at its ends): on each tier's
+piece of [a, a + R] by 8-node Gauss–Legendre, or by the incomplete-gamma closed form near age 0
+and where the curve falls steeply (``tier_integral``); the tests hold it to 1e-12 of the closed
+form for the unstepped model and to 1e-10 years of ``scipy.integrate.quad`` split at the tiers.
 
 ``fit_survival`` refits on the portfolio when it has at least ``survival.min_events`` lapses and
 ``survival.min_patents`` patents at risk, and otherwise returns the shipped reference model
@@ -58,15 +60,15 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, special
 
 from valuation.fees import DESIGN, PATENT_TYPES, UTILITY_MODEL, add_years, expiry_dates, fee_status, fee_table
 from valuation.industry import industry_cluster, royalty_ranges
 from valuation.params import Params, load_params
 from valuation.portfolio import EXPIRED, LAPSED, VALID, Portfolio
+from valuation.unknowns import filled
 
 YEAR = 365.25
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
 # Covariates that change with the fee tier (one value per patent and tier), the others are fixed.
 TIER_COVARIATES = ("log_fee", "renewal_margin")
 NAT = np.datetime64("NaT", "D")
@@ -82,6 +84,25 @@ class FeeTiers:
     end: np.ndarray
     fee: np.ndarray
     kind: np.ndarray | None = None  # the type codes the rows were built from (rows of one type are equal)
+
+    @cached_property
+    def tier_by_year(self) -> tuple[np.ndarray, int] | None:
+        """(table, L): ``table[type code, y]`` the tier holding ages [y, y + 1) for y < L (the last
+        tier from y = L − 1 on), when every tier starts at a whole age (fee years do) and the rows
+        carry their type codes; None otherwise."""
+        kind, start = self.kind, self.start
+        if kind is None or kind.size == 0:
+            return None
+        real = start[np.isfinite(start)]
+        if real.size == 0 or np.any(real != np.floor(real)):
+            return None
+        years = int(real.max()) + 1
+        codes = np.nonzero(np.bincount(kind))[0]
+        table = np.zeros((int(codes.max()) + 1, years), dtype=np.intp)
+        for code in codes.tolist():
+            first = start[int(np.argmax(kind == code))]
+            table[code] = np.searchsorted(first[np.isfinite(first)], np.arange(years), side="right") - 1
+        return table, years
 
     @classmethod
     def of(cls, kind: np.ndarray, params: Params) -> FeeTiers:
@@ -134,20 +155,30 @@ class Hazard:
             a = a[:, None]
         if squeeze:
             b = b[:, None]
-        k = self.shape
-        start = self.tiers.start
-        w, offset = self._prefix
-
-        def h0(t: np.ndarray) -> np.ndarray:
-            t = np.maximum(t, 0.0)
-            tier = np.zeros(t.shape, dtype=np.intp)
-            for j in range(1, start.shape[1]):
-                tier += t >= start[:, j, None]
-            w_t = np.take_along_axis(w, tier, axis=1)
-            return np.take_along_axis(offset, tier, axis=1) + w_t * np.power(t, k)
-
-        total = np.maximum(h0(b) - h0(a), 0.0)
+        total = np.maximum(self.from_birth(b) - self.from_birth(a), 0.0)
         return total[:, 0] if squeeze else total
+
+    def from_birth(self, t: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """H₀(t) = H(0, t) for ages ``t`` (n,) or (n, m), row i at patent i's hazard (at patent
+        ``rows[i]``'s when given)."""
+        t = np.maximum(np.asarray(t, dtype=np.float64), 0.0)
+        w, offset = self._prefix
+        tiers = w.shape[1]
+        rows = np.arange(t.shape[0]) if rows is None else rows
+        column = (slice(None), None) if t.ndim == 2 else slice(None)
+        by_year, kind = self.tiers.tier_by_year, self.tiers.kind
+        if by_year is not None and kind is not None:  # tiers start at whole ages: the tier of t is that of ⌊t⌋
+            table, years = by_year
+            row_base = (kind.take(rows).astype(np.intp) * years)[column]
+            tier = table.ravel().take(row_base + np.minimum(t, years - 1).astype(np.intp))
+        else:
+            start = self.tiers.start[rows]
+            tier = np.zeros(t.shape, dtype=np.intp)
+            for j in range(1, tiers):
+                tier += t >= start[:, j][column]
+        # One flat gather per array (row-major: row i's tiers at i·J … i·J + J − 1).
+        tier += (rows * tiers)[column]
+        return offset.ravel().take(tier) + w.ravel().take(tier) * np.power(t, self.shape)
 
     @cached_property
     def _prefix(self) -> tuple[np.ndarray, np.ndarray]:
@@ -202,32 +233,158 @@ class Hazard:
         end = (age[:, None] + horizon) if horizon.ndim == 2 else age + horizon
         return np.exp(-self.cumulative(age, end))
 
+    def yearly_survival(self, age: np.ndarray, covered: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """(n, T) P(alive at age + t − 1 | alive at age), the survival at the start of year t, where
+        ``covered`` (n, T) says year t is inside the patent's term, 0 elsewhere (those years carry
+        no weight); row i at patent ``rows[i]``'s hazard. Only the covered years are evaluated."""
+        age = np.maximum(np.asarray(age, dtype=np.float64), 0.0)
+        at_age = self.from_birth(age, rows)
+        row, year = np.nonzero(covered)
+        survival = np.zeros(covered.shape)
+        later = self.from_birth(age[row] + year, rows[row])
+        survival[row, year] = np.exp(-np.maximum(later - at_age[row], 0.0))
+        return survival
+
     def take(self, rows: np.ndarray) -> Hazard:
         t = self.tiers
         tiers = FeeTiers(t.start[rows], t.end[rows], t.fee[rows], None if t.kind is None else t.kind[rows])
+        if "tier_by_year" in t.__dict__:  # depends on the type codes present only: a superset's serves
+            tiers.__dict__["tier_by_year"] = t.__dict__["tier_by_year"]
         taken = Hazard(self.shape, self.eta[rows], tiers)
         prefix = self.__dict__.get("_prefix")
         if prefix is not None:
             taken.__dict__["_prefix"] = (prefix[0][rows], prefix[1][rows])
         return taken
 
-    def expected_remaining_life(self, age: np.ndarray, remaining: np.ndarray, chunk: int = 32768) -> np.ndarray:
-        """∫₀^R P(alive at a+s | alive at a) ds, R = remaining legal term (years), by Gauss–Legendre.
+    def expected_remaining_life(self, age: np.ndarray, remaining: np.ndarray, chunk: int = 16384) -> np.ndarray:
+        """E = ∫₀^R P(alive at a+s | alive at a) ds, R = remaining legal term (years); 0 where R ≤ 0.
 
-        Evaluated only where R > 0 (0 elsewhere), in chunks of rows to bound memory (n × 16 × J).
+        Exact per fee tier: the survival curve is smooth inside a tier and kinked at its ends, so E
+        is the sum over the tiers [lo, hi] = [s_j, e_j] ∩ [a, a + R] of
+        ``∫_lo^hi exp(H₀(a) − C_j' − w_j t^k) dt`` (``C_j' = C_j − w_j s_j^k``), each by
+        :func:`tier_integral`. Rows run by fee-tier layout (one per patent type), in chunks that keep
+        the (rows × nodes) arrays in cache; a tier crossed whole has the same nodes for every row of
+        a layout, so their powers t^k are taken once.
         """
         remaining = np.maximum(np.asarray(remaining, dtype=np.float64), 0.0)
         age = np.maximum(np.asarray(age, dtype=np.float64), 0.0)
         result = np.zeros(remaining.shape)
-        rows = np.nonzero(remaining > 0)[0]
-        _ = self._prefix  # computed once for all rows; each chunk takes its rows of it
-        for start in range(0, rows.size, chunk):
-            part = rows[start : start + chunk]
-            r = remaining[part][:, None]
-            s = (r / 2.0) * (_GL_NODES[None, :] + 1.0)
-            values = np.exp(-self.take(part).cumulative(age[part], age[part][:, None] + s))
-            result[part] = (remaining[part] / 2.0) * (values @ _GL_WEIGHTS)
+        w_all, offset_all = self._prefix
+        k = self.shape
+        tasks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for rows, start, end in self._layouts(np.nonzero(remaining > 0)[0]):
+            # per whole tier: the nodes' powers, and the fall of the curve w·(e^k − s^k) per unit w
+            with np.errstate(invalid="ignore"):  # padding tiers: inf − inf
+                whole = np.isfinite(end) & (start >= end - start)
+            low, high = np.where(whole, start, 1.0), np.where(whole, end, 1.0)
+            powers = np.power((low + high)[:, None] / 2 + ((high - low) / 2)[:, None] * _PIECE_NODES, k)
+            spread = np.where(whole, np.power(high, k) - np.power(low, k), np.inf)
+            tasks += [(rows[first : first + chunk], start, end, powers, spread) for first in range(0, rows.size, chunk)]
+
+        def run(part: np.ndarray, start: np.ndarray, end: np.ndarray, powers: np.ndarray, spread: np.ndarray) -> None:
+            a = age[part]
+            b = a + remaining[part]
+            w, offset = w_all[part], offset_all[part]
+            h0 = self.from_birth(a, part)
+            life = np.zeros(part.size)
+            for j in np.nonzero(np.isfinite(start))[0].tolist():
+                c = h0 - offset[:, j]
+                crossed = (a <= start[j]) & (b >= end[j]) & (w[:, j] * spread[j] <= _PIECE_MAX_DROP)
+                fast = np.nonzero(crossed)[0]
+                if fast.size:
+                    values = np.exp(c[fast, None] - w[fast, j, None] * powers[j])
+                    life[fast] += ((end[j] - start[j]) / 2) * (values @ _PIECE_WEIGHTS)
+                lo = np.maximum(a, start[j])
+                hi = np.minimum(b, end[j])
+                piece = np.nonzero((hi > lo) & ~crossed)[0]
+                if piece.size:
+                    life[piece] += tier_integral(lo[piece], hi[piece], w[piece, j], c[piece], k)
+            result[part] = life
+
+        for task in tasks:
+            run(*task)
         return result
+
+    def _layouts(self, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``rows`` by fee-tier layout: (rows, tier starts (J,), tier ends (J,)) — one per patent type."""
+        start, end, kind = self.tiers.start, self.tiers.end, self.tiers.kind
+        if rows.size == 0:
+            return []
+        if kind is not None:
+            codes = kind[rows]
+            groups = [rows[codes == code] for code in np.nonzero(np.bincount(codes))[0].tolist()]
+        else:
+            _, inverse = np.unique(start[rows], axis=0, return_inverse=True)
+            groups = [rows[inverse.ravel() == g] for g in range(int(inverse.max()) + 1)]
+        return [(g, start[g[0]], end[g[0]]) for g in groups]
+
+
+# Gauss–Legendre nodes for one tier piece, and when a piece is taken in closed form instead: near
+# age 0 (t^k is not smooth at 0: the piece starts closer to 0 than its own width) or where the
+# survival falls by more than e^-4 inside the piece. Elsewhere 8 nodes are exact to ~1e-12 years
+# (the error bound of 8-node Gauss–Legendre for exp(−c (x + 1)) on [−1, 1], c ≤ 2: 2e-13).
+_PIECE_NODES, _PIECE_WEIGHTS = np.polynomial.legendre.leggauss(8)
+_PIECE_MAX_DROP = 4.0
+
+
+def tier_integral(lo: np.ndarray, hi: np.ndarray, w: np.ndarray, c: np.ndarray, k: float) -> np.ndarray:
+    """∫_lo^hi exp(c − w t^k) dt for 0 ≤ lo < hi, w > 0 (one fee tier of a patent, elementwise).
+
+    Gauss–Legendre (8 nodes) where the integrand is smooth on the scale of the piece; else the
+    closed form through the regularised incomplete gamma function (substitute u = w t^k)::
+
+        ∫_lo^hi exp(−w t^k) dt = Γ(1/k) / (k w^(1/k)) · [P(1/k, w hi^k) − P(1/k, w lo^k)]
+
+    with the upper function Q = 1 − P where w lo^k ≥ 1/k (no cancellation of two values near 1).
+    """
+    lo_k, hi_k = np.power(lo, k), np.power(hi, k)
+    closed = (lo < hi - lo) | (w * (hi_k - lo_k) > _PIECE_MAX_DROP)
+    out = np.empty(lo.shape)
+    smooth = np.nonzero(~closed)[0]
+    if smooth.size:
+        mid = 0.5 * (lo[smooth] + hi[smooth])
+        half = 0.5 * (hi[smooth] - lo[smooth])
+        t = mid[:, None] + half[:, None] * _PIECE_NODES
+        values = np.exp(c[smooth, None] - w[smooth, None] * np.power(t, k))
+        out[smooth] = half * (values @ _PIECE_WEIGHTS)
+    exact = np.nonzero(closed)[0]
+    if exact.size:
+        out[exact] = _tier_integral_closed(lo_k[exact], hi_k[exact], w[exact], c[exact], k)
+    return out
+
+
+def _tier_integral_closed(lo_k: np.ndarray, hi_k: np.ndarray, w: np.ndarray, c: np.ndarray, k: float) -> np.ndarray:
+    """:func:`tier_integral` by the incomplete gamma function, given lo^k and hi^k."""
+    shape = 1.0 / k
+    x_lo, x_hi = w * lo_k, w * hi_k
+    lower = x_lo < shape
+    log_difference = np.empty(lo_k.shape)  # log of P(hi) − P(lo) = Q(lo) − Q(hi)
+    p, q = np.nonzero(lower)[0], np.nonzero(~lower)[0]
+    with np.errstate(divide="ignore"):
+        log_difference[p] = np.log(special.gammainc(shape, x_hi[p]) - special.gammainc(shape, x_lo[p]))
+        log_q_lo, log_q_hi = _log_upper_gamma(shape, x_lo[q]), _log_upper_gamma(shape, x_hi[q])
+        log_difference[q] = log_q_lo + np.log1p(-np.exp(log_q_hi - log_q_lo))
+    # In logarithms: exp(c) and Q may overflow and underflow where the piece is small but not 0.
+    return np.exp(c + special.gammaln(shape) - np.log(k) - shape * np.log(w) + log_difference)
+
+
+def _log_upper_gamma(a: float, x: np.ndarray) -> np.ndarray:
+    """log Q(a, x), the regularised upper incomplete gamma function, for x ≥ a; past scipy's
+    range (Q < 1e-300) by its continued fraction (Numerical Recipes §6.2, evaluated from the tail:
+    it converges in a few terms for large x)."""
+    q = special.gammaincc(a, x)
+    out = np.empty(x.shape)
+    fine = q > 1e-300
+    with np.errstate(divide="ignore"):
+        out[fine] = np.log(q[fine])
+    far = x[~fine]
+    if far.size:
+        # Γ(a, x) = e^(−x) x^a / (x + 1 − a − 1(1 − a)/(x + 3 − a − 2(2 − a)/(x + 5 − a − …)))
+        fraction = np.zeros(far.shape)
+        for i in range(40, 0, -1):
+            fraction = i * (i - a) / (far + 2 * i + 1 - a - fraction)
+        out[~fine] = -far + a * np.log(far) - special.gammaln(a) - np.log(far + 1 - a - fraction)
+    return out
 
 
 @dataclass(frozen=True)
@@ -343,6 +500,7 @@ def covariate_columns(
     params: Params,
     cluster: np.ndarray | None = None,
     tiers: FeeTiers | None = None,
+    rows: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The model's covariates (fixed transformations; unknown counts as the conservative value).
 
@@ -352,26 +510,35 @@ def covariate_columns(
     cluster_*: county industry cluster derived from the IPC (other = baseline); revenue_known.
     Per patent and fee tier (n, J): log_fee: log of the tier's full fee; renewal_margin:
     log(expected royalty / fee) clipped to ±8 where revenue is known, else 0.
+
+    ``rows``: only these patents (``tiers`` then holds theirs), e.g. the living ones the engine
+    predicts for.
     """
     if cluster is None:
         cluster = industry_cluster(portfolio, params)
+
+    def pick(column: np.ndarray) -> np.ndarray:
+        return column if rows is None else column[rows]
+
+    kind = pick(portfolio.kind)
     if tiers is None:
-        tiers = FeeTiers.of(portfolio.kind, params)
-    royalty = expected_royalty(portfolio, params)
+        tiers = FeeTiers.of(kind, params)
+    royalty = pick(expected_royalty(portfolio, params))
     known = np.isfinite(royalty)
     margin = np.where(
         known[:, None],
         np.clip(np.log(np.where(known, royalty, 1.0)[:, None] / tiers.fee), -_MARGIN_BOUND, _MARGIN_BOUND),
         0.0,
     )
+    cluster = pick(cluster)
     return {
-        "citation_pct": citation_pct,
-        "log_claims": np.log1p(np.nan_to_num(portfolio.claims, nan=0.0)),
-        "log_family": np.log(np.maximum(np.nan_to_num(portfolio.family_size, nan=1.0), 1.0)),
-        "granted_abroad": portfolio.granted_abroad.astype(np.float64),
-        "commercialization": np.maximum(portfolio.commercialization, 0).astype(np.float64) / 3.0,
-        "utility_model": (portfolio.kind == UTILITY_MODEL).astype(np.float64),
-        "design": (portfolio.kind == DESIGN).astype(np.float64),
+        "citation_pct": pick(citation_pct),
+        "log_claims": np.log1p(filled(pick(portfolio.claims), 0.0)),
+        "log_family": np.log(np.maximum(filled(pick(portfolio.family_size), 1.0), 1.0)),
+        "granted_abroad": pick(portfolio.granted_abroad).astype(np.float64),
+        "commercialization": np.maximum(pick(portfolio.commercialization), 0).astype(np.float64) / 3.0,
+        "utility_model": (kind == UTILITY_MODEL).astype(np.float64),
+        "design": (kind == DESIGN).astype(np.float64),
         "cluster_energy_electronics": (cluster == "energy_electronics").astype(np.float64),
         "cluster_equipment_manufacturing": (cluster == "equipment_manufacturing").astype(np.float64),
         "cluster_green_consumer": (cluster == "green_consumer").astype(np.float64),
@@ -395,7 +562,7 @@ def lapse_dates(portfolio: Portfolio, as_of: np.datetime64) -> np.ndarray:
     """When each lapsed patent ended: the due date of its first unpaid fee, else the recorded
     lapse date, else the midpoint of grant and ``as_of``; never after ``as_of`` (NaT elsewhere)."""
     paid = portfolio.fees_paid_through
-    due = np.where(np.isfinite(paid) & (paid >= 1), add_years(portfolio.filing, np.nan_to_num(paid, nan=0.0)), NAT)
+    due = np.where(np.isfinite(paid) & (paid >= 1), add_years(portfolio.filing, filled(paid, 0.0)), NAT)
     midpoint = portfolio.grant + np.subtract(as_of, portfolio.grant) // 2
     when = np.where(~np.isnat(due), due, np.where(~np.isnat(portfolio.lapse), portfolio.lapse, midpoint))
     return np.where(portfolio.status == LAPSED, np.minimum(when, as_of), NAT)

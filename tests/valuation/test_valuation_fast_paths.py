@@ -2,9 +2,11 @@
 
 * ``add_months`` through a day × month-count lookup table == element-by-element datetime arithmetic;
 * ``Hazard.cumulative`` through the cumulative hazard from age 0 == the sum over fee tiers
-  (rounding only: 1e-9 relative on H, 1e-12 absolute on survival);
+  (rounding only: 1e-9 relative on H, 1e-12 absolute on survival), and so is the yearly survival
+  evaluated only inside each patent's term;
 * a ``take`` that keeps its parent's IPC codes values every patent as a freshly built portfolio;
-* ``match_strategic`` with the caller's IPC codes == with its own string sort.
+* ``match_strategic`` with the caller's IPC codes == with its own string sort;
+* a portfolio valued in row blocks == valued in one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 from valuation import Portfolio, valuate
 from valuation.citations import citation_percentiles
 from valuation.fees import add_months, add_months_direct
+from valuation.income import yearly_grid
 from valuation.reference import build_reference
 from valuation.rules import legal_position
 from valuation.simulation import simulate_portfolio
@@ -102,6 +105,41 @@ def test_p_alive_equals_the_tier_sum(world, params):
         want = np.exp(-hazard.cumulative_by_tier(pos.age_years, pos.age_years + years))
         want = np.where(pos.alive & (pos.remaining_years >= years), want, 0.0)
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+def test_yearly_survival_equals_the_tier_sum_inside_the_term(world, params):
+    _, portfolio, reference = world
+    pct = citation_percentiles(portfolio, AS_OF, reference.citations)
+    tiers = FeeTiers.of(portfolio.kind, params)
+    hazard = reference.survival.hazard(covariate_columns(portfolio, pct, params, tiers=tiers), tiers)
+    pos = legal_position(portfolio, AS_OF, params, 12)
+    rows = np.nonzero(pos.alive)[0]
+    weights, start = yearly_grid(pos.remaining_years[rows])
+    got = hazard.yearly_survival(pos.age_years[rows], weights > 0, rows)
+    want = np.exp(-hazard.take(rows).cumulative_by_tier(pos.age_years[rows], pos.age_years[rows, None] + start))
+    np.testing.assert_allclose(got, np.where(weights > 0, want, 0.0), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("with_money", [False, True])
+def test_valuation_in_row_blocks_equals_one_block(world, params, monkeypatch, with_money):
+    """Large portfolios are valued in row blocks and joined (``engine._CHUNK_ROWS``): the same results,
+    the explanations and the loan ends of each patent included."""
+    import valuation.engine as engine
+
+    _, portfolio, reference = world
+    loan_ends = np.datetime64(AS_OF, "D") + np.arange(len(portfolio)) % 900
+    kwargs = {"reference": reference, "params": params, "with_money": with_money, "loan_ends": loan_ends}
+    whole = valuate(portfolio, AS_OF, **kwargs)
+    monkeypatch.setattr(engine, "_CHUNK_ROWS", 700)  # blocks of 700 and a last one of 400
+    blocks = valuate(portfolio, AS_OF, **kwargs)
+    assert blocks.portfolio is portfolio
+    for name in ("rule_hits", "risk_hits", "eligible", "high_value", "strategic_industry", "grade"):
+        np.testing.assert_array_equal(getattr(blocks, name), getattr(whole, name))
+    # Rounding only (a matrix product's order of additions may depend on the block): 1e-9.
+    for name in ("score", "expected_life_years", "p_alive_3y", "income_value", "value_p10", "max_loan"):
+        np.testing.assert_allclose(getattr(blocks, name), getattr(whole, name), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(blocks.scores.contributions, whole.scores.contributions, rtol=0, atol=1e-9)
+    assert blocks.records() == whole.records()
 
 
 def test_strategic_match_with_given_codes(world):

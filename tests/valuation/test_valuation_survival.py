@@ -9,12 +9,14 @@
   S(t)/S(t₀) stays within 0.02 of KM(t)/KM(t₀) for t₀ = 4 ≤ t ≤ 14 (n = 20,000).
 * Recovery of known parameters from data simulated from the model: each estimate within
   4 standard errors of the truth (and the SEs are small: < 0.05).
-* Expected remaining life (Gauss–Legendre) against the closed form with the regularised
-  incomplete gamma function, relative tolerance 1e-6.
+* Expected remaining life against the closed form with the regularised incomplete gamma function
+  (no tier steps; relative 1e-12), and against ``scipy.integrate.quad`` with the fee-tier ages as
+  breakpoints on hazards stepped at every tier (absolute 1e-10 years).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, timedelta
 
@@ -22,10 +24,21 @@ import numpy as np
 import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter, WeibullAFTFitter, WeibullFitter
+from scipy.integrate import quad
 from scipy.special import gamma, gammainc
 
-from valuation import Portfolio, SurvivalModel, fit_survival, load_params
-from valuation.survival import FeeTiers, default_model, fit_weibull_ph, split_at_tiers, survival_data
+from valuation import Portfolio, SurvivalModel, build_reference, fit_survival, load_params
+from valuation.citations import citation_percentiles
+from valuation.rules import legal_position
+from valuation.simulation import simulate_portfolio
+from valuation.survival import (
+    FeeTiers,
+    covariate_columns,
+    default_model,
+    fit_weibull_ph,
+    split_at_tiers,
+    survival_data,
+)
 
 TRUE_K, TRUE_LAMBDA = 1.4, 9.0
 TRUE_BETA = np.array([-0.8, 0.5])
@@ -155,7 +168,72 @@ def test_expected_remaining_life_matches_incomplete_gamma_closed_form():
     b = age + remaining
     integral = c ** (-1 / k) / k * gamma(1 / k) * (gammainc(1 / k, c * b**k) - gammainc(1 / k, c * age**k))
     expected = integral / np.exp(-c * age**k)
-    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def _quad_life(hazard, i: int, age: float, remaining: float) -> float:
+    """∫₀^R exp(−H(a, a + s)) ds by adaptive quadrature, split at the fee-tier ages (the kinks); the
+    hazard summed over tiers (``cumulative_by_tier``), not through the prefix sums."""
+    row = hazard.take(np.array([i]))
+    starts = row.tiers.start[0]
+    kinks = [float(s) - age for s in starts if np.isfinite(s) and age < s < age + remaining]
+    # The curve can fall steeply right after age a (a lapse within days): a ladder of small steps
+    # there, so that the quadrature sees it.
+    ladder = [x for x in 10.0 ** np.arange(-12.0, 0.0) if x < min([remaining, *kinks])]
+    edges = [0.0, *ladder, *kinks, remaining]
+
+    def curve(s: float) -> float:
+        return float(np.exp(-row.cumulative_by_tier(np.array([age]), np.array([age + s]))[0]))
+
+    return sum(quad(curve, lo, hi, epsabs=1e-14, epsrel=1e-13, limit=200)[0] for lo, hi in itertools.pairwise(edges))
+
+
+@pytest.mark.parametrize(
+    ("shape", "scale_years", "fee_beta"),
+    [(0.59, 5862.0, 0.80), (0.66, 1111.0, 0.0), (1.7, 11.0, 0.5), (0.5, 40.0, 1.5), (1.2, 3.0, 0.3)],
+)
+def test_expected_remaining_life_is_the_integral_of_the_stepped_curve(shape, scale_years, fee_beta):
+    """Every type's tiers, ages from 0 (filed today: the curve is not smooth at age 0 when k ≠ 1) to
+    old, hazards from negligible to a lapse within weeks (a fall of many e-folds inside one tier)."""
+    params = load_params().at(date(2025, 6, 30))
+    rng = np.random.default_rng(int(shape * 100))
+    n = 120
+    kind = rng.integers(0, 3, n)
+    age = np.concatenate([[0.0, 1e-4, 0.003], rng.uniform(0.0, 18.0, n - 3)])
+    remaining = np.where(kind == 0, 20.0, 10.0) + rng.uniform(0.0, 4.0, n) - np.minimum(age, 9.5)
+    x = rng.normal(0.0, 1.5, n)
+    tiers = FeeTiers.of(kind, params)
+    model = SurvivalModel(
+        shape=shape,
+        scale_years=scale_years,
+        coefficients={"x": 1.0, "log_fee": fee_beta},
+        source="reference",
+        version="t",
+    )
+    hazard = model.hazard({"x": x, "log_fee": np.log(tiers.fee)}, tiers)
+    got = hazard.expected_remaining_life(age, remaining)
+    want = np.array([_quad_life(hazard, i, age[i], remaining[i]) for i in range(n)])
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
+    assert (got <= remaining + 1e-12).all()
+
+
+def test_expected_remaining_life_of_a_fitted_model_on_simulated_patents():
+    """The bench's kind of data: a model fitted on simulated patents (tier covariates: log fee,
+    renewal margin), the patents alive at the valuation date, 150 drawn at random."""
+    as_of = date(2025, 6, 30)
+    params = load_params().at(as_of)
+    portfolio = Portfolio.from_records(simulate_portfolio(6000, as_of, seed=11).records)
+    reference = build_reference(portfolio, as_of, params)
+    assert reference.survival.source == "fitted"
+    position = legal_position(portfolio, as_of, params, 12)
+    pct = citation_percentiles(portfolio, as_of, reference.citations)
+    tiers = FeeTiers.of(portfolio.kind, params)
+    hazard = reference.survival.hazard(covariate_columns(portfolio, pct, params, tiers=tiers), tiers)
+    rows = np.random.default_rng(0).choice(np.nonzero(position.alive)[0], 150, replace=False)
+    age, remaining = position.age_years[rows], position.remaining_years[rows]
+    got = hazard.take(rows).expected_remaining_life(age, remaining)
+    want = np.array([_quad_life(hazard, int(i), a, r) for i, a, r in zip(rows, age, remaining, strict=True)])
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
 
 
 def test_defaults_when_too_few_lapses(params, make_record):

@@ -58,13 +58,17 @@ class Dated:
         return self.values[max(bisect.bisect_right(self.dates, when) - 1, 0)]
 
     def at_dates(self, when: np.ndarray) -> np.ndarray:
-        """Vectorised :meth:`at` for ``datetime64[D]`` dates (NaT takes the earliest entry)."""
+        """Vectorised :meth:`at` for ``datetime64[D]`` dates (NaT takes the earliest entry); a
+        numeric array when every value is a number or a flag, else an object array."""
         starts = np.array(self.dates, dtype="datetime64[D]")
         when = np.asarray(when, dtype="datetime64[D]")
         index = np.searchsorted(starts, np.where(np.isnat(when), starts[0], when), side="right") - 1
-        values = np.empty(len(self.values), dtype=object)
-        for i, value in enumerate(self.values):
-            values[i] = value
+        if all(isinstance(value, bool | int | float) for value in self.values):
+            values = np.array(self.values)  # numbers gather without a Python object per date
+        else:
+            values = np.empty(len(self.values), dtype=object)
+            for i, value in enumerate(self.values):
+                values[i] = value
         return values[np.maximum(index, 0)]
 
     def as_data(self) -> dict[str, Any]:

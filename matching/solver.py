@@ -58,7 +58,7 @@ class Model:
         self.c, self.A, self.b, self.u = c, sparse.csc_array(A), b, u
         self.h = highspy.Highs()  # type: ignore[no-untyped-call]  # (highspy 1.15: __init__ unannotated)
         self.h.setOptionValue("output_flag", False)
-        self.h.setOptionValue("presolve", "on" if presolve else "off")
+        self.presolve = "on" if presolve else "off"
         n, m = len(c), A.shape[0]
         self.h.passModel(
             n,
@@ -84,6 +84,9 @@ class Model:
 
     def relaxation(self, time_limit_s: float) -> tuple[np.ndarray | None, float]:
         """LP relaxation: (its solution or None, an upper bound from its duals — ``inf`` if none)."""
+        # LP presolve is cheap and pays (contested province: 0.4 s instead of 3.7 s CPU); the
+        # ``presolve`` argument is the MIP's
+        self.h.setOptionValue("presolve", "on")
         self._set_time_limit(time_limit_s)
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -98,6 +101,7 @@ class Model:
         n = len(self.c)
         self.h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, _INTEGER, np.uint8))
         self.h.setOptionValue("mip_rel_gap", mip_rel_gap)
+        self.h.setOptionValue("presolve", self.presolve)
         self._set_time_limit(time_limit_s)
         if start is not None:
             solution = highspy.HighsSolution()

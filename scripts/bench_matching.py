@@ -12,7 +12,8 @@ Scenarios (instances from the seeded generator :mod:`matching.synthetic`):
   (tightness 0.5): one connected problem of ~70,000 variables, the hard case.
 
 For each run it prints the phases' times (absolute, and as a ratio to the greedy baseline timed
-in the same run), solver status, MILP size after the exact reduction, the exact objective and the
+in the same run), the run's CPU time (all threads; less noisy than wall time on a shared machine),
+solver status, MILP size after the exact reduction, the exact objective and the
 greedy objective (ratio), how often greedy is strictly worse over the seeds, and quota
 violations of both solutions (checked independently of the solver, in integer fen; must be 0).
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import os
 import statistics
 import sys
@@ -50,9 +52,9 @@ SCENARIOS = {
 def quiet_stdout():
     """Capture the C-level standard output of a solve and report it on stderr, apart from the table.
 
-    HiGHS 1.12 printed a stray debug line there; with the pinned scipy (1.17.1) nothing is printed
-    on the county, province and contested province instances (captured on every seed), so any
-    output here is news — shown, not hidden."""
+    HiGHS 1.12 printed a stray debug line there; matching runs HiGHS (highspy) with its output off
+    and nothing is printed on the county, province and contested province instances (captured on
+    every seed), so any output here is news — shown, not hidden."""
     sys.stdout.flush()
     saved = os.dup(1)
     with tempfile.TemporaryFile() as captured:
@@ -109,14 +111,18 @@ def greedy_violations(inst) -> int:
     )
 
 
-def run(name: str, seeds: list[int], time_limit: float) -> None:
+def run(name: str, seeds: list[int], time_limit: float, presolve: bool | None) -> None:
     cfg = SCENARIOS[name]
+    params = default_params()
+    if presolve is not None:
+        params = params.replace(solver_presolve=presolve)
     print(
         f"\n== {name}: {cfg['n_enterprises']:,} enterprises × {cfg['n_products']} products, "
-        f"seeds {seeds}, solver time limit {time_limit:g} s"
+        f"seeds {seeds}, solver time limit {time_limit:g} s, presolve {'on' if params.solver_presolve else 'off'}, "
+        f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}"
     )
     header = (
-        f"{'seed':>4} {'pairs elig.':>11} {'vars':>7} {'status':>10} {'total s':>8} {'solve s':>8} "
+        f"{'seed':>4} {'pairs elig.':>11} {'vars':>7} {'status':>10} {'total s':>8} {'cpu s':>7} {'solve s':>8} "
         f"{'greedy s':>9} {'solve/greedy':>12} {'exact obj':>10} {'greedy obj':>10} {'ratio':>7} "
         f"{'gap':>8} {'viol.':>5}"
     )
@@ -124,8 +130,10 @@ def run(name: str, seeds: list[int], time_limit: float) -> None:
     rows = []
     for seed in seeds:
         inst = generate(seed=seed, **cfg)
+        cpu0 = time.process_time()
         with quiet_stdout():
-            result = match(inst.enterprises, inst.products, inst.as_of, time_limit_s=time_limit)
+            result = match(inst.enterprises, inst.products, inst.as_of, params=params, time_limit_s=time_limit)
+        cpu = time.process_time() - cpu0
         s, t = result.solver, result.timings
         greedy_s = max(s["greedy_time_s"], 1e-9)
         viol = proposal_violations(inst, result) + greedy_violations(inst)
@@ -134,6 +142,7 @@ def run(name: str, seeds: list[int], time_limit: float) -> None:
             dict(
                 seed=seed,
                 total=t["total_s"],
+                cpu=cpu,
                 solve=t["solve_s"],
                 greedy=greedy_s,
                 obj=result.objective,
@@ -148,7 +157,7 @@ def run(name: str, seeds: list[int], time_limit: float) -> None:
         )
         print(
             f"{seed:>4} {result.stats['eligible_pairs']:>11,} {s['n_variables']:>7,} {s['status']:>10} "
-            f"{t['total_s']:>8.3f} {t['solve_s']:>8.3f} {greedy_s:>9.4f} {t['solve_s'] / greedy_s:>11.0f}× "
+            f"{t['total_s']:>8.3f} {cpu:>7.2f} {t['solve_s']:>8.3f} {greedy_s:>9.4f} {t['solve_s'] / greedy_s:>11.0f}× "
             f"{result.objective:>10.3f} {s['greedy_objective']:>10.3f} {ratio:>7.4f} {s['mip_gap'] or 0:>8.1e} "
             f"{viol:>5}",
             flush=True,
@@ -176,7 +185,7 @@ def run(name: str, seeds: list[int], time_limit: float) -> None:
         f"max {max(r['ratio'] for r in rows):.4f}); quota violations {sum(r['viol'] for r in rows)}"
     )
     print(
-        f"  median total {med('total'):.3f} s, solve {med('solve'):.3f} s; "
+        f"  median total {med('total'):.3f} s (CPU {med('cpu'):.2f} s), solve {med('solve'):.3f} s; "
         f"assigned {statistics.median(r['stats']['assigned'] for r in rows):,.0f} of "
         f"{cfg['n_enterprises']:,}; "
         f"eligible pairs {statistics.median(r['stats']['eligible_pairs'] for r in rows):,.0f} "
@@ -190,16 +199,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--contested", action="store_true", help="also run the contested province case")
     ap.add_argument("--time-limit", type=float, default=60.0, help="solver time limit per run, s (default 60)")
     ap.add_argument("--scenario", choices=sorted(SCENARIOS), action="append", help="run only these scenarios")
+    ap.add_argument("--presolve", choices=["on", "off"], help="HiGHS presolve (default: params.toml's)")
     args = ap.parse_args(argv)
     county_seeds = list(range(3 if args.quick else 10))
     province_seeds = list(range(1 if args.quick else 3))
     chosen = args.scenario or (["county", "province"] + (["province-contested"] if args.contested else []))
     t0 = time.perf_counter()
     for name in chosen:
-        run(name, county_seeds if name == "county" else province_seeds, args.time_limit)
+        presolve = None if args.presolve is None else args.presolve == "on"
+        run(name, county_seeds if name == "county" else province_seeds, args.time_limit, presolve)
     print(
         f"\nbenchmark wall time {time.perf_counter() - t0:.1f} s "
-        f"(numpy {np.__version__}; scipy {__import__('scipy').__version__}; {os.cpu_count()} CPUs)"
+        f"(numpy {np.__version__}; scipy {__import__('scipy').__version__}; "
+        f"highspy {importlib.metadata.version('highspy')}; {os.cpu_count()} CPUs)"
     )
     return 0
 

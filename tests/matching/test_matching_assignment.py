@@ -264,31 +264,100 @@ def test_time_limit_keeps_a_feasible_solution_and_says_so():
     assert assign(pe, pp, fit, amount, quota_count=[1, 1]).objective == pytest.approx(1.65)
 
 
-def test_an_early_stop_never_answers_worse_than_greedy(monkeypatch):
-    """When the solver stops at its time limit with a poor incumbent (a contested province gave
-    0.55× greedy's objective), the greedy solution of the component is kept instead."""
-    from scipy.optimize import OptimizeResult
+def _stopped_solver(monkeypatch, *, with_lp: bool = True, bound: float = 3.0) -> None:
+    """HiGHS stubbed to stop at its time limit with a feasible but empty incumbent and ``bound``
+    (a contested province once gave 0.55× greedy's objective after 10 s), and — when ``with_lp``
+    is false — to have no LP relaxation either."""
+    import matching.solver as solver
 
-    import matching.assignment as assignment
+    def stopped(self, start, time_limit_s, mip_rel_gap):
+        return solver.MipResult(np.zeros(len(self.c), np.int64), "time_limit", bound, 7, "Time limit reached")
 
-    def poor_incumbent(c, **kwargs):  # a feasible but empty solution, stopped by the time limit
-        return OptimizeResult(
-            x=np.zeros(len(c)), status=1, message="Time limit reached", mip_dual_bound=-3.0, mip_node_count=7
-        )
+    monkeypatch.setattr(solver.Model, "solve", stopped)
+    if not with_lp:
+        monkeypatch.setattr(solver.Model, "relaxation", lambda self, time_limit_s: (None, np.inf))
 
+
+def test_an_early_stop_keeps_the_rounded_lp_start(monkeypatch):
+    pe = np.array([0, 0, 1, 2])
+    pp = np.array([0, 1, 0, 0])
+    fit = np.array([0.9, 0.8, 0.85, 0.7])
+    amount = np.array([100, 100, 100, 100])
+    _stopped_solver(monkeypatch)
+    sol = assign(pe, pp, fit, amount, quota_count=[1, 1])
+    assert sol.status == "time_limit" and "rounded LP start kept" in sol.message
+    # the LP is integral here: its rounding is the optimum (1.65 = 0.8 + 0.85) and its bound too
+    assert sol.objective == pytest.approx(1.65)
+    assert quota_violations(pe, pp, amount, sol.chosen, [1, 1]) == []
+    assert sol.details["upper_bound"] == pytest.approx(1.65) and sol.mip_gap == pytest.approx(0.0, abs=1e-9)
+
+
+def test_an_early_stop_without_lp_never_answers_worse_than_greedy(monkeypatch):
     pe = np.array([0, 0, 1, 2])
     pp = np.array([0, 1, 0, 0])
     fit = np.array([0.9, 0.8, 0.85, 0.7])
     amount = np.array([100, 100, 100, 100])
     greedy = assign_greedy(pe, pp, fit, amount, quota_count=[1, 1])
-    monkeypatch.setattr(assignment, "milp", poor_incumbent)
+    _stopped_solver(monkeypatch, with_lp=False)
     sol = assign(pe, pp, fit, amount, quota_count=[1, 1])
-    assert sol.status == "time_limit" and "greedy kept" in sol.message
+    assert sol.status == "time_limit" and "greedy start kept" in sol.message
     assert sol.objective == pytest.approx(greedy.objective) and sol.objective > 0
     assert quota_violations(pe, pp, amount, sol.chosen, [1, 1]) == []
     # the solver's bound (3.0) is above the simple one: Σ per product of its quota's best fits = 1.7
     assert sol.details["upper_bound"] == pytest.approx(1.7)
     assert sol.mip_gap == pytest.approx((1.7 - sol.objective) / 1.7)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(instances())
+def test_rounded_lp_start_is_feasible_and_its_bound_true(monkeypatch, inst):
+    """With the solver stopped at once, the answer is the rounded LP start (or greedy): feasible,
+    never above brute force, and the reported upper bound (the LP duals' Lagrangian bound) never
+    below it."""
+    pe, pp, fit, amount, qc, qa, E, P = inst
+    best = brute_force(pe.tolist(), pp.tolist(), fit.tolist(), amount.tolist(), qc, qa, E)
+    with monkeypatch.context() as m:
+        _stopped_solver(m, bound=np.inf)
+        sol = assign(pe, pp, fit, amount, qc, qa, n_enterprises=E, n_products=P)
+    assert quota_violations(pe, pp, amount, sol.chosen, qc, qa, n_products=P) == []
+    assert np.bincount(pe[sol.chosen], minlength=E).max(initial=0) <= 1
+    assert sol.objective <= best + 1e-9
+    assert sol.details["upper_bound"] >= best - 1e-9
+
+
+def test_lagrangian_bound_holds_for_any_prices():
+    """Two items in one knapsack (weights 3, 2; capacity 4; values 1, 0.9): the optimum is 1; any
+    price λ ≥ 0 bounds it from above, and the LP price (1/3: 4/3 + 0 ... ) gives the LP bound."""
+    from scipy import sparse
+
+    from matching.solver import lagrangian_bound
+
+    c = np.array([1.0, 0.9])
+    A = sparse.csc_array(np.array([[3.0, 2.0]]))
+    b, u = np.array([4.0]), np.array([1.0, 1.0])
+    for lam in (0.0, 0.1, 1 / 3, 0.45, 0.5, 2.0):
+        assert lagrangian_bound(c, A, b, u, np.array([lam])) >= 1.0 - 1e-12
+    # LP optimum: item 2 whole (0.9), item 1 at 2/3 → 0.9 + 2/3; price 1/3 attains it
+    assert lagrangian_bound(c, A, b, u, np.array([1 / 3])) == pytest.approx(0.9 + 2 / 3)
+
+
+def test_the_solver_writes_nothing_to_standard_output(capfd):
+    """HiGHS's own log (and stray lines some versions printed) would land in a service's stdout."""
+    rng = np.random.default_rng(7)
+    pe = np.repeat(np.arange(60), 3)
+    pp = rng.integers(0, 4, 180)
+    keep = np.r_[True, (pe[1:] != pe[:-1]) | (pp[1:] != pp[:-1])]
+    pe, pp = pe[keep], pp[keep]
+    _, first = np.unique(np.c_[pe, pp], axis=0, return_index=True)
+    pe, pp = pe[np.sort(first)], pp[np.sort(first)]
+    fit = rng.random(len(pe))
+    amount = rng.integers(1, 9, len(pe)) * 100
+    sol = assign(pe, pp, fit, amount, quota_count=[9, 7, None, 5], quota_amount_fen=[2_000, None, 1_500, 900])
+    assert sol.method == "milp" and sol.status == "optimal"
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
 
 
 @given(instances())

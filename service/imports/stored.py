@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from service.imports.kinds import KINDS
-from service.models.types import utctoday
+from service.clock import utctoday
 
 IMPLAUSIBLE_DATES = "implausible_dates"
 

@@ -423,8 +423,9 @@ _TARGETS: dict[str, tuple[SATable, list[str]]] = {
 }
 
 
-def upsert(session: Session, table: SATable, rows: list[dict], key: list[str]) -> None:
-    """INSERT … ON CONFLICT (key) DO UPDATE every other given column, in the session's transaction.
+def upsert(session: Session, table: SATable, rows: list[dict], key: list[str], update: list[str] | None = None) -> None:
+    """INSERT … ON CONFLICT (key) DO UPDATE the `update` columns (default: every other given
+    column), in the session's transaction.
 
     PostgreSQL: the rows go by COPY into a temporary table, then one INSERT … SELECT upserts them.
     SQLite: one statement, compiled once, run as the driver's executemany on plain tuples. Either
@@ -460,8 +461,10 @@ def upsert(session: Session, table: SATable, rows: list[dict], key: list[str]) -
     if postgresql:
         stage = _copy_to_stage(session, table, names, bound)
         statement = statement.from_select(names, select(stage))
+    if update is None:
+        update = [name for name in given if name not in key]
     statement = statement.on_conflict_do_update(
-        index_elements=key, set_={name: statement.excluded[name] for name in given if name not in key}
+        index_elements=key, set_={name: statement.excluded[name] for name in update}
     )
     connection = session.connection()
     if postgresql:

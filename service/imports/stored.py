@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from service.imports.kinds import KINDS
+from service.clock import utctoday
 
 IMPLAUSIBLE_DATES = "implausible_dates"
 
@@ -24,11 +26,23 @@ def implausible_dates(kind: str, fields: Mapping[str, Any] | object) -> dict[str
     for column in KINDS[kind].columns:
         value = fields.get(column.key) if isinstance(fields, Mapping) else getattr(fields, column.key, None)
         if isinstance(value, date):
-            try:
-                column.parse(value.isoformat())
-            except ValueError as exc:
-                problems[column.key] = str(exc)
+            why = _date_problem(kind, column.key, value, utctoday())
+            if why is not None:
+                problems[column.key] = why
     return problems
+
+
+@lru_cache(maxsize=1 << 16)
+def _date_problem(kind: str, key: str, value: date, today: date) -> str | None:
+    """Why the importer refuses `value` in this column, or None. Cached (by day: the window ends
+    after today): a portfolio run checks every stored date, and a county's patents share a few
+    thousand of them."""
+    column = next(c for c in KINDS[kind].columns if c.key == key)
+    try:
+        column.parse(value.isoformat())
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def describe(problems: Mapping[str, str]) -> str:

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
-from service.db import dialect_insert, transaction
+from service.db import transaction
+from service.imports.loader import upsert
 from service.models import Patent, SurvivalFit, Valuation, ValuationRun
 from service.models.types import utcnow
 from service.valuations.batching import EstimateBatches, Records, Results
@@ -26,7 +27,7 @@ from service.valuations.records import (
 from valuation import MODEL_VERSION, Portfolio, Reference, build_reference, shipped_reference, valuate
 
 Progress = Callable[[int], None]
-_CHUNK = 500
+_CHUNK = 5000  # valuations per transaction: the run's progress moves in these steps
 
 
 # Built references by survival fit: a fit row is written once and never changed, and reading and
@@ -70,15 +71,9 @@ def start_run(session: Session, as_of: date, requested_by: str | None, job_run_i
 
 
 def store_valuations(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert valuations; the same patent, date, model and inputs again only re-points the run."""
-    statement = dialect_insert(session, Valuation.__table__)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["patent_id", "as_of", "model_version", "inputs_hash"],
-            set_={"run_id": statement.excluded.run_id},
-        ),
-        rows,
-    )
+    """Insert valuations; the same patent, date, model and inputs again only re-points the run.
+    The importer's bulk upsert: COPY on PostgreSQL, one executemany on SQLite."""
+    upsert(session, Valuation.__table__, rows, ["patent_id", "as_of", "model_version", "inputs_hash"], ["run_id"])
 
 
 def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | None = None) -> dict[str, Any]:

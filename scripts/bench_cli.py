@@ -24,6 +24,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from _bench import figure
+
 from service.demo import cells
 from service.identifiers import application_check_char
 from service.imports import KINDS
@@ -93,6 +95,8 @@ def main() -> int:
         f"ipfin valuate {args.n:,} patents                  {wall:6.2f} s   {wall / floor:.1f}×   "
         f"CPU {cpu:.2f} s   peak RSS {peak:,.0f} MiB"
     )
+    figure(f"ipfin valuate, {args.n:,} patents (floor: csv read + write)", wall, "s", floor=floor, aim=WALL_AIM)
+    figure(f"ipfin valuate, {args.n:,} patents: peak RSS", peak * 2**20 / 1e6, "MB", aim=RSS_AIM_MB)
     if args.n == 100_000:
         print(
             f"  issue 15 aims: within {WALL_AIM:.0f} s ({'met' if wall <= WALL_AIM else 'NOT met'}: {wall:.2f} s), "

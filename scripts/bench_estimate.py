@@ -29,6 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _bench import figure  # noqa: E402
 from _live import Server, base_env  # noqa: E402
 from bench_import import scratch_database  # noqa: E402
 
@@ -214,6 +215,10 @@ def main() -> int:
         f"   server CPU {ec:5.2f} ms/request   ({e50 / h50:.1f}× / {e99 / h99:.1f}× / {ec / hc:.1f}× the floor)"
     )
     print(f"load average {' '.join(f'{x:.2f}' for x in load)} (before the estimates)")
+    what = f"one-patent estimate, {args.clients} clients"
+    figure(f"{what}: p50 (floor: GET /health)", e50, "ms", floor=h50)
+    figure(f"{what}: p99 (floor: GET /health)", e99, "ms", floor=h99, aim=50.0)
+    figure(f"{what}: server CPU per request (floor: /health)", ec, "ms", floor=hc)
     return 0
 
 

@@ -28,6 +28,7 @@ import tracemalloc
 from datetime import date, timedelta
 
 import numpy as np
+from _bench import figure
 from scipy import special
 
 from valuation import Portfolio, load_params, valuate
@@ -467,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
             f"({t_big:.2f} s vs {t_floor:.3f} s), {cpu_big / max(cpu_floor, 1e-9):,.1f}× CPU time "
             f"({cpu_big:.2f} s vs {cpu_floor:.3f} s; CPU time is steadier on a shared machine)"
         )
+        figure(f"score only, {million:,} patents (floor: one argsort)", t_big, "s", floor=t_floor, aim=3 * t_floor)
         log(
             f"      max |Δscore| loop vs engine {score_only_err:.1e}; tiled batch vs the {n:,} run {same:.1e}; "
             f"vs the engine's own with-money run: {(million / t_big) / (n / t_engine):,.1f}× the patents/s"

@@ -386,8 +386,8 @@ def test_reimporting_the_county_reports_every_row_updated(engine, tmp_path):
 
 
 def test_a_key_stored_after_the_count_is_updated_not_refused(engine, tmp_path, monkeypatch):
-    """A concurrent import may store one of the keys between the count and the write: on
-    PostgreSQL the COPY straight into the table then fails on the unique key, is undone to its
+    """A concurrent import may store one of the keys between the count and the write: the plain
+    insert of rows thought new (COPY on PostgreSQL) then fails on the unique key, is undone to its
     savepoint, and the rows are upserted after all."""
     from service.imports import writing
 

@@ -39,11 +39,12 @@ def upsert(session: Session, table: Table, columns: Columns, key: Sequence[str],
     """INSERT … ON CONFLICT (key) DO UPDATE every other given column; `same`: columns with one value
     for every row (`updated_at`). Returns how many of the rows' keys were already stored (updated).
 
-    PostgreSQL: when no key is stored yet (a first import), the rows go by binary COPY straight into
-    the table, so the server inserts while the client still encodes; should a concurrent import
-    store one of the keys first, that COPY fails on the unique key and is undone to a savepoint,
-    and the rows go the general way: by COPY into a temporary table, then one INSERT … SELECT …
-    ON CONFLICT. SQLite: one statement, compiled once, run as the driver's executemany.
+    When none is stored yet (a first import), the rows are inserted plainly: on PostgreSQL by
+    binary COPY straight into the table, so the server inserts while the client still encodes.
+    Should a concurrent import store one of the keys after the count, that insert fails on the
+    unique key, is undone to its savepoint, and the rows are upserted after all. The upsert:
+    PostgreSQL, binary COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT; SQLite,
+    one statement, compiled once, run as the driver's executemany.
     """
     same = dict(same or {})
     n = len(next(iter(columns.values()))) if columns else 0
@@ -64,29 +65,56 @@ def upsert(session: Session, table: Table, columns: Columns, key: Sequence[str],
     def rows() -> Iterator[tuple]:
         return zip(*processed.values(), *(repeat(value, n) for value in constants.values()), strict=False)
 
+    if existing == 0 and _insert_new(session, table, names, rows):
+        return 0
     if dialect.name == "postgresql":
-        _copy_upsert(session, table, names, rows, key, given, new=existing == 0)
+        _copy_upsert(session, table, names, rows(), key, given)
     else:
         _executemany_upsert(session, table, names, rows(), key, given)
     return existing
 
 
 def insert_rows(session: Session, table: Table, columns: Columns) -> None:
-    """A plain INSERT of the rows (link rows replaced as a whole): binary COPY on PostgreSQL,
+    """A plain INSERT of the rows (link rows, replaced as a whole): binary COPY on PostgreSQL,
     executemany on SQLite."""
-    n = len(next(iter(columns.values()))) if columns else 0
-    if n == 0:
-        return
-    dialect = session.get_bind().dialect
-    names = list(columns)
-    rows = zip(*(_bound(table, name, values, dialect) for name, values in columns.items()), strict=True)
-    if dialect.name == "postgresql":
+    if columns and len(next(iter(columns.values()))):
+        dialect = session.get_bind().dialect
+        bound = [_bound(table, name, values, dialect) for name, values in columns.items()]
+        _insert(session, table, list(columns), zip(*bound, strict=True))
+
+
+def _insert_new(session: Session, table: Table, names: list[str], rows: Callable[[], Iterator[tuple]]) -> bool:
+    """Insert rows none of whose keys was stored at the count, in a savepoint; False, with nothing
+    written, when a concurrent import stored one of them since."""
+    connection = session.connection()
+    connection.exec_driver_sql("SAVEPOINT ipfin_import_new")
+    try:
+        _insert(session, table, names, rows())
+    except IntegrityError as exc:
+        if not _unique_violation(exc):
+            raise
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT ipfin_import_new")
+        return False
+    connection.exec_driver_sql("RELEASE SAVEPOINT ipfin_import_new")
+    return True
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    return isinstance(exc.orig, psycopg.errors.UniqueViolation) or (
+        getattr(exc.orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE"
+    )
+
+
+def _insert(session: Session, table: Table, names: list[str], rows: Iterable[tuple]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
         with _raw_cursor(session) as cursor:
             binary_copy(cursor, table.name, table.name, names, rows)
         return
     quoted = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join("?" * len(names))
-    session.connection().exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', list(rows))
+    connection = session.connection()
+    with _sqlite_cache(connection, SQLITE_IMPORT_CACHE_KIB):
+        connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', list(rows))
 
 
 def _bound(table: Table, name: str, values: Sequence, dialect) -> list:
@@ -124,25 +152,12 @@ def _count_stored(session: Session, table: Table, keys: Mapping[str, list]) -> i
     return connection.exec_driver_sql(statement, (json.dumps(list(zip(*keys.values(), strict=True))),)).scalar_one()
 
 
-def _copy_upsert(session, table, names, rows: Callable[[], Iterator[tuple]], key, given, *, new: bool) -> None:
-    if new:
-        with _raw_cursor(session) as cursor:
-            cursor.execute("SAVEPOINT ipfin_import_copy")
-        try:
-            with _raw_cursor(session) as cursor:
-                binary_copy(cursor, table.name, table.name, names, rows())
-                cursor.execute("RELEASE SAVEPOINT ipfin_import_copy")
-            return
-        except IntegrityError as exc:
-            if not isinstance(exc.orig, psycopg.errors.UniqueViolation):
-                raise
-            with _raw_cursor(session) as cursor:  # a concurrent import stored one of the keys first
-                cursor.execute("ROLLBACK TO SAVEPOINT ipfin_import_copy")
+def _copy_upsert(session, table, names, rows, key, given) -> None:
     stage = sql_table(f"_ipfin_stage_{table.name}", *(sql_column(name) for name in names))
     quoted = ", ".join(f'"{name}"' for name in names)
     with _raw_cursor(session) as cursor:
         cursor.execute(f'CREATE TEMPORARY TABLE "{stage.name}" AS SELECT {quoted} FROM "{table.name}" WITH NO DATA')
-        binary_copy(cursor, table.name, stage.name, names, rows())
+        binary_copy(cursor, table.name, stage.name, names, rows)
     statement = dialect_insert(session, table).from_select(names, select(stage))
     statement = statement.on_conflict_do_update(
         index_elements=key, set_={name: statement.excluded[name] for name in given if name not in key}

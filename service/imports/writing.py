@@ -133,23 +133,23 @@ def _bound(table: Table, name: str, values: Sequence, dialect) -> list:
 
 def _count_stored(session: Session, table: Table, keys: Mapping[str, list]) -> int:
     """How many of the rows' keys (bound values, distinct: the parser refuses a repeated key) are
-    stored, in one query: the key columns go as one array (PostgreSQL) or one JSON text (SQLite)
-    parameter each, so no statement carries a bound value per key."""
+    stored, in one query whatever their number: the keys go as one JSON parameter, an array of
+    [column, …] per row (as PostgreSQL arrays, 100,000 application numbers cost 0.17 s of client
+    CPU to encode; as IN lists, a statement each 2,000 keys)."""
     names = list(keys)
-    on = " AND ".join(f't."{name}" = k.c{i}' for i, name in enumerate(names))
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        arrays = ", ".join(f"%s::{table.c[name].type.compile(connection.dialect)}[]" for name in names)
-        labels = ", ".join(f"c{i}" for i in range(len(names)))
-        statement = f'SELECT count(*) FROM "{table.name}" t JOIN unnest({arrays}) AS k({labels}) ON {on}'
-        with _raw_cursor(session) as cursor:
-            return cursor.execute(statement, list(keys.values())).fetchone()[0]
-    if len(names) == 1:
-        statement = f'SELECT count(*) FROM "{table.name}" WHERE "{names[0]}" IN (SELECT value FROM json_each(?))'
-        return connection.exec_driver_sql(statement, (json.dumps(keys[names[0]]),)).scalar_one()
-    parts = ", ".join(f"json_extract(value, '$[{i}]') AS c{i}" for i in range(len(names)))
-    statement = f'SELECT count(*) FROM "{table.name}" t JOIN (SELECT {parts} FROM json_each(?)) k ON {on}'
-    return connection.exec_driver_sql(statement, (json.dumps(list(zip(*keys.values(), strict=True))),)).scalar_one()
+        elements, element = "json_array_elements(%s::json) AS e(value)", "(value ->> {i})::{type}"
+    else:
+        elements, element = "json_each(?)", "json_extract(value, '$[{i}]')"
+    parts = ", ".join(
+        element.format(i=i, type=table.c[name].type.compile(connection.dialect)) + f" AS c{i}"
+        for i, name in enumerate(names)
+    )
+    on = " AND ".join(f't."{name}" = k.c{i}' for i, name in enumerate(names))
+    statement = f'SELECT count(*) FROM "{table.name}" t JOIN (SELECT {parts} FROM {elements}) k ON {on}'
+    given = json.dumps(list(zip(*keys.values(), strict=True)), default=str)  # dates as ISO text
+    return connection.exec_driver_sql(statement, (given,)).scalar_one()
 
 
 def _copy_upsert(session, table, names, rows, key, given) -> None:

@@ -1,8 +1,9 @@
 """All-or-nothing import: parse and check every row, resolve references, then upsert.
 
 Nothing is written unless every row of the file is good; the caller's transaction makes a
-multi-file batch atomic too. Rows are written with set-based upserts (INSERT … ON CONFLICT),
-so 100,000 patents take seconds, not minutes.
+multi-file batch atomic too. After parsing, the rows travel column by column (`Rows`): references
+are resolved a column at a time and the columns are written by set-based upserts
+(`service/imports/writing.py`), so 100,000 patents take seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -450,36 +451,29 @@ def _write_pledges(session: Session, kind_name: str, columns: dict[str, list]) -
     session.flush()
     registrations = [ids[number] for number in columns["registration_no"]]
     released = columns["released_date"]
-    items = [
-        (registration, mark, when)
-        for registration, marks, when in zip(registrations, trademarks, released, strict=True)
-        for mark in marks
-    ]
+    holders, marks, when = _per_item(registrations, trademarks, released)
+    kinds = [IpType.trademark] * len(marks)
     insert_rows(
         session,
         PledgedIpItem.__table__,
-        {
-            "registration_id": [registration for registration, _, _ in items],
-            "ip_type": [IpType.trademark] * len(items),
-            "number": [mark for _, mark, _ in items],
-            "released_date": [when for _, _, when in items],
-        },
+        {"registration_id": holders, "ip_type": kinds, "number": marks, "released_date": when},
     )
-    links = [
-        (registration, pid, when)
-        for registration, pids, when in zip(registrations, patent_ids, released, strict=True)
-        for pid in pids
-    ]
+    holders, pledged, when = _per_item(registrations, patent_ids, released)
     insert_rows(
-        session,
-        PledgedPatent.__table__,
-        {
-            "registration_id": [registration for registration, _, _ in links],
-            "patent_id": [pid for _, pid, _ in links],
-            "released_date": [when for _, _, when in links],
-        },
+        session, PledgedPatent.__table__, {"registration_id": holders, "patent_id": pledged, "released_date": when}
     )
     return existing
+
+
+def _per_item(registrations: list[int], items: list[list], released: list) -> tuple[list, list, list]:
+    """One row per item of each registration's list, as three columns: registration, item, release."""
+    rows = [
+        (registration, item, when)
+        for registration, listed, when in zip(registrations, items, released, strict=True)
+        for item in listed
+    ]
+    holders, pledged, when = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
+    return holders, pledged, when
 
 
 _WRITERS = {"pledges": _write_pledges}

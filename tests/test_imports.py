@@ -432,3 +432,12 @@ def test_a_database_error_on_the_bulk_path_is_sqlalchemys(engine, tmp_path):
     with pytest.raises(IntegrityError), transaction(engine) as session:
         columns = {"registration_id": [999_999], "patent_id": [999_999], "released_date": [None]}
         insert_rows(session, PledgedPatent.__table__, columns)
+
+
+@pytest.mark.parametrize("kind", LOAD_ORDER)
+def test_a_file_with_a_header_and_no_rows_imports_nothing(engine, tmp_path, kind):
+    path = tmp_path / f"{kind}.csv"
+    path.write_text(",".join(county.COUNTY[kind][0]) + "\n", encoding="utf-8")
+    with transaction(engine) as session:
+        report = import_table(session, kind, read_path(path))
+    assert (report.rows, report.inserted, report.updated) == (0, 0, 0)

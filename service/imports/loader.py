@@ -394,7 +394,9 @@ def _resolve_pledges(session: Session, rows: Rows) -> Resolved:  # noqa: C901 â€
                 )
             trademarks_in_file.setdefault(number, n)
         values.append((enterprise_id, bank_id, product_id, patent_ids))
-    enterprise_ids, bank_ids, product_ids, patent_ids = (list(column) for column in zip(*values, strict=True))
+    enterprise_ids, bank_ids, product_ids, patent_ids = (
+        (list(column) for column in zip(*values, strict=True)) if values else ([], [], [], [])
+    )
     columns = {
         **_stored(rows, leave_out=("enterprise_credit_code", "bank_code", "product_code", "patents", "trademarks")),
         "enterprise_id": enterprise_ids,

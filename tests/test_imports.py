@@ -401,23 +401,6 @@ def test_a_key_stored_after_the_count_is_updated_not_refused(engine, tmp_path, m
     assert titles == sorted(row["title"] for row in renamed)
 
 
-def test_a_key_removed_after_the_count_is_inserted_again(engine, tmp_path, monkeypatch):
-    """The count said every key is stored (a re-import), but one is not, as if another transaction
-    removed it meanwhile: the update by key (SQLite) matches fewer rows, is undone to its
-    savepoint, and the rows are upserted: every row is stored, none twice."""
-    from service.imports import writing
-
-    county.load_county(engine, tmp_path)
-    extra = county._patent(county.application_no(2023, 1, 777), "invention", county.E2)
-    rows = [{**row, "title": "再次导入"} for row in [*county.PATENTS, extra]]
-    monkeypatch.setattr(writing, "_count_stored", lambda session, table, keys: len(rows))  # "all stored"
-    with transaction(engine) as session:
-        import_table(session, "patents", read_path(county.write_csv(tmp_path / "p.csv", rows)))
-    with transaction(engine) as session:
-        titles = session.scalars(select(Patent.title)).all()
-    assert titles == ["再次导入"] * len(rows)
-
-
 def test_rows_given_column_by_column_import_as_parsed_rows_do(engine, tmp_path):
     """The writing side's input from a columnar parser: columns as numpy arrays (or lists)."""
     import numpy as np

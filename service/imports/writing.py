@@ -41,11 +41,10 @@ def upsert(session: Session, table: Table, columns: Columns, key: Sequence[str],
 
     When none is stored yet (a first import), the rows are inserted plainly: on PostgreSQL by
     binary COPY straight into the table, so the server inserts while the client still encodes.
-    When every one is stored (a re-import) on SQLite, they are updated by key. Should a concurrent
-    import store or remove one of the keys after the count, that insert fails on the unique key or
-    that update matches fewer rows: it is undone to its savepoint and the rows are upserted. The
-    upsert: PostgreSQL, binary COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT;
-    SQLite, one statement, compiled once, run as the driver's executemany.
+    Should a concurrent import store one of the keys after the count, that insert fails on the
+    unique key, is undone to its savepoint, and the rows are upserted after all. The upsert:
+    PostgreSQL, binary COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT; SQLite,
+    one statement, compiled once, run as the driver's executemany.
     """
     same = dict(same or {})
     n = len(next(iter(columns.values()))) if columns else 0
@@ -66,12 +65,8 @@ def upsert(session: Session, table: Table, columns: Columns, key: Sequence[str],
     def rows() -> Iterator[tuple]:
         return zip(*processed.values(), *(repeat(value, n) for value in constants.values()), strict=False)
 
-    if existing == 0 and _attempt(session, lambda: _insert(session, table, names, rows())):
+    if existing == 0 and _insert_new(session, table, names, rows):
         return 0
-    # On PostgreSQL an UPDATE … FROM the staged rows costs what the upsert does (measured).
-    updating = existing == n and dialect.name == "sqlite"
-    if updating and _attempt(session, lambda: _update(session, table, names, rows(), key, given) == n):
-        return existing
     if dialect.name == "postgresql":
         _copy_upsert(session, table, names, rows(), key, given)
     else:
@@ -88,22 +83,20 @@ def insert_rows(session: Session, table: Table, columns: Columns) -> None:
         _insert(session, table, list(columns), zip(*bound, strict=True))
 
 
-def _attempt(session: Session, write: Callable[[], object]) -> bool:
-    """Run `write`, made for what the count saw, in a savepoint; when it fails on a unique key or
-    returns False (another transaction stored or removed a key since the count), undo it and
-    return False: the rows are then upserted."""
+def _insert_new(session: Session, table: Table, names: list[str], rows: Callable[[], Iterator[tuple]]) -> bool:
+    """Insert rows none of whose keys was stored at the count, in a savepoint; False, with nothing
+    written, when a concurrent import stored one of them since."""
     connection = session.connection()
-    connection.exec_driver_sql("SAVEPOINT ipfin_import_attempt")
+    connection.exec_driver_sql("SAVEPOINT ipfin_import_new")
     try:
-        done = write() is not False
+        _insert(session, table, names, rows())
     except IntegrityError as exc:
         if not _unique_violation(exc):
             raise
-        done = False
-    if not done:
-        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT ipfin_import_attempt")
-    connection.exec_driver_sql("RELEASE SAVEPOINT ipfin_import_attempt")
-    return done
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT ipfin_import_new")
+        return False
+    connection.exec_driver_sql("RELEASE SAVEPOINT ipfin_import_new")
+    return True
 
 
 def _unique_violation(exc: IntegrityError) -> bool:
@@ -122,20 +115,6 @@ def _insert(session: Session, table: Table, names: list[str], rows: Iterable[tup
     connection = session.connection()
     with _sqlite_cache(connection, SQLITE_IMPORT_CACHE_KIB):
         connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', list(rows))
-
-
-def _update(session: Session, table: Table, names: list[str], rows: Iterable[tuple], key, given) -> int:
-    """SQLite, every key stored: UPDATE … WHERE key = ? as executemany (2.1 s of CPU for 100,000
-    patents, the upsert 3.1 s); the given columns only, as the upsert's DO UPDATE. Returns the
-    number of rows it matched."""
-    setting = [name for name in given if name not in key]
-    arrange = itemgetter(*(names.index(name) for name in [*setting, *key]))
-    assignments = ", ".join(f'"{name}" = ?' for name in setting)
-    where = " AND ".join(f'"{name}" = ?' for name in key)
-    connection = session.connection()
-    with _sqlite_cache(connection, SQLITE_IMPORT_CACHE_KIB):
-        statement = f'UPDATE "{table.name}" SET {assignments} WHERE {where}'
-        return connection.exec_driver_sql(statement, list(map(arrange, rows))).rowcount
 
 
 def _bound(table: Table, name: str, values: Sequence, dialect) -> list:

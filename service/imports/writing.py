@@ -30,8 +30,8 @@ from service.db import dialect_insert
 Columns = Mapping[str, Sequence]  # column name → its values, one per row, in row order
 
 # SQLite's page cache while an import writes (KiB; the default is 2 MB). 100,000 patents update
-# five B-trees in key order, not row order: in 2 MB the pages are evicted and read back again
-# and again (executemany 2.8 s of CPU, 1.8 s with 64 MB).
+# five B-trees in key order, not row order: in 2 MB pages are evicted and read back again and
+# again (the write of 100,000 new patents after parsing: 2.4-2.7 s of CPU, 2.2 s with 64 MB).
 SQLITE_IMPORT_CACHE_KIB = 64 * 1024
 
 

@@ -1,10 +1,18 @@
 """Import throughput: 100,000 patent rows into a fresh SQLite (or --database-url) database.
 
+The import is timed in its two steps, which are exactly what `import_table` runs: reading the file
+and parsing + checking its rows (`parse_rows`), then writing them (`import_rows`: references
+resolved, keys looked up, the upsert, the commit). The write is timed twice: a first import (every
+row new) and the same file again (every row updated).
+
 Floors, measured in the same run: reading the same CSV with csv.DictReader (what any importer
-pays to read), and writing the same rows bare — on PostgreSQL a COPY of the imported rows into an
-empty copy of the table, on SQLite the driver's executemany of a plain INSERT — (what any importer
-pays to write). Prints rows per second for reading, parsing+checking and the full import, the
-import as a multiple of read floor + write floor, and the wall time.
+pays to read); writing the same rows bare into an empty copy of the table without its indexes —
+on PostgreSQL a binary COPY into a temporary table, on SQLite the driver's executemany of a plain
+INSERT — (what any importer pays to send them); and the same bare write into the real, emptied
+table (in a transaction that is rolled back): what any importer pays for this schema's indexes,
+checks and foreign key. Prints rows per second, each step's wall time as a multiple of its floor,
+the full import against read floor + bare write floor, and each step's CPU time (this process's,
+and the PostgreSQL backend's when the server runs on this machine).
 """
 
 from __future__ import annotations
@@ -16,6 +24,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -24,6 +35,8 @@ from service import migrate
 from service.db import make_engine, transaction
 from service.demo import build_demo
 from service.imports import KINDS, import_table, parse_rows, read_path
+from service.imports.loader import Rows, import_rows
+from service.imports.writing import SQLITE_IMPORT_CACHE_KIB, binary_copy
 from service.models import Patent
 
 
@@ -44,6 +57,40 @@ def scratch_database(url: str | None, work: Path):
     return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", drop
 
 
+@dataclass
+class Timed:
+    """A step's wall time and CPU time: this process's, and the PostgreSQL backend's when the server
+    runs on this machine (on a shared machine the CPU times say more than the wall time)."""
+
+    wall: float = 0.0
+    client: float = 0.0
+    server: float | None = None
+
+    @contextmanager
+    def measuring(self, backend: int | None = None) -> Iterator[Timed]:
+        wall, client, server = time.perf_counter(), time.process_time(), backend_cpu(backend)
+        yield self
+        self.wall = time.perf_counter() - wall
+        self.client = time.process_time() - client
+        after = backend_cpu(backend)
+        self.server = None if server is None or after is None else after - server
+
+
+def backend_cpu(pid: int | None) -> float | None:
+    """CPU seconds a PostgreSQL backend has used, when it runs on this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pid(connection) -> int | None:
+    if connection.dialect.name != "postgresql":
+        return None
+    return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--patents", type=int, default=100_000)
@@ -61,11 +108,8 @@ def main() -> None:
         with open(patents_csv, encoding="utf-8") as handle:
             n = sum(1 for _ in handle) - 1
 
-        started = time.perf_counter()
-        with open(patents_csv, newline="", encoding="utf-8") as handle:
-            rows = sum(1 for _ in csv.DictReader(handle))
-        baseline = time.perf_counter() - started
-        assert rows == n
+        with Timed().measuring() as read, open(patents_csv, newline="", encoding="utf-8") as handle:
+            assert sum(1 for _ in csv.DictReader(handle)) == n
 
         url, drop_schema = scratch_database(args.database_url, work)
         engine = make_engine(url)
@@ -74,54 +118,75 @@ def main() -> None:
             for kind in ("banks", "enterprises"):
                 import_table(session, kind, read_path(work / f"{kind}.csv"))
 
-        started = time.perf_counter()
-        table = read_path(patents_csv)
-        _, errors = parse_rows(KINDS["patents"], table)
-        parse = time.perf_counter() - started
+        with Timed().measuring() as parse:
+            parsed, errors = parse_rows(KINDS["patents"], read_path(patents_csv))
         assert not errors, errors[:5]
 
-        started = time.perf_counter()
-        with transaction(engine) as session:
-            report = import_table(session, "patents", read_path(patents_csv))
-        full = time.perf_counter() - started
-        write_floor = bare_write(engine)
+        writes = []
+        for _ in range(2):  # a first import, then the same rows again: every one updated
+            with transaction(engine) as session, Timed().measuring(backend_pid(session.connection())) as write:
+                report = import_rows(session, "patents", Rows.of(KINDS["patents"], parsed))
+                session.commit()
+            writes.append((write, report))
+        (write_new, first), (write_again, again) = writes
+        assert (first.inserted, again.updated) == (n, n), (first, again)
+        bare_empty, bare_table = bare_write(engine)
         engine.dispose()
         drop_schema()
 
-    print(f"patent rows                 {n:>12,}")
-    print(f"csv.DictReader (baseline)   {n / baseline:>12,.0f} rows/s   1.0×")
-    print(f"read + parse + check        {n / parse:>12,.0f} rows/s   {parse / baseline:.1f}× baseline time")
-    floor = baseline + write_floor
-    bare = "COPY" if engine.dialect.name == "postgresql" else "executemany"
-    print(f"same rows by bare {bare:<11} {n / write_floor:>12,.0f} rows/s   ({write_floor:.2f} s)")
-    print(
-        f"full import (upsert, {engine.dialect.name}) {n / full:>10,.0f} rows/s   {full / floor:.1f}× floor "
-        f"(read + bare {bare}: {floor:.2f} s)   {full:.2f} s; inserted {report.inserted:,}"
-    )
+    bare = "bare COPY" if engine.dialect.name == "postgresql" else "bare executemany"
+
+    def line(label: str, step: Timed, floor: Timed | None = None, floor_name: str = "", note: str = "") -> None:
+        ratio = f"{step.wall / floor.wall:5.1f}× {floor_name}" if floor else ""
+        cpu = f"cpu {step.client:5.2f}" + ("" if step.server is None else f" + server {step.server:4.2f}")
+        print(f"{label:<32}{n / step.wall:>10,.0f} rows/s  {ratio:<22}{step.wall:6.2f} s  {cpu:<27}{note}")
+
+    full = Timed(parse.wall + write_new.wall, parse.client + write_new.client, write_new.server)
+    floor = Timed(read.wall + bare_empty.wall, read.client + bare_empty.client, bare_empty.server)
+    print(f"patent rows ({engine.dialect.name}): {n:,}")
+    line("csv.DictReader (read floor)", read)
+    line("read + parse + check", parse, read, "read floor")
+    line(f"{bare} (write floor)", bare_empty, note="into an empty copy, no indexes")
+    line(f"{bare}, real table", bare_table, bare_empty, "write floor", "its indexes, checks, FK")
+    for label, step in (("new", write_new), ("all updated", write_again)):
+        real = f"{step.wall / bare_table.wall:.1f}× real table"
+        line(f"write after parsing, {label}", step, bare_empty, "write floor", real)
+    line("full import (parse + write)", full, floor, "floor", f"floor: read + {bare}, {floor.wall:.2f} s")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def bare_write(engine) -> float:
-    """Seconds to send the stored patent rows, as the database returns them, into an empty copy
-    of the table: COPY on PostgreSQL, executemany on SQLite, no upsert, no Python per value."""
+def bare_write(engine) -> tuple[Timed, Timed]:
+    """Sending the stored patent rows, as the database returns them, with no upsert and no Python
+    per value: into an empty copy of the table without indexes, and into the real table emptied in
+    a transaction that is then rolled back. Binary COPY on PostgreSQL (as the import sends),
+    executemany on SQLite (with the page cache the import writes with)."""
+    names = [column.name for column in Patent.__table__.c]
+    quoted = ", ".join(f'"{name}"' for name in names)
     with engine.connect() as connection:
-        names = [column.name for column in Patent.__table__.c]
-        quoted = ", ".join(f'"{name}"' for name in names)
         rows = connection.exec_driver_sql(f"SELECT {quoted} FROM patents").fetchall()
-        connection.exec_driver_sql("CREATE TEMPORARY TABLE bare_patents AS SELECT * FROM patents WHERE 0 = 1")
-        started = time.perf_counter()
-        if engine.dialect.name == "postgresql":
-            cursor = connection.connection.driver_connection.cursor()
-            with cursor.copy(f"COPY bare_patents ({quoted}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" * len(names))
-            connection.connection.driver_connection.executemany(
-                f"INSERT INTO bare_patents ({quoted}) VALUES ({marks})", rows
-            )
-        connection.commit()
-        return time.perf_counter() - started
+    postgresql = engine.dialect.name == "postgresql"
+
+    def send(into: str, setup: str) -> Timed:
+        with engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            if not postgresql:
+                raw.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+                raw.execute("BEGIN IMMEDIATE")
+            raw.execute(setup)
+            with Timed().measuring(backend_pid(connection)) as sent:
+                if postgresql:
+                    with raw.cursor() as cursor:
+                        binary_copy(cursor, "patents", into, names, rows)
+                else:
+                    marks = ", ".join("?" * len(names))
+                    raw.executemany(f"INSERT INTO {into} ({quoted}) VALUES ({marks})", rows)
+            raw.rollback()
+            if not postgresql:
+                raw.execute("PRAGMA cache_size = -2000")
+            return sent
+
+    empty = send("bare_patents", "CREATE TEMPORARY TABLE bare_patents AS SELECT * FROM patents WHERE 0 = 1")
+    return empty, send("patents", "TRUNCATE patents CASCADE" if postgresql else "DELETE FROM patents")
 
 
 if __name__ == "__main__":

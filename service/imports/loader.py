@@ -1,29 +1,27 @@
 """All-or-nothing import: parse and check every row, resolve references, then upsert.
 
 Nothing is written unless every row of the file is good; the caller's transaction makes a
-multi-file batch atomic too. Rows are written with set-based upserts (INSERT … ON CONFLICT),
-so 100,000 patents take seconds, not minutes.
+multi-file batch atomic too. After parsing, the rows travel column by column (`Rows`): references
+are resolved a column at a time and the columns are written by set-based upserts
+(`service/imports/writing.py`), so 100,000 patents take seconds, not minutes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from operator import itemgetter
 
 from sqlalchemy import Table as SATable
-from sqlalchemy import any_, bindparam, delete, select, tuple_
-from sqlalchemy import column as sql_column
-from sqlalchemy import table as sql_table
-from sqlalchemy import text as sql_text
+from sqlalchemy import any_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
-from service.db import dialect_insert
-from service.imports.columns import Progress, RowError, parse_rows
-from service.imports.kinds import KINDS, LOAD_ORDER
+from service.imports.columns import Parsed, Progress, RowError, parse_rows
+from service.imports.kinds import KINDS, LOAD_ORDER, Kind
 from service.imports.reader import Table
+from service.imports.writing import insert_rows, upsert
 from service.models import (
     Bank,
     CreditLoan,
@@ -80,16 +78,21 @@ class ImportReport:
 
 def import_table(session: Session, kind_name: str, table: Table, progress: Progress | None = None) -> ImportReport:
     """Import one file's rows into the session's transaction; raise ImportRejected on any bad row."""
-    kind = KINDS[kind_name]
-    parsed, errors = parse_rows(kind, table, progress)
+    parsed, errors = parse_rows(KINDS[kind_name], table, progress)
     if errors:
         raise ImportRejected(kind_name, errors)
-    values, errors, existing = _RESOLVERS[kind_name](session, parsed)
+    return import_rows(session, kind_name, Rows.of(KINDS[kind_name], parsed))
+
+
+def import_rows(session: Session, kind_name: str, rows: Rows) -> ImportReport:
+    """Write a file's parsed rows (every one good) into the session's transaction: resolve the
+    references, raise ImportRejected naming each row whose reference is unknown, else upsert."""
+    columns, errors = _RESOLVERS[kind_name](session, rows)
     if errors:
         raise ImportRejected(kind_name, errors)
-    _WRITERS.get(kind_name, _write_simple)(session, kind_name, values)
+    existing = _WRITERS.get(kind_name, _write_simple)(session, kind_name, columns)
     session.flush()
-    return ImportReport(kind_name, len(parsed), len(parsed) - existing, existing)
+    return ImportReport(kind_name, len(rows.numbers), len(rows.numbers) - existing, existing)
 
 
 def import_batch(
@@ -100,22 +103,84 @@ def import_batch(
     return [import_table(session, kind, table, progress) for kind, table in ordered]
 
 
+@dataclass(frozen=True)
+class Rows:
+    """A file's parsed rows column by column, what the writing side reads: the spreadsheet row
+    number of each row, and per column key (`Column.key`) its values in row order. The columns go
+    on to the database as they are, renamed and joined with resolved ids, never as a dict per row."""
+
+    numbers: list[int]
+    columns: dict[str, list]
+
+    @classmethod
+    def of(cls, kind: Kind, parsed: Parsed) -> Rows:
+        """From the row parser's (row number, column key → value) pairs."""
+        records = [row for _, row in parsed]
+        return cls(
+            [number for number, _ in parsed],
+            {column.key: list(map(itemgetter(column.key), records)) for column in kind.columns},
+        )
+
+    @classmethod
+    def from_columns(cls, numbers: Sequence[int], columns: Mapping[str, Sequence]) -> Rows:
+        """From a columnar parser: numbers and columns as lists, numpy arrays or anything with a
+        `tolist()` giving the values in row order."""
+        return cls(_listed(numbers), {key: _listed(values) for key, values in columns.items()})
+
+    def records(self) -> Parsed:
+        """(row number, column key → value) per row, for rules that read a row as a whole."""
+        keys = list(self.columns)
+        return [
+            (number, dict(zip(keys, values, strict=True)))
+            for number, values in zip(self.numbers, zip(*self.columns.values(), strict=True), strict=True)
+        ]
+
+
+def _listed(values: Sequence) -> list:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+def _stored(rows: Rows, *, leave_out: tuple[str, ...] = ()) -> dict[str, list]:
+    """The columns stored as they were parsed, by their table column's name: a `*_yuan` column holds
+    fen once parsed and is stored as `*_fen`. `leave_out`: references resolved to ids instead."""
+    return {
+        key.removesuffix("_yuan") + "_fen" if key.endswith("_yuan") else key: values
+        for key, values in rows.columns.items()
+        if key not in leave_out
+    }
+
+
 # --- references -----------------------------------------------------------------------------
 
 
-def _ids(session: Session, column, keys: set) -> dict:
-    """Map natural key → id for the keys that exist: on PostgreSQL in one query with the keys as one
-    array parameter (`= ANY`; 100,000 keys as 50 IN lists of 2,000 bound values took 1.8 s), on
-    SQLite in chunks (IN lists have limits)."""
-    found, keys = {}, list(keys)
-    model_id = column.class_.id
-    if keys and session.get_bind().dialect.name == "postgresql":
-        array = bindparam("keys", keys, type_=postgresql.ARRAY(column.type))
-        return dict(session.execute(select(column, model_id).where(column == any_(array))).all())
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        found.update(session.execute(select(column, model_id).where(column.in_(chunk))).all())
-    return found
+def _ids(session: Session, column, keys: Iterable) -> dict:
+    """Map natural key → id for the keys that exist, in one query whatever their number: the keys
+    go as one parameter, an array on PostgreSQL (`= ANY`; 100,000 keys as 50 IN lists of 2,000
+    bound values took 1.8 s), a JSON array on SQLite (`IN json_each`; as IN lists, 0.4 s of
+    statement compiling alone)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        where = column == any_(bindparam("keys", keys, type_=postgresql.ARRAY(column.type)))
+    else:
+        where = column.in_(select(func.json_each(json.dumps(keys)).table_valued("value").c.value))
+    return dict(session.execute(select(column, column.class_.id).where(where)).all())
+
+
+def _refer(
+    session: Session, rows: Rows, code_column: str, column, what: str
+) -> tuple[list[int | None], list[RowError]]:
+    """Per row, the id of the row `rows.columns[code_column]` names (None where the cell is empty),
+    and a problem for each row naming one not stored."""
+    codes = rows.columns[code_column]
+    ids = _ids(session, column, {code for code in codes if code})
+    errors = [
+        _missing(number, code_column, what, code)
+        for number, code in zip(rows.numbers, codes, strict=True)
+        if code and code not in ids
+    ]
+    return [ids.get(code) for code in codes], errors
 
 
 _WHAT = {"bank": "银行", "enterprise": "企业", "patent": "专利", "product": "产品"}
@@ -126,158 +191,36 @@ def _missing(number: int, column: str, what: str, value) -> RowError:
     return RowError(number, column, f"未知的{zh} {value!r}，请先导入 / unknown {what} {value!r}: import it first")
 
 
-def _resolve_banks(session, parsed):
-    existing = _ids(session, Bank.code, {row["code"] for _, row in parsed})
-    values = [
-        {
-            "code": r["code"],
-            "name": r["name"],
-            "contact_person": r["contact_person"],
-            "contact_phone": r["contact_phone"],
-        }
-        for _, r in parsed
-    ]
-    return values, [], len(existing)
+Resolved = tuple[dict[str, list], list[RowError]]  # the table's columns, and the rows' problems
 
 
-def _resolve_products(session, parsed):
-    banks = _ids(session, Bank.code, {r["bank_code"] for _, r in parsed})
-    errors = [_missing(n, "bank_code", "bank", r["bank_code"]) for n, r in parsed if r["bank_code"] not in banks]
-    if errors:
-        return [], errors, 0
-    keys = {(banks[r["bank_code"]], r["code"]) for _, r in parsed}
-    existing = [
-        row
-        for chunk in _chunks(keys)
-        for row in session.execute(
-            select(PledgeProduct.bank_id, PledgeProduct.code).where(
-                tuple_(PledgeProduct.bank_id, PledgeProduct.code).in_(chunk)
-            )
-        ).all()
-    ]
-    values = []
-    for _, r in parsed:
-        values.append(
-            {
-                "bank_id": banks[r["bank_code"]],
-                "code": r["code"],
-                "name": r["name"],
-                "min_amount_fen": r["min_amount_yuan"],
-                "max_amount_fen": r["max_amount_yuan"],
-                "pledge_rate": r["pledge_rate"],
-                "interest_rate_min": r["interest_rate_min"],
-                "interest_rate_max": r["interest_rate_max"],
-                "term_min_months": r["term_min_months"],
-                "term_max_months": r["term_max_months"],
-                "eligible_clusters": r["eligible_clusters"],
-                "required_certifications": r["required_certifications"],
-                "min_patent_grade": r["min_patent_grade"],
-                "min_remaining_term_years": r["min_remaining_term_years"],
-                "quota_count": r["quota_count"],
-                "quota_amount_fen": r["quota_amount_yuan"],
-                "quota_period_start": r["quota_period_start"],
-                "quota_period_end": r["quota_period_end"],
-                "requires_existing_customer": r["requires_existing_customer"],
-                "active": r["active"],
-                "updated_at": utcnow(),
-            }
-        )
-    return values, [], len(existing)
+def _resolve_banks(session: Session, rows: Rows) -> Resolved:
+    return _stored(rows), []
 
 
-_ENTERPRISE_FIELDS = (
-    "credit_code",
-    "name",
-    "industry_cluster",
-    "town",
-    "contact_person",
-    "contact_phone",
-    "employees",
-    "high_tech_date",
-    "specialized_date",
-    "ip_advantage_date",
-    "ip_standard_date",
-    "need_term_months",
-)
+def _resolve_products(session: Session, rows: Rows) -> Resolved:
+    bank_ids, errors = _refer(session, rows, "bank_code", Bank.code, "bank")
+    return {"bank_id": bank_ids, **_stored(rows, leave_out=("bank_code",))}, errors
 
 
-def _resolve_enterprises(session, parsed):
-    existing = _ids(session, Enterprise.credit_code, {r["credit_code"] for _, r in parsed})
-    values = [
-        {**{f: r[f] for f in _ENTERPRISE_FIELDS}, "need_amount_fen": r["need_amount_yuan"], "updated_at": utcnow()}
-        for _, r in parsed
-    ]
-    return values, [], len(existing)
+def _resolve_enterprises(session: Session, rows: Rows) -> Resolved:
+    return _stored(rows), []
 
 
-def _resolve_credit_loans(session, parsed):
-    enterprises = _ids(session, Enterprise.credit_code, {r["enterprise_credit_code"] for _, r in parsed})
-    banks = _ids(session, Bank.code, {r["bank_code"] for _, r in parsed})
-    errors = []
-    for n, r in parsed:
-        if r["enterprise_credit_code"] not in enterprises:
-            errors.append(_missing(n, "enterprise_credit_code", "enterprise", r["enterprise_credit_code"]))
-        if r["bank_code"] not in banks:
-            errors.append(_missing(n, "bank_code", "bank", r["bank_code"]))
-    if errors:
-        return [], errors, 0
-    values = [
-        {
-            "enterprise_id": enterprises[r["enterprise_credit_code"]],
-            "bank_id": banks[r["bank_code"]],
-            "kind": r["kind"],
-            "grade": r["grade"],
-            "limit_fen": r["limit_yuan"],
-            "drawn_fen": r["drawn_yuan"],
-            "start_date": r["start_date"],
-            "maturity_date": r["maturity_date"],
-            "updated_at": utcnow(),
-        }
-        for _, r in parsed
-    ]
-    keys = [(v["enterprise_id"], v["bank_id"], v["kind"], v["start_date"]) for v in values]
-    existing = 0
-    for start in range(0, len(keys), _CHUNK):
-        existing += len(
-            session.execute(
-                select(CreditLoan.id).where(
-                    tuple_(CreditLoan.enterprise_id, CreditLoan.bank_id, CreditLoan.kind, CreditLoan.start_date).in_(
-                        keys[start : start + _CHUNK]
-                    )
-                )
-            ).all()
-        )
-    return values, [], existing
+def _resolve_credit_loans(session: Session, rows: Rows) -> Resolved:
+    enterprise_ids, errors = _refer(session, rows, "enterprise_credit_code", Enterprise.credit_code, "enterprise")
+    bank_ids, bank_errors = _refer(session, rows, "bank_code", Bank.code, "bank")
+    columns = _stored(rows, leave_out=("enterprise_credit_code", "bank_code"))
+    return {"enterprise_id": enterprise_ids, "bank_id": bank_ids, **columns}, errors + bank_errors
 
 
-_PATENT_FIELDS = tuple(c.key for c in KINDS["patents"].columns if c.key != "owner_credit_code")
+def _resolve_patents(session: Session, rows: Rows) -> Resolved:
+    owner_ids, errors = _refer(session, rows, "owner_credit_code", Enterprise.credit_code, "enterprise")
+    return {**_stored(rows, leave_out=("owner_credit_code",)), "owner_id": owner_ids}, errors
 
 
-def _resolve_patents(session, parsed):
-    owners = _ids(
-        session, Enterprise.credit_code, {r["owner_credit_code"] for _, r in parsed if r["owner_credit_code"]}
-    )
-    errors = [
-        _missing(n, "owner_credit_code", "enterprise", r["owner_credit_code"])
-        for n, r in parsed
-        if r["owner_credit_code"] and r["owner_credit_code"] not in owners
-    ]
-    if errors:
-        return [], errors, 0
-    existing = _ids(session, Patent.application_no, {r["application_no"] for _, r in parsed})
-    now = utcnow()
-    values = [
-        {
-            **{f: r[f] for f in _PATENT_FIELDS},
-            "owner_id": owners.get(r["owner_credit_code"]),
-            "updated_at": now,
-        }
-        for _, r in parsed
-    ]
-    return values, [], len(existing)
-
-
-def _resolve_pledges(session, parsed):  # noqa: C901 — one pass over the rows checks every reference and pledge rule, naming each failure by row; split by rule it would walk the file once per rule
+def _resolve_pledges(session: Session, rows: Rows) -> Resolved:  # noqa: C901 — one pass over the rows checks every reference and pledge rule, naming each failure by row; split by rule it would walk the file once per rule
+    parsed = rows.records()  # a pledge file is small (one row per registration) and its rules read whole rows
     enterprises = _ids(session, Enterprise.credit_code, {r["enterprise_credit_code"] for _, r in parsed})
     banks = _ids(session, Bank.code, {r["bank_code"] for _, r in parsed})
     patents = _ids(session, Patent.application_no, {no for _, r in parsed for no in r["patents"]})
@@ -292,7 +235,6 @@ def _resolve_pledges(session, parsed):  # noqa: C901 — one pass over the rows 
             select(PledgeProduct.id, PledgeProduct.bank_id, PledgeProduct.code)
         ).all()
     }
-    existing_regs = _ids(session, PledgeRegistration.registration_no, {r["registration_no"] for _, r in parsed})
     # Active pledges held by registrations outside this file block a patent or trademark.
     active_elsewhere = dict(
         session.execute(
@@ -381,25 +323,21 @@ def _resolve_pledges(session, parsed):  # noqa: C901 — one pass over the rows 
                     )
                 )
             trademarks_in_file.setdefault(number, n)
-        values.append(
-            {
-                "registration_no": r["registration_no"],
-                "registration_date": r["registration_date"],
-                "enterprise_id": enterprise_id,
-                "bank_id": bank_id,
-                "product_id": product_id,
-                "amount_fen": r["amount_yuan"],
-                # patent when it pledges any patent, else trademark (as service.whitelist registers them)
-                "ip_type": IpType.patent if r["patents"] else IpType.trademark,
-                "loan_start": r["loan_start"],
-                "loan_end": r["loan_end"],
-                "released_date": r["released_date"],
-                "updated_at": utcnow(),
-                "_patent_ids": patent_ids,
-                "_trademarks": r["trademarks"],
-            }
-        )
-    return values, errors, len(existing_regs)
+        values.append((enterprise_id, bank_id, product_id, patent_ids))
+    enterprise_ids, bank_ids, product_ids, patent_ids = (
+        (list(column) for column in zip(*values, strict=True)) if values else ([], [], [], [])
+    )
+    columns = {
+        **_stored(rows, leave_out=("enterprise_credit_code", "bank_code", "product_code", "patents", "trademarks")),
+        "enterprise_id": enterprise_ids,
+        "bank_id": bank_ids,
+        "product_id": product_ids,
+        # patent when it pledges any patent, else trademark (as service.whitelist registers them)
+        "ip_type": [IpType.patent if numbers else IpType.trademark for numbers in rows.columns["patents"]],
+        "_patent_ids": patent_ids,
+        "_trademarks": rows.columns["trademarks"],
+    }
+    return columns, errors
 
 
 _RESOLVERS = {
@@ -423,101 +361,18 @@ _TARGETS: dict[str, tuple[SATable, list[str]]] = {
 }
 
 
-def upsert(session: Session, table: SATable, rows: list[dict], key: list[str], update: list[str] | None = None) -> None:
-    """INSERT … ON CONFLICT (key) DO UPDATE the `update` columns (default: every other given
-    column), in the session's transaction.
-
-    PostgreSQL: the rows go by COPY into a temporary table, then one INSERT … SELECT upserts them.
-    SQLite: one statement, compiled once, run as the driver's executemany on plain tuples. Either
-    way the values are what a statement through SQLAlchemy would send: each passes its column's
-    bind processor (UTC timestamps, JSON), and a column the rows omit gets its Python-side default
-    on insert. (Through SQLAlchemy's executemany, 100,000 patents took ~12 s on PostgreSQL.)
-    """
-    if not rows:
-        return
-    given = list(rows[0])
-    defaults = {
-        column.name: column.default.arg(None) if column.default.is_callable else column.default.arg
-        for column in table.c
-        if column.default is not None and column.name not in given and not column.primary_key
-    }
-    names = [*given, *defaults]
-    dialect = session.get_bind().dialect
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-    constants = tuple(
-        value if processor is None else processor(value)
-        for processor, value in zip(processors[len(given) :], defaults.values(), strict=True)
-    )
-    # Column by column: a processor runs over its column only (a per-row loop over every column
-    # cost more than the statement).
-    columns: list[Iterable] = []
-    for name, processor in zip(given, processors, strict=False):
-        values = [row[name] for row in rows]
-        columns.append(values if processor is None else _processed(values, processor))
-    columns += [repeat(value, len(rows)) for value in constants]
-    bound = zip(*columns, strict=True)
-    statement = dialect_insert(session, table)
-    postgresql = dialect.name == "postgresql"
-    if postgresql:
-        stage = _copy_to_stage(session, table, names, bound)
-        statement = statement.from_select(names, select(stage))
-    if update is None:
-        update = [name for name in given if name not in key]
-    statement = statement.on_conflict_do_update(
-        index_elements=key, set_={name: statement.excluded[name] for name in update}
-    )
-    connection = session.connection()
-    if postgresql:
-        connection.execute(statement)
-        connection.execute(sql_text(f'DROP TABLE "{stage.name}"'))
-        return
-    compiled = statement.compile(dialect=dialect, column_keys=names)
-    order = list(compiled.positiontup or [])  # the statement's ? in table order
-    assert sorted(order) == sorted(names), (order, names)
-    arrange = itemgetter(*(names.index(name) for name in order))
-    tuples = [arrange(values) for values in bound]
-    for start in range(0, len(tuples), 10 * _CHUNK):
-        connection.exec_driver_sql(str(compiled), tuples[start : start + 10 * _CHUNK])
-
-
-def _processed(values: list, processor: Callable) -> list:
-    """`processor` over `values`, called once per distinct value (a column holds few: flags, one
-    timestamp). Bind processors map equal values to equal values, so equal keys may share a call."""
-    try:
-        done = {value: processor(value) for value in dict.fromkeys(values)}
-    except TypeError:  # unhashable (a JSON list)
-        return [processor(value) for value in values]
-    return [done[value] for value in values]
-
-
-def _copy_to_stage(session: Session, table: SATable, names: list[str], rows: Iterable[tuple]):
-    """COPY the rows into a new temporary table shaped like `table`'s given columns.
-
-    The COPY goes through the session's own connection, so it is part of its transaction: a
-    rejected or failed import leaves nothing behind (the table goes with a rollback, and is
-    dropped after its use otherwise).
-    """
-    stage = sql_table(f"_ipfin_stage_{table.name}", *(sql_column(name) for name in names))
-    quoted = ", ".join(f'"{name}"' for name in names)
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor:
-        cursor.execute(f'CREATE TEMPORARY TABLE "{stage.name}" AS SELECT {quoted} FROM "{table.name}" WITH NO DATA')
-        with cursor.copy(f'COPY "{stage.name}" ({quoted}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-    return stage
-
-
-def _write_simple(session, kind_name, values):
+def _write_simple(session: Session, kind_name: str, columns: dict[str, list]) -> int:
+    """Upsert the rows; returns how many were stored already. A table with `updated_at` gets one
+    timestamp for the whole import, on insert and on update."""
     table, key = _TARGETS[kind_name]
-    upsert(session, table, values, key)
+    same = {"updated_at": utcnow()} if "updated_at" in table.c else {}
+    return upsert(session, table, columns, key, same)
 
 
-def _write_pledges(session, kind_name, values):
-    links = {v["registration_no"]: (v.pop("_patent_ids"), v["released_date"]) for v in values}
-    trademarks = {v["registration_no"]: v.pop("_trademarks") for v in values}
-    _write_simple(session, kind_name, values)
-    ids = _ids(session, PledgeRegistration.registration_no, set(links))
+def _write_pledges(session: Session, kind_name: str, columns: dict[str, list]) -> int:
+    patent_ids, trademarks = columns.pop("_patent_ids"), columns.pop("_trademarks")
+    existing = _write_simple(session, kind_name, columns)
+    ids = _ids(session, PledgeRegistration.registration_no, columns["registration_no"])
     for chunk in _chunks(ids.values()):
         session.execute(delete(PledgedPatent).where(PledgedPatent.registration_id.in_(chunk)))
         session.execute(
@@ -526,20 +381,31 @@ def _write_pledges(session, kind_name, values):
             )
         )
     session.flush()
-    items = [
-        {"registration_id": ids[number], "ip_type": IpType.trademark, "number": mark, "released_date": released}
-        for number, (_, released) in links.items()
-        for mark in trademarks[number]
-    ]
-    for chunk in _chunks(items):
-        session.execute(PledgedIpItem.__table__.insert(), chunk)
+    registrations = [ids[number] for number in columns["registration_no"]]
+    released = columns["released_date"]
+    holders, marks, when = _per_item(registrations, trademarks, released)
+    kinds = [IpType.trademark] * len(marks)
+    insert_rows(
+        session,
+        PledgedIpItem.__table__,
+        {"registration_id": holders, "ip_type": kinds, "number": marks, "released_date": when},
+    )
+    holders, pledged, when = _per_item(registrations, patent_ids, released)
+    insert_rows(
+        session, PledgedPatent.__table__, {"registration_id": holders, "patent_id": pledged, "released_date": when}
+    )
+    return existing
+
+
+def _per_item(registrations: list[int], items: list[list], released: list) -> tuple[list, list, list]:
+    """One row per item of each registration's list, as three columns: registration, item, release."""
     rows = [
-        {"registration_id": ids[number], "patent_id": pid, "released_date": released}
-        for number, (patent_ids, released) in links.items()
-        for pid in patent_ids
+        (registration, item, when)
+        for registration, listed, when in zip(registrations, items, released, strict=True)
+        for item in listed
     ]
-    for chunk in _chunks(rows):
-        session.execute(PledgedPatent.__table__.insert(), chunk)
+    holders, pledged, when = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
+    return holders, pledged, when
 
 
 _WRITERS = {"pledges": _write_pledges}

@@ -13,8 +13,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from service.imports.kinds import KINDS
 from service.clock import utctoday
+from service.imports.kinds import KINDS
 
 IMPLAUSIBLE_DATES = "implausible_dates"
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
 from service.db import transaction
-from service.imports.loader import upsert
+from service.imports.writing import upsert
 from service.models import Patent, SurvivalFit, Valuation, ValuationRun
 from service.models.types import utcnow
 from service.valuations.batching import EstimateBatches, Records, Results
@@ -70,10 +70,15 @@ def start_run(session: Session, as_of: date, requested_by: str | None, job_run_i
     return run
 
 
+_VALUATION_KEY = ["patent_id", "as_of", "model_version", "inputs_hash"]
+
+
 def store_valuations(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert valuations; the same patent, date, model and inputs again only re-points the run.
-    The importer's bulk upsert: COPY on PostgreSQL, one executemany on SQLite."""
-    upsert(session, Valuation.__table__, rows, ["patent_id", "as_of", "model_version", "inputs_hash"], ["run_id"])
+    The importer's bulk write: binary COPY on PostgreSQL, one executemany on SQLite."""
+    if rows:
+        columns = {name: [row[name] for row in rows] for name in rows[0]}
+        upsert(session, Valuation.__table__, columns, _VALUATION_KEY, update=["run_id"])
 
 
 def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | None = None) -> dict[str, Any]:

@@ -341,15 +341,22 @@ def table_chunks(table: Table) -> tuple[Chunks, list[str]]:
     return Chunks(header, iter([chunk])), table.header
 
 
+def parse_table(kind: Kind, table: Table, progress: Progress | None = None) -> ParsedColumns:
+    """Every row of ``table`` parsed and checked as ``kind``, column by column (the importer writes
+    the columns as they are)."""
+    with without_cyclic_gc():
+        read, declared = table_chunks(table)
+        return parse_columns(kind, read, progress, declared=declared)
+
+
 def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tuple[Parsed, list[RowError]]:
     """Every row of ``table`` parsed and checked as ``kind``: (row number, column key → value) per
     row (a cell that did not parse has no key) and the problems, in row order."""
     with without_cyclic_gc():
-        read, declared = table_chunks(table)
-        parsed = parse_columns(kind, read, progress, declared=declared)
+        parsed = parse_table(kind, table, progress)
         if not parsed.columns:  # the header is wrong: nothing parsed
             return [], parsed.errors
         return parsed.rows(), parsed.errors
 
 
-__all__ = ["Coded", "ParsedColumns", "RowError", "parse_columns", "parse_rows", "table_chunks"]
+__all__ = ["Coded", "ParsedColumns", "RowError", "parse_columns", "parse_rows", "parse_table", "table_chunks"]

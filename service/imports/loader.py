@@ -18,7 +18,7 @@ from sqlalchemy import any_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
-from service.imports.columns import Parsed, Progress, RowError, parse_rows
+from service.imports.columns import Parsed, Progress, RowError, parse_table
 from service.imports.kinds import KINDS, LOAD_ORDER, Kind
 from service.imports.reader import Table
 from service.imports.writing import insert_rows, upsert
@@ -78,10 +78,10 @@ class ImportReport:
 
 def import_table(session: Session, kind_name: str, table: Table, progress: Progress | None = None) -> ImportReport:
     """Import one file's rows into the session's transaction; raise ImportRejected on any bad row."""
-    parsed, errors = parse_rows(KINDS[kind_name], table, progress)
-    if errors:
-        raise ImportRejected(kind_name, errors)
-    return import_rows(session, kind_name, Rows.of(KINDS[kind_name], parsed))
+    parsed = parse_table(KINDS[kind_name], table, progress)
+    if parsed.errors:
+        raise ImportRejected(kind_name, parsed.errors)
+    return import_rows(session, kind_name, Rows.from_columns(parsed.numbers, parsed.columns))
 
 
 def import_rows(session: Session, kind_name: str, rows: Rows) -> ImportReport:

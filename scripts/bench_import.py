@@ -38,6 +38,7 @@ from service.demo import build_demo
 from service.imports import KINDS, import_table, read_path
 from service.imports.columns import parse_table
 from service.imports.loader import Rows, import_rows
+from service.imports.reader import read_path_chunks
 from service.imports.writing import SQLITE_IMPORT_CACHE_KIB, binary_copy
 from service.models import Patent
 
@@ -121,7 +122,7 @@ def main() -> None:
                 import_table(session, kind, read_path(work / f"{kind}.csv"))
 
         with Timed().measuring() as parse:
-            parsed = parse_table(KINDS["patents"], read_path(patents_csv))
+            parsed = parse_table(KINDS["patents"], read_path_chunks(patents_csv))  # as an upload is read
         assert not parsed.errors, parsed.errors[:5]
 
         writes = []

@@ -341,10 +341,12 @@ def table_chunks(table: Table) -> tuple[Chunks, list[str]]:
     return Chunks(header, iter([chunk])), table.header
 
 
-def parse_table(kind: Kind, table: Table, progress: Progress | None = None) -> ParsedColumns:
-    """Every row of ``table`` parsed and checked as ``kind``, column by column (the importer writes
-    the columns as they are)."""
+def parse_table(kind: Kind, table: Table | Chunks, progress: Progress | None = None) -> ParsedColumns:
+    """Every row of ``table`` (or of a file read in chunks, as an upload is) parsed and checked as
+    ``kind``, column by column (the importer writes the columns as they are)."""
     with without_cyclic_gc():
+        if isinstance(table, Chunks):
+            return parse_columns(kind, table, progress)
         read, declared = table_chunks(table)
         return parse_columns(kind, read, progress, declared=declared)
 

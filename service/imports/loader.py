@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from service.imports.columns import Parsed, Progress, RowError, parse_table
 from service.imports.kinds import KINDS, LOAD_ORDER, Kind
-from service.imports.reader import Table
+from service.imports.reader import Chunks, Table
 from service.imports.writing import insert_rows, upsert
 from service.models import (
     Bank,
@@ -76,8 +76,11 @@ class ImportReport:
     updated: int
 
 
-def import_table(session: Session, kind_name: str, table: Table, progress: Progress | None = None) -> ImportReport:
-    """Import one file's rows into the session's transaction; raise ImportRejected on any bad row."""
+def import_table(
+    session: Session, kind_name: str, table: Table | Chunks, progress: Progress | None = None
+) -> ImportReport:
+    """Import one file's rows into the session's transaction; raise ImportRejected on any bad row
+    (and UnreadableFile when a file read in chunks turns out unreadable further on)."""
     parsed = parse_table(KINDS[kind_name], table, progress)
     if parsed.errors:
         raise ImportRejected(kind_name, parsed.errors)

@@ -20,7 +20,7 @@ from scipy.stats import rankdata
 from service.demo import COLUMNS, DEMO_AS_OF, build_demo
 from service.demo.county import KNOWLEDGE_VALUE_LIMITS, PLAN_SOURCE
 from service.identifiers import application_type, normalize_application_no, normalize_credit_code
-from service.imports import kinds, loader, reader
+from service.imports import columns, kinds, reader
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "examples"
@@ -111,7 +111,7 @@ def test_rows_pass_the_importers_parsers(demo, tmp_path):
     for dataset, directory in ((demo, tmp_path / "demo"), (small, tmp_path / "small")):
         for kind, path in dataset.write_csv(directory).items():
             table = reader.read_path(path)
-            _, errors = loader.parse_rows(kinds.KINDS[kind], table)
+            _, errors = columns.parse_rows(kinds.KINDS[kind], table)
             assert not errors, [str(e) for e in errors[:5]]
 
 
@@ -449,5 +449,5 @@ def test_examples_are_small_valid_and_consistent():
 
 def test_examples_pass_the_importers_parsers():
     for kind in KINDS:
-        _, errors = loader.parse_rows(kinds.KINDS[kind], reader.read_path(EXAMPLES / f"{kind}.csv"))
+        _, errors = columns.parse_rows(kinds.KINDS[kind], reader.read_path(EXAMPLES / f"{kind}.csv"))
         assert not errors, [str(e) for e in errors]

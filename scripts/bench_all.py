@@ -56,14 +56,19 @@ def run(name: str, command: list[str]) -> tuple[list[dict], str | None]:
 
 
 def table(rows: list[tuple[str, dict]]) -> str:
-    lines = [f"{'figure':<52} {'value':>12} {'floor':>12} {'ratio':>8} {'aim':>10}  met"]
+    def amount(x: float | None, unit: str) -> str:
+        return "" if x is None else f"{x:.3g} {unit}".strip()
+
+    width = max([len("figure")] + [len(f["name"]) for _, f in rows])
+    lines = [f"{'figure':<{width}} {'value':>10} {'floor':>10} {'ratio':>7} {'aim':>10}  met"]
     for _, f in rows:
-        unit = f["unit"]
-        floor = "" if f["floor"] is None else f"{f['floor']:.3g} {unit}"
-        ratio = "" if not f["floor"] else f"{f['value'] / f['floor']:.1f}×"
-        aim = "" if f["aim"] is None else f"{f['aim']:g} {unit}"
-        met = "" if f["aim"] is None else ("yes" if f["value"] <= f["aim"] else "NO")
-        lines.append(f"{f['name']:<52} {f['value']:>9.3g} {unit:<2} {floor:>12} {ratio:>8} {aim:>10}  {met}")
+        unit, aim = f["unit"], f["aim"]
+        ratio = f"{f['value'] / f['floor']:.1f}×" if f["floor"] else ""
+        met = "" if aim is None else ("yes" if f["value"] <= aim else "NO")
+        lines.append(
+            f"{f['name']:<{width}} {amount(f['value'], unit):>10} {amount(f['floor'], unit):>10} {ratio:>7} "
+            f"{amount(aim, unit):>10}  {met}"
+        )
     return "\n".join(lines)
 
 

@@ -39,12 +39,17 @@ async def provide_session(state: State) -> AsyncGenerator[Session, None]:
     ending = getattr(state, "session_ending", None)  # None: anyio's default limiter
     try:
         yield session
-        await to_thread.run_sync(session.commit, limiter=ending)
+        if session.in_transaction():  # a request that never used the database has nothing to end
+            await to_thread.run_sync(session.commit, limiter=ending)
     except BaseException:
-        await to_thread.run_sync(session.rollback, limiter=ending)
+        if session.in_transaction():
+            await to_thread.run_sync(session.rollback, limiter=ending)
         raise
     finally:
-        await to_thread.run_sync(session.close, limiter=ending)
+        if session.in_transaction():
+            await to_thread.run_sync(session.close, limiter=ending)
+        else:
+            session.close()  # holds no connection: nothing that could block
 
 
 def _presented_key(request: Request) -> str | None:

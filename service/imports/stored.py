@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from service.clock import utctoday
+from service.imports.cells import EARLIEST_DATE, EVENT_SLACK
 from service.imports.kinds import KINDS
 
 IMPLAUSIBLE_DATES = "implausible_dates"
@@ -22,21 +23,22 @@ IMPLAUSIBLE_DATES = "implausible_dates"
 def implausible_dates(kind: str, fields: Mapping[str, Any] | object) -> dict[str, str]:
     """{column: why} for each stored date of a `kind` row (a mapping or a table row) the importer
     would refuse; {} when none."""
+    today = utctoday()
+    surely = (EARLIEST_DATE, today + EVENT_SLACK)  # every date parser accepts these (the narrowest window)
     problems = {}
     for column in KINDS[kind].columns:
         value = fields.get(column.key) if isinstance(fields, Mapping) else getattr(fields, column.key, None)
-        if isinstance(value, date):
-            why = _date_problem(kind, column.key, value, utctoday())
+        if isinstance(value, date) and not surely[0] <= value <= surely[1]:
+            why = _date_problem(kind, column.key, value, today)
             if why is not None:
                 problems[column.key] = why
     return problems
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 12)
 def _date_problem(kind: str, key: str, value: date, today: date) -> str | None:
-    """Why the importer refuses `value` in this column, or None. Cached (by day: the window ends
-    after today): a portfolio run checks every stored date, and a county's patents share a few
-    thousand of them."""
+    """Why the importer refuses `value` in this column, or None (cached by day: the window ends
+    after today)."""
     column = next(c for c in KINDS[kind].columns if c.key == key)
     try:
         column.parse(value.isoformat())

@@ -210,6 +210,9 @@ def value_quantiles(
     alive_now = weights.any(axis=1)
     result[has & ~alive_now] = 0.0
     index = np.nonzero(has & alive_now)[0]
+    # Chunks of patents with similar terms: a chunk runs as many years as its longest term, and each
+    # patent's value depends on its own row only (the order changes no result).
+    index = index[np.argsort(np.count_nonzero(weights[index] > 0, axis=1), kind="stable")]
 
     def run(start: int) -> None:
         rows = index[start : start + chunk]

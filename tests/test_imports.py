@@ -405,17 +405,19 @@ def test_rows_given_column_by_column_import_as_parsed_rows_do(engine, tmp_path):
     """The writing side's input from a columnar parser: columns as numpy arrays (or lists)."""
     import numpy as np
 
-    from service.imports import KINDS, parse_rows
+    from service.imports import KINDS
+    from service.imports.columns import parse_table
     from service.imports.loader import Rows, import_rows
 
     files = county.load_county(engine, tmp_path)
     renamed = [{**row, "title": "按列导入"} for row in county.PATENTS]
-    parsed, errors = parse_rows(KINDS["patents"], read_path(county.write_csv(tmp_path / "p.csv", renamed)))
-    assert not errors and files
-    by_row = Rows.of(KINDS["patents"], parsed)
-    arrays = {key: np.array(values, dtype=object) for key, values in by_row.columns.items()}
-    rows = Rows.from_columns(np.array(by_row.numbers), arrays)
-    assert rows == by_row
+    parsed = parse_table(KINDS["patents"], read_path(county.write_csv(tmp_path / "p.csv", renamed)))
+    assert not parsed.errors and files
+    as_lists = Rows.from_columns(parsed.numbers, parsed.columns)
+    assert len(as_lists.numbers) == len(renamed) and set(as_lists.columns["title"]) == {"按列导入"}
+    arrays = {key: np.array(values, dtype=object) for key, values in as_lists.columns.items()}
+    rows = Rows.from_columns(np.array(as_lists.numbers), arrays)
+    assert rows == as_lists
     with transaction(engine) as session:
         report = import_rows(session, "patents", rows)
         assert (report.inserted, report.updated) == (0, len(renamed))

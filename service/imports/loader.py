@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 
 from sqlalchemy import Table as SATable
 from sqlalchemy import any_, bindparam, delete, func, select
@@ -19,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 from service.imports.columns import Parsed, Progress, RowError, parse_table
-from service.imports.kinds import KINDS, LOAD_ORDER, Kind
+from service.imports.kinds import KINDS, LOAD_ORDER
 from service.imports.reader import Chunks, Table
 from service.imports.writing import insert_rows, upsert
 from service.models import (
@@ -114,15 +113,6 @@ class Rows:
 
     numbers: list[int]
     columns: dict[str, list]
-
-    @classmethod
-    def of(cls, kind: Kind, parsed: Parsed) -> Rows:
-        """From the row parser's (row number, column key → value) pairs."""
-        records = [row for _, row in parsed]
-        return cls(
-            [number for number, _ in parsed],
-            {column.key: list(map(itemgetter(column.key), records)) for column in kind.columns},
-        )
 
     @classmethod
     def from_columns(cls, numbers: Sequence[int], columns: Mapping[str, Sequence]) -> Rows:

@@ -42,41 +42,35 @@ _TABLE_MIN_ROWS = 4096  # below this, date arithmetic element by element is as q
 def add_months(dates: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     """``dates`` + ``months`` calendar months, day of month clamped to the target month's length.
 
-    Large arrays go through a lookup table over the days between the earliest and latest date and
-    the distinct month counts (a county's filing dates span a few thousand days): the same
-    :func:`add_months_direct` on the table, then one gather — identical results, far fewer datetime
-    conversions."""
+    Large arrays go through two small lookup tables instead of datetime conversions per element
+    (each costs about as much as the rest of the arithmetic): day → (month, day of month) over the
+    days between the earliest and latest date (a county's filing dates span a few thousand days),
+    and month → (first day, length) over the target months. The tables are built with the same
+    datetime arithmetic as :func:`add_months_direct`, so the results are identical."""
     dates = np.asarray(dates, dtype="datetime64[D]")
     months = np.asarray(months, dtype=np.int64)
     if dates.size < _TABLE_MIN_ROWS:
         return add_months_direct(dates, months)
-    one_count = months.ndim == 0  # one month count for every date: a one-column table
-    dates, months = np.broadcast_arrays(dates, months)
     day = dates.view(np.int64)
     known = day != NAT.view(np.int64)
     if not known.any():
-        return np.full(dates.shape, NAT)
+        return np.full(np.broadcast_shapes(dates.shape, months.shape), NAT)
     first, last = int(day[known].min()), int(day[known].max())
-    if one_count:
-        m_first = m_last = int(months.flat[0])
-        distinct = np.array([m_first])
-    else:
-        m_first, m_last = int(months.min()), int(months.max())
-        if m_last - m_first > 4 * _TABLE_MIN_ROWS:
-            return add_months_direct(dates, months)
-        present = np.bincount(months.ravel() - m_first, minlength=m_last - m_first + 1) > 0
-        distinct = np.nonzero(present)[0] + m_first
-    if (last - first + 1) * distinct.size * 2 > dates.size:
+    if last - first >= 4 * dates.size:  # a few far-apart dates: the table would outgrow the work
         return add_months_direct(dates, months)
     days = np.arange(first, last + 1, dtype=np.int64).astype("datetime64[D]")
-    table = add_months_direct(days[:, None], distinct[None, :]).view(np.int64)
-    row = np.where(known, day - first, 0)
-    if one_count:
-        result = table.ravel().take(row)
-    else:
-        column = np.full(m_last - m_first + 1, -1, dtype=np.int64)
-        column[distinct - m_first] = np.arange(distinct.size)
-        result = table.ravel().take(row * distinct.size + column.take(months - m_first))
+    month_of_day = days.astype("datetime64[M]")
+    day_of_month = (days - month_of_day.astype("datetime64[D]")).view(np.int64)
+    offset = np.where(known, day - first, 0)
+    target = month_of_day.view(np.int64).take(offset) + months  # months since 1970-01
+    m_first, m_last = int(target.min()), int(target.max())
+    if m_last - m_first >= 4 * target.size:
+        return add_months_direct(dates, months)
+    month_starts = np.arange(m_first, m_last + 2, dtype=np.int64).astype("datetime64[M]").astype("datetime64[D]")
+    start = month_starts.view(np.int64)
+    length = np.diff(start)
+    row = target - m_first
+    result = start.take(row) + np.minimum(day_of_month.take(offset), length.take(row) - 1)
     return np.where(known, result, NAT.view(np.int64)).view("datetime64[D]")
 
 

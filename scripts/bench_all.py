@@ -3,14 +3,16 @@
 Runs, as child processes with their default sizes: the valuation engine (score only for
 1,000,000 patents against one argsort), `ipfin valuate` on 100,000 patents (against reading and
 writing the same CSV), the import of 100,000 patents on PostgreSQL (against reading it and a bare
-COPY), one-patent estimates under 10 concurrent clients (against GET /health) and the contested
+COPY), one-patent estimates under 10 concurrent clients (against GET /health), `ipfin revalue` of
+100,000 stored patents on PostgreSQL (against `ipfin valuate` of the same file) and the contested
 province matching (10 s limit, against the greedy baseline). Their own output goes to standard
 error as it comes (progress); the table, to standard output, gives each figure with the floor
 measured in the same run, the ratio, the issue's aim and whether it is met. The load average is
 printed: these machines are shared.
 
 Usage: ``scripts/bench all [--postgres-url URL] [--skip NAME ...]``; PostgreSQL comes from
---postgres-url, else IPFIN_TEST_POSTGRES_URL (the import is skipped, and says so, without one).
+--postgres-url, else IPFIN_TEST_POSTGRES_URL (the import and the revaluation are skipped, and say
+so, without one).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def benches(postgres: str | None) -> dict[str, list[str]]:
         "cli": ["bench_cli.py"],
         "import": ["bench_import.py", "--database-url", postgres] if postgres else [],
         "estimate": ["bench_estimate.py"],
+        "revalue": ["bench_revalue.py", "--database-url", postgres] if postgres else [],
         "matching": ["bench_matching.py", "--scenario", "province-contested", "--time-limit", "10"],
     }
 

@@ -47,37 +47,53 @@ def timed_child(command: list[str], env: dict[str, str]) -> tuple[float, float, 
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def prepare(work: Path, patents: int, url: str) -> None:
+    """Write the county's files to ``work`` and import them into ``url``."""
+    paths = build_demo(scale=patents / 1500).write_csv(work)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with transaction(engine) as session:
+        for kind, path in paths.items():
+            import_table(session, kind, read_path(path))
+    engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patents", type=int, default=100_000)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL: the benchmark works in a throwaway schema")
+    parser.add_argument(
+        "--database-url", default=None, help="PostgreSQL URL: the benchmark works in a throwaway schema"
+    )
+    parser.add_argument("--prepare", nargs=2, metavar=("DIR", "URL"), help=argparse.SUPPRESS)  # the set-up child
     args = parser.parse_args()
+    if args.prepare:
+        prepare(Path(args.prepare[0]), args.patents, args.prepare[1])
+        return 0
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
-        print(f"building a county with about {args.patents:,} patents …", file=sys.stderr, flush=True)
-        paths = build_demo(scale=args.patents / 1500).write_csv(work)
         url, drop_schema = scratch_database(args.database_url, work)
         try:
-            engine = make_engine(url)
-            migrate.upgrade(engine)
-            with transaction(engine) as session:
-                for kind, path in paths.items():
-                    import_table(session, kind, read_path(path))
-            engine.dispose()
-            with paths["patents"].open(encoding="utf-8") as handle:
+            # Built and imported by a child, so this process stays small: a child's peak RSS counts
+            # its parent's at the fork.
+            print(f"building a county with about {args.patents:,} patents …", file=sys.stderr, flush=True)
+            prepare_command = [sys.executable, __file__, "--patents", str(args.patents), "--prepare", str(work), url]
+            subprocess.run(prepare_command, check=True)
+            patents = work / "patents.csv"
+            with patents.open(encoding="utf-8") as handle:
                 n = sum(1 for _ in handle) - 1
             env = {**os.environ, "IPFIN_DATABASE_URL": url}
             cli = [sys.executable, "-m", "service.cli"]
             print(f"{n:,} patents imported into {url.split(':')[0]}; timing …", file=sys.stderr, flush=True)
             floor = timed_child(
-                [*cli, "valuate", str(paths["patents"]), "--as-of", AS_OF, "--out", str(work / "valued.csv")], env
+                [*cli, "valuate", str(patents), "--as-of", AS_OF, "--out", str(work / "valued.csv")], env
             )
             revalue = timed_child([*cli, "revalue", "--as-of", AS_OF], env)
         finally:
             drop_schema()
     dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
     for label, (wall, cpu, peak) in (("ipfin valuate (floor)", floor), (f"ipfin revalue, {dialect}", revalue)):
-        print(f"{label:<28} {n:>9,} patents {wall:7.2f} s  {wall / floor[0]:5.1f}×  CPU {cpu:6.2f} s  peak {peak:,.0f} MiB")
+        ratio = wall / floor[0]
+        print(f"{label:<28} {n:>9,} patents {wall:7.2f} s  {ratio:5.1f}×  CPU {cpu:6.2f} s  peak {peak:,.0f} MiB")
     figure(f"ipfin revalue, {n:,} patents, {dialect} (floor: ipfin valuate)", revalue[0], "s", floor=floor[0])
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
@@ -94,7 +95,6 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
         reference = build_reference(portfolio, as_of, label="county")
         model = reference.survival
         result = valuate(portfolio, as_of, reference=reference)
-        outputs = result.records()
         with transaction(engine) as session:
             fit = SurvivalFit(
                 model_version=model.version,
@@ -114,9 +114,12 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
         context = context_digest(reference.to_dict())
         for start in range(0, len(ids), _CHUNK):
             stop = min(start + _CHUNK, len(ids))
+            # Results as records a chunk at a time: all at once (explanations included) were most
+            # of the run's peak memory.
+            outputs = result.records(range(start, stop))
             rows = [
-                valuation_row(ids[i], as_of, outputs[i], records[i], inputs_hash(records[i], context), run_id)
-                for i in range(start, stop)
+                valuation_row(ids[i], as_of, output, records[i], inputs_hash(records[i], context), run_id)
+                for i, output in zip(range(start, stop), outputs, strict=True)
             ]
             with transaction(engine) as session:
                 if rows:
@@ -133,7 +136,7 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
             "done": len(ids),
             "eligible": int(result.eligible.sum()),
             "high_value": int(result.high_value.sum()),
-            "with_income_value": sum(o["value_p50_yuan"] is not None for o in outputs),
+            "with_income_value": int(np.isfinite(result.value_p50).sum()),  # as records() gives it
             "reference": reference.name,
             "survival_source": model.source,
             "survival_events": model.events,

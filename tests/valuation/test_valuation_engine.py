@@ -126,6 +126,15 @@ def test_a_patent_gets_the_same_result_alone_or_in_any_company(sim_result):
     assert default.records()[:2] == first_two
 
 
+def test_records_in_chunks_are_the_records_of_the_whole(sim_result):
+    # a portfolio run turns its results into records a chunk at a time
+    _, result = sim_result
+    rows = result.records()
+    chunks = [result.records(range(start, min(start + 333, len(rows)))) for start in range(0, len(rows), 333)]
+    assert [row for chunk in chunks for row in chunk] == rows
+    assert result.records([7, 2, 7]) == [rows[7], rows[2], rows[7]]
+
+
 def test_small_batches_never_carry_their_own_reference(sim_result):
     sim, _ = sim_result
     few = Portfolio.from_records(sim.records[:150])

@@ -4,6 +4,7 @@ windows and the CLI's --as-of are bounded like the API's as_of."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import date, timedelta
 
@@ -212,3 +213,19 @@ def test_cli_as_of_that_is_not_a_date_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["revalue", "--as-of", "tomorrow"])
     assert exit_.value.code == 2 and "'tomorrow' is not a date YYYY-MM-DD" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["banks", "products", "enterprises", "credit-loans", "patents", "pledges"])
+def test_stored_date_checks_cover_every_date_column(kind):
+    # implausible_dates looks at the columns whose parser gives a date, listed once per kind
+    from service.imports.kinds import KINDS
+    from service.imports.stored import _date_keys, implausible_dates
+
+    dated = []
+    for column in KINDS[kind].columns:
+        with contextlib.suppress(ValueError):  # not a date column
+            dated += [column.key] if isinstance(column.parse("2020-01-02"), date) else []
+    assert set(_date_keys(kind)) == set(dated)
+    far = {key: date(9990, 1, 1) for key in dated}
+    assert set(implausible_dates(kind, far)) == set(dated)
+    assert implausible_dates(kind, {key: date(2020, 1, 2) for key in dated}) == {}

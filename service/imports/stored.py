@@ -10,29 +10,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from service.clock import utctoday
-from service.imports.cells import EARLIEST_DATE, EVENT_SLACK
+from service.imports.cells import EARLIEST_DATE, EVENT_SLACK, iso_date, term_end_date
 from service.imports.kinds import KINDS
 
 IMPLAUSIBLE_DATES = "implausible_dates"
+_DATE_PARSERS = (iso_date, term_end_date)
 
 
 def implausible_dates(kind: str, fields: Mapping[str, Any] | object) -> dict[str, str]:
     """{column: why} for each stored date of a `kind` row (a mapping or a table row) the importer
     would refuse; {} when none."""
     today = utctoday()
-    surely = (EARLIEST_DATE, today + EVENT_SLACK)  # every date parser accepts these (the narrowest window)
+    earliest, latest = EARLIEST_DATE, today + EVENT_SLACK  # every date parser accepts these (the narrowest window)
+    get = fields.get if isinstance(fields, Mapping) else lambda key: getattr(fields, key, None)
     problems = {}
-    for column in KINDS[kind].columns:
-        value = fields.get(column.key) if isinstance(fields, Mapping) else getattr(fields, column.key, None)
-        if isinstance(value, date) and not surely[0] <= value <= surely[1]:
-            why = _date_problem(kind, column.key, value, today)
+    for key in _date_keys(kind):
+        value = get(key)
+        if isinstance(value, date) and not earliest <= value <= latest:
+            why = _date_problem(kind, key, value, today)
             if why is not None:
-                problems[column.key] = why
+                problems[key] = why
     return problems
+
+
+@cache
+def _date_keys(kind: str) -> tuple[str, ...]:
+    """The keys of `kind`'s date columns (a portfolio run checks every stored patent)."""
+    return tuple(column.key for column in KINDS[kind].columns if column.parse in _DATE_PARSERS)
 
 
 @lru_cache(maxsize=1 << 12)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlmodel import Session
 
 from service.db import transaction
@@ -179,8 +179,17 @@ def estimate(
     (``batching``)."""
     # Keyed by the database too: the reference is read by whichever request runs the call, and a
     # process serving (or testing) two databases must not value one's records with the other's.
-    database = session.get_bind().url.render_as_string(hide_password=True)
-    return _ESTIMATES.value((database, as_of, loan_term_months), records, lambda: current_reference(session))
+    bind = session.get_bind()
+    database = bind.engine.url.render_as_string(hide_password=True)
+    return _ESTIMATES.value((database, as_of, loan_term_months), records, lambda: _read_reference(bind))
+
+
+def _read_reference(bind: Engine | Connection) -> Reference:
+    """``current_reference`` read with a session of its own, ended here in the thread that read it:
+    the request's session holds no transaction then, and the server ends it without a commit (a
+    hop to another thread) after the response."""
+    with Session(bind) as own:
+        return current_reference(own)
 
 
 def latest_valuation_ids(as_of: date | None = None, patent_ids: list[int] | None = None):

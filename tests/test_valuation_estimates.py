@@ -381,3 +381,39 @@ def test_an_estimate_leaves_the_requests_session_without_a_transaction(engine, s
         assert not session.in_transaction()
     assert reference.name == stored["name"]
     assert_same(jsonable(with_fen(results[0])), record)
+
+
+def test_many_concurrent_requests_each_get_their_own_results_and_nobody_is_left_waiting():
+    """Threads woken one by one (a finished call wakes its requests and the next runner only): 16
+    clients × 25 requests of two keys, a cap that splits queues, a record that breaks its call."""
+    calls = []
+
+    def slow_doubled(key, context, records):
+        calls.append(len(records))
+        time.sleep(0.001)
+        return doubled(key, context, records)
+
+    batches = EstimateBatches(slow_doubled, max_patents=5)
+    outcomes: dict[tuple[int, int], object] = {}
+
+    def client(c):
+        for i in range(25):
+            numbers = [-1] if (c, i) == (3, 7) else [c * 100 + i] * (1 + (c + i) % 3)
+            try:
+                outcomes[c, i] = batches.value(("k", c % 2), [{"n": n} for n in numbers], lambda: c)[1]
+            except ValueError as exc:
+                outcomes[c, i] = exc
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+        assert not thread.is_alive()
+    assert len(outcomes) == 16 * 25 and not batches._waiting and not batches._running
+    for (c, i), outcome in outcomes.items():
+        if (c, i) == (3, 7):
+            assert isinstance(outcome, ValueError)
+        else:
+            assert outcome == [{"key": ("k", c % 2), "n": 2 * (c * 100 + i)}] * (1 + (c + i) % 3)
+    assert max(calls) > 3 and max(calls) <= 5  # combined, within the cap

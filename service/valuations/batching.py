@@ -8,7 +8,7 @@ runs queue, and the next one to get the turn values all of them in one call. Not
 timer: a lone request is valued immediately, as before.
 
 What the call needs from the database (the current reference) is read once per call, by the
-request that runs it, with its own session, after every request of the call has arrived: each
+request that runs it, on a connection of its own, after every request of the call has arrived: each
 request gets a reference at least as recent as one it would have read itself.
 
 Results are the same as valuing each request alone: the engine compares every patent with the

@@ -328,3 +328,92 @@ def test_an_interrupted_call_fails_its_requests_instead_of_leaving_them_waiting(
     assert outcomes[0] == (0, [{"key": "k", "n": 0}])
     kinds = sorted(type(outcomes[i]).__name__ for i in (1, 2, 3))
     assert kinds == ["Interrupted", "RuntimeError", "RuntimeError"]  # the runner's own, the others told
+
+
+# --- one submitted record: parsed a cell at a time, as a table of it would be -------------------
+
+
+def test_one_submitted_record_is_parsed_and_checked_as_a_table_of_it():
+    """``routes._parse_one`` (one record, the usual estimate) against ``parse_rows`` on a table of
+    that row: the same values and the same problems, in order, on valid rows with tricky cells."""
+    import random
+
+    from test_imports_columns import random_table
+
+    from service.valuations.routes import _FIELDS, _cell, _parse_one
+
+    rows = random_table("patents", random.Random(15), 600, missing=0.1).rows
+    problems = 0
+    for number, raw in rows:
+        row = {name: _cell(value) for name, value in raw.items() if name in _FIELDS}
+        want_parsed, want_errors = parse_rows(KINDS["patents"], Table(sorted(_FIELDS), [(number, row)]))
+        got_parsed, got_errors = _parse_one(number, row)
+        assert got_parsed == want_parsed, row
+        assert [(e.row, e.column, e.message) for e in got_errors] == [
+            (e.row, e.column, e.message) for e in want_errors
+        ], row
+        problems += bool(want_errors)
+    assert 100 < problems < len(rows) - 100  # both kinds of rows were met
+
+
+def test_a_bad_record_gets_the_same_problems_alone_and_with_others(client, stored):
+    bad = RECORDS["invention with revenue"] | {"claims": "x", "filing_date": "2019-02-30", "independent_claims": "9"}
+    inverted = RECORDS["design"] | {"grant_date": "2019-01-01"}  # granted before it was filed: the kind's check
+    good = RECORDS["lapsed invention"]
+    for record in (bad, inverted):
+        alone = client.post("/api/v1/valuations/estimate", json={"patents": [record]})
+        together = client.post("/api/v1/valuations/estimate", json={"patents": [record, good]})
+        assert alone.status_code == together.status_code == 422
+        assert alone.json()["details"] == together.json()["details"] and alone.json()["details"]
+
+
+def test_an_estimate_leaves_the_requests_session_without_a_transaction(engine, stored):
+    """The reference is read with a session of its own: the server then ends the request's session
+    without a commit on another thread."""
+    from sqlmodel import Session
+
+    from service.valuations.service import estimate as estimate_records
+
+    record = engine_result(RECORDS["design"], stored)
+    parsed, _ = parse_rows(KINDS["patents"], Table(list(RECORDS["design"]), [(2, RECORDS["design"])]))
+    with Session(engine) as session:
+        reference, results = estimate_records(session, [valuation_record(parsed[0][1])], AS_OF, None)
+        assert not session.in_transaction()
+    assert reference.name == stored["name"]
+    assert_same(jsonable(with_fen(results[0])), record)
+
+
+def test_many_concurrent_requests_each_get_their_own_results_and_nobody_is_left_waiting():
+    """Threads woken one by one (a finished call wakes its requests and the next runner only): 16
+    clients × 25 requests of two keys, a cap that splits queues, a record that breaks its call."""
+    calls = []
+
+    def slow_doubled(key, context, records):
+        calls.append(len(records))
+        time.sleep(0.001)
+        return doubled(key, context, records)
+
+    batches = EstimateBatches(slow_doubled, max_patents=5)
+    outcomes: dict[tuple[int, int], object] = {}
+
+    def client(c):
+        for i in range(25):
+            numbers = [-1] if (c, i) == (3, 7) else [c * 100 + i] * (1 + (c + i) % 3)
+            try:
+                outcomes[c, i] = batches.value(("k", c % 2), [{"n": n} for n in numbers], lambda: c)[1]
+            except ValueError as exc:
+                outcomes[c, i] = exc
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+        assert not thread.is_alive()
+    assert len(outcomes) == 16 * 25 and not batches._waiting and not batches._running
+    for (c, i), outcome in outcomes.items():
+        if (c, i) == (3, 7):
+            assert isinstance(outcome, ValueError)
+        else:
+            assert outcome == [{"key": ("k", c % 2), "n": 2 * (c * 100 + i)}] * (1 + (c + i) % 3)
+    assert max(calls) > 3 and max(calls) <= 5  # combined, within the cap

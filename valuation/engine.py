@@ -28,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from math import isfinite
 from typing import Any, cast
 
 import numpy as np
@@ -328,9 +330,7 @@ class Valuations:
 
 
 def _rounded(x: np.ndarray, digits: int) -> list[float | None]:
-    values = np.round(np.asarray(x, dtype=np.float64), digits)
-    finite = np.isfinite(values)
-    return [v if f else None for v, f in zip(values.tolist(), finite.tolist(), strict=True)]
+    return [v if isfinite(v) else None for v in np.round(np.asarray(x, dtype=np.float64), digits).tolist()]
 
 
 def _count_list(x: np.ndarray) -> list[int | None]:
@@ -341,8 +341,11 @@ def _money_list(x: np.ndarray) -> list[Decimal | None]:
     """Yuan amounts as ``Decimal`` to 0.01: the shortest decimal of each float (``repr``) rounded
     half up (None where not finite). The cents come from float arithmetic where it provably
     agrees — 100·x lies farther from a half cent than its error bound (x's own rounding, scaled,
-    plus that of the product) — and from ``Decimal`` for the rest (ties, negatives, huge values)."""
+    plus that of the product) — and from ``Decimal`` for the rest (ties, negatives, huge values).
+    A few amounts (an estimate's) all go the ``Decimal`` way: numpy's set-up would cost more."""
     x = np.asarray(x, dtype=np.float64)
+    if x.size <= _FEW_AMOUNTS:
+        return [_decimal_cents(v) for v in x.tolist()]
     with np.errstate(invalid="ignore", over="ignore"):  # NaN and ±inf go the Decimal way
         magnitude = np.abs(x)
         scaled = x * 100
@@ -352,15 +355,17 @@ def _money_list(x: np.ndarray) -> list[Decimal | None]:
         fast = np.isfinite(x) & ~np.signbit(x) & (magnitude < 2.0**40) & (np.abs(fraction - 0.5) > 2 * bound)
     cents = np.where(fast, whole + (fraction > 0.5), 0).astype(np.int64).tolist()
     return [
-        Decimal(c).scaleb(-2)
-        if f
-        else (
-            None
-            if (v != v or v in (float("inf"), float("-inf")))
-            else Decimal(repr(v)).quantize(_CENT, rounding=ROUND_HALF_UP)
-        )
+        Decimal(c).scaleb(-2) if f else _decimal_cents(v)
         for v, f, c in zip(x.tolist(), fast.tolist(), cents, strict=True)
     ]
+
+
+_FEW_AMOUNTS = 16
+
+
+def _decimal_cents(v: float) -> Decimal | None:
+    """``v`` yuan as ``Decimal`` to 0.01, half up from its shortest decimal; None if not finite."""
+    return Decimal(repr(v)).quantize(_CENT, rounding=ROUND_HALF_UP) if isfinite(v) else None
 
 
 def _date_list(x: np.ndarray) -> list[date | None]:
@@ -380,8 +385,15 @@ def _col(scores: Scores, name: str) -> int:
     return [n for _, n in scores.indicators].index(name)
 
 
-def _template_keys(template: str, values: dict[str, Any]) -> list[str]:
-    return [k for k in values if "{" + k + "}" in template]
+def _template_keys(template: str, values: dict[str, Any]) -> tuple[str, ...]:
+    return _keys_in(template, tuple(values))
+
+
+@lru_cache(maxsize=256)
+def _keys_in(template: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``keys`` that ``template`` quotes (``{key}``), in their order (a few templates, asked
+    on every call)."""
+    return tuple(k for k in keys if "{" + k + "}" in template)
 
 
 def _display(values: dict[str, Any]) -> dict[str, Any]:

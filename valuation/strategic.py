@@ -142,12 +142,40 @@ def _columns(items: list[tuple[str, bool, int]]) -> tuple[np.ndarray, np.ndarray
     )
 
 
-def _covers(distinct: np.ndarray, prefixes: tuple[np.ndarray, np.ndarray, np.ndarray], n_rules: int) -> np.ndarray:
+# At most this many distinct IPCs (an estimate's few patents), each one's covering prefixes are
+# looked up by its own leading substrings rather than by binary searches of all ~4,000 prefixes.
+_FEW_DISTINCT = 32
+
+
+@cache
+def _by_prefix(table: str) -> dict[str, tuple[tuple[bool, int], ...]]:
+    """``_compiled().pos`` or ``.neg`` (``table``) as prefix → its (exact, rule) pairs."""
+    prefix, exact, rule = getattr(_compiled(), table)
+    lookup: dict[str, list[tuple[bool, int]]] = {}
+    for p, e, r in zip(prefix.tolist(), exact.tolist(), rule.tolist(), strict=True):
+        lookup.setdefault(p, []).append((e, r))
+    return {p: tuple(pairs) for p, pairs in lookup.items()}
+
+
+def _covers(
+    distinct: np.ndarray, prefixes: tuple[np.ndarray, np.ndarray, np.ndarray], n_rules: int, table: str | None = None
+) -> np.ndarray:
     """[distinct IPC, rule] bool: some prefix of the rule covers the IPC. ``distinct`` is sorted,
-    so the strings starting with a prefix form one slice found by two binary searches."""
+    so the strings starting with a prefix form one slice found by two binary searches; for a few
+    distinct IPCs, ``table`` (``"pos"``/``"neg"``, naming ``prefixes`` in ``_compiled()``) looks up
+    each IPC's leading substrings instead: the same matrix (a prefix covers exactly the strings that
+    start with it, an exact one only itself)."""
     prefix, exact, rule = prefixes
     out = np.zeros((distinct.size, n_rules), dtype=bool)
     if distinct.size == 0 or prefix.size == 0:
+        return out
+    if table is not None and distinct.size <= _FEW_DISTINCT:
+        lookup = _by_prefix(table)
+        for i, ipc in enumerate(distinct.tolist()):
+            for k in range(len(ipc) + 1):
+                for is_exact, r in lookup.get(ipc[:k], ()):
+                    if k == len(ipc) or not is_exact:
+                        out[i, r] = True
         return out
     lo = np.searchsorted(distinct, prefix, side="left")
     hi = np.where(
@@ -187,6 +215,10 @@ def _clean(values: Any) -> np.ndarray:
         values = values.ravel()
         if values.size == 0 or values.itemsize == 0:
             return values
+        if values.size <= _FEW_DISTINCT:  # a few strings: str.strip each (numpy's set-up costs more)
+            listed = values.tolist()
+            stripped = [v.strip() for v in listed]
+            return values if stripped == listed else np.array(stripped, dtype=values.dtype)
         # Strip only the strings that start or end with whitespace (most have none): their first
         # and last characters read from the fixed-width UTF-32 buffer.
         chars = values.view(np.uint32).reshape(values.size, -1)
@@ -226,7 +258,7 @@ def match_strategic(
     c = _compiled()
     n_rules = c.kind.size
     inv = inv.ravel()
-    cand = _covers(distinct, c.pos, n_rules) & ~_covers(distinct, c.neg, n_rules)
+    cand = _covers(distinct, c.pos, n_rules, "pos") & ~_covers(distinct, c.neg, n_rules, "neg")
     cand[distinct == ""] = False
 
     no_rule = n_rules

@@ -8,7 +8,7 @@ runs queue, and the next one to get the turn values all of them in one call. Not
 timer: a lone request is valued immediately, as before.
 
 What the call needs from the database (the current reference) is read once per call, by the
-request that runs it, with its own session, after every request of the call has arrived: each
+request that runs it, on a connection of its own, after every request of the call has arrived: each
 request gets a reference at least as recent as one it would have read itself.
 
 Results are the same as valuing each request alone: the engine compares every patent with the
@@ -35,6 +35,7 @@ MAX_BATCH_PATENTS = 256
 @dataclass(eq=False)  # compared by identity: two requests may hold equal records
 class _Request:
     records: Records
+    turn: threading.Condition  # on the batches' lock: woken when done, or when it is to run the call
     context: Any = None
     results: Results | None = None
     error: BaseException | None = None
@@ -53,31 +54,37 @@ class EstimateBatches:
 
     compute: Callable[[Any, Any, Records], Results]
     max_patents: int = MAX_BATCH_PATENTS
-    _turn: threading.Condition = field(default_factory=threading.Condition)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     _waiting: dict[Hashable, list[_Request]] = field(default_factory=dict)
     _running: set[Hashable] = field(default_factory=set)
 
     def value(self, key: Hashable, records: Records, read_context: Callable[[], Any]) -> tuple[Any, Results]:
-        mine = _Request(records)
-        with self._turn:
+        """Each request waits on a condition of its own: a finished call wakes its requests and the
+        first one still waiting for the key (which runs the next call), not every waiting thread."""
+        mine = _Request(records, threading.Condition(self._lock))
+        with self._lock:
             self._waiting.setdefault(key, []).append(mine)
             while not mine.done:
                 if key in self._running:
-                    self._turn.wait()
+                    mine.turn.wait()
                     continue
                 batch = self._take(key)
                 self._running.add(key)
-                self._turn.release()
+                self._lock.release()
                 try:
                     self._run(key, mine, batch, read_context)
                 finally:
-                    self._turn.acquire()
+                    self._lock.acquire()
                     for request in batch:  # interrupted (not an Exception): nobody waits forever
                         if not request.done and request not in self._waiting.get(key, ()):
                             request.error = RuntimeError("the estimate was interrupted")
                             request.done = True
                     self._running.discard(key)
-                    self._turn.notify_all()
+                    for request in batch:
+                        if request.done:
+                            request.turn.notify()
+                    if queue := self._waiting.get(key):
+                        queue[0].turn.notify()  # the next call's runner: its batch starts with it
         if mine.error is not None:
             raise mine.error
         assert mine.results is not None
@@ -106,7 +113,7 @@ class EstimateBatches:
         except Exception as exc:
             runner.error, runner.done = exc, True
             if others:
-                with self._turn:
+                with self._lock:
                     self._waiting[key] = others + self._waiting.get(key, [])
             return
         self._compute(key, context, batch)

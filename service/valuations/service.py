@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlmodel import Session
 
 from service.db import transaction
@@ -39,15 +39,18 @@ _REFERENCES_KEPT = 4
 _references_lock = threading.Lock()
 
 
-def current_reference(session: Session) -> Reference:
+_LATEST_FIT = select(SurvivalFit.id, SurvivalFit.created_at).order_by(SurvivalFit.id.desc()).limit(1)
+
+
+def current_reference(session: Session | Connection) -> Reference:
     """The reference of the latest portfolio run (the stored portfolio when it was large enough,
-    else the shipped one); the shipped reference before any run."""
-    latest = session.execute(
-        select(SurvivalFit.id, SurvivalFit.created_at).order_by(SurvivalFit.id.desc()).limit(1)
-    ).first()
+    else the shipped one); the shipped reference before any run. Read through a session or a bare
+    connection (an estimate's, cheaper)."""
+    latest = session.execute(_LATEST_FIT).first()
     if latest is None:
         return shipped_reference()
-    key = (session.get_bind().url.render_as_string(hide_password=True), *latest)
+    bind = session.get_bind() if isinstance(session, Session) else session
+    key = (bind.engine.url.render_as_string(hide_password=True), *latest)
     reference = _REFERENCES.get(key)
     if reference is None:
         reference = Reference.from_dict(session.scalar(select(SurvivalFit.parameters).where(SurvivalFit.id == key[1])))
@@ -182,8 +185,19 @@ def estimate(
     (``batching``)."""
     # Keyed by the database too: the reference is read by whichever request runs the call, and a
     # process serving (or testing) two databases must not value one's records with the other's.
-    database = session.get_bind().url.render_as_string(hide_password=True)
-    return _ESTIMATES.value((database, as_of, loan_term_months), records, lambda: current_reference(session))
+    bind = session.get_bind()
+    database = bind.engine.url.render_as_string(hide_password=True)
+    return _ESTIMATES.value((database, as_of, loan_term_months), records, lambda: _read_reference(bind))
+
+
+def _read_reference(bind: Engine | Connection) -> Reference:
+    """``current_reference`` read on a connection of its own, ended here in the thread that read it
+    (a bare connection: a session's set-up cost more than the query): the request's session holds
+    no transaction then, and the server ends it without a commit (a hop to another thread)."""
+    if isinstance(bind, Connection):  # a session bound to a connection (its transaction): read there
+        return current_reference(bind)
+    with bind.connect() as own:
+        return current_reference(own)
 
 
 def latest_valuation_ids(as_of: date | None = None, patent_ids: list[int] | None = None):

@@ -12,6 +12,7 @@ import io
 import threading
 import time
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 
 import pytest
 import small_county as county
@@ -253,3 +254,49 @@ def test_a_nul_in_a_cell_is_a_row_error_on_both_databases(
     details = response.json()["details"]
     assert details == [{"row": LATER + 2, "column": "title", "message": NUL_REFUSED}]
     assert count(stored_county) == len(county.PATENTS)
+
+
+def test_a_database_error_in_a_later_chunk_is_raised_and_undone(stored_county):
+    """A streamed chunk the database refuses for another reason than a stored key (here a check
+    constraint, which the parser never lets through) is raised as SQLAlchemy's error once the
+    block ends, the chunks before it undone, and the transaction goes on from its savepoint."""
+    engine = stored_county
+    if not postgresql(engine):
+        pytest.skip("rows stream on PostgreSQL only")
+    from sqlalchemy.exc import IntegrityError
+
+    from service.imports.writing import streamed_insert
+
+    names = ["application_no", "patent_type", "filing_date", "legal_status", "annual_revenue_fen"]
+    names += ["co_owners_consent", "invalidation_pending", "frozen", "dual_filing", "updated_at"]
+    now = datetime.now(UTC)
+
+    def chunk(start: int, revenue: int) -> list[tuple]:
+        return [
+            (
+                county.application_no(2016, 1, 800_000 + i),
+                "invention",
+                date(2016, 1, 1),
+                "pending",
+                revenue,
+                True,
+                False,
+                False,
+                False,
+                now,
+            )
+            for i in range(start, start + 3)
+        ]
+
+    before = count(engine)
+    with transaction(engine) as session:
+        refused = pytest.raises(IntegrityError, match="ck_patents_revenue_non_negative")
+        with refused, streamed_insert(session, Patent.__table__, names) as stream:
+            stream.write(chunk(0, 1))
+            stream.write(chunk(3, -1))
+            stream.write(chunk(6, 1))
+        assert session.scalar(select(func.count()).select_from(Patent)) == before
+        with streamed_insert(session, Patent.__table__, names) as stream:
+            stream.write(chunk(0, 1))
+        assert stream.written
+    assert count(engine) == before + 3

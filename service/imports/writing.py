@@ -13,13 +13,14 @@ leaves nothing behind.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
 from operator import itemgetter
 
 import psycopg
-import psycopg.copy
 from sqlalchemy import Table, select
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
@@ -114,28 +115,60 @@ class Abandon(Exception):
 
 
 class StreamedInsert:
-    """Rows sent into the table by one binary COPY, chunk by chunk (`write`), while the caller
-    prepares the next. `written` tells, after the block, whether they are in the table."""
+    """Rows sent into the table chunk by chunk (`write` returns at once) while the caller prepares
+    the next: a thread of its own sends each chunk as one binary COPY and waits for the server to
+    take it, its foreign keys checked (a COPY checks them when it ends: one COPY for the whole
+    file would check 100,000 rows' after the last was sent). `written` tells, after the block,
+    whether the rows are in the table."""
 
-    def __init__(self, copy, names: list[str]):
-        self._copy = copy
-        self.names = names
+    _QUEUED = 4  # chunks waiting for the server at most: the parser waits for it beyond that
+
+    def __init__(self, cursor, statement: str, types: list[int]):
+        self._cursor, self._statement, self._types = cursor, statement, types
+        self._queue: queue.Queue[Iterable[tuple] | None] = queue.Queue(maxsize=self._QUEUED)
+        self._failure: BaseException | None = None
+        self._sender = threading.Thread(target=self._send, name="ipfin-import-copy", daemon=True)
+        self._sender.start()
         self.written = False
 
     def write(self, rows: Iterable[tuple]) -> None:
-        write = self._copy.write_row
-        for row in rows:
-            write(row)
+        if self._failure is None:
+            self._queue.put(rows)
+
+    def _send(self) -> None:
+        while (rows := self._queue.get()) is not None:
+            if self._failure is not None:
+                continue  # a chunk failed: the rest is not sent, the caller learns why at the end
+            try:
+                with self._cursor.copy(self._statement) as copy:
+                    copy.set_types(self._types)
+                    write = copy.write_row
+                    for row in rows:
+                        write(row)
+            except BaseException as exc:  # raised again in the caller's thread
+                self._failure = exc
+
+    def finish(self) -> None:
+        """Wait for every chunk to be stored; raise the error a chunk met."""
+        self._queue.put(None)
+        self._sender.join()
+        if self._failure is not None:
+            raise self._failure
+
+    def stop(self) -> None:
+        """Send no more (the caller gives up): wait for the chunk being sent."""
+        self._failure = self._failure or Abandon()
+        self._queue.put(None)
+        self._sender.join()
 
 
 @contextmanager
 def streamed_insert(session: Session, table: Table, names: list[str]) -> Iterator[StreamedInsert]:
-    """A plain binary COPY into `table` (PostgreSQL) left open for the block to stream rows into:
-    the server inserts while the client parses the next chunk (the driver sends from a thread of
-    its own). In a savepoint: when the block raises `Abandon`, or the COPY fails on a unique key
-    (a key already stored, by an earlier or a concurrent import), nothing it sent is kept and
-    `written` stays False, for the caller to upsert instead; any other error is raised, likewise
-    undone."""
+    """Plain binary COPYs into `table` (PostgreSQL), one a chunk, for the block to stream rows into
+    while it parses the next chunk: the server inserts on the other core. In a savepoint: when
+    the block raises `Abandon`, or a COPY fails on a unique key (a key already stored, by an
+    earlier or a concurrent import), nothing sent is kept and `written` stays False, for the
+    caller to upsert instead; any other error is raised, likewise undone."""
     connection = session.connection()
     connection.exec_driver_sql("SAVEPOINT ipfin_import_stream")
     stream = None
@@ -144,22 +177,23 @@ def streamed_insert(session: Session, table: Table, names: list[str]) -> Iterato
             oids = _oids(cursor, table.name)
             quoted = ", ".join(f'"{name}"' for name in names)
             statement = f'COPY "{table.name}" ({quoted}) FROM STDIN (FORMAT BINARY)'
-            with cursor.copy(statement, writer=psycopg.copy.QueuedLibpqWriter(cursor)) as copy:
-                copy.set_types([oids[name] for name in names])
-                stream = StreamedInsert(copy, names)
+            stream = StreamedInsert(cursor, statement, [oids[name] for name in names])
+            try:
                 yield stream
+            except BaseException:
+                stream.stop()
+                raise
+            stream.finish()
     except (Abandon, IntegrityError) as exc:
-        if isinstance(exc, IntegrityError) and not _unique_violation(exc):
-            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT ipfin_import_stream")
-            raise
         connection.exec_driver_sql("ROLLBACK TO SAVEPOINT ipfin_import_stream")
+        if isinstance(exc, IntegrityError) and not _unique_violation(exc):
+            raise
         return
     except BaseException:
         connection.exec_driver_sql("ROLLBACK TO SAVEPOINT ipfin_import_stream")
         raise
     connection.exec_driver_sql("RELEASE SAVEPOINT ipfin_import_stream")
-    if stream is not None:
-        stream.written = True
+    stream.written = True
 
 
 def insert_rows(session: Session, table: Table, columns: Columns) -> None:

@@ -240,7 +240,8 @@ def test_implied_types_are_application_type_of_each_number():
             _application_numbers(random.Random(6), 2000), [i % 7 != 0 for i in range(2000)], strict=True
         )
     ]
-    values = [None, None, *numbers, "1234.67890123.4", "201510010001", ""]
+    odd = ["1234.67890123.4", "201510010001", "", "201510010001.3x", "2015\x0010010001.3", "201512345678.\x00"]
+    values = [None, None, *numbers, *odd, *(number + "\x00" for number in numbers[:50])]
     coded = columnar.Coded(values, np.arange(len(values), dtype=np.int32)[::-1].copy())
     implied = columnar._implied_types(coded).tolist()
     expected = [application_type(v) if v else None for v in values][::-1]

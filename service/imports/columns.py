@@ -447,14 +447,13 @@ _TYPE_OF_DIGIT = np.array([PATENT_TYPE_DIGITS.get(str(d)) for d in range(10)], d
 def _implied_types(numbers: Coded) -> np.ndarray:
     """Per row, ``application_type`` of its application number (None where there is none): the
     number is canonical once parsed, and a 12-digit one, ``YYYYTNNNNNNN.C``, names its type by
-    the digit T (numpy, for the 100,000 distinct numbers of a file); others by the function."""
+    the digit T (numpy, for the 100,000 distinct numbers of a file); others by the function.
+    ``application_type`` reads the part before the first dot: when that dot is the 13th character,
+    the first 14 characters say all it reads."""
     values = numbers.values
-    texts = np.array([value if isinstance(value, str) else "" for value in values], dtype="<U14")
+    texts = np.array([value or "" for value in values], dtype="<U14")
     points = texts.view(np.uint32).reshape(len(values), 14)
-    twelve = np.fromiter(
-        (isinstance(value, str) and len(value) == 14 for value in values), dtype=bool, count=len(values)
-    )
-    twelve &= (points[:, 12] == ord(".")) & (points[:, :12] != ord(".")).all(axis=1)
+    twelve = (points[:, 12] == ord(".")) & (points[:, :12] != ord(".")).all(axis=1)
     twelve &= (points[:, 4] >= ord("0")) & (points[:, 4] <= ord("9"))
     implied = np.full(len(values), None, dtype=object)
     implied[twelve] = _TYPE_OF_DIGIT[points[twelve, 4] - ord("0")]

@@ -3,7 +3,9 @@
 Nothing is written unless every row of the file is good; the caller's transaction makes a
 multi-file batch atomic too. After parsing, the rows travel column by column (`Rows`): references
 are resolved a column at a time and the columns are written by set-based upserts
-(`service/imports/writing.py`), so 100,000 patents take seconds, not minutes.
+(`service/imports/writing.py`), so 100,000 patents take seconds, not minutes. On PostgreSQL a
+file of several chunks is written while it is parsed (`_import_streamed`), in a savepoint that a
+problem in any row undoes before the import is refused.
 """
 
 from __future__ import annotations
@@ -412,11 +414,12 @@ _WRITERS = {"pledges": _write_pledges}
 
 # --- streaming: PostgreSQL writes a large file's rows while it is parsed -----------------------
 
-# The kinds whose rows go to PostgreSQL as each chunk is parsed (one COPY straight into the table),
-# and their references: (the code column, the column it names, the id column stored). The server
-# then inserts on the other core while the client parses the next chunk (100,000 patents: the
-# write after parsing had taken 2.4 s, most of it the server's). A file of one chunk, a file whose
-# first chunk holds a stored key (a file imported again) or any problem found go the set-based way.
+# The kinds whose rows go to PostgreSQL as each chunk is parsed (a COPY a chunk straight into the
+# table, service/imports/writing.py: streamed_insert), and their references: (the code column, the
+# column it names, the id column stored). The server inserts on the other core while the client
+# parses the next chunk (100,000 patents: the write after parsing had taken 2.4 s, most of it the
+# server's). A file of one chunk, a file whose first chunk holds a stored key (a file imported
+# again), or a problem anywhere, goes the set-based way, nothing of the stream kept.
 _STREAMED = {
     "banks": (),
     "enterprises": (),

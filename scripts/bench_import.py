@@ -1,9 +1,10 @@
 """Import throughput: 100,000 patent rows into a fresh SQLite (or --database-url) database.
 
-The import is timed in its two steps, which are exactly what `import_table` runs: reading the file
-and parsing + checking its rows (`parse_table`), then writing them (`import_rows`: references
-resolved, keys looked up, the upsert, the commit). The write is timed twice: a first import (every
-row new) and the same file again (every row updated).
+The import is timed as `import_table` runs it on an upload (the file read in chunks): a first
+import (every row new) and the same file again (every row updated). On PostgreSQL a new file's
+rows stream into one COPY while the file is parsed, so parsing and writing overlap; the parse is
+also timed on its own (reading the file and parsing + checking its rows, `parse_table`), and the
+import's time beyond it is shown as the write.
 
 Floors, measured in the same run: reading the same CSV with csv.DictReader (what any importer
 pays to read); writing the same rows bare into an empty copy of the table without its indexes —
@@ -12,7 +13,8 @@ INSERT — (what any importer pays to send them); and the same bare write into t
 table (in a transaction that is rolled back): what any importer pays for this schema's indexes,
 checks and foreign key. Prints rows per second, each step's wall time as a multiple of its floor,
 the full import against read floor + bare write floor, and each step's CPU time (this process's,
-and the PostgreSQL backend's when the server runs on this machine).
+and the PostgreSQL backend's when the server runs on this machine). `--repeat N`: the imports and
+the floors N times (the table emptied between), each step's best wall time kept.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from service.db import make_engine, transaction
 from service.demo import build_demo
 from service.imports import KINDS, import_table, read_path
 from service.imports.columns import parse_table
-from service.imports.loader import Rows, import_rows
 from service.imports.reader import read_path_chunks
 from service.imports.writing import SQLITE_IMPORT_CACHE_KIB, binary_copy
 from service.models import Patent
@@ -79,6 +80,11 @@ class Timed:
         self.server = None if server is None or after is None else after - server
 
 
+def best() -> Timed:
+    """A step not timed yet: any timing is better."""
+    return Timed(wall=float("inf"))
+
+
 def backend_cpu(pid: int | None) -> float | None:
     """CPU seconds a PostgreSQL backend has used, when it runs on this machine."""
     try:
@@ -100,19 +106,21 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL URL: the benchmark works in a throwaway schema there"
     )
+    parser.add_argument(
+        "--county", default=None, help="a directory of the county's CSV files to use instead of building one"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of parse and imports; the best of each kept")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as directory:
-        work = Path(directory)
-        print(f"building a county with about {args.patents:,} patents …", file=sys.stderr, flush=True)
-        dataset = build_demo(scale=args.patents / 1500)
-        dataset.write_csv(work)
+        work = Path(args.county or directory)
+        if not args.county:
+            print(f"building a county with about {args.patents:,} patents …", file=sys.stderr, flush=True)
+            dataset = build_demo(scale=args.patents / 1500)
+            dataset.write_csv(work)
         patents_csv = work / "patents.csv"
         with open(patents_csv, encoding="utf-8") as handle:
             n = sum(1 for _ in handle) - 1
-
-        with Timed().measuring() as read, open(patents_csv, newline="", encoding="utf-8") as handle:
-            assert sum(1 for _ in csv.DictReader(handle)) == n
 
         url, drop_schema = scratch_database(args.database_url, work)
         engine = make_engine(url)
@@ -121,19 +129,34 @@ def main() -> None:
             for kind in ("banks", "enterprises"):
                 import_table(session, kind, read_path(work / f"{kind}.csv"))
 
-        with Timed().measuring() as parse:
-            parsed = parse_table(KINDS["patents"], read_path_chunks(patents_csv))  # as an upload is read
-        assert not parsed.errors, parsed.errors[:5]
-
-        writes = []
-        for _ in range(2):  # a first import, then the same rows again: every one updated
-            with transaction(engine) as session, Timed().measuring(backend_pid(session.connection())) as write:
-                report = import_rows(session, "patents", Rows.from_columns(parsed.numbers, parsed.columns))
-                session.commit()
-            writes.append((write, report))
-        (write_new, first), (write_again, again) = writes
-        assert (first.inserted, again.updated) == (n, n), (first, again)
-        bare_empty, bare_table = bare_write(engine)
+        parse, write_new, write_again = best(), best(), best()
+        read, bare_empty, bare_table = best(), best(), best()
+        for round in range(args.repeat):
+            with Timed().measuring() as reading, open(patents_csv, newline="", encoding="utf-8") as handle:
+                assert sum(1 for _ in csv.DictReader(handle)) == n
+            read = min(read, reading, key=lambda step: step.wall)
+            with Timed().measuring() as parsing:
+                parsed = parse_table(KINDS["patents"], read_path_chunks(patents_csv))  # as an upload is read
+            assert not parsed.errors, parsed.errors[:5]
+            parse = min(parse, parsing, key=lambda step: step.wall)
+            del parsed
+            if round:
+                with engine.begin() as connection:  # a new file again
+                    postgresql = engine.dialect.name == "postgresql"
+                    connection.exec_driver_sql("TRUNCATE patents CASCADE" if postgresql else "DELETE FROM patents")
+            imports = []
+            for _ in range(2):  # a first import, then the same file again: every row updated
+                with transaction(engine) as session, Timed().measuring(backend_pid(session.connection())) as write:
+                    report = import_table(session, "patents", read_path_chunks(patents_csv))
+                    session.commit()
+                imports.append((write, report))
+            (new, first), (again, updated) = imports
+            assert (first.inserted, updated.updated) == (n, n), (first, updated)
+            write_new = min(write_new, new, key=lambda step: step.wall)
+            write_again = min(write_again, again, key=lambda step: step.wall)
+            empty, real = bare_write(engine)
+            bare_empty = min(bare_empty, empty, key=lambda step: step.wall)
+            bare_table = min(bare_table, real, key=lambda step: step.wall)
         engine.dispose()
         drop_schema()
 
@@ -144,17 +167,23 @@ def main() -> None:
         cpu = f"cpu {step.client:5.2f}" + ("" if step.server is None else f" + server {step.server:4.2f}")
         print(f"{label:<32}{n / step.wall:>10,.0f} rows/s  {ratio:<22}{step.wall:6.2f} s  {cpu:<27}{note}")
 
-    full = Timed(parse.wall + write_new.wall, parse.client + write_new.client, write_new.server)
+    full = write_new
     floor = Timed(read.wall + bare_empty.wall, read.client + bare_empty.client, bare_empty.server)
+    beyond = Timed(full.wall - parse.wall, full.client - parse.client, full.server)
     print(f"patent rows ({engine.dialect.name}): {n:,}")
     line("csv.DictReader (read floor)", read)
     line("read + parse + check", parse, read, "read floor")
     line(f"{bare} (write floor)", bare_empty, note="into an empty copy, no indexes")
     line(f"{bare}, real table", bare_table, bare_empty, "write floor", "its indexes, checks, FK")
-    for label, step in (("new", write_new), ("all updated", write_again)):
-        real = f"{step.wall / bare_table.wall:.1f}× real table"
-        line(f"write after parsing, {label}", step, bare_empty, "write floor", real)
-    line("full import (parse + write)", full, floor, "floor", f"floor: read + {bare}, {floor.wall:.2f} s")
+    line("full import, new", full, floor, "floor", f"floor: read + {bare}, {floor.wall:.2f} s")
+    line(
+        "  beyond parsing (the write)",
+        beyond,
+        bare_empty,
+        "write floor",
+        f"{beyond.wall / bare_table.wall:.1f}× real table",
+    )
+    line("full import, all updated", write_again, floor, "floor", f"{write_again.wall / full.wall:.1f}× new")
     what = f"import {n:,} patents, {engine.dialect.name}"
     figure(
         f"{what} (floor: read + {bare})",
@@ -163,7 +192,7 @@ def main() -> None:
         floor=floor.wall,
         aim=3.0 if engine.dialect.name == "postgresql" else None,
     )
-    figure(f"{what}: write after parsing (floor: {bare}, real table)", write_new.wall, "s", floor=bare_table.wall)
+    figure(f"{what}: beyond parsing (floor: {bare}, real table)", beyond.wall, "s", floor=bare_table.wall)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

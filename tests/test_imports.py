@@ -392,7 +392,7 @@ def test_a_key_stored_after_the_count_is_updated_not_refused(engine, tmp_path, m
     from service.imports import writing
 
     county.load_county(engine, tmp_path)
-    monkeypatch.setattr(writing, "_count_stored", lambda session, table, keys: 0)  # "none stored yet"
+    monkeypatch.setattr(writing, "count_stored", lambda session, table, keys: 0)  # "none stored yet"
     renamed = [{**row, "title": f"新标题 {i}"} for i, row in enumerate(county.PATENTS)]
     with transaction(engine) as session:
         import_table(session, "patents", read_path(county.write_csv(tmp_path / "p.csv", renamed)))

@@ -17,7 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.cli import main
-from service.identifiers import application_check_char, normalize_application_no
+from service.identifiers import (
+    CREDIT_ALPHABET,
+    application_check_char,
+    application_type,
+    normalize_application_no,
+    normalize_credit_code,
+)
 from service.imports import columns as columnar
 from service.imports import reader
 from service.imports.headers import chinese_names, with_column_names
@@ -77,7 +83,7 @@ def columnar_parse_rows(kind: Kind, table: Table):
 # --- cells: what files really hold, good and bad, for every parser ------------------------------
 
 TRICKY = [
-    *("", " ", "x", "  5 ", "x" * 41, "x" * 301, "一" * 201),
+    *("", " ", "x", "  5 ", "x" * 41, "x" * 301, "一" * 201, "a\x00b", "\x00"),
     *("2019-03-12", "2019/3/12", "2019.03.12", "2019-3-1", "2019-02-30", "2024-02-29", "2023-02-29"),
     *(
         "19-03-12",
@@ -193,6 +199,54 @@ def test_canonical_application_numbers_are_those_the_normaliser_returns_unchange
 
     assert canonical == [unchanged(number) for number in numbers]
     assert 1000 < sum(canonical) < 4900
+
+
+def _credit_codes(rng: random.Random, n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        code = county.credit_code(rng.randint(0, 99_999))
+        mutation = rng.randint(0, 7)
+        if mutation == 1:
+            code = code[:-1] + rng.choice(CREDIT_ALPHABET + "IOSVZ")
+        elif mutation == 2:
+            i = rng.randrange(18)
+            code = code[:i] + rng.choice(["I", "a", "\x00", "\u0663", "\uff11", " ", "\x7f", "\u4e00"]) + code[i + 1 :]
+        elif mutation == 3:
+            code = code.lower()
+        elif mutation == 4:
+            code = rng.choice([code[:-1], code + "0", f" {code}", ""])
+        out.append(code)
+    return out
+
+
+def test_canonical_credit_codes_are_those_the_normaliser_returns_unchanged():
+    codes = _credit_codes(random.Random(4), 5000)
+    canonical = columnar._canonical_credit_codes(codes).tolist()
+
+    def unchanged(code: str) -> bool:
+        try:
+            return normalize_credit_code(code) == code
+        except ValueError:
+            return False
+
+    assert canonical == [unchanged(code) for code in codes]
+    assert 1000 < sum(canonical) < 4900
+
+
+def test_implied_types_are_application_type_of_each_number():
+    numbers = [
+        n if rng_ok else n[:8] + n[-2:]
+        for n, rng_ok in zip(
+            _application_numbers(random.Random(6), 2000), [i % 7 != 0 for i in range(2000)], strict=True
+        )
+    ]
+    odd = ["1234.67890123.4", "201510010001", "", "201510010001.3x", "2015\x0010010001.3", "201512345678.\x00"]
+    values = [None, None, *numbers, *odd, *(number + "\x00" for number in numbers[:50])]
+    coded = columnar.Coded(values, np.arange(len(values), dtype=np.int32)[::-1].copy())
+    implied = columnar._implied_types(coded).tolist()
+    expected = [application_type(v) if v else None for v in values][::-1]
+    assert implied == expected
+    assert {"invention", "utility_model", "design", None} <= set(implied)
 
 
 def test_the_patent_screen_finds_exactly_the_rows_the_patent_check_objects_to():

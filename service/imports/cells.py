@@ -52,13 +52,21 @@ def shown(raw: str) -> str:
     return repr(raw) if len(raw) <= _SHOWN else repr(raw[:_SHOWN]) + f"… ({len(raw)} characters)"
 
 
+NUL_REFUSED = "含有空字符（NUL，\\x00），无法保存 / contains a NUL character (\\x00), which cannot be stored"
+
+
 def text(max_length: int) -> Parser:
+    """Free text of at most `max_length` characters. A NUL character is refused: PostgreSQL cannot
+    store one in text (SQLite would), so a file imports alike on both or names the row on both."""
+
     def parse(raw: str) -> str:
         if len(raw) > max_length:
             raise ValueError(
                 f"内容过长：{len(raw)} 个字符，最多 {max_length} 个 / "
                 f"too long: {len(raw)} characters, at most {max_length}"
             )
+        if "\x00" in raw:
+            raise ValueError(NUL_REFUSED)
         return raw
 
     return parse

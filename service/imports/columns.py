@@ -14,14 +14,16 @@ column order; a row without any gets its kind's check and then the duplicate-key
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from service.identifiers import PATENT_TYPE_DIGITS, application_type
+from service.identifiers import CREDIT_ALPHABET, PATENT_TYPE_DIGITS, application_type
+from service.imports import cells, reader
 from service.imports.headers import HeaderProblem, column_names
 from service.imports.kinds import Column, Kind
 from service.imports.reader import Chunk, Chunks, Table, without_cyclic_gc
@@ -84,15 +86,23 @@ class _ColumnParser:
         self.messages: dict[str, str] = {}  # failed cell → its message
 
     def codes(self, cells: Sequence[str], stripped: bool) -> np.ndarray:
+        # One pass over the cells (most columns meet no new cell after the first chunk), then one
+        # over those met for the first time (-1: no code yet).
+        n = len(cells)
+        codes = np.fromiter(map(self.index.get, cells, repeat(-1, n)), dtype=np.int32, count=n)
+        new = np.flatnonzero(codes < 0)
+        if new.size:
+            unseen = [cells[i] for i in new.tolist()]
+            fresh = list(dict.fromkeys(unseen))
+            self._add(fresh, fresh if stripped else [cell.strip() for cell in fresh])
+            codes[new] = np.fromiter(map(self.index.__getitem__, unseen), dtype=np.int32, count=len(unseen))
+        return codes
+
+    def _add(self, cells: list[str], texts: list[str]) -> None:
+        """Index cells met for the first time (``texts``: the cells stripped)."""
         index = self.index
-        try:  # most columns meet no new cell after the first chunk: one pass
-            return np.fromiter(map(index.__getitem__, cells), dtype=np.int32, count=len(cells))
-        except KeyError:
-            pass
-        for cell in dict.fromkeys(cells):
-            if cell not in index:
-                index[cell] = self._parse(cell, cell if stripped else cell.strip())
-        return np.fromiter(map(index.__getitem__, cells), dtype=np.int32, count=len(cells))
+        for cell, text in zip(cells, texts, strict=True):
+            index[cell] = self._parse(cell, text)
 
     def _parse(self, cell: str, text: str) -> int:
         """The code of ``text``'s value (appended), or FAILED with the message kept for ``cell``."""
@@ -159,6 +169,58 @@ class _ApplicationNoParser(_ColumnParser):
         return codes
 
 
+# GB 32100-2015: a credit code's check character from the values of its first 17 (their place in
+# CREDIT_ALPHABET) weighted by 3^i mod 31, as identifiers.credit_check_char computes it.
+_CREDIT_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)])
+_CREDIT_VALUE = np.full(128, -1, dtype=np.int64)  # by code point (ASCII); -1: not in the alphabet
+_CREDIT_VALUE[[ord(c) for c in CREDIT_ALPHABET]] = np.arange(len(CREDIT_ALPHABET))
+
+
+def _canonical_credit_codes(texts: Sequence[str]) -> np.ndarray:
+    """Which texts already are valid canonical credit codes (18 characters of CREDIT_ALPHABET, the
+    right check character): normalising returns them as they are. The others go through
+    ``cells.credit_code``."""
+    n = len(texts)
+    eighteen = np.fromiter(map(len, texts), dtype=np.intp, count=n) == 18
+    if not eighteen.any():
+        return eighteen
+    chars = np.array([text for text, ok in zip(texts, eighteen.tolist(), strict=True) if ok], dtype="<U18")
+    points = chars.view(np.uint32).reshape(-1, 18)
+    values = _CREDIT_VALUE[np.minimum(points, 127)]  # 127 (DEL) is not in the alphabet either
+    ok = (values >= 0).all(axis=1)
+    check = (31 - (np.where(ok[:, None], values[:, :17], 0) @ _CREDIT_WEIGHTS) % 31) % 31
+    eighteen[eighteen] = ok & (values[:, 17] == check)
+    return eighteen
+
+
+class _CreditCodeParser(_ColumnParser):
+    """New cells that are canonical credit codes are taken as they are (numpy), the rest by the
+    per-cell parser: a county's patents name their owners' thousands of codes."""
+
+    def _add(self, cells: list[str], texts: list[str]) -> None:
+        canonical = _canonical_credit_codes(texts)
+        if not canonical.any():
+            return super()._add(cells, texts)
+        index, values = self.index, self.values
+        rest = []
+        for cell, text, ok in zip(cells, texts, canonical.tolist(), strict=True):
+            if ok:
+                index[cell] = len(values)
+                values.append(text)
+            else:
+                rest.append((cell, text))
+        if rest:
+            super()._add([cell for cell, _ in rest], [text for _, text in rest])
+
+
+def _parser(column: Column) -> _ColumnParser:
+    if column.name == "application_no":
+        return _ApplicationNoParser(column)
+    if column.parse is cells.credit_code:
+        return _CreditCodeParser(column)
+    return _ColumnParser(column)
+
+
 @dataclass(frozen=True)
 class ParsedColumns:
     """A file parsed column by column (rows in file order, blank rows left out)."""
@@ -186,6 +248,106 @@ class ParsedColumns:
         return list(zip(self.numbers.tolist(), parsed, strict=True))
 
 
+@dataclass(frozen=True)
+class ParsedChunk:
+    """One chunk's rows as parsed, what a writer streams while the next chunk is read: their row
+    numbers and, per column key, their codes into the values of the whole parse (which grow as
+    later chunks bring new cells). ``clean``: no cell of these rows has a problem (the kind's row
+    check and the duplicate-key test come once every chunk is parsed, in ``Parsing.result``);
+    ``last``: no chunk follows."""
+
+    numbers: list[int]
+    columns: dict[str, Coded]
+    clean: bool
+    last: bool
+
+
+class Parsing:
+    """A file being parsed column by column, a chunk at a time: iterate to parse the chunks
+    (each yielded as a ``ParsedChunk``), ``result()`` to parse what is left and check the rows.
+
+    ``keep``: columns whose cells as written are kept too (``ipfin valuate`` names a row it cannot
+    value by its application number as given). ``declared``: the part of ``read.header`` that is the
+    file's header, where Chinese names are read and required columns looked for (default: all)."""
+
+    def __init__(
+        self,
+        kind: Kind,
+        read: Chunks,
+        progress: Progress | None = None,
+        *,
+        keep: Iterable[str] = (),
+        declared: list[str] | None = None,
+    ):
+        self.kind = kind
+        self._progress = progress
+        self._result: ParsedColumns | None = None
+        declared = read.header if declared is None else declared  # a prefix of read.header
+        self._read = read
+        try:
+            present = column_names(kind.name, declared)
+        except HeaderProblem as exc:
+            self._result = ParsedColumns(np.zeros(0, dtype=np.intp), {}, [RowError(1, exc.column, str(exc))], {})
+            return
+        missing = [
+            RowError(1, name, "表头缺少必填列 / required column is missing from the header")
+            for name in kind.required
+            if name not in present
+        ]
+        if missing:
+            self._result = ParsedColumns(np.zeros(0, dtype=np.intp), {}, missing, {})
+            return
+        header = present + read.header[len(declared) :]
+        self._position = {name: i for i, name in enumerate(header)}  # a name given twice: its last column
+        self._parsers = {column.key: _parser(column) for column in kind.columns}
+        self._keep = list(keep)
+        self._codes: dict[str, list[np.ndarray]] = {key: [] for key in self._parsers}
+        self._raw: dict[str, list[str]] = {name: [] for name in self._keep}
+        self._numbers: list[int] = []
+        self._cell_errors: list[RowError] = []
+        self._chunks = self._parse()
+
+    def __iter__(self) -> Iterator[ParsedChunk]:
+        return iter(()) if self._result is not None else self._chunks
+
+    def _parse(self) -> Iterator[ParsedChunk]:
+        chunks = (chunk for chunk in self._read.chunks if chunk.rows)
+        chunk = next(chunks, None)
+        while chunk is not None:
+            errors = _parse_chunk(chunk, self._parsers, self._position, self._codes)
+            self._cell_errors += errors
+            for name in self._keep:
+                i = self._position.get(name)
+                cells = [row[i] for row in chunk.rows] if i is not None else [""] * len(chunk.rows)
+                self._raw[name] += cells if chunk.stripped else [cell.strip() for cell in cells]
+            self._numbers += chunk.numbers
+            if self._progress:
+                self._progress(len(chunk.numbers))
+            parsed = {key: Coded(parser.values, self._codes[key][-1]) for key, parser in self._parsers.items()}
+            following = next(chunks, None)  # read ahead: a writer may start on this chunk if more follow
+            yield ParsedChunk(chunk.numbers, parsed, clean=not errors, last=following is None)
+            chunk = following
+
+    def result(self) -> ParsedColumns:
+        """Every row parsed and checked (the chunks not iterated yet are parsed now)."""
+        if self._result is None:
+            for _ in self._chunks:
+                pass
+            columns = {
+                key: Coded(parser.values, np.concatenate(self._codes[key]) if self._codes[key] else _NO_CODES)
+                for key, parser in self._parsers.items()
+            }
+            numbers = np.array(self._numbers, dtype=np.intp)
+            cell_errors = self._cell_errors
+            errors = cell_errors + _row_errors(self.kind, numbers, columns, {e.row for e in cell_errors})
+            errors.sort(key=lambda e: e.row)  # stable: a row's problems keep their order
+            self._result = ParsedColumns(numbers, columns, errors, self._raw)
+        return self._result
+
+
+_NO_CODES = np.zeros(0, dtype=np.int32)
+
+
 def parse_columns(
     kind: Kind,
     read: Chunks,
@@ -194,53 +356,9 @@ def parse_columns(
     keep: Iterable[str] = (),
     declared: list[str] | None = None,
 ) -> ParsedColumns:
-    """Parse and check every row of ``read`` as ``kind``; ``keep``: columns whose cells as written
-    are kept too (``ipfin valuate`` names a row it cannot value by its application number as given).
-    ``declared``: the part of ``read.header`` that is the file's header, where Chinese names are read
-    and required columns looked for (default: all of it)."""
-    empty = ParsedColumns(np.zeros(0, dtype=np.intp), {}, [], {})
-    declared = read.header if declared is None else declared  # a prefix of read.header
-    try:
-        present = column_names(kind.name, declared)
-    except HeaderProblem as exc:
-        return ParsedColumns(empty.numbers, {}, [RowError(1, exc.column, str(exc))], {})
-    missing = [
-        RowError(1, name, "表头缺少必填列 / required column is missing from the header")
-        for name in kind.required
-        if name not in present
-    ]
-    if missing:
-        return ParsedColumns(empty.numbers, {}, missing, {})
-    header = present + read.header[len(declared) :]
-    position = {name: i for i, name in enumerate(header)}  # a name given twice: its last column
-    parsers = {
-        column.key: (_ApplicationNoParser if column.name == "application_no" else _ColumnParser)(column)
-        for column in kind.columns
-    }
-    keep = list(keep)
-    codes: dict[str, list[np.ndarray]] = {key: [] for key in parsers}
-    raw: dict[str, list[str]] = {name: [] for name in keep}
-    numbers: list[int] = []
-    cell_errors: list[RowError] = []
-    for chunk in read.chunks:
-        if not chunk.rows:
-            continue
-        cell_errors += _parse_chunk(chunk, parsers, position, codes)
-        for name in keep:
-            i = position.get(name)
-            cells = [row[i] for row in chunk.rows] if i is not None else [""] * len(chunk.rows)
-            raw[name] += cells if chunk.stripped else [cell.strip() for cell in cells]
-        numbers += chunk.numbers
-        if progress:
-            progress(len(chunk.numbers))
-    columns = {
-        key: Coded(parser.values, np.concatenate(codes[key]) if codes[key] else np.zeros(0, dtype=np.int32))
-        for key, parser in parsers.items()
-    }
-    row_numbers = np.array(numbers, dtype=np.intp)
-    errors = cell_errors + _row_errors(kind, row_numbers, columns, {e.row for e in cell_errors})
-    errors.sort(key=lambda e: e.row)  # stable: a row's problems keep their order
-    return ParsedColumns(row_numbers, columns, errors, raw)
+    """Parse and check every row of ``read`` as ``kind`` (see ``Parsing`` for ``keep`` and
+    ``declared``)."""
+    return Parsing(kind, read, progress, keep=keep, declared=declared).result()
 
 
 def _parse_chunk(
@@ -277,6 +395,8 @@ def _row_errors(kind: Kind, numbers: np.ndarray, columns: Mapping[str, Coded], b
         errors += [RowError(int(numbers[p]), column, message) for column, message in kind.check(row)]
     rows = np.nonzero(clean)[0]
     key_values = list(zip(*(columns[name].take(rows).tolist() for name in kind.key), strict=True))
+    if len(set(key_values)) == len(key_values):  # no key repeated, as in most files
+        return errors
     row_numbers = numbers[rows].tolist()
     first = dict(zip(reversed(key_values), reversed(row_numbers), strict=True))  # key → its first row
     key_names = "/".join(kind.key)
@@ -302,7 +422,7 @@ def _patent_suspects(columns: Mapping[str, Coded]) -> np.ndarray:
     def later_not_after(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
         return ~np.isnat(earlier) & ~np.isnat(later) & ~(later > earlier)
 
-    implied = columns["application_no"].array(lambda no: application_type(no) if no else None, object)
+    implied = _implied_types(columns["application_no"])
     patent_type = columns["patent_type"].array(lambda value: value, object)
     filing, grant, lapse = dates("filing_date"), dates("grant_date"), dates("lapse_date")
     status = columns["legal_status"].array(lambda value: value, object)
@@ -321,12 +441,34 @@ def _patent_suspects(columns: Mapping[str, Coded]) -> np.ndarray:
     )
 
 
+_TYPE_OF_DIGIT = np.array([PATENT_TYPE_DIGITS.get(str(d)) for d in range(10)], dtype=object)
+
+
+def _implied_types(numbers: Coded) -> np.ndarray:
+    """Per row, ``application_type`` of its application number (None where there is none): the
+    number is canonical once parsed, and a 12-digit one, ``YYYYTNNNNNNN.C``, names its type by
+    the digit T (numpy, for the 100,000 distinct numbers of a file); others by the function.
+    ``application_type`` reads the part before the first dot: when that dot is the 13th character,
+    the first 14 characters say all it reads."""
+    values = numbers.values
+    texts = np.array([value or "" for value in values], dtype="<U14")
+    points = texts.view(np.uint32).reshape(len(values), 14)
+    twelve = (points[:, 12] == ord(".")) & (points[:, :12] != ord(".")).all(axis=1)
+    twelve &= (points[:, 4] >= ord("0")) & (points[:, 4] <= ord("9"))
+    implied = np.full(len(values), None, dtype=object)
+    implied[twelve] = _TYPE_OF_DIGIT[points[twelve, 4] - ord("0")]
+    for i in np.nonzero(~twelve)[0].tolist():
+        implied[i] = application_type(values[i]) if values[i] else None
+    return implied[numbers.codes]
+
+
 _SUSPECTS: dict[str, Callable[[Mapping[str, Coded]], np.ndarray]] = {"patents": _patent_suspects}
 
 
 def table_chunks(table: Table) -> tuple[Chunks, list[str]]:
-    """A Table (rows as dicts, as callers build them) as one chunk of cells taken as they are, and
-    the header its required columns are looked for in (a row may hold a column the header lacks)."""
+    """A Table (rows as dicts, as callers build them) as chunks of cells taken as they are (of
+    ``reader.CHUNK_ROWS``, as a file read in chunks, so that its import streams alike), and the
+    header its required columns are looked for in (a row may hold a column the header lacks)."""
     header = list(table.header)
     known = set(header)
     extra = {name for _, row in table.rows if not known.issuperset(row) for name in row if name not in known}
@@ -337,18 +479,28 @@ def table_chunks(table: Table) -> tuple[Chunks, list[str]]:
         rows = [cells(row) for _, row in table.rows]
     except KeyError:
         rows = [[row.get(name, "") for name in header] for _, row in table.rows]
-    chunk = Chunk([number for number, _ in table.rows], rows, stripped=True)
-    return Chunks(header, iter([chunk])), table.header
+    numbers = [number for number, _ in table.rows]
+    size = reader.CHUNK_ROWS
+    chunks = (
+        Chunk(numbers[start : start + size], rows[start : start + size], stripped=True)
+        for start in range(0, len(rows), size)
+    )
+    return Chunks(header, chunks), table.header
+
+
+def parsing(kind: Kind, table: Table | Chunks, progress: Progress | None = None) -> Parsing:
+    """``table`` (or a file read in chunks, as an upload is) to be parsed as ``kind``."""
+    if isinstance(table, Chunks):
+        return Parsing(kind, table, progress)
+    read, declared = table_chunks(table)
+    return Parsing(kind, read, progress, declared=declared)
 
 
 def parse_table(kind: Kind, table: Table | Chunks, progress: Progress | None = None) -> ParsedColumns:
     """Every row of ``table`` (or of a file read in chunks, as an upload is) parsed and checked as
     ``kind``, column by column (the importer writes the columns as they are)."""
     with without_cyclic_gc():
-        if isinstance(table, Chunks):
-            return parse_columns(kind, table, progress)
-        read, declared = table_chunks(table)
-        return parse_columns(kind, read, progress, declared=declared)
+        return parsing(kind, table, progress).result()
 
 
 def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tuple[Parsed, list[RowError]]:
@@ -361,4 +513,15 @@ def parse_rows(kind: Kind, table: Table, progress: Progress | None = None) -> tu
         return parsed.rows(), parsed.errors
 
 
-__all__ = ["Coded", "ParsedColumns", "RowError", "parse_columns", "parse_rows", "parse_table", "table_chunks"]
+__all__ = [
+    "Coded",
+    "ParsedChunk",
+    "ParsedColumns",
+    "Parsing",
+    "RowError",
+    "parse_columns",
+    "parse_rows",
+    "parse_table",
+    "parsing",
+    "table_chunks",
+]

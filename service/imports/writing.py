@@ -13,6 +13,8 @@ leaves nothing behind.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
@@ -59,15 +61,10 @@ def upsert(
     if n == 0:
         return 0
     given = [*columns, *same]
-    defaults = {
-        column.name: column.default.arg(None) if column.default.is_callable else column.default.arg
-        for column in table.c
-        if column.default is not None and column.name not in given and not column.primary_key
-    }
     dialect = session.get_bind().dialect
     processed = {name: _bound(table, name, values, dialect) for name, values in columns.items()}
-    constants = {name: _bound(table, name, [value], dialect)[0] for name, value in {**same, **defaults}.items()}
-    existing = _count_stored(session, table, {name: processed[name] for name in key})
+    constants = constant_columns(table, list(columns), same, dialect)
+    existing = count_stored(session, table, {name: processed[name] for name in key})
     names = [*processed, *constants]
 
     def rows() -> Iterator[tuple]:
@@ -81,6 +78,122 @@ def upsert(
     else:
         _executemany_upsert(session, table, names, rows(), key, changed)
     return existing
+
+
+def constant_columns(table: Table, given: Sequence[str], same: Mapping, dialect) -> dict[str, object]:
+    """The columns with one value for every row, bound: `same`, and the Python-side default of each
+    column neither given nor in `same` (a primary key is left to the database)."""
+    defaults = {
+        column.name: column.default.arg(None) if column.default.is_callable else column.default.arg
+        for column in table.c
+        if column.default is not None
+        and column.name not in given
+        and column.name not in same
+        and not column.primary_key
+    }
+    return {name: _bound(table, name, [value], dialect)[0] for name, value in {**same, **defaults}.items()}
+
+
+class Bound:
+    """A column's distinct values as the driver gets them, each through the column's bind
+    processor once, as a list parallel to the values (which grow as a file is parsed)."""
+
+    def __init__(self, table: Table, name: str, dialect):
+        self._processor = table.c[name].type._cached_bind_processor(dialect)
+        self._done: list = []
+
+    def of(self, values: list) -> list:
+        if self._processor is None:
+            return values
+        if len(self._done) < len(values):
+            self._done.extend(map(self._processor, values[len(self._done) :]))
+        return self._done
+
+
+class Abandon(Exception):
+    """Raised in a `streamed_insert` block to give it up: nothing it sent is kept."""
+
+
+class StreamedInsert:
+    """Rows sent into the table chunk by chunk (`write` returns at once) while the caller prepares
+    the next: a thread of its own sends each chunk as one binary COPY and waits for the server to
+    take it, its foreign keys checked (a COPY checks them when it ends: one COPY for the whole
+    file would check 100,000 rows' after the last was sent). `written` tells, after the block,
+    whether the rows are in the table."""
+
+    _QUEUED = 4  # chunks waiting for the server at most: the parser waits for it beyond that
+
+    def __init__(self, cursor, statement: str, types: list[int]):
+        self._cursor, self._statement, self._types = cursor, statement, types
+        self._queue: queue.Queue[Iterable[tuple] | None] = queue.Queue(maxsize=self._QUEUED)
+        self._failure: BaseException | None = None
+        self._sender = threading.Thread(target=self._send, name="ipfin-import-copy", daemon=True)
+        self._sender.start()
+        self.written = False
+
+    def write(self, rows: Iterable[tuple]) -> None:
+        if self._failure is None:
+            self._queue.put(rows)
+
+    def _send(self) -> None:
+        while (rows := self._queue.get()) is not None:
+            if self._failure is not None:
+                continue  # a chunk failed: the rest is not sent, the caller learns why at the end
+            try:
+                with self._cursor.copy(self._statement) as copy:
+                    copy.set_types(self._types)
+                    write = copy.write_row
+                    for row in rows:
+                        write(row)
+            except BaseException as exc:  # raised again in the caller's thread
+                self._failure = exc
+
+    def finish(self) -> None:
+        """Wait for every chunk to be stored; raise the error a chunk met."""
+        self._queue.put(None)
+        self._sender.join()
+        if self._failure is not None:
+            raise self._failure
+
+    def stop(self) -> None:
+        """Send no more (the caller gives up): wait for the chunk being sent."""
+        self._failure = self._failure or Abandon()
+        self._queue.put(None)
+        self._sender.join()
+
+
+@contextmanager
+def streamed_insert(session: Session, table: Table, names: list[str]) -> Iterator[StreamedInsert]:
+    """Plain binary COPYs into `table` (PostgreSQL), one a chunk, for the block to stream rows into
+    while it parses the next chunk: the server inserts on the other core. In a savepoint: when
+    the block raises `Abandon`, or a COPY fails on a unique key (a key already stored, by an
+    earlier or a concurrent import), nothing sent is kept and `written` stays False, for the
+    caller to upsert instead; any other error is raised, likewise undone."""
+    connection = session.connection()
+    connection.exec_driver_sql("SAVEPOINT ipfin_import_stream")
+    stream = None
+    try:
+        with _raw_cursor(session) as cursor:
+            oids = _oids(cursor, table.name)
+            quoted = ", ".join(f'"{name}"' for name in names)
+            statement = f'COPY "{table.name}" ({quoted}) FROM STDIN (FORMAT BINARY)'
+            stream = StreamedInsert(cursor, statement, [oids[name] for name in names])
+            try:
+                yield stream
+            except BaseException:
+                stream.stop()
+                raise
+            stream.finish()
+    except (Abandon, IntegrityError) as exc:
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT ipfin_import_stream")
+        if isinstance(exc, IntegrityError) and not _unique_violation(exc):
+            raise
+        return
+    except BaseException:
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT ipfin_import_stream")
+        raise
+    connection.exec_driver_sql("RELEASE SAVEPOINT ipfin_import_stream")
+    stream.written = True
 
 
 def insert_rows(session: Session, table: Table, columns: Columns) -> None:
@@ -140,7 +253,7 @@ def _bound(table: Table, name: str, values: Sequence, dialect) -> list:
     return list(map(done.__getitem__, values))
 
 
-def _count_stored(session: Session, table: Table, keys: Mapping[str, list]) -> int:
+def count_stored(session: Session, table: Table, keys: Mapping[str, list]) -> int:
     """How many of the rows' keys (bound values, distinct: the parser refuses a repeated key) are
     stored, in one query whatever their number: the keys go as one JSON parameter, an array of
     [column, …] per row (as PostgreSQL arrays, 100,000 application numbers cost 0.17 s of client
@@ -180,18 +293,23 @@ def binary_copy(cursor, typed_like: str, into: str, names: list[str], rows: Iter
     """Binary COPY of `rows` into the table `into`, typed as the columns of `typed_like` (binary: the
     server parses no text and the client's encoding costs a quarter of text's: 0.12 s of CPU
     instead of 0.46 s for 100,000 patents)."""
-    oids = dict(
-        cursor.execute(
-            "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
-            (f'"{typed_like}"',),
-        ).fetchall()
-    )
+    oids = _oids(cursor, typed_like)
     quoted = ", ".join(f'"{name}"' for name in names)
     with cursor.copy(f'COPY "{into}" ({quoted}) FROM STDIN (FORMAT BINARY)') as copy:
         copy.set_types([oids[name] for name in names])
         write = copy.write_row
         for row in rows:
             write(row)
+
+
+def _oids(cursor, table: str) -> dict[str, int]:
+    """The type of each column of `table`, as the binary COPY names it."""
+    return dict(
+        cursor.execute(
+            "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+            (f'"{table}"',),
+        ).fetchall()
+    )
 
 
 @contextmanager

@@ -198,3 +198,67 @@ def test_scenarios_of_an_integer_seed_are_drawn_once_and_equal_a_fresh_draw():
         with pytest.raises(ValueError):
             getattr(first, name)[0] = 0.5
     assert not np.array_equal(draw_scenarios(1000, 8, params).discount, first.discount)
+
+
+def _plain_value_quantiles(revenue, survival, weights, fees, grant, group, ranges, scen, params):
+    """The module docstring's sum written out one patent at a time with ``np.where`` (no chunks,
+    no reused buffers, no shortcuts): the reference for ``value_quantiles``' large-n loop."""
+    shares = scen.royalty_shares(ranges, float(params.royalty["patent_contribution"]))
+    horizon = weights.shape[1]
+    path, discount = scen.revenue_path[:, :horizon], scen.discount_factors()[:, :horizon]
+    result = np.full((len(revenue), 3), np.nan)
+    for i in range(len(revenue)):
+        if not (np.isfinite(revenue[i]) and revenue[i] > 0):
+            continue
+        base = revenue[i] * shares[group[i]]
+        alive = np.ones(base.shape, dtype=bool)
+        value = np.zeros(base.shape)
+        for t in range(horizon):
+            royalty = base * path[:, t]
+            alive &= (survival[i, t] > scen.lapse_u) & (royalty >= fees[i, t])
+            value += np.where(alive, (royalty - fees[i, t]) * (weights[i, t] * discount[:, t]), 0.0)
+        value *= scen.grant_u < grant[i]
+        result[i] = _quantiles(value[None, :], (0.10, 0.50, 0.90))[0]
+    return result
+
+
+@pytest.mark.parametrize("huge", [False, True])
+def test_large_n_loop_is_bit_identical_to_the_plain_sum(params, huge):
+    """Chunks, reused buffers, ``flow × alive`` for ``np.where`` and w·disc = disc in whole years
+    change no bit: equal to the plain per-patent sum, with partial last years, fees exactly equal
+    to a royalty, pending applications, no revenue, no life left — and (``huge``) a revenue so
+    large that a flow overflows, where the masked form is used."""
+    rng = np.random.default_rng(5)
+    n = 300
+    w, tau = yearly_grid(np.concatenate([rng.uniform(0.2, 19, n - 20), np.floor(rng.uniform(1, 10, 10)), np.zeros(10)]))
+    survival = np.where(w > 0, np.exp(-rng.uniform(0.0, 0.4, n)[:, None] * tau), 0.0)
+    survival[:5] = np.where(w[:5] > 0, 1.0, 0.0)
+    fees = np.where(w > 0, rng.choice([900.0, 2_000.0, 8_000.0], size=(n, 1)) * (1 + tau / 5), 0.0)
+    revenue = rng.lognormal(11, 1.5, n)
+    revenue[::11] = np.nan
+    revenue[1::13] = 0.0
+    if huge:
+        revenue[7] = 1e307
+    scen = draw_scenarios(1024, 9, params)
+    ranges = np.array([[0.01, 0.02, 0.03], [0.03, 0.04, 0.05], [0.0, 0.0, 0.0]])
+    group = rng.integers(0, 3, n)
+    shares = scen.royalty_shares(ranges, float(params.royalty["patent_contribution"]))
+    fees[3, :2] = revenue[3] * shares[group[3], 0] * scen.revenue_path[0, :2]  # a royalty exactly at the fee
+    grant = np.where(rng.uniform(size=n) < 0.3, 0.6, 1.0)
+    args = (revenue, survival, w, fees, grant, group, ranges, scen, params)
+    expected = _plain_value_quantiles(*args)
+    for chunk, threads in ((128, 1), (7, 2)):
+        got = value_quantiles(*args, chunk=chunk, threads=threads)
+        assert np.array_equal(got, expected, equal_nan=True), (chunk, threads)
+    assert np.isfinite(expected[np.isfinite(revenue) & (revenue > 0)]).all() or huge
+    # Every draw's royalty exactly at the fee in year 1: the patent is kept (royalty ≥ fee), and
+    # earns in the years after.
+    tied = scenarios(1024, g=0.0, r=0.1)
+    w1, _ = yearly_grid(np.array([5.0, 5.0]))
+    royalty = 1e6 * tied.royalty_shares(np.array([[0.04] * 3]), float(params.royalty["patent_contribution"]))[0, 0]
+    fees1 = np.where(w1 > 0, royalty / 2, 0.0)
+    fees1[:, 0] = royalty
+    args1 = (np.array([1e6, 1e6]), np.where(w1 > 0, 1.0, 0.0), w1, fees1, np.ones(2), np.zeros(2, dtype=int))
+    args1 += (np.array([[0.04] * 3]), tied, params)
+    got = value_quantiles(*args1)
+    assert np.array_equal(got, _plain_value_quantiles(*args1)) and (got > 0).all()

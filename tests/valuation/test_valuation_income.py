@@ -190,14 +190,14 @@ def test_scenarios_of_an_integer_seed_are_drawn_once_and_equal_a_fresh_draw():
 
     params = load_params().at(date(2025, 6, 30))
     _SCENARIOS.clear()
-    first = draw_scenarios(1000, 7, params)
-    assert draw_scenarios(1000, 7, params) is first
-    fresh = draw_scenarios(1000, np.random.default_rng(7), params)  # a Generator is never cached
+    first = draw_scenarios(1024, 7, params)
+    assert draw_scenarios(1024, 7, params) is first
+    fresh = draw_scenarios(1024, np.random.default_rng(7), params)  # a Generator is never cached
     for name in ("share_u", "discount", "revenue_path", "lapse_u", "grant_u"):
         assert np.array_equal(getattr(first, name), getattr(fresh, name)), name
         with pytest.raises(ValueError):
             getattr(first, name)[0] = 0.5
-    assert not np.array_equal(draw_scenarios(1000, 8, params).discount, first.discount)
+    assert not np.array_equal(draw_scenarios(1024, 8, params).discount, first.discount)
 
 
 def _plain_value_quantiles(revenue, survival, weights, fees, grant, group, ranges, scen, params):
@@ -262,3 +262,44 @@ def test_large_n_loop_is_bit_identical_to_the_plain_sum(params, huge):
     args1 += (np.array([[0.04] * 3]), tied, params)
     got = value_quantiles(*args1)
     assert np.array_equal(got, _plain_value_quantiles(*args1)) and (got > 0).all()
+
+
+@pytest.mark.parametrize("dimensions", [1, 2, 27, 64])
+@pytest.mark.filterwarnings("ignore:The balance properties")
+def test_sobol_points_are_scipys_bit_for_bit(dimensions):
+    """valuation.sobol draws the scrambled Sobol' points scipy.stats.qmc.Sobol draws (its direction
+    numbers, scrambling and Gray-code order) for the same Generator, and leaves the Generator as
+    scipy leaves it; 27 dimensions are the scenarios' (6 + 21 years)."""
+    from valuation.sobol import sobol_points
+
+    for n in (0, 1, 2, 3, 1000, 1024, 4096):
+        for seed in (0, 1, 11, 2**40 + 3):
+            ours_rng, scipys_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+            ours = sobol_points(n, dimensions, ours_rng)
+            scipys = stats.qmc.Sobol(d=dimensions, scramble=True, seed=scipys_rng).random(n)
+            assert ours.shape == scipys.shape == (n, dimensions)
+            assert np.array_equal(ours, scipys), (n, seed)
+            assert ours_rng.random() == scipys_rng.random()  # the same child spawned
+            assert np.array_equal(
+                sobol_points(n, dimensions, ours_rng), stats.qmc.Sobol(d=dimensions, seed=scipys_rng).random(n)
+            )
+
+
+def test_sobol_warns_as_scipy_does_off_a_power_of_two():
+    from valuation.sobol import sobol_points
+
+    with pytest.warns(UserWarning, match="power of 2"):
+        sobol_points(1000, 3, np.random.default_rng(0))
+
+
+def test_the_engine_does_not_import_scipy_stats():
+    """scipy.stats costs about a second at start-up (its distributions' docstrings): the engine
+    draws its Sobol' points without it."""
+    import subprocess
+    import sys
+
+    code = "import sys, valuation, valuation.engine; print('scipy.stats' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )

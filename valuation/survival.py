@@ -648,6 +648,9 @@ def _negative_loglik(
     return value, gradient
 
 
+_EPISODES_AT_ONCE = 1536  # p × p × 1,536 ≤ 262,144 (one OpenBLAS thread) for up to p = 13 covariates, the model's
+
+
 def _negative_loglik_hessian(
     theta: np.ndarray,
     XT: np.ndarray,
@@ -657,11 +660,9 @@ def _negative_loglik_hessian(
     log_exit: np.ndarray,
     log_entry: np.ndarray,
     ridge: float,
-    work: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """−ℓ(θ)/n + penalty, its gradient and its Hessian; θ = (log k, b₀, β) as in ``_negative_loglik``,
-    the covariates transposed (``XT``: (p, n), each covariate contiguous; ``work`` a scratch array
-    of its shape, reused between calls).
+    the covariates transposed (``XT``: (p, n), each covariate contiguous).
 
     With A = exp(η) t^k (the cumulative hazard to the exit), B = exp(η) a^k (to the entry),
     L = log t, M = log a and x̃ = (1, x) (k = e^ρ, ρ = log k, η = x̃·(b₀, β)), each episode's
@@ -672,7 +673,7 @@ def _negative_loglik_hessian(
     n = exit.shape[0]
     log_k, b0, beta = theta[0], theta[1], theta[2:]
     k = np.exp(log_k)
-    eta = b0 + XT.T @ beta if beta.size else np.full(n, b0)
+    eta = b0 + np.einsum("jn,j->n", XT, beta) if beta.size else np.full(n, b0)  # einsum: see below
     e_eta = np.exp(eta)
     h_exit = np.exp(k * log_exit) * e_eta
     h_entry = np.where(entry > 0, np.exp(k * log_entry) * e_eta, 0.0)
@@ -692,14 +693,22 @@ def _negative_loglik_hessian(
     hessian[1, 0] = hessian[0, 1]
     hessian[0, 0] = -(k * d_k - k * k * np.sum(a_l * log_exit - b_m * log_entry))
     if beta.size:
-        by_covariate = XT @ per_episode.T  # (p − 2, 3)
+        # Σ c x xᵀ as Σ w wᵀ with w = x √c (c ≥ 0: exp and log are monotone, so A ≥ B in floating
+        # point too), by slices of episodes: each product small enough that OpenBLAS keeps it on
+        # one thread (m·n·k ≤ 262,144) — waking its threads made the fit 2× slower on 2 shared
+        # cores — and each slice's w in cache.
+        root = np.sqrt(per_episode[2])
+        by_covariate = np.zeros((beta.size, 3))
+        inner = np.zeros((beta.size, beta.size))
+        for first in range(0, n, _EPISODES_AT_ONCE):
+            x = XT[:, first : first + _EPISODES_AT_ONCE]
+            by_covariate += x @ per_episode[:, first : first + _EPISODES_AT_ONCE].T
+            w = x * root[first : first + _EPISODES_AT_ONCE]
+            inner += w @ w.T
         grad[2:] = by_covariate[:, 0]
         hessian[0, 2:] = hessian[2:, 0] = by_covariate[:, 1]
         hessian[1, 2:] = hessian[2:, 1] = by_covariate[:, 2]
-        # Σ c x xᵀ as W Wᵀ with W = x √c (c ≥ 0: exp and log are monotone, so A ≥ B in floating
-        # point too): one symmetric product.
-        weighted = np.multiply(XT, np.sqrt(per_episode[2]), out=work)
-        hessian[2:, 2:] = weighted @ weighted.T
+        hessian[2:, 2:] = inner
     value = -loglik / n + 0.5 * ridge * float(beta @ beta) / n
     gradient = -grad / n
     gradient[2:] += ridge * beta / n
@@ -790,8 +799,7 @@ def fit_weibull_ph(
     theta0[0] = np.log(1.5)
     theta0[1] = np.log(events / np.sum(exit**1.5 - entry**1.5)) if exposure > 0 else 0.0
     args = (Z, entry, exit, event, log_exit, log_entry, ridge)
-    work = np.empty_like(ZT)
-    theta, converged = _newton(theta0, (ZT, *args[1:], work))
+    theta, converged = _newton(theta0, (ZT, *args[1:]))
     if not converged:  # Newton did not settle (a flat or odd likelihood): the quasi-Newton search
         result = optimize.minimize(
             _negative_loglik,
@@ -803,7 +811,7 @@ def fit_weibull_ph(
         )
         theta, converged = result.x, bool(result.success)
     # Observed information: the analytic Hessian of the unpenalised log-likelihood, ×n.
-    value, _, hessian = _negative_loglik_hessian(theta, ZT, *args[1:-1], 0.0, work)
+    value, _, hessian = _negative_loglik_hessian(theta, ZT, *args[1:-1], 0.0)
     hessian = hessian * n
     try:
         cov_std = np.linalg.inv(hessian)

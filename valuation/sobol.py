@@ -57,8 +57,7 @@ def _direction_numbers(dimensions: int) -> np.ndarray:
 
 def _scrambled(dimensions: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(shift (d,), scrambled direction numbers (d, BITS)), drawing from ``rng`` as scipy does."""
-    bit_generator = rng.bit_generator
-    child = np.random.Generator(type(bit_generator)(bit_generator.seed_seq.spawn(1)[0]))
+    child = rng.spawn(1)[0]  # scipy's _rng_spawn: a Generator on a child of the seed sequence
     powers = 2 ** np.arange(BITS, dtype=np.uint32)
     shift = np.dot(child.integers(2, size=(dimensions, BITS), dtype=np.uint32), powers)
     ltm = np.tril(child.integers(2, size=(dimensions, BITS, BITS), dtype=np.uint32))

@@ -62,3 +62,97 @@ def test_a_taken_port_is_said_before_anything_else(tmp_path):
     assert done.returncode == 4
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and done.stdout == ""
     assert not database.exists()  # nothing was migrated or loaded
+
+
+# Cells the csv module quotes (a comma, a quote, CR, LF) or not (spaces, semicolons, tabs, Chinese).
+TRICKY_CELLS = [
+    "",
+    " ",
+    "a,b",
+    'say "hi"',
+    '"',
+    '""',
+    "line\nbreak",
+    "cr\rhere",
+    "\r\n",
+    "tab\there",
+    "；，。",
+    "a;b",
+    "-0.0",
+]
+
+
+def test_csv_cells_quote_as_the_csv_module_does():
+    """``csv_cells`` + ',' + CRLF is what ``csv.writer`` writes, cell by cell and for whole rows
+    (random rows of tricky cells, each column clean or not)."""
+    import csv
+    import io
+    import random
+
+    from service.valuations.cli import csv_cells
+
+    rng = random.Random(3)
+    rows = [[rng.choice(TRICKY_CELLS) + rng.choice(["", "x", "值"]) for _ in range(6)] for _ in range(400)]
+    rows += [["plain", "1.5", "2025-06-30", "", "true", "yuan"]] * 3
+    expected = io.StringIO(newline="")
+    csv.writer(expected).writerows(rows)
+    columns = [csv_cells([row[j] for row in rows]) for j in range(6)]
+    assert "".join(",".join(line) + "\r\n" for line in zip(*columns, strict=True)) == expected.getvalue()
+    assert csv_cells(["a", "b"]) == ["a", "b"]
+
+
+def test_valuate_writes_what_csv_writer_writes_of_each_value(tmp_path, monkeypatch):
+    """The column-at-a-time writer (in one process and split with a forked child, bad rows
+    among the valued ones) writes the bytes ``csv.writer`` writes of each value's ``_text``, one
+    row at a time from ``Valuations.records``."""
+    import csv
+    from datetime import date
+
+    import numpy as np
+
+    import service.valuations.cli as valuations_cli
+    from valuation import Portfolio, valuate
+    from valuation.simulation import simulate_portfolio
+
+    as_of = date(2025, 6, 30)
+    portfolio = Portfolio.from_records(simulate_portfolio(90, as_of, seed=5).records)
+    results = valuate(portfolio, as_of)
+    numbers = list(range(2, 2 + 100))
+    bad = {
+        numbers[i]: [f"filing_date: bad, row {i}", 'a "quoted", comma'] for i in (0, 13, 14, 50, 99, 60, 70, 80, 90, 95)
+    }
+    applications = [f"CN{i}" for i in range(100)]
+    records = iter(results.records(explanation=False))
+
+    def cells(record):
+        return [
+            ";".join(record[name])
+            if name == "high_value_flags"
+            else valuations_cli._findings_text(record[name])
+            if name in ("reasons", "risk_flags")
+            else valuations_cli._text(record[name])
+            for name in valuations_cli.OUTPUT_COLUMNS
+        ]
+
+    expected_path = tmp_path / "expected.csv"
+    with expected_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(valuations_cli.OUTPUT_COLUMNS)
+        for i, number in enumerate(numbers):
+            if number in bad:
+                row = dict.fromkeys(valuations_cli.OUTPUT_COLUMNS, "")
+                row |= {"application_no": applications[i], "model_version": valuations_cli.MODEL_VERSION}
+                row["reasons"] = "not valued: " + "; ".join(bad[number])
+                writer.writerow(row.values())
+            else:
+                writer.writerow(cells(next(records)))
+    assert next(records, None) is None
+    expected = expected_path.read_bytes()
+    assert expected.count(b'""quoted""') == len(bad)
+    monkeypatch.setattr(valuations_cli, "_WRITE_ROWS", 7)
+    for parallel_rows in (10**9, 10):
+        monkeypatch.setattr(valuations_cli, "PARALLEL_ROWS", parallel_rows)
+        out = tmp_path / f"out{parallel_rows}.csv"
+        valuations_cli._write_csv(out, numbers, applications, results, bad)
+        assert out.read_bytes() == expected, parallel_rows
+    assert np.isfinite(results.value_p50).any()  # money columns were written, not only blanks

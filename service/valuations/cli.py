@@ -3,18 +3,21 @@
 ``valuate`` works column by column, in chunks, from file to file: the file is parsed a chunk of
 rows at a time (``service.imports.columns``), the portfolio is built from the parsed columns,
 and the CSV is written from the results' columns a slice of patents at a time, so no step holds
-a Python object per cell of the whole file (100,000 patents: 16 s and 960 MB that way).
+a Python object per cell of the whole file (100,000 patents: 16 s and 960 MB that way). The CSV
+text is built column by column too: cells formatted a column at a time, quoted where the csv
+module would quote them (``csv_cells``), rows joined with commas — the bytes ``csv.writer``
+writes (tests/test_cli.py), at a fraction of its time.
 """
 
 from __future__ import annotations
 
-import csv
 import os
+import re
 import shutil
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -33,6 +36,7 @@ _WRITE_ROWS = 10_000  # patents formatted and written at a time
 
 
 def _text(value) -> str:
+    """A value as its CSV cell: "" for None, true/false, a string as it is, else ``str``."""
     if value is None:
         return ""
     if value is True or value is False:
@@ -44,52 +48,73 @@ def _findings_text(findings: list) -> str:
     return "; ".join(f"{x['code']}: {x['message']}" for x in findings)
 
 
+_NONE_CELL = {None: ""}.get  # (value, its str) → "" for None, else the str
+_FLAG_CELL = {True: "true", False: "false", None: ""}.__getitem__
+
+
 def _column_text(name: str, values: list) -> list[str]:
-    """A results column as CSV cells: ``_text`` of each value, a column at a time."""
+    """A results column as CSV cells: ``_text`` of each value, a column at a time (lists: the
+    flags joined by ';', findings as ``code: message``, joined by '; ')."""
     if name == "high_value_flags":
-        return [";".join(flags) for flags in values]
+        return list(map(";".join, values))
     if name in ("reasons", "risk_flags"):
         return [_findings_text(findings) if findings else "" for findings in values]
     types = set(map(type, values))
-    if bool in types:
+    if types <= {bool, type(None)}:
+        return list(map(_FLAG_CELL, values))
+    if bool in types:  # bools among other types (1 == True: no lookup table)
         return list(map(_text, values))
-    if type(None) in types:  # str of a str, float, int, Decimal or date is its cell
-        return ["" if value is None else str(value) for value in values]
-    return values if types <= {str} else list(map(str, values))
+    cells = values if types <= {str} else list(map(str, values))  # str of a str, float, int, Decimal or date
+    if type(None) in types:  # str(value) is "None" only for None here
+        cells = list(map(_NONE_CELL, values, cells))
+    return cells
 
 
-def _failed_row(application_no: str, problems: list[str]) -> list[str]:
+_QUOTED = re.compile('[,"\r\n]').search  # what makes the csv module (excel dialect, QUOTE_MINIMAL) quote a cell
+
+
+def csv_cells(cells: list[str]) -> list[str]:
+    """``cells`` as ``csv.writer`` writes them: quoted, with quotes doubled, where a cell holds a
+    comma, a quote or a line break; as they are otherwise (checked on the column at once)."""
+    if _QUOTED("".join(cells)) is None:
+        return cells
+    return [f'"{cell.replace(chr(34), chr(34) * 2)}"' if _QUOTED(cell) else cell for cell in cells]
+
+
+def _failed_row(application_no: str, problems: list[str]) -> str:
     cells = dict.fromkeys(OUTPUT_COLUMNS, "")
     cells["application_no"] = application_no
     cells["model_version"] = MODEL_VERSION
     cells["reasons"] = "not valued: " + "; ".join(problems)
-    return list(cells.values())
+    return ",".join(csv_cells(list(cells.values())))
 
 
-def _output_rows(
+def _output_lines(
     numbers: list[int],
     applications: list[str],
     results: Valuations | None,
     problems: dict[int, list[str]],
     valued: int = 0,
-) -> Iterator[Iterable[Sequence[str]]]:
-    """The CSV's rows in the file's order (``numbers``: the rows' numbers; ``applications``: their
-    application numbers as written; ``valued``: the index in ``results`` of the first valued one —
-    results are in file order, bad rows left out), a slice at a time: a valued patent's results
-    (formatted a column at a time), or why a row was not valued."""
+) -> Iterator[list[str]]:
+    """The CSV's lines (without their ends) in the file's order (``numbers``: the rows' numbers;
+    ``applications``: their application numbers as written; ``valued``: the index in ``results``
+    of the first valued one — results are in file order, bad rows left out), a slice at a time: a
+    valued patent's results (formatted a column at a time), or why a row was not valued."""
     for start in range(0, len(numbers), _WRITE_ROWS):
         chunk = numbers[start : start + _WRITE_ROWS]
         good = sum(1 for number in chunk if number not in problems) if problems else len(chunk)
-        rows: Iterator[Sequence[str]] = iter(())
+        lines: Iterator[str] = iter(())
         if results is not None and good:
             columns = results.columns(np.arange(valued, valued + good), explanation=False)  # not in the CSV
-            rows = zip(*(_column_text(name, columns[name]) for name in OUTPUT_COLUMNS), strict=True)
+            cells = [csv_cells(_column_text(name, columns.pop(name))) for name in OUTPUT_COLUMNS]
+            del columns
+            lines = map(",".join, zip(*cells, strict=True))
         valued += good
         if good == len(chunk):
-            yield rows
+            yield list(lines)
             continue
         yield [
-            _failed_row(applications[start + offset], problems[number]) if number in problems else next(rows)
+            _failed_row(applications[start + offset], problems[number]) if number in problems else next(lines)
             for offset, number in enumerate(chunk)
         ]
 
@@ -148,9 +173,20 @@ def _valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int | No
     return 0
 
 
-# Rows from which the second half is formatted by a second process (below, a fork costs more
-# than it saves).
+# Rows from which the second half is written by a second process (below, a fork costs more than
+# it saves).
 PARALLEL_ROWS = 20_000
+
+
+def _write_lines(path: Path, lines: Iterator[list[str]], mode: str = "w", header: bool = False) -> None:
+    """Lines to ``path``, each ended with CRLF as the csv module ends them."""
+    with path.open(mode, newline="", encoding="utf-8") as handle:
+        if header:
+            handle.write(",".join(csv_cells(list(OUTPUT_COLUMNS))) + "\r\n")
+        for chunk in lines:
+            if chunk:
+                handle.write("\r\n".join(chunk))
+                handle.write("\r\n")
 
 
 def _write_csv(
@@ -160,10 +196,15 @@ def _write_csv(
     results: Valuations | None,
     problems: dict[int, list[str]],
 ) -> None:
-    """The output CSV. Formatting the results is most of the writing and Python does it on one
-    core, so on a machine with two and ``fork``, a forked child formats the second half of the
-    rows into a file of its own (the results are shared copy-on-write), appended to the parent's
-    first half: the same bytes as one process writes."""
+    """The output CSV: a header, then a line per row of the file (``_output_lines``).
+
+    Formatting the results is most of the writing and Python does it on one core, so on a
+    machine with two and ``fork``, a forked child writes the second half of the rows into a file
+    of its own (the results are shared copy-on-write), appended to the parent's first half: the
+    same bytes as one process writes (tested). The child runs no BLAS and no thread pool (the
+    Monte Carlo's is shut down by then); single-process writing of 100,000 patents takes about
+    2.7 s of CPU here, of which the results' columns (``Valuations.columns``) are 1.2 s.
+    """
     split = len(numbers) // 2
     parallel = len(numbers) >= PARALLEL_ROWS and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
     if not parallel:
@@ -180,21 +221,14 @@ def _write_csv(
         if child == 0:  # the child: the second half, then leave at once (no atexit, no flushing twice)
             code = 1
             try:
-                with second.open("w", newline="", encoding="utf-8") as handle:
-                    writer = csv.writer(handle)
-                    for rows in _output_rows(numbers[split:], applications[split:], results, problems, valued):
-                        writer.writerows(rows)
+                _write_lines(second, _output_lines(numbers[split:], applications[split:], results, problems, valued))
                 code = 0
             except BaseException:
                 traceback.print_exc()
             finally:
                 os._exit(code)
     try:
-        with out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(OUTPUT_COLUMNS)
-            for rows in _output_rows(numbers[:split], applications[:split], results, problems):
-                writer.writerows(rows)
+        _write_lines(out, _output_lines(numbers[:split], applications[:split], results, problems), header=True)
         if second is not None:
             _, status = os.waitpid(child, 0)
             if os.waitstatus_to_exitcode(status) != 0:

@@ -190,11 +190,116 @@ def test_scenarios_of_an_integer_seed_are_drawn_once_and_equal_a_fresh_draw():
 
     params = load_params().at(date(2025, 6, 30))
     _SCENARIOS.clear()
-    first = draw_scenarios(1000, 7, params)
-    assert draw_scenarios(1000, 7, params) is first
-    fresh = draw_scenarios(1000, np.random.default_rng(7), params)  # a Generator is never cached
+    first = draw_scenarios(1024, 7, params)
+    assert draw_scenarios(1024, 7, params) is first
+    fresh = draw_scenarios(1024, np.random.default_rng(7), params)  # a Generator is never cached
     for name in ("share_u", "discount", "revenue_path", "lapse_u", "grant_u"):
         assert np.array_equal(getattr(first, name), getattr(fresh, name)), name
         with pytest.raises(ValueError):
             getattr(first, name)[0] = 0.5
-    assert not np.array_equal(draw_scenarios(1000, 8, params).discount, first.discount)
+    assert not np.array_equal(draw_scenarios(1024, 8, params).discount, first.discount)
+
+
+def _plain_value_quantiles(revenue, survival, weights, fees, grant, group, ranges, scen, params):
+    """The module docstring's sum written out one patent at a time with ``np.where`` (no chunks,
+    no reused buffers, no shortcuts): the reference for ``value_quantiles``' large-n loop."""
+    shares = scen.royalty_shares(ranges, float(params.royalty["patent_contribution"]))
+    horizon = weights.shape[1]
+    path, discount = scen.revenue_path[:, :horizon], scen.discount_factors()[:, :horizon]
+    result = np.full((len(revenue), 3), np.nan)
+    for i in range(len(revenue)):
+        if not (np.isfinite(revenue[i]) and revenue[i] > 0):
+            continue
+        base = revenue[i] * shares[group[i]]
+        alive = np.ones(base.shape, dtype=bool)
+        value = np.zeros(base.shape)
+        for t in range(horizon):
+            royalty = base * path[:, t]
+            alive &= (survival[i, t] > scen.lapse_u) & (royalty >= fees[i, t])
+            value += np.where(alive, (royalty - fees[i, t]) * (weights[i, t] * discount[:, t]), 0.0)
+        value *= scen.grant_u < grant[i]
+        result[i] = _quantiles(value[None, :], (0.10, 0.50, 0.90))[0]
+    return result
+
+
+@pytest.mark.parametrize("huge", [False, True])
+def test_large_n_loop_is_bit_identical_to_the_plain_sum(params, huge):
+    """Chunks, reused buffers, ``flow × alive`` for ``np.where`` and w·disc = disc in whole years
+    change no bit: equal to the plain per-patent sum, with partial last years, fees exactly equal
+    to a royalty, pending applications, no revenue, no life left — and (``huge``) a revenue so
+    large that a flow overflows, where the masked form is used."""
+    rng = np.random.default_rng(5)
+    n = 300
+    w, tau = yearly_grid(np.concatenate([rng.uniform(0.2, 19, n - 20), np.floor(rng.uniform(1, 10, 10)), np.zeros(10)]))
+    survival = np.where(w > 0, np.exp(-rng.uniform(0.0, 0.4, n)[:, None] * tau), 0.0)
+    survival[:5] = np.where(w[:5] > 0, 1.0, 0.0)
+    fees = np.where(w > 0, rng.choice([900.0, 2_000.0, 8_000.0], size=(n, 1)) * (1 + tau / 5), 0.0)
+    revenue = rng.lognormal(11, 1.5, n)
+    revenue[::11] = np.nan
+    revenue[1::13] = 0.0
+    if huge:
+        revenue[7] = 1e307
+    scen = draw_scenarios(1024, 9, params)
+    ranges = np.array([[0.01, 0.02, 0.03], [0.03, 0.04, 0.05], [0.0, 0.0, 0.0]])
+    group = rng.integers(0, 3, n)
+    shares = scen.royalty_shares(ranges, float(params.royalty["patent_contribution"]))
+    fees[3, :2] = revenue[3] * shares[group[3], 0] * scen.revenue_path[0, :2]  # a royalty exactly at the fee
+    grant = np.where(rng.uniform(size=n) < 0.3, 0.6, 1.0)
+    args = (revenue, survival, w, fees, grant, group, ranges, scen, params)
+    expected = _plain_value_quantiles(*args)
+    for chunk, threads in ((128, 1), (7, 2)):
+        got = value_quantiles(*args, chunk=chunk, threads=threads)
+        assert np.array_equal(got, expected, equal_nan=True), (chunk, threads)
+    assert np.isfinite(expected[np.isfinite(revenue) & (revenue > 0)]).all() or huge
+    # Every draw's royalty exactly at the fee in year 1: the patent is kept (royalty ≥ fee), and
+    # earns in the years after.
+    tied = scenarios(1024, g=0.0, r=0.1)
+    w1, _ = yearly_grid(np.array([5.0, 5.0]))
+    royalty = 1e6 * tied.royalty_shares(np.array([[0.04] * 3]), float(params.royalty["patent_contribution"]))[0, 0]
+    fees1 = np.where(w1 > 0, royalty / 2, 0.0)
+    fees1[:, 0] = royalty
+    args1 = (np.array([1e6, 1e6]), np.where(w1 > 0, 1.0, 0.0), w1, fees1, np.ones(2), np.zeros(2, dtype=int))
+    args1 += (np.array([[0.04] * 3]), tied, params)
+    got = value_quantiles(*args1)
+    assert np.array_equal(got, _plain_value_quantiles(*args1)) and (got > 0).all()
+
+
+@pytest.mark.parametrize("dimensions", [1, 2, 27, 64])
+@pytest.mark.filterwarnings("ignore:The balance properties")
+def test_sobol_points_are_scipys_bit_for_bit(dimensions):
+    """valuation.sobol draws the scrambled Sobol' points scipy.stats.qmc.Sobol draws (its direction
+    numbers, scrambling and Gray-code order) for the same Generator, and leaves the Generator as
+    scipy leaves it; 27 dimensions are the scenarios' (6 + 21 years)."""
+    from valuation.sobol import sobol_points
+
+    for n in (0, 1, 2, 3, 1000, 1024, 4096):
+        for seed in (0, 1, 11, 2**40 + 3):
+            ours_rng, scipys_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+            ours = sobol_points(n, dimensions, ours_rng)
+            scipys = stats.qmc.Sobol(d=dimensions, scramble=True, seed=scipys_rng).random(n)
+            assert ours.shape == scipys.shape == (n, dimensions)
+            assert np.array_equal(ours, scipys), (n, seed)
+            assert ours_rng.random() == scipys_rng.random()  # the same child spawned
+            assert np.array_equal(
+                sobol_points(n, dimensions, ours_rng), stats.qmc.Sobol(d=dimensions, seed=scipys_rng).random(n)
+            )
+
+
+def test_sobol_warns_as_scipy_does_off_a_power_of_two():
+    from valuation.sobol import sobol_points
+
+    with pytest.warns(UserWarning, match="power of 2"):
+        sobol_points(1000, 3, np.random.default_rng(0))
+
+
+def test_the_engine_does_not_import_scipy_stats():
+    """scipy.stats costs about a second at start-up (its distributions' docstrings): the engine
+    draws its Sobol' points without it."""
+    import subprocess
+    import sys
+
+    code = "import sys, valuation, valuation.engine; print('scipy.stats' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )

@@ -365,3 +365,60 @@ def test_lapses_are_dated_at_the_due_date_of_the_first_unpaid_fee(params, make_r
     midpoint = grant + (as_of - grant) // 2
     expected = [(d - filing).days / 365.25 for d in (date(2023, 7, 25), date(2022, 2, 1), midpoint)]
     np.testing.assert_allclose(data.exit, expected)
+
+
+def _standardised(X: np.ndarray, fit: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(Z, θ): the covariates standardised as ``fit_weibull_ph`` does, and the fit's parameters on
+    that scale, (log k, b₀ + Σ βⱼ mⱼ, βⱼ sⱼ)."""
+    mean, sd = X.mean(axis=0), X.std(axis=0)
+    beta = fit["coefficients"] * sd
+    return (X - mean) / sd, np.r_[np.log(fit["shape"]), fit["intercept"] + fit["coefficients"] @ mean, beta]
+
+
+@pytest.mark.parametrize("ridge", [0.0, 0.5])
+def test_newton_fit_is_the_optimum_a_generic_minimiser_finds_from_elsewhere(ridge):
+    """Newton's optimum is the optimum: the gradient of ``_negative_loglik`` (computed on its own,
+    with einsum) is below 1e-10 there, and scipy's BFGS — a different method, from a different
+    start, with the gradient only — reaches the same θ within 1e-6 (standardised scale) and no
+    lower value. With a ridge penalty and left truncation, on 5,000 simulated patents and a third,
+    continuous covariate."""
+    from scipy import optimize
+
+    from valuation.survival import _negative_loglik
+
+    X, entry, exit, event = simulate(5000, seed=21)
+    X = np.column_stack([X, np.random.default_rng(2).normal(size=exit.size)])
+    fit = fit_weibull_ph(entry, exit, event, X, ridge=ridge)
+    assert fit["converged"]
+    Z, theta = _standardised(X, fit)
+    args = (Z, entry, exit, event, np.log(exit), np.log(entry), ridge)
+    value, gradient = _negative_loglik(theta, *args)
+    assert np.max(np.abs(gradient)) < 1e-10
+    start = np.r_[0.0, -1.0, np.full(Z.shape[1], 0.3)]
+    other = optimize.minimize(_negative_loglik, start, args=args, jac=True, method="BFGS", options={"gtol": 1e-12})
+    np.testing.assert_allclose(other.x, theta, rtol=0, atol=1e-6)
+    assert value <= other.fun + 1e-15
+    assert fit["log_likelihood"] == pytest.approx(-_negative_loglik(theta, *args[:-1], 0.0)[0] * exit.size, rel=1e-12)
+
+
+def test_analytic_hessian_matches_differences_of_the_gradient():
+    """The Newton step's Hessian (and the standard errors') against central differences of the
+    separately written gradient ``_negative_loglik``, with left truncation and a ridge penalty."""
+    from valuation.survival import _negative_loglik, _negative_loglik_hessian
+
+    X, entry, exit, event = simulate(3000, seed=8)
+    entry[::3] = 0.0  # some episodes not truncated
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    args = (Z, entry, exit, event, np.log(exit), np.log(np.where(entry > 0, entry, 1.0)), 0.7)
+    theta = np.array([np.log(1.3), -2.5, -0.4, 0.2])
+    value, gradient, hessian = _negative_loglik_hessian(theta, np.ascontiguousarray(Z.T), *args[1:])
+    reference_value, reference_gradient = _negative_loglik(theta, *args)
+    assert value == pytest.approx(reference_value, rel=1e-13)
+    np.testing.assert_allclose(gradient, reference_gradient, rtol=1e-11, atol=1e-14)
+    differences = np.empty_like(hessian)
+    for j in range(theta.size):
+        step = np.zeros_like(theta)
+        step[j] = 1e-6
+        differences[:, j] = (_negative_loglik(theta + step, *args)[1] - _negative_loglik(theta - step, *args)[1]) / 2e-6
+    np.testing.assert_allclose(hessian, differences, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(hessian, hessian.T)

@@ -47,9 +47,9 @@ from typing import Any
 
 import numpy as np
 from scipy import special
+from scipy.stats import qmc
 
 from valuation.params import Params
-from valuation.sobol import sobol_points
 
 QUANTILES = (0.10, 0.50, 0.90)
 MAX_YEARS = 21  # a 20-year term plus compensation fits in 21 yearly steps
@@ -117,8 +117,7 @@ _SCENARIOS_KEPT = 8
 
 
 def draw_scenarios(draws: int, seed: int | np.random.Generator, params: Params, years: int = MAX_YEARS) -> Scenarios:
-    """``draws`` scenarios: a scrambled Sobol' sequence (scipy.stats.qmc's, drawn by ``valuation.sobol``
-    with the same numbers; seeded by ``seed``) over the
+    """``draws`` scenarios: a scrambled Sobol' sequence (scipy.stats.qmc, seeded by ``seed``) over the
     6 + ``years`` dimensions, so 1,024 draws give quantiles about as stable as several times as
     many independent ones; normals by the inverse CDF. For an integer seed the draws are made
     once and reused (read-only arrays)."""
@@ -139,7 +138,7 @@ def draw_scenarios(draws: int, seed: int | np.random.Generator, params: Params, 
 def _draw(draws: int, rng: np.random.Generator, params: Params, years: int) -> Scenarios:
     income = params.income
     d = int(draws)
-    points = sobol_points(d, 6 + years, rng)  # scipy.stats.qmc.Sobol's points, without importing scipy.stats
+    points = qmc.Sobol(d=6 + years, scramble=True, seed=rng).random(d)
     points = np.clip(points, 1e-12, 1 - 1e-12)  # keep the normal inverse finite
     u = points[:, :5].T
     level = special.ndtri(points[:, 5])

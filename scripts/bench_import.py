@@ -2,7 +2,8 @@
 
 The import is timed as `import_table` runs it on an upload (the file read in chunks): a first
 import (every row new) and the same file again (every row updated). On PostgreSQL a new file's
-rows stream into one COPY while the file is parsed, so parsing and writing overlap; the parse is
+rows stream into the table while the file is parsed (a COPY a chunk), so parsing and writing
+overlap; the parse is
 also timed on its own (reading the file and parsing + checking its rows, `parse_table`), and the
 import's time beyond it is shown as the write.
 

@@ -334,20 +334,21 @@ def test_an_interrupted_call_fails_its_requests_instead_of_leaving_them_waiting(
 
 
 def test_one_submitted_record_is_parsed_and_checked_as_a_table_of_it():
-    """``routes._parse_one`` (one record, the usual estimate) against ``parse_rows`` on a table of
+    """``parse_record`` (one record, the usual estimate) against ``parse_rows`` on a table of
     that row: the same values and the same problems, in order, on valid rows with tricky cells."""
     import random
 
     from test_imports_columns import random_table
 
-    from service.valuations.routes import _FIELDS, _cell, _parse_one
+    from service.imports.columns import parse_record
+    from service.valuations.routes import _FIELDS, _cell
 
     rows = random_table("patents", random.Random(15), 600, missing=0.1).rows
     problems = 0
     for number, raw in rows:
         row = {name: _cell(value) for name, value in raw.items() if name in _FIELDS}
         want_parsed, want_errors = parse_rows(KINDS["patents"], Table(sorted(_FIELDS), [(number, row)]))
-        got_parsed, got_errors = _parse_one(number, row)
+        got_parsed, got_errors = parse_record(KINDS["patents"], number, row)
         assert got_parsed == want_parsed, row
         assert [(e.row, e.column, e.message) for e in got_errors] == [
             (e.row, e.column, e.message) for e in want_errors

@@ -14,8 +14,8 @@ from sqlmodel import Session
 from service.dates import as_of_or_today
 from service.deps import Authorized, Caller, DbSession, require
 from service.errors import PUBLIC_READ, WRITE, ApiError, error_responses, not_found
-from service.imports import ImportRejected, RowError, Table, import_table, parse_rows
-from service.imports.columns import REQUIRED_EMPTY
+from service.imports import ImportRejected, Table, import_table, parse_rows
+from service.imports.columns import parse_record
 from service.imports.kinds import KINDS
 from service.imports.stored import describe, implausible_dates, refuse_implausible
 from service.models import Patent, ValuationRun
@@ -71,29 +71,6 @@ def _reference_errors(references: dict[int, str], known: dict[str, dict[str, Any
     return errors
 
 
-def _parse_one(number: int, row: dict[str, str]) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    """One submitted record (the usual estimate) as ``parse_rows`` parses and checks a table of that
-    one row — each cell by its column's parser, the kind's check if every cell parsed — without
-    the column-wise set-up, which costs more than the record (tests hold the two equal)."""
-    kind = KINDS["patents"]
-    values: dict[str, Any] = {}
-    errors = []
-    for column in kind.columns:
-        text = row.get(column.name, "")
-        if text == "":
-            if column.required:
-                errors.append(RowError(number, column.name, REQUIRED_EMPTY))
-            values[column.key] = column.default
-            continue
-        try:
-            values[column.key] = column.parse(text)
-        except ValueError as exc:  # the cell's key is left out, as parse_rows leaves it
-            errors.append(RowError(number, column.name, str(exc)))
-    if not errors:
-        errors = [RowError(number, column, message) for column, message in kind.check(values)]
-    return [(number, values)], errors
-
-
 def parse_submitted(session: Session, items: list[dict[str, Any]]) -> tuple[Table, list[dict[str, Any]]]:
     """Submitted JSON records → an import table and typed records, or 422 with field errors.
 
@@ -119,7 +96,8 @@ def parse_submitted(session: Session, items: list[dict[str, Any]]) -> tuple[Tabl
                 errors.append({"index": index, "field": field, "message": str(exc)})
         rows.append((index + 2, row))  # the importer counts spreadsheet rows (header = 1)
     table = Table(sorted(_FIELDS), rows)
-    parsed, row_errors = _parse_one(*rows[0]) if len(rows) == 1 else parse_rows(KINDS["patents"], table)
+    kind = KINDS["patents"]
+    parsed, row_errors = parse_record(kind, *rows[0]) if len(rows) == 1 else parse_rows(kind, table)
     errors += [{"index": e.row - 2, "field": e.column, "message": e.message} for e in row_errors]
     known = (
         {record["application_no"]: record for _, record in load_records(session, list(references.values()))}

@@ -67,7 +67,7 @@ def _webhook_delivery(ctx: JobContext) -> dict[str, Any]:
     from service.notifications.service import deliver_due
 
     with httpx.Client(follow_redirects=False) as client:
-        return deliver_due(ctx.engine, ctx.now, client=client)
+        return deliver_due(ctx.engine, ctx.now, client=client, allow_loopback=ctx.settings.webhook_allow_loopback)
 
 
 def _housekeeping(ctx: JobContext) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import contextlib
 import json
 import random
 import secrets
+import socket
 import time
 from datetime import datetime, timedelta
 from ipaddress import ip_address
@@ -39,21 +40,44 @@ TIMEOUT_SECONDS = 10
 
 
 def url_problem(url: str, *, allow_loopback: bool) -> str | None:
-    """Why a bank's endpoint URL is refused, or None: HTTPS with a host; plain HTTP only to
-    loopback, and only when the deployment allows it (tests, a bank's local trial)."""
+    """Why a bank's endpoint URL is refused, or None: HTTPS with a public host; plain HTTP only to
+    loopback, and only when the deployment allows it (tests, a bank's local trial). A host name is
+    resolved only when a notice is sent (:func:`address_problem`): the bank's DNS may change."""
     if len(url) > 500:
         return "the URL is longer than 500 characters"
     parts = urlsplit(url)
-    if not parts.hostname:
+    host = parts.hostname
+    if not host:
         return "the URL has no host"
-    if parts.scheme == "https":
-        return None
-    loopback = parts.hostname == "localhost"
+    loopback = host == "localhost" or host.endswith(".localhost")
     with contextlib.suppress(ValueError):
-        loopback = loopback or ip_address(parts.hostname).is_loopback
-    if parts.scheme == "http" and loopback and allow_loopback:
+        address = ip_address(host)
+        loopback = address.is_loopback
+        if not loopback and not address.is_global:
+            return "the URL's host is a private or reserved address"
+    if loopback and not allow_loopback:
+        return "the URL's host is this machine (loopback)"
+    if parts.scheme == "https" or (parts.scheme == "http" and loopback):
         return None
     return "notification URLs must use HTTPS"
+
+
+def address_problem(host: str, port: int, *, allow_loopback: bool) -> str | None:
+    """Why a notice must not be sent to ``host``, or None: every address it resolves to must be
+    public. A bank's host resolving to a private, link-local (a cloud's metadata service), reserved
+    or — unless allowed — loopback address would let its URL reach the county's own network. (A
+    host that resolves differently between this check and the connection is not caught.)"""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        return f"the host {host} does not resolve ({exc})"
+    for *_, sockaddr in found:
+        address = ip_address(sockaddr[0])
+        if address.is_loopback and allow_loopback:
+            continue
+        if not address.is_global:
+            return f"the host {host} resolves to a private or reserved address ({address})"
+    return None
 
 
 def register_endpoint(session: Session, bank: Bank, url: str, *, allow_loopback: bool, actor: str) -> str:
@@ -147,7 +171,16 @@ def _claim(engine: Engine, message_id: int, now: datetime) -> tuple[WebhookMessa
         return message, session.get(WebhookEndpoint, message.bank_id)
 
 
-def _attempt(client: httpx.Client, endpoint: WebhookEndpoint, message: WebhookMessage) -> tuple[int | None, str | None]:
+def _attempt(
+    client: httpx.Client, endpoint: WebhookEndpoint, message: WebhookMessage, *, allow_loopback: bool
+) -> tuple[int | None, str | None]:
+    parts = urlsplit(endpoint.url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    problem = url_problem(endpoint.url, allow_loopback=allow_loopback) or address_problem(
+        parts.hostname or "", port, allow_loopback=allow_loopback
+    )
+    if problem is not None:  # not sent; retried on the schedule (the bank may correct its DNS or URL)
+        return None, problem[:500]
     payload = body(message)
     try:
         response = client.post(
@@ -172,7 +205,9 @@ def _outcome(status: int | None, attempts: int, now: datetime) -> dict[str, Any]
     return {"next_attempt_at": now + timedelta(seconds=delay)}
 
 
-def deliver_due(engine: Engine, now: datetime, *, client: httpx.Client, limit: int = 200) -> dict[str, int]:
+def deliver_due(
+    engine: Engine, now: datetime, *, client: httpx.Client, allow_loopback: bool = False, limit: int = 200
+) -> dict[str, int]:
     """One attempt for each message due at `now`; the result and the next attempt are recorded.
     No transaction is open while a bank's server is being called."""
     with transaction(engine) as session:
@@ -191,7 +226,7 @@ def deliver_due(engine: Engine, now: datetime, *, client: httpx.Client, limit: i
         if endpoint is None or not endpoint.active:
             status, error, values = None, "the bank's endpoint is disabled", {"status": WebhookStatus.failed}
         else:
-            status, error = _attempt(client, endpoint, message)
+            status, error = _attempt(client, endpoint, message, allow_loopback=allow_loopback)
             values = _outcome(status, message.attempts + 1, now)
         with transaction(engine) as session:
             session.execute(

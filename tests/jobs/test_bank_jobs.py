@@ -217,3 +217,69 @@ def test_revalue_started_by_hand_values_as_of_the_date_asked(client, engine, adm
     assert valuation_run["counts"]["total"] == 3
     wrong = client.post("/api/v1/jobs/housekeeping/runs", json={"as_of": "2026-06-30"}, headers=admin_headers)
     assert wrong.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_loopback", "refused"),
+    [
+        ("https://bank.example/hook", False, False),
+        ("https://8.8.8.8/hook", False, False),
+        ("https://10.0.0.5/hook", False, True),  # private
+        ("https://172.16.3.4/hook", True, True),
+        ("https://192.168.1.1/hook", False, True),
+        ("https://169.254.169.254/latest/meta-data", False, True),  # link-local: a cloud's metadata service
+        ("https://100.64.0.1/hook", False, True),  # shared address space
+        ("https://[fd00::1]/hook", False, True),
+        ("https://[::ffff:10.0.0.1]/hook", False, True),  # IPv4-mapped private
+        ("https://0.0.0.0/hook", True, True),
+        ("https://127.0.0.1/hook", False, True),  # loopback, not allowed here
+        ("https://localhost/hook", False, True),
+        ("http://127.0.0.1:8000/hook", True, False),  # loopback allowed (tests, a local trial)
+        ("http://localhost:8000/hook", True, False),
+        ("http://bank.example/hook", True, True),  # plain HTTP beyond loopback
+        ("ftp://bank.example/hook", False, True),
+    ],
+)
+def test_notification_urls_must_name_a_public_host(url, allow_loopback, refused):
+    from service.notifications.service import url_problem
+
+    assert (url_problem(url, allow_loopback=allow_loopback) is not None) is refused
+
+
+def test_an_address_is_checked_where_its_name_resolves():
+    from service.notifications.service import address_problem
+
+    assert "private or reserved" in address_problem("localhost", 443, allow_loopback=False)
+    assert address_problem("localhost", 443, allow_loopback=True) is None
+    assert "does not resolve" in address_problem("no-such-host.invalid", 443, allow_loopback=False)
+
+
+def test_a_private_webhook_address_is_refused_and_never_called(
+    engine, database_url, tmp_path, loop_client, make_key, monkeypatch
+):
+    import socket
+
+    county.load_county(engine, tmp_path)
+    bank = bearer(make_key("bank", "CQRCB"))
+    for url in ("https://10.1.2.3/hook", "https://169.254.169.254/latest", "https://[fd12::1]:8443/hook"):
+        refused = loop_client.put("/api/v1/bank/webhook", json={"url": url}, headers=bank)
+        assert refused.status_code == 422 and refused.json()["code"] == "invalid_url", url
+    assert loop_client.get("/api/v1/bank/webhook", headers=bank).json().get("url") is None  # nothing stored
+
+    # A public-looking name that resolves to a private address when the notice is due.
+    assert loop_client.put("/api/v1/bank/webhook", json={"url": "https://bank.example/hook"}, headers=bank).is_success
+    resolve = socket.getaddrinfo
+
+    def private_bank(host, *args, **kwargs):
+        if host == "bank.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 443))]
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", private_bank)
+    publish(engine, "CQRCB", 1)
+    run = run_job(engine, "webhook-delivery", settings=settings(database_url), now=utcnow() + timedelta(seconds=1))
+    assert run.detail == {"due": 1, "delivered": 0, "retrying": 1, "failed": 0}
+    with transaction(engine) as session:
+        message = session.scalars(select(WebhookMessage)).one()
+        assert message.last_status_code is None
+        assert message.last_error == "the host bank.example resolves to a private or reserved address (10.0.0.7)"

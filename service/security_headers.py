@@ -33,6 +33,10 @@ CONTENT_SECURITY_POLICIES: tuple[tuple[str, str], ...] = (
 )
 
 SECURITY_HEADERS: dict[str, str] = {
+    # HTTPS only for a year once a browser has seen it over HTTPS (browsers ignore the header on
+    # plain HTTP, RFC 6797 §8.1: a local `ipfin run` is unaffected); no includeSubDomains, which
+    # would bind the county's other sites on the same domain.
+    "strict-transport-security": "max-age=31536000",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",

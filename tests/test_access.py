@@ -214,6 +214,7 @@ def test_security_headers_on_every_answer(client, admin_headers, method, path, k
     assert response.status_code == status
     headers = response.headers
     assert headers["x-content-type-options"] == "nosniff"
+    assert headers["strict-transport-security"] == "max-age=31536000"
     assert headers["x-frame-options"] == "DENY"
     assert headers["referrer-policy"] == "no-referrer"
     policy = headers["content-security-policy"]

@@ -19,3 +19,56 @@ def test_every_table_exists(migrated_engine):
 def test_upgrade_is_idempotent(migrated_engine):
     migrate.upgrade(migrated_engine)
     migrate.check(migrated_engine)
+
+
+def test_0008_lower_cases_the_rule_codes_runs_stored_before_them(engine, client, reviewer_headers):
+    """A demo run stored as before 7b87bf6 (its rule codes upper-cased by the test, in the JSON
+    text) reads as the run stored today once 0008 has run: codes lower_snake, everything else as
+    it was; its downgrade gives the old form back."""
+    import json
+    import re
+
+    from alembic import command
+    from sqlalchemy import select
+
+    from matching.rules import RULES
+    from service.models import MatchProposal, MatchRun
+    from service.seed import load_demo
+
+    load_demo(engine)
+    assert client.post("/api/v1/matching/runs", json={"as_of": "2026-11-01"}, headers=reviewer_headers).is_success
+    columns = ((MatchRun.__table__, "summary"), (MatchProposal.__table__, "explanation"))
+
+    def stored() -> dict:
+        with engine.connect() as connection:
+            return {
+                (table.name, row_id): value
+                for table, name in columns
+                for row_id, value in connection.execute(select(table.c.id, table.c[name]))
+            }
+
+    def alembic(verb, revision: str) -> None:
+        with engine.begin() as connection:
+            config = migrate.alembic_config()
+            config.attributes["connection"] = connection
+            verb(config, revision)
+
+    today = stored()
+    quoted = re.compile("|".join(f'"{rule.code}"' for rule in RULES))
+    assert quoted.search(json.dumps(list(today.values()), ensure_ascii=False))  # codes to rewrite
+    before = {
+        key: json.loads(quoted.sub(lambda m: m.group(0).upper(), json.dumps(value, ensure_ascii=False)))
+        for key, value in today.items()
+    }
+    with engine.begin() as connection:
+        for table, name in columns:
+            for (table_name, row_id), value in before.items():
+                if table_name == table.name:
+                    connection.execute(table.update().where(table.c.id == row_id).values({name: value}))
+    alembic(command.stamp, "0007")  # as a database migrated before 0008 existed
+    assert stored() == before != today
+    migrate.upgrade(engine)
+    assert stored() == today
+    alembic(command.downgrade, "0007")
+    assert stored() == before
+    migrate.upgrade(engine)

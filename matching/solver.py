@@ -77,6 +77,12 @@ class Model:
         self.c, self.A, self.b, self.u = c, sparse.csc_array(A), b, u
         self.h = highspy.Highs()  # type: ignore[no-untyped-call]  # (highspy 1.15: __init__ unannotated)
         self.h.setOptionValue("output_flag", False)
+        # HiGHS's root reduced-cost heuristic solves a sub-MIP whose presolve and clique partition
+        # never check the time (seconds on the contested province) and, at 7 s, found nothing there:
+        # without it seed 0 is proven optimal in ~5.5 s (not within 7 s with it), seeds 1–2 end at
+        # the same gaps; 30 s on seed 2: gap 8e-6 instead of 6e-4. matching.assignment's
+        # neighbourhood search does the same job within the time limit.
+        self.h.setOptionValue("mip_heuristic_run_root_reduced_cost", False)
         self.presolve = "on" if presolve else "off"
         n, m = len(c), A.shape[0]
         self.h.passModel(
@@ -129,17 +135,19 @@ class Model:
                 os.setpriority(os.PRIO_PROCESS, thread.native_id, 19)
         return not self._left_running
 
-    def relaxation(self, deadline: float) -> tuple[np.ndarray | None, float]:
-        """LP relaxation: (its solution or None, an upper bound from its duals — ``inf`` if none)."""
+    def relaxation(self, deadline: float) -> tuple[np.ndarray | None, float, np.ndarray | None]:
+        """LP relaxation: its solution, an upper bound from its duals and the reduced costs
+        c − Aᵀλ at those prices — (None, ``inf``, None) if it was not solved in time."""
         # LP presolve is cheap and pays (contested province: 0.4 s instead of 3.7 s CPU); the
         # ``presolve`` argument is the MIP's
         self.h.setOptionValue("presolve", "on")
         if not self._run(deadline) or self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None, np.inf
+            return None, np.inf, None
         sol = self.h.getSolution()
         # HiGHS's row duals of the minimisation are ≤ 0 on binding ≤ rows: the prices are their negation
-        bound = lagrangian_bound(self.c, self.A, self.b, self.u, -np.asarray(sol.row_dual))
-        return np.asarray(sol.col_value), bound
+        prices = np.maximum(-np.asarray(sol.row_dual), 0.0)
+        bound = lagrangian_bound(self.c, self.A, self.b, self.u, prices)
+        return np.asarray(sol.col_value), bound, self.c - self.A.T @ prices
 
     def solve(self, start: np.ndarray | None, deadline: float, mip_rel_gap: float) -> MipResult:
         """Branch-and-cut from ``start`` (a feasible integer solution) until ``deadline``

@@ -276,7 +276,7 @@ def _stopped_solver(monkeypatch, *, with_lp: bool = True, bound: float = 3.0) ->
 
     monkeypatch.setattr(solver.Model, "solve", stopped)
     if not with_lp:
-        monkeypatch.setattr(solver.Model, "relaxation", lambda self, deadline: (None, np.inf))
+        monkeypatch.setattr(solver.Model, "relaxation", lambda self, deadline: (None, np.inf, None))
 
 
 def test_an_early_stop_keeps_the_rounded_lp_start(monkeypatch):
@@ -470,3 +470,30 @@ def test_a_solver_step_without_a_time_check_does_not_hold_up_the_answer(hard_ins
     assert quota_violations(pe, pp, amount, sol.chosen, qc, qa, n_products=P) == []
     greedy = assign_greedy(pe, pp, fit, amount, qc, qa, n_enterprises=E, n_products=P)
     assert greedy.objective <= sol.objective <= sol.details["upper_bound"]
+
+
+def test_the_neighbourhood_search_improves_the_rounded_lp_start_feasibly(hard_instance):
+    """On the contested instance the sub-MIP finds a better solution than the rounded LP start;
+    it keeps every quota (integer arithmetic) and stays below the LP bound."""
+    from matching import assignment as a
+    from matching import solver
+
+    _, (pe, pp, fit, amount, qc, qa, E, P) = hard_instance
+    pe, pp, fit, amount, qc, qa, E, P = a._inputs(pe, pp, fit, amount, qc, qa, E, P)
+    active, _, qc_left, qa_left = a._reduce(pe, pp, fit, amount, qc, qa, E, P)
+    k = np.nonzero(active)[0]
+    _, col_pair, col_class, _, members = a._classes(pe[k], pp[k], fit[k], amount[k])
+    size = np.array([len(m) for m in members], np.int64)
+    cpp, cfit, camt = pp[k][col_pair], fit[k][col_pair], amount[k][col_pair]
+    col_ub = size[col_class]
+    A, ub = a._milp_rows(col_class, col_ub, cpp, camt, qc_left, qa_left, P)
+    model = solver.Model(cfit, A, ub, col_ub.astype(float), presolve=False)
+    lp_y, lp_bound, reduced = model.relaxation(time.perf_counter() + 10)
+    start = a._complete(np.floor(lp_y + 1e-9), cfit, col_class, size, cpp, camt, col_ub, qc_left, qa_left)
+    found = a._neighbourhood_search(
+        lp_y, reduced, start, cfit, A, ub, col_ub, time.perf_counter() + 2.0, 0.0, presolve=False
+    )
+    _wait_for_solver_threads()
+    assert found is not None
+    assert not a._violates(found, col_class, size, cpp, camt, qc_left, qa_left)
+    assert cfit @ start < cfit @ found <= lp_bound + 1e-9

@@ -472,11 +472,14 @@ def test_a_solver_step_without_a_time_check_does_not_hold_up_the_answer(hard_ins
     assert greedy.objective <= sol.objective <= sol.details["upper_bound"]
 
 
-def test_the_neighbourhood_search_improves_the_rounded_lp_start_feasibly(hard_instance):
-    """On the contested instance the sub-MIP finds a better solution than the rounded LP start;
-    it keeps every quota (integer arithmetic) and stays below the LP bound."""
+def test_the_neighbourhood_search_improves_the_rounded_lp_start_feasibly(hard_instance, monkeypatch):
+    """On the contested instance the sub-MIP finds a better solution than the rounded LP start
+    (alone, it is proven in ~0.5 s; time enough is given for a loaded machine); it keeps every
+    quota (integer arithmetic) and stays below the LP bound."""
     from matching import assignment as a
     from matching import solver
+
+    monkeypatch.setattr(a, "NEIGHBOURHOOD_MAX_S", 30.0)
 
     _, (pe, pp, fit, amount, qc, qa, E, P) = hard_instance
     pe, pp, fit, amount, qc, qa, E, P = a._inputs(pe, pp, fit, amount, qc, qa, E, P)
@@ -491,7 +494,7 @@ def test_the_neighbourhood_search_improves_the_rounded_lp_start_feasibly(hard_in
     lp_y, lp_bound, reduced = model.relaxation(time.perf_counter() + 10)
     start = a._complete(np.floor(lp_y + 1e-9), cfit, col_class, size, cpp, camt, col_ub, qc_left, qa_left)
     found = a._neighbourhood_search(
-        lp_y, reduced, start, cfit, A, ub, col_ub, time.perf_counter() + 2.0, 0.0, presolve=False
+        lp_y, reduced, start, cfit, A, ub, col_ub, time.perf_counter() + 100.0, 0.0, presolve=False
     )
     _wait_for_solver_threads()
     assert found is not None

@@ -23,7 +23,7 @@ from service.valuations.records import (
     inputs_hash,
     load_records,
     set_aside_implausible,
-    valuation_row,
+    valuation_columns,
 )
 from valuation import MODEL_VERSION, Portfolio, Reference, build_reference, shipped_reference, valuate
 
@@ -78,10 +78,15 @@ _VALUATION_KEY = ["patent_id", "as_of", "model_version", "inputs_hash"]
 
 
 def store_valuations(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert valuations; the same patent, date, model and inputs again only re-points the run.
-    The importer's bulk write: binary COPY on PostgreSQL, one executemany on SQLite."""
+    """Insert valuations (`valuation_row`s; `store_valuation_columns`)."""
     if rows:
-        columns = {name: [row[name] for row in rows] for name in rows[0]}
+        store_valuation_columns(session, {name: [row[name] for row in rows] for name in rows[0]})
+
+
+def store_valuation_columns(session: Session, columns: dict[str, list]) -> None:
+    """Insert valuations (`valuation_columns`); the same patent, date, model and inputs again only
+    re-points the run. The importer's bulk write: binary COPY on PostgreSQL, one executemany on SQLite."""
+    if columns["patent_id"]:
         upsert(session, Valuation.__table__, columns, _VALUATION_KEY, update=["run_id"])
 
 
@@ -119,14 +124,17 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
             stop = min(start + _CHUNK, len(ids))
             # Results as records a chunk at a time: all at once (explanations included) were most
             # of the run's peak memory.
-            outputs = result.records(range(start, stop))
-            rows = [
-                valuation_row(ids[i], as_of, output, records[i], inputs_hash(records[i], context), run_id)
-                for i, output in zip(range(start, stop), outputs, strict=True)
-            ]
+            chunk = records[start:stop]
+            columns = valuation_columns(
+                ids[start:stop],
+                as_of,
+                result.records(range(start, stop)),
+                chunk,
+                [inputs_hash(record, context) for record in chunk],
+                run_id,
+            )
             with transaction(engine) as session:
-                if rows:
-                    store_valuations(session, rows)
+                store_valuation_columns(session, columns)
                 session.execute(
                     update(ValuationRun)
                     .where(ValuationRun.id == run_id)

@@ -63,8 +63,8 @@ _STR = frozenset({str})
 def _plain(value: Any) -> bool:
     """Whether `value` is a dict (str keys) or a list of values all of `_PLAIN_TYPES` (a record, a
     list of flags): checked without a Python loop, as msgspec's text is then that of `dumps`."""
-    if type(value) is dict:
-        return _STR.issuperset(map(type, value)) and _PLAIN_TYPES.issuperset(map(type, value.values()))
+    if type(value) is dict:  # values first: a result's are not, and its keys are not looked at
+        return _PLAIN_TYPES.issuperset(map(type, value.values())) and _STR.issuperset(map(type, value))
     return type(value) is list and _PLAIN_TYPES.issuperset(map(type, value))
 
 

@@ -57,7 +57,7 @@ def load_records(session: Session, application_nos: list[str] | None = None) -> 
     if application_nos is not None:
         statement = statement.where(Patent.application_no.in_(application_nos))
     loaded = []
-    for patent_id, owner, *values in session.execute(statement):
+    for patent_id, owner, *values in session.connection().execute(statement):  # Core rows: no ORM loading
         fields = dict(zip(_STORED, values, strict=True), owner_credit_code=owner)
         loaded.append(
             (patent_id, valuation_record(fields, pledged=patent_id in active, max_pledge_fen=largest.get(patent_id)))

@@ -14,14 +14,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from test_encoding import stdlib_text
 
 from service.db import is_sqlite, transaction
 from service.demo import build_demo
 from service.imports import import_table, read_path
-from service.models import SurvivalFit, Valuation
+from service.models import SurvivalFit, Valuation, ValuationRun
 from service.valuations.records import load_records, set_aside_implausible, valuation_columns
 from service.valuations.service import run_portfolio_valuation, start_run, store_valuation_columns
 from valuation import Portfolio, Reference, valuate
@@ -122,3 +122,41 @@ def test_money_and_dates_read_back_as_text(engine, county):
     assert stored.result["value_p50_yuan"] == "12345.60" and stored.value_p50_fen == 1234560
     record = json.loads(columns["inputs"][0])
     assert stored.inputs == record and re.fullmatch(r"\d{4}-\d\d-\d\d", record["filing_date"])
+
+
+def test_a_run_in_many_chunks_reports_each_stored_and_stops_at_a_failed_one(engine, county, monkeypatch):
+    """Chunks are stored by a thread of their own while the next is built: progress is reported
+    once a chunk is committed, and a failed store ends the run as failed with only the chunks
+    before it kept."""
+    import service.valuations.service as valuations
+
+    monkeypatch.setattr(valuations, "_CHUNK", 40)
+    reported: list[int] = []
+    with transaction(engine) as session:
+        run_id = start_run(session, AS_OF, "test").id
+    counts = run_portfolio_valuation(engine, run_id, progress=reported.append)
+    assert sum(reported) == counts["total"] > 200 and set(reported[:-1]) == {40}
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Valuation)) == counts["total"]
+
+    real = valuations.store_valuation_columns
+    calls = []
+
+    def failing(session, columns):
+        calls.append(len(columns["patent_id"]))
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        real(session, columns)
+
+    monkeypatch.setattr(valuations, "store_valuation_columns", failing)
+    reported.clear()
+    with transaction(engine) as session:
+        session.execute(Valuation.__table__.delete())
+        run_id = start_run(session, date(2025, 7, 1), "test").id
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_portfolio_valuation(engine, run_id, progress=reported.append)
+    with transaction(engine) as session:
+        run = session.get(ValuationRun, run_id)
+        stored = session.scalar(select(func.count()).select_from(Valuation))
+    assert run.status == "failed" and "disk full" in run.counts["error"]
+    assert reported == [40, 40] and stored == 80 and len(calls) == 3

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from service.encoding import dumps
+from service.encoding import column_dumps
 
 # How long a SQLite writer waits for the write lock before "database is locked" (a 503 to the
 # client). Write transactions are short, so a long wait means something is wrong.
@@ -55,7 +55,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-            json_serializer=dumps,
+            json_serializer=column_dumps,
             **kwargs,
         )
 
@@ -75,7 +75,7 @@ def make_engine(url: str, **kwargs) -> Engine:
                 cursor.execute("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, json_serializer=dumps, **kwargs)
+    return create_engine(url, pool_pre_ping=True, json_serializer=column_dumps, **kwargs)
 
 
 def is_sqlite(engine: Engine) -> bool:

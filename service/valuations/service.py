@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from service.valuations.records import (
     inputs_hash,
     load_records,
     set_aside_implausible,
-    valuation_row,
+    valuation_columns,
 )
 from valuation import MODEL_VERSION, Portfolio, Reference, build_reference, shipped_reference, valuate
 
@@ -78,11 +79,23 @@ _VALUATION_KEY = ["patent_id", "as_of", "model_version", "inputs_hash"]
 
 
 def store_valuations(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert valuations; the same patent, date, model and inputs again only re-points the run.
-    The importer's bulk write: binary COPY on PostgreSQL, one executemany on SQLite."""
+    """Insert valuations (`valuation_row`s; `store_valuation_columns`)."""
     if rows:
-        columns = {name: [row[name] for row in rows] for name in rows[0]}
+        store_valuation_columns(session, {name: [row[name] for row in rows] for name in rows[0]})
+
+
+def store_valuation_columns(session: Session, columns: dict[str, list]) -> None:
+    """Insert valuations (`valuation_columns`); the same patent, date, model and inputs again only
+    re-points the run. The importer's bulk write: binary COPY on PostgreSQL, one executemany on SQLite."""
+    if columns["patent_id"]:
         upsert(session, Valuation.__table__, columns, _VALUATION_KEY, update=["run_id"])
+
+
+def _stored(future: Future, size: int, progress: Progress | None) -> None:
+    """Wait for a chunk's store (raising its error), then report its patents as done."""
+    future.result()
+    if progress:
+        progress(size)
 
 
 def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | None = None) -> dict[str, Any]:
@@ -115,25 +128,39 @@ def run_portfolio_valuation(engine: Engine, run_id: int, progress: Progress | No
                 .values(survival_fit_id=fit.id, counts={"total": len(ids), "done": 0})
             )
         context = context_digest(reference.to_dict())
-        for start in range(0, len(ids), _CHUNK):
-            stop = min(start + _CHUNK, len(ids))
-            # Results as records a chunk at a time: all at once (explanations included) were most
-            # of the run's peak memory.
-            outputs = result.records(range(start, stop))
-            rows = [
-                valuation_row(ids[i], as_of, output, records[i], inputs_hash(records[i], context), run_id)
-                for i, output in zip(range(start, stop), outputs, strict=True)
-            ]
+
+        def store(columns: dict[str, list], done: int) -> None:
             with transaction(engine) as session:
-                if rows:
-                    store_valuations(session, rows)
+                store_valuation_columns(session, columns)
                 session.execute(
                     update(ValuationRun)
                     .where(ValuationRun.id == run_id)
-                    .values(counts={"total": len(ids), "done": stop})
+                    .values(counts={"total": len(ids), "done": done})
                 )
-            if progress:
-                progress(stop - start)
+
+        # A chunk is stored and committed by a thread of its own while the next one is built: the
+        # database's part (PostgreSQL's COPY, SQLite's inserts and fsync) and the building (results
+        # and their JSON) no longer wait for each other. One chunk at a time is being stored.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipfin-valuation-store") as writer:
+            storing: tuple[Future, int] | None = None
+            for start in range(0, len(ids), _CHUNK):
+                stop = min(start + _CHUNK, len(ids))
+                # Results as records a chunk at a time: all at once (explanations included) were
+                # most of the run's peak memory.
+                chunk = records[start:stop]
+                columns = valuation_columns(
+                    ids[start:stop],
+                    as_of,
+                    result.records(range(start, stop)),
+                    chunk,
+                    [inputs_hash(record, context) for record in chunk],
+                    run_id,
+                )
+                if storing is not None:
+                    _stored(*storing, progress)
+                storing = writer.submit(store, columns, stop), stop - start
+            if storing is not None:
+                _stored(*storing, progress)
         counts = {
             "total": len(ids),
             "done": len(ids),

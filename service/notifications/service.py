@@ -49,6 +49,10 @@ def url_problem(url: str, *, allow_loopback: bool) -> str | None:
     host = parts.hostname
     if not host:
         return "the URL has no host"
+    try:
+        _ = parts.port  # parsed when read: out of range or not a number raises
+    except ValueError:
+        return "the URL's port is not a port number"
     loopback = host == "localhost" or host.endswith(".localhost")
     with contextlib.suppress(ValueError):
         address = ip_address(host)
@@ -174,11 +178,11 @@ def _claim(engine: Engine, message_id: int, now: datetime) -> tuple[WebhookMessa
 def _attempt(
     client: httpx.Client, endpoint: WebhookEndpoint, message: WebhookMessage, *, allow_loopback: bool
 ) -> tuple[int | None, str | None]:
-    parts = urlsplit(endpoint.url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    problem = url_problem(endpoint.url, allow_loopback=allow_loopback) or address_problem(
-        parts.hostname or "", port, allow_loopback=allow_loopback
-    )
+    problem = url_problem(endpoint.url, allow_loopback=allow_loopback)
+    if problem is None:
+        parts = urlsplit(endpoint.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        problem = address_problem(parts.hostname or "", port, allow_loopback=allow_loopback)
     if problem is not None:  # not sent; retried on the schedule (the bank may correct its DNS or URL)
         return None, problem[:500]
     payload = body(message)

@@ -238,6 +238,8 @@ def test_revalue_started_by_hand_values_as_of_the_date_asked(client, engine, adm
         ("http://localhost:8000/hook", True, False),
         ("http://bank.example/hook", True, True),  # plain HTTP beyond loopback
         ("ftp://bank.example/hook", False, True),
+        ("https://bank.example:99999/hook", False, True),  # not a port: refused, not a crash at delivery
+        ("https://bank.example:https/hook", False, True),
     ],
 )
 def test_notification_urls_must_name_a_public_host(url, allow_loopback, refused):

@@ -840,15 +840,26 @@ def fit_weibull_ph(
     }
 
 
+def kept_exactly(fit: dict[str, Any]) -> bool:
+    """Whether a fit of ``fit_weibull_ph`` survives being kept as the model keeps it — (shape k,
+    scale λ at x = 0, β), b₀ = −k log λ: λ = exp(−b₀/k) overflows or underflows to 0 where b₀/k
+    is past floating point, as when the likelihood's maximum lies at the boundary k → 0 (a hazard
+    falling as 1/age: seen on a small county's 567 patents, k = 5e-8); such a model predicts NaN."""
+    shape, scale = fit["shape"], fit["scale_years"]
+    if not (0.0 < shape < np.inf and 0.0 < scale < np.inf):
+        return False
+    return bool(np.isclose(-shape * np.log(scale), fit["intercept"], rtol=1e-9, atol=1e-12))
+
+
 def fit_survival(
     portfolio: Portfolio, as_of: date, *, params: Params | None = None, citation_pct: np.ndarray | None = None
 ) -> SurvivalModel:
     """Fit the maintenance model on ``portfolio`` as of ``as_of``, or return the shipped reference.
 
     Refits when the data have at least ``survival.min_events`` lapses and
-    ``survival.min_patents`` patents; otherwise (or if the optimiser fails) returns
-    :func:`default_model` — check ``.source``. ``citation_pct`` defaults to the percentiles
-    against the shipped citation reference.
+    ``survival.min_patents`` patents; otherwise (or if the optimiser fails, or its optimum cannot
+    be kept: ``kept_exactly``) returns :func:`default_model` — check ``.source``. ``citation_pct``
+    defaults to the percentiles against the shipped citation reference.
     """
     params = (params or load_params()).at(as_of)
     config = params.survival
@@ -873,9 +884,7 @@ def fit_survival(
     )
     with np.errstate(over="ignore"):
         fit = fit_weibull_ph(entry, exit, event, X, ridge=float(config["ridge"]))
-    # The model is kept as (shape, scale λ at x = 0, β); a baseline λ past floating point (the
-    # covariates at 0 far from the data) cannot be kept that way, so such a fit is not used.
-    if not fit["converged"] or not np.isfinite(fit["log_likelihood"]) or not np.isfinite(fit["scale_years"]):
+    if not fit["converged"] or not np.isfinite(fit["log_likelihood"]) or not kept_exactly(fit):
         return default_model(params)
     coefficients = {name: float(b) for name, b in zip(names, fit["coefficients"], strict=True)}
     se = {"log_shape": fit["standard_errors"]["log_shape"], "intercept": fit["standard_errors"]["intercept"]}
@@ -908,6 +917,7 @@ __all__ = [
     "expected_royalty",
     "fit_survival",
     "fit_weibull_ph",
+    "kept_exactly",
     "lapse_dates",
     "split_at_tiers",
     "survival_data",

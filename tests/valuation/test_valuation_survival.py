@@ -36,6 +36,7 @@ from valuation.survival import (
     covariate_columns,
     default_model,
     fit_weibull_ph,
+    kept_exactly,
     split_at_tiers,
     survival_data,
 )
@@ -152,6 +153,24 @@ def test_recovers_known_parameters():
     assert abs(fit["intercept"] - truth_b0) < 4 * se["intercept"]
     assert np.all(np.abs(fit["coefficients"] - TRUE_BETA) < 4 * se["coefficients"])
     assert se["log_shape"] < 0.05 and np.all(se["coefficients"] < 0.05)
+
+
+def test_a_fit_at_the_boundary_k_to_0_is_not_kept_and_a_regular_one_is():
+    """Lapse ages of a hazard falling as 1/age (Pareto: S(t | a) = (a/t)^0.8) put the likelihood's
+    maximum at k → 0, where λ = exp(−b₀/k) underflows to 0 (the engine's hazards are then NaN);
+    the fit converges there all the same. ``fit_survival`` then uses the shipped model."""
+    rng = np.random.default_rng(0)
+    entry = rng.uniform(1, 3, 50_000)
+    exit = entry * rng.uniform(size=entry.size) ** (-1 / 0.8)
+    with np.errstate(over="ignore"):
+        fit = fit_weibull_ph(entry, exit, np.ones(entry.size))
+    assert fit["converged"] and fit["shape"] < 0.01 and fit["scale_years"] == 0.0
+    kept = SurvivalModel(shape=fit["shape"], scale_years=fit["scale_years"], coefficients={}, source="t", version="t")
+    with np.errstate(divide="ignore"):
+        assert kept.intercept == np.inf and np.isfinite(fit["intercept"])  # the fit is lost in keeping it
+    assert not kept_exactly(fit)
+    X, entry, exit, event = simulate(2000, seed=3)
+    assert kept_exactly(fit_weibull_ph(entry, exit, event, X))
 
 
 def test_expected_remaining_life_matches_incomplete_gamma_closed_form():

@@ -2,7 +2,7 @@
 
 A matching run
 --------------
-1. **Prepare** — inputs to arrays (:func:`matching.eligibility.prepare`).
+1. **Prepare** — inputs to arrays (:func:`matching.pairs.prepare`).
 2. **Screen** — all E × P pairs, in blocks, against the pair rules and an upper bound of the
    collateral (cheap, dense boolean arrays); survivors are the candidate pairs.
 3. **Evaluate** — every rule of the candidate pairs, patents included, in one vectorised pass;
@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 
 from .assignment import assign, assign_greedy
-from .eligibility import Prepared, evaluate_pairs, prepare, screen_candidates
 from .explain import explain_pair
 from .fit import fit_scores
 from .model import Enterprise, Product
+from .pairs import Prepared, evaluate_pairs, prepare, screen_candidates
 from .params import Params, default_params
 from .results import Alternative, PairResult, Unmatched
 
@@ -157,7 +157,7 @@ def match(
         without a product by this is unmatched with reason ``REJECTED_BEFORE``.
 
     Formulation: every (enterprise, product) pair is checked against the rules of
-    :mod:`matching.eligibility` (amount, cluster, certifications, existing customer, quota left,
+    :mod:`matching.pairs` (amount, cluster, certifications, existing customer, quota left,
     and the collateral: ⌊pledge rate × Σ P10⌋ of the patents usable for that product ≥ the
     required amount); each eligible pair k gets an amount a_k, pledged patents and a fit
     f_k ∈ [0, 1] (:mod:`matching.fit`); then with x_k ∈ {0, 1}::

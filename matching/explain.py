@@ -10,9 +10,9 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from typing import Any
 
-from .eligibility import PairEval, Prepared, add_months
 from .fit import FitScores
 from .model import CreditLoan, Enterprise, Patent, Product
+from .pairs import PairEval, Prepared, add_months
 from .params import Params
 from .results import ExcludedPatent, Failure, PairResult, PledgedPatent
 from .rules import PATENT_RULES, RULE_BY_CODE, RULES

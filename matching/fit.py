@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .eligibility import Prepared
+from .pairs import Prepared
 
 __all__ = ["FitScores", "fit_scores"]
 

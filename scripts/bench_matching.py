@@ -41,8 +41,8 @@ import numpy as np
 from _bench import figure
 
 from matching import assign_greedy, default_params, match, quota_violations
-from matching.eligibility import evaluate_pairs, prepare, screen_candidates
 from matching.fit import fit_scores
+from matching.pairs import evaluate_pairs, prepare, screen_candidates
 from matching.synthetic import generate
 
 SCENARIOS = {

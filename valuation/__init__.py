@@ -15,12 +15,51 @@ Weibull proportional hazards with left truncation; parameters with their sources
 ``valuation/params/*.toml``.
 """
 
-from valuation.engine import MODEL_VERSION, Valuations, valuate
-from valuation.params import Params, load_params
-from valuation.portfolio import Portfolio
-from valuation.reference import Reference, build_reference, shipped_reference
-from valuation.result import MONEY_FIELDS, SCALAR_FIELDS, ValuationRecord
-from valuation.survival import SurvivalModel, default_model, fit_survival
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Each name and the module that holds it, imported on first use (PEP 562): the parsers of the
+# importer and of `ipfin valuate` need the light modules (params, portfolio, explain), not the
+# engine and scipy (a second of start-up).
+_EXPORTS = {
+    "MODEL_VERSION": "engine",
+    "Valuations": "engine",
+    "valuate": "engine",
+    "Params": "params",
+    "load_params": "params",
+    "Portfolio": "portfolio",
+    "Reference": "reference",
+    "build_reference": "reference",
+    "shipped_reference": "reference",
+    "MONEY_FIELDS": "result",
+    "SCALAR_FIELDS": "result",
+    "ValuationRecord": "result",
+    "SurvivalModel": "survival",
+    "default_model": "survival",
+    "fit_survival": "survival",
+}
+
+if TYPE_CHECKING:
+    from valuation.engine import MODEL_VERSION, Valuations, valuate
+    from valuation.params import Params, load_params
+    from valuation.portfolio import Portfolio
+    from valuation.reference import Reference, build_reference, shipped_reference
+    from valuation.result import MONEY_FIELDS, SCALAR_FIELDS, ValuationRecord
+    from valuation.survival import SurvivalModel, default_model, fit_survival
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "MODEL_VERSION",

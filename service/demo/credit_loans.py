@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from matching.eligibility import add_months  # the one calendar-month rule (day clamped to month end)
+from matching.pairs import add_months  # the one calendar-month rule (day clamped to month end)
 
 from . import cells
 from .county import BANKS, COMMERCIAL_VALUE_LIMITS, GRADE_SHARES, KNOWLEDGE_VALUE_LIMITS

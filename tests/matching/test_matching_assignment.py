@@ -381,8 +381,8 @@ def hard_instance():
     """A contested instance HiGHS does not prove optimal in 30 s (2,000 enterprises × 60 products;
     gap 7e-5 left), with its eligible pairs as the matching run scores them."""
     from matching import default_params
-    from matching.eligibility import evaluate_pairs, prepare, screen_candidates
     from matching.fit import fit_scores
+    from matching.pairs import evaluate_pairs, prepare, screen_candidates
 
     inst = generate(2000, 60, seed=0, quota_tightness=0.5, wide_quota_tightness=0.5)
     prep = prepare(inst.enterprises, inst.products, inst.as_of, default_params())

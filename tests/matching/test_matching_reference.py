@@ -1,6 +1,6 @@
 """The vectorised eligibility against a plain per-pair re-implementation of the documented rules.
 
-``reference_pair`` is written from the formulation in ``matching/eligibility.py``'s docstring,
+``reference_pair`` is written from the formulation in ``matching/pairs.py``'s docstring,
 one pair and one patent at a time, with exact rational arithmetic for the pledge rate — it shares
 no code with the library. Both must agree on every pair of generated instances: failed rule codes,
 amount, capacity, term and the pledged patents.

@@ -19,6 +19,19 @@ def test_building_the_parser_imports_nothing_heavy():
     assert loaded.strip() == "[]"
 
 
+def test_the_file_parser_loads_neither_scipy_nor_the_engines():
+    """`ipfin valuate` forks the child that parses a large file's tail before it loads the
+    valuation: the parser's own imports stay light (valuation and matching load their modules
+    on first use), so the child starts at once."""
+    code = (
+        "import sys; import service.imports.columns, service.valuations.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy' or m in "
+        "('valuation.engine', 'matching.api', 'matching.solver')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
 def test_keys_list_shows_every_key_but_never_its_secret(engine, database_url, monkeypatch, capsys):
     monkeypatch.setenv("IPFIN_DATABASE_URL", database_url)
     assert main(["keys", "create", "reviewer", "审核员 张三"]) == 0
@@ -111,7 +124,7 @@ def test_valuate_writes_what_csv_writer_writes_of_each_value(tmp_path, monkeypat
     import numpy as np
 
     import service.valuations.cli as valuations_cli
-    from valuation import Portfolio, valuate
+    from valuation import MODEL_VERSION, Portfolio, valuate
     from valuation.simulation import simulate_portfolio
 
     as_of = date(2025, 6, 30)
@@ -141,7 +154,7 @@ def test_valuate_writes_what_csv_writer_writes_of_each_value(tmp_path, monkeypat
         for i, number in enumerate(numbers):
             if number in bad:
                 row = dict.fromkeys(valuations_cli.OUTPUT_COLUMNS, "")
-                row |= {"application_no": applications[i], "model_version": valuations_cli.MODEL_VERSION}
+                row |= {"application_no": applications[i], "model_version": MODEL_VERSION}
                 row["reasons"] = "not valued: " + "; ".join(bad[number])
                 writer.writerow(row.values())
             else:

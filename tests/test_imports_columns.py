@@ -381,3 +381,130 @@ def test_valuate_written_by_two_processes_is_byte_identical_to_one(tmp_path, mon
     assert written[0] == written[1]
     assert written[0].count(b"not valued: ") > 10
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out10.csv", "out1000000000.csv", "patents.csv"]
+
+
+# --- a large CSV parsed in two parts (`ipfin valuate`: the tail by a forked child) --------------
+
+
+def _csv_bytes(header, rows, encoding="utf-8", line_end="\r\n") -> bytes:
+    lines = [",".join(header), *(",".join(row) for row in rows)]
+    return (line_end.join(lines) + line_end).encode(encoding)
+
+
+def _read_rows(read: reader.Chunks) -> list[tuple[int, list[str]]]:
+    return [(n, list(cells)) for chunk in read.chunks for n, cells in zip(chunk.numbers, chunk.rows, strict=True)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+@pytest.mark.parametrize("line_end", ["\r\n", "\n"])
+def test_a_csv_cut_in_two_reads_the_rows_and_numbers_the_whole_file_reads(encoding, line_end, monkeypatch):
+    """Blank rows, short rows, Chinese text; the cut anywhere in the file."""
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 4)
+    rows = [[f"专利{i}", "" if i % 7 == 0 else str(i), "x"][: 3 - (i % 5 == 0)] for i in range(60)]
+    for i in (3, 17, 18, 40):
+        rows[i] = ["", "  "]
+    data = _csv_bytes(["名称", "b", "c"], rows, encoding, line_end)
+    whole = reader.read_chunks(data, "f.csv")
+    expected = _read_rows(whole)
+    cuts = set()
+    for share in (0.05, 0.3, 0.5, 0.77, 0.99):
+        head, tail = reader.split_csv(data, share)
+        assert head.header == tail.header == whole.header
+        head_rows, tail_rows = _read_rows(head), _read_rows(tail)
+        assert head_rows and tail_rows
+        assert head_rows + tail_rows == expected
+        cuts.add(tail_rows[0][0])
+    assert len(cuts) == 5
+
+
+def test_a_csv_is_cut_only_before_its_first_quote_and_never_after_a_lone_cr():
+    rows = [[str(i), "a"] for i in range(40)]
+    rows[20] = ["20", '"a, quoted\r\ncell"']  # a line end inside quotes: not a row's end
+    data = _csv_bytes(["n", "t"], rows)
+    head, tail = reader.split_csv(data, 0.9)
+    tail_rows = _read_rows(tail)
+    assert tail_rows[0][0] <= 22  # the row with the quote (row 22) is read by the tail
+    assert _read_rows(head) + tail_rows == _read_rows(reader.read_chunks(data, "f.csv"))
+    assert [cells for n, cells in tail_rows if n == 22] == [["20", "a, quoted\r\ncell"]]
+    assert reader.split_csv(_csv_bytes(['"n"', "t"], rows), 0.5) is None  # a quote in the header
+    assert reader.split_csv(b"n,t\r\n1,a\r2,b\r\n3,c\r\n4,d\r\n", 0.9) is None  # a lone CR: a row's end
+    assert reader.split_csv(b"n,t\r\n1,a\r\n", 0.5) is None  # nothing before the cut but the header
+
+
+def test_a_malformed_row_in_the_tail_is_named_by_its_line_in_the_whole_file(monkeypatch):
+    monkeypatch.setattr(reader, "MAX_CELL_LENGTH", 10)
+    rows = [[str(i), "a"] for i in range(50)]
+    rows[40] = ["40", "x" * 11]
+    data = _csv_bytes(["n", "t"], rows)
+    with pytest.raises(reader.UnreadableFile) as whole:
+        _read_rows(reader.read_chunks(data, "f.csv"))
+    _, tail = reader.split_csv(data, 0.5)
+    with pytest.raises(reader.UnreadableFile) as part:
+        _read_rows(tail)
+    assert str(part.value) == str(whole.value)
+    assert "row 42" in str(whole.value)
+
+
+def _unquoted_patents_csv(path, seed: int, n: int):
+    """A random patents file (bad cells and repeated keys among good rows) without a quote in it,
+    so that it can be cut anywhere."""
+    table = random_table("patents", random.Random(seed), n)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(table.header)
+        for _, row in table.rows:
+            writer.writerow([row.get(name, "").replace(",", "，").replace("\x00", "") for name in table.header])
+    assert b'"' not in path.read_bytes()
+
+
+@pytest.mark.parametrize("share", [0.1, 0.5, 0.8])
+def test_parts_parsed_apart_and_joined_are_the_file_parsed_whole(tmp_path, monkeypatch, share):
+    """Values, problems (a key repeated across the parts among them), the raw cells kept."""
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 7)
+    path = tmp_path / "patents.csv"
+    _unquoted_patents_csv(path, 9, 300)
+    kind, keep = KINDS["patents"], ("application_no",)
+    whole = columnar.parse_columns(kind, reader.read_path_chunks(path), keep=keep)
+    head, tail = reader.split_csv(path.read_bytes(), share)
+    parts = [columnar.Parsing(kind, part, keep=keep).cells() for part in (head, tail)]
+    assert all(part.numbers for part in parts)
+    parsed = columnar.joined(kind, parts)
+    assert parsed.rows() == whole.rows()
+    assert parsed.errors == whole.errors
+    assert parsed.raw == whole.raw
+    assert np.array_equal(parsed.numbers, whole.numbers)
+    assert sum("same application_no as row" in e.message for e in whole.errors) > 5
+    assert len({e.column for e in whole.errors}) > 10
+
+
+def test_valuate_parsing_a_file_in_two_processes_writes_what_one_process_writes(tmp_path, monkeypatch, capsys):
+    """`ipfin valuate` with the file's tail parsed by a forked child: the same CSV, bad rows on both
+    sides of the cut; a tail it cannot read is said as the whole file's reading says it."""
+    import service.valuations.cli as valuations_cli
+
+    path = tmp_path / "patents.csv"
+    _unquoted_patents_csv(path, 4, 150)
+    cut = []
+    monkeypatch.setattr(valuations_cli, "_two_cores_and_fork", lambda: True)
+    monkeypatch.setattr(valuations_cli, "split_csv", lambda *a: cut.append(reader.split_csv(*a)) or cut[-1])
+    written = []
+    for parallel_bytes in (10**12, 0):
+        monkeypatch.setattr(valuations_cli, "PARALLEL_BYTES", parallel_bytes)
+        out = tmp_path / f"out{parallel_bytes}.csv"
+        assert main(["valuate", str(path), "--as-of", "2025-06-30", "--out", str(out)]) == 0
+        written.append(out.read_bytes())
+    assert len(cut) == 1 and cut[0] is not None  # the second run did parse in two processes
+    assert written[0] == written[1]
+    assert written[0].count(b"not valued: ") > 10
+    monkeypatch.setattr(reader, "MAX_CELL_LENGTH", 400)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("x" * 401 + "\r\n")
+    said = []
+    for parallel_bytes in (10**12, 0):
+        monkeypatch.setattr(valuations_cli, "PARALLEL_BYTES", parallel_bytes)
+        capsys.readouterr()
+        assert main(["valuate", str(path), "--as-of", "2025-06-30", "--out", str(tmp_path / "none.csv")]) == 2
+        said.append(capsys.readouterr().err)
+    assert said[0] == said[1]
+    assert "row 152" in said[0]
+    assert not (tmp_path / "none.csv").exists()

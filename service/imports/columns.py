@@ -249,6 +249,18 @@ class ParsedColumns:
 
 
 @dataclass(frozen=True)
+class ParsedCells:
+    """Rows parsed cell by cell, before the row checks (``Parsing.cells``): what parts of one file
+    parsed apart — ``ipfin valuate`` parses the tail of a large file in a second process — are
+    joined from (``joined``)."""
+
+    numbers: list[int]
+    columns: dict[str, Coded]
+    errors: list[RowError]  # cell problems, in row order
+    raw: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
 class ParsedChunk:
     """One chunk's rows as parsed, what a writer streams while the next chunk is read: their row
     numbers and, per column key, their codes into the values of the whole parse (which grow as
@@ -328,24 +340,60 @@ class Parsing:
             yield ParsedChunk(chunk.numbers, parsed, clean=not errors, last=following is None)
             chunk = following
 
+    @property
+    def refused(self) -> bool:
+        """The header is wrong (``result()`` says how): no row is parsed."""
+        return self._result is not None
+
+    def cells(self) -> ParsedCells:
+        """Every row parsed cell by cell (the chunks not iterated yet are parsed now), not yet
+        checked; the header must be right (not ``refused``)."""
+        assert self._result is None, "the header was refused"
+        for _ in self._chunks:
+            pass
+        columns = {
+            key: Coded(parser.values, np.concatenate(self._codes[key]) if self._codes[key] else _NO_CODES)
+            for key, parser in self._parsers.items()
+        }
+        return ParsedCells(self._numbers, columns, self._cell_errors, self._raw)
+
     def result(self) -> ParsedColumns:
         """Every row parsed and checked (the chunks not iterated yet are parsed now)."""
         if self._result is None:
-            for _ in self._chunks:
-                pass
-            columns = {
-                key: Coded(parser.values, np.concatenate(self._codes[key]) if self._codes[key] else _NO_CODES)
-                for key, parser in self._parsers.items()
-            }
-            numbers = np.array(self._numbers, dtype=np.intp)
-            cell_errors = self._cell_errors
-            errors = cell_errors + _row_errors(self.kind, numbers, columns, {e.row for e in cell_errors})
-            errors.sort(key=lambda e: e.row)  # stable: a row's problems keep their order
-            self._result = ParsedColumns(numbers, columns, errors, self._raw)
+            self._result = joined(self.kind, [self.cells()])
         return self._result
 
 
 _NO_CODES = np.zeros(0, dtype=np.int32)
+
+
+def joined(kind: Kind, parts: Sequence[ParsedCells]) -> ParsedColumns:
+    """Consecutive parts of one file, parsed apart, as the file parsed whole: each column's parts
+    joined (``_joined``), then the row checks over every row."""
+    columns = {key: _joined([part.columns[key] for part in parts]) for key in parts[0].columns}
+    numbers = np.array([number for part in parts for number in part.numbers], dtype=np.intp)
+    cell_errors = [error for part in parts for error in part.errors]
+    errors = cell_errors + _row_errors(kind, numbers, columns, {e.row for e in cell_errors})
+    errors.sort(key=lambda e: e.row)  # stable: a row's problems keep their order
+    raw = {name: [cell for part in parts for cell in part.raw[name]] for name in parts[0].raw}
+    return ParsedColumns(numbers, columns, errors, raw)
+
+
+def _joined(parts: list[Coded]) -> Coded:
+    """One column's parts as one: each part's values after the earlier parts' (FAILED and
+    EMPTY_REQUIRED keep their codes, the others are shifted past the values before them). A value
+    met in two parts is held twice; each row's value is the same."""
+    if len(parts) == 1:
+        return parts[0]
+    first = EMPTY_REQUIRED + 1
+    values = list(parts[0].values)
+    codes = [parts[0].codes]
+    for part in parts[1:]:
+        shift = np.arange(len(part.values), dtype=np.int32)
+        shift[first:] += len(values) - first
+        codes.append(shift[part.codes])
+        values += part.values[first:]
+    return Coded(values, np.concatenate(codes))
 
 
 def parse_columns(
@@ -538,10 +586,12 @@ def parse_record(kind: Kind, number: int, row: Mapping[str, str]) -> tuple[Parse
 
 __all__ = [
     "Coded",
+    "ParsedCells",
     "ParsedChunk",
     "ParsedColumns",
     "Parsing",
     "RowError",
+    "joined",
     "parse_columns",
     "parse_record",
     "parse_rows",

@@ -163,9 +163,8 @@ def _read_csv(data: bytes) -> Table:
     return Table(header, rows)
 
 
-def _csv_chunks(data: bytes) -> Chunks:
-    # Decoded as read: the file's text is never held whole (a StringIO of it took 4 bytes a character).
-    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=_encoding(data), newline=""))
+def _csv_chunks(data: bytes, encoding: str | None = None) -> Chunks:
+    reader = _csv_reader(data, encoding or _encoding(data))
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
@@ -173,16 +172,47 @@ def _csv_chunks(data: bytes) -> Chunks:
     except csv.Error as exc:
         raise _malformed(reader.line_num) from exc
     _check_header(header)
-    return Chunks(header, _csv_rows(reader, header))
+    return Chunks(header, _csv_rows(reader, header, 2))
 
 
-def _csv_rows(reader, header: list[str]) -> Iterator[Chunk]:
+def _csv_reader(data: bytes, encoding: str):
+    # Decoded as read: the file's text is never held whole (a StringIO of it took 4 bytes a character).
+    return csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
+
+
+def split_csv(data: bytes, share: float) -> tuple[Chunks, Chunks] | None:
+    """A CSV file as two parts to be read apart (in two processes): its header and the rows before
+    a line end near ``share`` of its bytes, and the rows after it, numbered as in the whole file —
+    or None where the file cannot be cut there.
+
+    A row starts after a line end outside quotes, which only reading from the top tells in
+    general; before the file's first quote character, though, every line end (CRLF or LF) ends a
+    row. So the cut is the last line end before both ``share`` of the file and its first quote,
+    and there is none where that leaves no row before it or a lone CR (a line end of its own to
+    the csv module) comes before it. A byte LF or quote is the character in UTF-8 and GB18030
+    alike (neither is ever part of a multi-byte character)."""
+    encoding = _encoding(data)
+    limit = int(len(data) * share)
+    quote = data.find(b'"')
+    if quote >= 0:
+        limit = min(limit, quote)
+    cut = data.rfind(b"\n", 0, limit) + 1
+    if cut <= data.find(b"\n") + 1 or data.count(b"\r", 0, cut) != data.count(b"\r\n", 0, cut):
+        return None
+    head = _csv_chunks(data[:cut], encoding)
+    tail = _csv_reader(data[cut:], encoding)
+    return head, Chunks(head.header, _csv_rows(tail, head.header, data.count(b"\n", 0, cut) + 1))
+
+
+def _csv_rows(reader, header: list[str], first: int) -> Iterator[Chunk]:
+    """The rows ``reader`` reads on (``first``: the number of the next one)."""
     width = len(header)
     padding = [""] * width
     numbers: list[int] = []
     rows: list[list[str]] = []
+    lines_before = first - 1 - reader.line_num  # lines of the file before the part this reader reads
     try:
-        for number, cells in enumerate(reader, start=2):
+        for number, cells in enumerate(reader, start=first):
             # One join per row: no cell is longer than the whole row, and the row is blank when
             # it holds nothing but spaces. A long cell or too many rows is then named exactly.
             joined = "".join(cells)
@@ -198,7 +228,7 @@ def _csv_rows(reader, header: list[str]) -> Iterator[Chunk]:
                 yield Chunk(numbers, rows, stripped=False)
                 numbers, rows = [], []
     except csv.Error as exc:  # e.g. a field over the csv module's own limit (131,072 characters)
-        raise _malformed(reader.line_num) from exc
+        raise _malformed(lines_before + reader.line_num) from exc
     if rows:
         yield Chunk(numbers, rows, stripped=False)
 

@@ -12,22 +12,30 @@ writes (tests/test_cli.py), at a fraction of its time.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from service.imports.columns import parse_columns
+from service.imports.columns import ParsedColumns, Parsing, joined
 from service.imports.kinds import KINDS
-from service.imports.reader import UnreadableFile, read_path_chunks, without_cyclic_gc
+from service.imports.reader import UnreadableFile, read_chunks, split_csv, without_cyclic_gc
 from service.valuations.inputs import valuation_columns
-from valuation import MODEL_VERSION, SCALAR_FIELDS, Portfolio, Valuations, build_reference, shipped_reference, valuate
+from valuation.portfolio import Portfolio
+from valuation.result import SCALAR_FIELDS
+
+if TYPE_CHECKING:
+    from valuation import Valuations
 
 # The record's one-value fields (money columns name their unit: yuan, as people read it; the API
 # gives integer fen), then its lists flattened to text.
@@ -82,6 +90,8 @@ def csv_cells(cells: list[str]) -> list[str]:
 
 
 def _failed_row(application_no: str, problems: list[str]) -> str:
+    from valuation import MODEL_VERSION
+
     cells = dict.fromkeys(OUTPUT_COLUMNS, "")
     cells["application_no"] = application_no
     cells["model_version"] = MODEL_VERSION
@@ -135,7 +145,11 @@ def _valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int | No
     from tqdm import tqdm
 
     try:
-        parsed = parse_columns(KINDS["patents"], read_path_chunks(path), keep=("application_no",))
+        with _parsing(path) as parse:
+            # The valuation's imports (scipy: about a second) while a child parses the file's tail.
+            from valuation import build_reference, shipped_reference, valuate
+
+            parsed = parse()
     except (OSError, UnreadableFile) as exc:
         print(f"error: {path}: {exc}", file=sys.stderr)
         return 2
@@ -171,6 +185,91 @@ def _valuate_file(path: Path, as_of: date, out: Path, loan_term_months: int | No
     if problems:
         print(f"{len(problems)} row(s) could not be valued; see the reasons column", file=sys.stderr)
     return 0
+
+
+# Bytes of CSV (about 20,000 patents) from which the rows after HEAD_SHARE of the file are parsed by
+# a second process (below, a fork costs more than it saves). This process loads the valuation
+# meanwhile, then parses the head.
+PARALLEL_BYTES = 3_000_000
+HEAD_SHARE = 0.3
+
+
+@contextmanager
+def _parsing(path: Path) -> Iterator[Callable[[], ParsedColumns]]:
+    """The patent file at ``path`` being parsed: the block gets a function that finishes the parse
+    and returns it. A large CSV is parsed in two parts at once where the machine has two cores and
+    ``fork`` (``split_csv`` says where it can be cut): the tail by a forked child, while the block
+    goes on (``ipfin valuate`` loads the valuation) and then this process parses the head; the
+    parts are joined as the file parsed whole (tests/test_cli.py holds the two equal)."""
+    kind, keep = KINDS["patents"], ("application_no",)
+    data = path.read_bytes()
+    parts = None
+    if len(data) >= PARALLEL_BYTES and path.suffix.lower() == ".csv" and _two_cores_and_fork():
+        parts = split_csv(data, HEAD_SHARE)
+    if parts is None:
+        yield Parsing(kind, read_chunks(data, path.name), keep=keep).result
+        return
+    head = Parsing(kind, parts[0], keep=keep)
+    if head.refused:  # the header is wrong: nothing is parsed
+        yield head.result
+        return
+    with _in_child(lambda: Parsing(kind, parts[1], keep=keep).cells()) as tail:
+        yield lambda: joined(kind, [head.cells(), tail()])
+
+
+def _two_cores_and_fork() -> bool:
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
+@contextmanager
+def _in_child(work: Callable[[], Any]) -> Iterator[Callable[[], Any]]:
+    """``work()`` started in a forked child: the block gets a function that waits for its result
+    (pickled through a pipe) or raises its exception. A child not waited for when the block ends
+    is killed."""
+    read_end, write_end = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:  # the child: the work, its outcome down the pipe, then leave at once (no atexit)
+        code = 1
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as pipe:
+                try:
+                    outcome = (True, work())
+                except Exception as exc:
+                    outcome = (False, exc)
+                pickle.dump(outcome, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    pipe = os.fdopen(read_end, "rb")
+    waited = False
+
+    def result() -> Any:
+        nonlocal waited
+        try:
+            ok, value = pickle.load(pipe)
+        except EOFError:
+            ok, value = False, RuntimeError("the child process ended without an answer (see above)")
+        finally:
+            pipe.close()
+            os.waitpid(child, 0)
+            waited = True
+        if not ok:
+            raise value
+        return value
+
+    try:
+        yield result
+    finally:
+        if not waited:
+            pipe.close()
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
 
 
 # Rows from which the second half is written by a second process (below, a fork costs more than

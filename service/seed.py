@@ -65,14 +65,13 @@ def database_is_empty(engine: Engine) -> bool:
 
 
 def load_demo(engine: Engine, *, scale: float = 1.0, seed: int | None = None, with_whitelist: bool = False) -> DemoLoad:
-    from service.demo import build_demo
+    from service.demo import COLUMNS, build_demo
 
     dataset = build_demo(scale=scale) if seed is None else build_demo(scale=scale, seed=seed)
     tables = []
-    for kind in LOAD_ORDER:
-        rows = dataset.tables[kind]
-        header = list(rows[0]) if rows else []
-        tables.append((kind, Table(header, [(number, row) for number, row in enumerate(rows, start=2)])))
+    for kind in LOAD_ORDER:  # a kind without rows is still a table with its header
+        rows = [(number, row) for number, row in enumerate(dataset.tables[kind], start=2)]
+        tables.append((kind, Table(list(COLUMNS[kind]), rows)))
     total = sum(len(table.rows) for _, table in tables)
     with transaction(engine) as session:
         with tqdm(total=total, unit="row", desc="demo county", disable=None, file=sys.stderr) as bar:

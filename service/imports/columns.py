@@ -27,6 +27,7 @@ from service.imports import cells, reader
 from service.imports.headers import HeaderProblem, column_names
 from service.imports.kinds import Column, Kind
 from service.imports.reader import Chunk, Chunks, Table, without_cyclic_gc
+from valuation.portfolio import day_array
 
 Progress = Callable[[int], None]  # called with the number of rows just processed
 Parsed = list[tuple[int, dict]]
@@ -465,7 +466,7 @@ def _patent_suspects(columns: Mapping[str, Coded]) -> np.ndarray:
     then says what the problem is). tests/test_imports_columns.py holds the two to the same rows."""
 
     def dates(key: str) -> np.ndarray:
-        return columns[key].array(lambda value: value, "datetime64[D]")
+        return day_array(columns[key].values)[columns[key].codes]
 
     def later_not_after(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
         return ~np.isnat(earlier) & ~np.isnat(later) & ~(later > earlier)

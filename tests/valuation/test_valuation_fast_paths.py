@@ -15,11 +15,14 @@ from datetime import date
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from valuation import Portfolio, valuate
 from valuation.citations import citation_percentiles
 from valuation.fees import add_months, add_months_direct
 from valuation.income import yearly_grid
+from valuation.portfolio import day_array
 from valuation.reference import build_reference
 from valuation.rules import legal_position
 from valuation.simulation import simulate_portfolio
@@ -155,3 +158,14 @@ def test_strategic_match_with_given_codes(world):
     for field in ("hit", "ipc_only", "industry", "rule"):
         np.testing.assert_array_equal(getattr(own, field), getattr(given, field))
     assert own.hit.any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.dates(), st.datetimes()), max_size=30))
+def test_day_array_is_numpys_own_conversion(values):
+    """Dates (datetimes: their day), None as NaT; ISO text takes numpy's own way."""
+    expected = np.array(values, dtype="datetime64[D]")
+    assert np.array_equal(day_array(values), expected, equal_nan=True)
+    assert day_array(values).dtype == expected.dtype
+    text = [None if v is None else v.isoformat()[:10] for v in values]
+    assert np.array_equal(day_array(text), expected, equal_nan=True)

@@ -15,7 +15,7 @@ import secrets
 import socket
 import time
 from datetime import datetime, timedelta
-from ipaddress import ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +31,8 @@ from service.models.enums import WebhookStatus
 from service.models.types import utcnow
 from service.notifications.signing import headers, new_secret
 
+IPAddress = IPv4Address | IPv6Address
+
 # Seconds to wait after the n-th failed attempt (Standard Webhooks suggests an increasing
 # schedule); after the last, the message is given up as failed.
 BACKOFF = (5, 30, 120, 600, 1800, 7200)
@@ -42,7 +44,7 @@ TIMEOUT_SECONDS = 10
 def url_problem(url: str, *, allow_loopback: bool) -> str | None:
     """Why a bank's endpoint URL is refused, or None: HTTPS with a public host; plain HTTP only to
     loopback, and only when the deployment allows it (tests, a bank's local trial). A host name is
-    resolved only when a notice is sent (:func:`address_problem`): the bank's DNS may change."""
+    resolved only when a notice is sent (:func:`vetted_address`): the bank's DNS may change."""
     if len(url) > 500:
         return "the URL is longer than 500 characters"
     parts = urlsplit(url)
@@ -66,22 +68,25 @@ def url_problem(url: str, *, allow_loopback: bool) -> str | None:
     return "notification URLs must use HTTPS"
 
 
-def address_problem(host: str, port: int, *, allow_loopback: bool) -> str | None:
-    """Why a notice must not be sent to ``host``, or None: every address it resolves to must be
-    public. A bank's host resolving to a private, link-local (a cloud's metadata service), reserved
-    or — unless allowed — loopback address would let its URL reach the county's own network. (A
-    host that resolves differently between this check and the connection is not caught.)"""
+def vetted_address(host: str, port: int, *, allow_loopback: bool) -> tuple[IPAddress | None, str | None]:
+    """The address a notice to ``host`` is sent to, or why none is: every address the host resolves
+    to must be public. A bank's host resolving to a private, link-local (a cloud's metadata
+    service), reserved or — unless allowed — loopback address would let its URL reach the county's
+    own network. The notice then goes to the address checked here (:func:`_attempt`), not to what
+    the name resolves to a moment later (DNS rebinding)."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        return f"the host {host} does not resolve ({exc})"
-    for *_, sockaddr in found:
-        address = ip_address(sockaddr[0])
+        return None, f"the host {host} does not resolve ({exc})"
+    addresses = [ip_address(sockaddr[0]) for *_, sockaddr in found]
+    for address in addresses:
         if address.is_loopback and allow_loopback:
             continue
         if not address.is_global:
-            return f"the host {host} resolves to a private or reserved address ({address})"
-    return None
+            return None, f"the host {host} resolves to a private or reserved address ({address})"
+    if not addresses:
+        return None, f"the host {host} does not resolve"
+    return addresses[0], None
 
 
 def register_endpoint(session: Session, bank: Bank, url: str, *, allow_loopback: bool, actor: str) -> str:
@@ -178,19 +183,24 @@ def _claim(engine: Engine, message_id: int, now: datetime) -> tuple[WebhookMessa
 def _attempt(
     client: httpx.Client, endpoint: WebhookEndpoint, message: WebhookMessage, *, allow_loopback: bool
 ) -> tuple[int | None, str | None]:
-    problem = url_problem(endpoint.url, allow_loopback=allow_loopback)
+    address, problem = None, url_problem(endpoint.url, allow_loopback=allow_loopback)
+    parts = urlsplit(endpoint.url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     if problem is None:
-        parts = urlsplit(endpoint.url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        problem = address_problem(parts.hostname or "", port, allow_loopback=allow_loopback)
-    if problem is not None:  # not sent; retried on the schedule (the bank may correct its DNS or URL)
-        return None, problem[:500]
+        address, problem = vetted_address(parts.hostname or "", port, allow_loopback=allow_loopback)
+    if address is None:  # not sent; retried on the schedule (the bank may correct its DNS or URL)
+        return None, (problem or "")[:500]
     payload = body(message)
+    # Sent to the address just vetted; the request still names the bank's host (Host header, and
+    # TLS's server name, against which the certificate is checked).
+    userinfo, at, host = parts.netloc.rpartition("@")
+    literal = f"[{address}]" if address.version == 6 else str(address)
     try:
         response = client.post(
-            endpoint.url,
+            parts._replace(netloc=f"{userinfo}{at}{literal}:{port}").geturl(),
             content=payload,
-            headers=headers(endpoint.secret, message.msg_id, int(time.time()), payload),
+            headers={**headers(endpoint.secret, message.msg_id, int(time.time()), payload), "Host": host},
+            extensions={"sni_hostname": parts.hostname},
             timeout=TIMEOUT_SECONDS,
         )
     except httpx.HTTPError as exc:

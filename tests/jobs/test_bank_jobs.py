@@ -249,11 +249,103 @@ def test_notification_urls_must_name_a_public_host(url, allow_loopback, refused)
 
 
 def test_an_address_is_checked_where_its_name_resolves():
-    from service.notifications.service import address_problem
+    from ipaddress import ip_address
 
-    assert "private or reserved" in address_problem("localhost", 443, allow_loopback=False)
-    assert address_problem("localhost", 443, allow_loopback=True) is None
-    assert "does not resolve" in address_problem("no-such-host.invalid", 443, allow_loopback=False)
+    from service.notifications.service import vetted_address
+
+    assert "private or reserved" in vetted_address("localhost", 443, allow_loopback=False)[1]
+    address, problem = vetted_address("localhost", 443, allow_loopback=True)
+    assert problem is None and address is not None and address.is_loopback
+    assert vetted_address("127.0.0.1", 443, allow_loopback=True) == (ip_address("127.0.0.1"), None)
+    assert "does not resolve" in vetted_address("no-such-host.invalid", 443, allow_loopback=False)[1]
+
+
+def test_a_notice_goes_to_the_address_vetted_not_to_a_later_answer(
+    engine, database_url, tmp_path, loop_client, make_key, receiver, monkeypatch
+):
+    """DNS rebinding: the bank's name resolves to an allowed address when checked and to another
+    one afterwards; the notice goes to the address checked, naming the bank's host."""
+    import socket
+
+    url, got, _ = receiver
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    county.load_county(engine, tmp_path)
+    bank = bearer(make_key("bank", "CQRCB"))
+    named = f"http://rebind.localhost:{port}/ipfin"
+    assert loop_client.put("/api/v1/bank/webhook", json={"url": named}, headers=bank).is_success
+    resolve, answers = socket.getaddrinfo, []
+
+    def rebinding(host, *args, **kwargs):
+        if host != "rebind.localhost":
+            return resolve(host, *args, **kwargs)
+        answers.append("127.0.0.1" if not answers else "127.0.0.3")  # nothing listens on the second
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[-1], port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    publish(engine, "CQRCB", 1)
+    run = run_job(engine, "webhook-delivery", settings=settings(database_url), now=utcnow() + timedelta(seconds=1))
+    assert run.detail == {"due": 1, "delivered": 1, "retrying": 0, "failed": 0}
+    assert answers == ["127.0.0.1"]  # resolved once, by the check
+    assert len(got) == 1 and got[0]["headers"]["host"] == f"rebind.localhost:{port}"
+
+
+def test_a_notice_over_tls_is_checked_against_the_banks_name_not_the_address_dialled(
+    engine, database_url, tmp_path, loop_client, make_key, monkeypatch
+):
+    """Sent to the vetted address by number, the notice still names the bank to TLS (SNI) and
+    its certificate is checked against that name: a real TLS receiver with a certificate for
+    bank.example only, from a throwaway CA the client trusts."""
+    import socket
+    import ssl
+
+    import httpx
+    import trustme
+
+    from service.notifications.service import deliver_due
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("bank.example").configure_cert(server_context)
+    named: list[str | None] = []
+    server_context.sni_callback = lambda sock, name, context: named.append(name)
+    got: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["content-length"]))
+            got.append(self.headers["host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    resolve = socket.getaddrinfo
+
+    def bank_here(host, *args, **kwargs):
+        if host == "bank.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", bank_here)
+    county.load_county(engine, tmp_path)
+    bank = bearer(make_key("bank", "CQRCB"))
+    url = f"https://bank.example:{port}/hook"
+    assert loop_client.put("/api/v1/bank/webhook", json={"url": url}, headers=bank).is_success
+    publish(engine, "CQRCB", 1)
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+    try:
+        with httpx.Client(verify=trusting) as client:
+            counts = deliver_due(engine, utcnow() + timedelta(seconds=1), client=client, allow_loopback=True)
+    finally:
+        server.shutdown()
+    assert counts["delivered"] == 1
+    assert named == ["bank.example"] and got == [f"bank.example:{port}"]
 
 
 def test_a_private_webhook_address_is_refused_and_never_called(

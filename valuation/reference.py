@@ -59,7 +59,7 @@ def build_reference(
         return shipped_reference(params)
     citations = build_citation_reference(portfolio, as_of, params)
     survival = fit_survival(
-        portfolio, as_of, params=params, citation_pct=citation_percentiles(portfolio, as_of, citations)
+        portfolio, as_of, params=params, citation_pct=citation_percentiles(portfolio, as_of, citations), data=data
     )
     if survival.source != "fitted":
         return shipped_reference(params)

@@ -852,18 +852,24 @@ def kept_exactly(fit: dict[str, Any]) -> bool:
 
 
 def fit_survival(
-    portfolio: Portfolio, as_of: date, *, params: Params | None = None, citation_pct: np.ndarray | None = None
+    portfolio: Portfolio,
+    as_of: date,
+    *,
+    params: Params | None = None,
+    citation_pct: np.ndarray | None = None,
+    data: SurvivalData | None = None,
 ) -> SurvivalModel:
     """Fit the maintenance model on ``portfolio`` as of ``as_of``, or return the shipped reference.
 
     Refits when the data have at least ``survival.min_events`` lapses and
     ``survival.min_patents`` patents; otherwise (or if the optimiser fails, or its optimum cannot
     be kept: ``kept_exactly``) returns :func:`default_model` — check ``.source``. ``citation_pct``
-    defaults to the percentiles against the shipped citation reference.
+    defaults to the percentiles against the shipped citation reference; ``data`` to
+    ``survival_data(portfolio, as_of, params)`` (a caller that has it already passes it).
     """
     params = (params or load_params()).at(as_of)
     config = params.survival
-    data = survival_data(portfolio, as_of, params)
+    data = survival_data(portfolio, as_of, params) if data is None else data
     n, events = int(data.index.size), int(data.event.sum())
     if events < int(config["min_events"]) or n < int(config["min_patents"]):
         return default_model(params)

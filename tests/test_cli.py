@@ -32,6 +32,24 @@ def test_the_file_parser_loads_neither_scipy_nor_the_engines():
     assert loaded.strip() == "[]"
 
 
+def test_work_in_a_forked_child_gives_its_result_or_raises_its_error():
+    """What `ipfin valuate` hands a forked child (the tail's parse, the second half's writing)."""
+    import time
+
+    import pytest
+
+    from service.valuations.cli import _in_child
+
+    with _in_child(lambda: {"rows": list(range(100_000))}) as result:  # more than a pipe holds
+        assert result() == {"rows": list(range(100_000))}
+    with _in_child(lambda: int("x")) as result, pytest.raises(ValueError, match="invalid literal"):
+        result()
+    started = time.monotonic()
+    with pytest.raises(KeyError), _in_child(lambda: time.sleep(30)):
+        raise KeyError  # the block fails before waiting: the child is killed, not waited for
+    assert time.monotonic() - started < 10
+
+
 def test_keys_list_shows_every_key_but_never_its_secret(engine, database_url, monkeypatch, capsys):
     monkeypatch.setenv("IPFIN_DATABASE_URL", database_url)
     assert main(["keys", "create", "reviewer", "审核员 张三"]) == 0

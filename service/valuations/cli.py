@@ -6,7 +6,9 @@ and the CSV is written from the results' columns a slice of patents at a time, s
 a Python object per cell of the whole file (100,000 patents: 16 s and 960 MB that way). The CSV
 text is built column by column too: cells formatted a column at a time, quoted where the csv
 module would quote them (``csv_cells``), rows joined with commas — the bytes ``csv.writer``
-writes (tests/test_cli.py), at a fraction of its time.
+writes (tests/test_cli.py), at a fraction of its time. Both cores work where it pays: a large CSV's
+tail is parsed by a forked child while this process loads the valuation (``_parsing``), and the
+second half of the rows is written by another (``_write_csv``).
 """
 
 from __future__ import annotations
@@ -304,39 +306,23 @@ def _write_csv(
     Monte Carlo's is shut down by then); single-process writing of 100,000 patents takes about
     2.7 s of CPU here, of which the results' columns (``Valuations.columns``) are 1.2 s.
     """
+    if len(numbers) < PARALLEL_ROWS or not _two_cores_and_fork():
+        _write_lines(out, _output_lines(numbers, applications, results, problems), header=True)
+        return
     split = len(numbers) // 2
-    parallel = len(numbers) >= PARALLEL_ROWS and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
-    if not parallel:
-        split = len(numbers)
-    second = None
-    if parallel:
-        valued = split - sum(1 for number in numbers[:split] if number in problems)
-        handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-        os.close(handle)
-        second = Path(name)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        child = os.fork()
-        if child == 0:  # the child: the second half, then leave at once (no atexit, no flushing twice)
-            code = 1
-            try:
-                _write_lines(second, _output_lines(numbers[split:], applications[split:], results, problems, valued))
-                code = 0
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(code)
+    valued = split - sum(1 for number in numbers[:split] if number in problems)
+    handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    os.close(handle)
+    second = Path(name)
     try:
-        _write_lines(out, _output_lines(numbers[:split], applications[:split], results, problems), header=True)
-        if second is not None:
-            _, status = os.waitpid(child, 0)
-            if os.waitstatus_to_exitcode(status) != 0:
-                raise RuntimeError(f"writing the second half of {out} failed (see above)")
-            with out.open("ab") as whole, second.open("rb") as part:
-                shutil.copyfileobj(part, whole)
+        tail = _output_lines(numbers[split:], applications[split:], results, problems, valued)
+        with _in_child(lambda: _write_lines(second, tail)) as written:
+            _write_lines(out, _output_lines(numbers[:split], applications[:split], results, problems), header=True)
+            written()
+        with out.open("ab") as whole, second.open("rb") as part:
+            shutil.copyfileobj(part, whole)
     finally:
-        if second is not None:
-            second.unlink(missing_ok=True)
+        second.unlink(missing_ok=True)
 
 
 def revalue(engine, as_of: date, requested_by: str) -> int:

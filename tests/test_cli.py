@@ -44,6 +44,12 @@ def test_work_in_a_forked_child_gives_its_result_or_raises_its_error():
         assert result() == {"rows": list(range(100_000))}
     with _in_child(lambda: int("x")) as result, pytest.raises(ValueError, match="invalid literal"):
         result()
+
+    def unpicklable():
+        raise ValueError(lambda: None)
+
+    with _in_child(unpicklable) as result, pytest.raises(RuntimeError, match="ValueError"):
+        result()
     started = time.monotonic()
     with pytest.raises(KeyError), _in_child(lambda: time.sleep(30)):
         raise KeyError  # the block fails before waiting: the child is killed, not waited for

@@ -236,12 +236,15 @@ def _in_child(work: Callable[[], Any]) -> Iterator[Callable[[], Any]]:
         code = 1
         try:
             os.close(read_end)
-            with os.fdopen(write_end, "wb") as pipe:
+            try:
+                answer = pickle.dumps((True, work()), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # said in the parent as raised here (as text if it cannot be pickled)
                 try:
-                    outcome = (True, work())
-                except Exception as exc:
-                    outcome = (False, exc)
-                pickle.dump(outcome, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                    answer = pickle.dumps((False, exc))
+                except Exception:
+                    answer = pickle.dumps((False, RuntimeError(traceback.format_exc())))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(answer)
             code = 0
         except BaseException:
             traceback.print_exc()

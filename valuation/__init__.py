@@ -1,4 +1,5 @@
-"""Patent valuation for IP pledge financing: a pure, vectorised library (numpy, scipy).
+"""Patent valuation for IP pledge financing: a pure, vectorised library (numpy, scipy;
+lazy_loader loads its modules on first use).
 
 Patent records in; scores, CNIPA high-value flags, pledge eligibility with reasons, maintenance
 survival, money-value intervals and explanations out. It never imports the service, the web
@@ -15,66 +16,9 @@ Weibull proportional hazards with left truncation; parameters with their sources
 ``valuation/params/*.toml``.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import lazy_loader
 
-# Each name and the module that holds it, imported on first use (PEP 562): the parsers of the
-# importer and of `ipfin valuate` need the light modules (params, portfolio, explain), not the
-# engine and scipy (a second of start-up).
-_EXPORTS = {
-    "MODEL_VERSION": "engine",
-    "Valuations": "engine",
-    "valuate": "engine",
-    "Params": "params",
-    "load_params": "params",
-    "Portfolio": "portfolio",
-    "Reference": "reference",
-    "build_reference": "reference",
-    "shipped_reference": "reference",
-    "MONEY_FIELDS": "result",
-    "SCALAR_FIELDS": "result",
-    "ValuationRecord": "result",
-    "SurvivalModel": "survival",
-    "default_model": "survival",
-    "fit_survival": "survival",
-}
-
-if TYPE_CHECKING:
-    from valuation.engine import MODEL_VERSION, Valuations, valuate
-    from valuation.params import Params, load_params
-    from valuation.portfolio import Portfolio
-    from valuation.reference import Reference, build_reference, shipped_reference
-    from valuation.result import MONEY_FIELDS, SCALAR_FIELDS, ValuationRecord
-    from valuation.survival import SurvivalModel, default_model, fit_survival
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # looked up once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
-
-
-__all__ = [
-    "MODEL_VERSION",
-    "MONEY_FIELDS",
-    "SCALAR_FIELDS",
-    "Params",
-    "Portfolio",
-    "Reference",
-    "SurvivalModel",
-    "ValuationRecord",
-    "Valuations",
-    "build_reference",
-    "default_model",
-    "fit_survival",
-    "load_params",
-    "shipped_reference",
-    "valuate",
-]
+# The names of __init__.pyi, each imported from its module on first use (lazy_loader, SPEC 1): the
+# parsers of the importer and of `ipfin valuate` need the light modules (params, portfolio, explain),
+# not the engine and scipy (a second of start-up).
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

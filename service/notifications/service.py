@@ -183,10 +183,10 @@ def _claim(engine: Engine, message_id: int, now: datetime) -> tuple[WebhookMessa
 def _attempt(
     client: httpx.Client, endpoint: WebhookEndpoint, message: WebhookMessage, *, allow_loopback: bool
 ) -> tuple[int | None, str | None]:
-    address, problem = None, url_problem(endpoint.url, allow_loopback=allow_loopback)
+    address, port, problem = None, 0, url_problem(endpoint.url, allow_loopback=allow_loopback)
     parts = urlsplit(endpoint.url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    if problem is None:
+    if problem is None:  # the port is read only now: an impossible one raises when read
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         address, problem = vetted_address(parts.hostname or "", port, allow_loopback=allow_loopback)
     if address is None:  # not sent; retried on the schedule (the bank may correct its DNS or URL)
         return None, (problem or "")[:500]

@@ -377,3 +377,21 @@ def test_a_private_webhook_address_is_refused_and_never_called(
         message = session.scalars(select(WebhookMessage)).one()
         assert message.last_status_code is None
         assert message.last_error == "the host bank.example resolves to a private or reserved address (10.0.0.7)"
+
+
+def test_a_stored_url_with_an_impossible_port_is_a_failed_attempt_not_a_failed_run(
+    engine, database_url, tmp_path, loop_client, make_key
+):
+    """A URL stored before registration checked ports: the attempt records why, the run goes on."""
+    from service.models import WebhookEndpoint
+
+    county.load_county(engine, tmp_path)
+    bank = bearer(make_key("bank", "CQRCB"))
+    assert loop_client.put("/api/v1/bank/webhook", json={"url": "https://bank.example/hook"}, headers=bank).is_success
+    with transaction(engine) as session:
+        session.execute(update(WebhookEndpoint).values(url="https://bank.example:99999/hook"))
+    publish(engine, "CQRCB", 1)
+    run = run_job(engine, "webhook-delivery", settings=settings(database_url), now=utcnow() + timedelta(seconds=1))
+    assert run.status == "done" and run.detail == {"due": 1, "delivered": 0, "retrying": 1, "failed": 0}
+    with transaction(engine) as session:
+        assert session.scalars(select(WebhookMessage)).one().last_error == "the URL's port is not a port number"

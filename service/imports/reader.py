@@ -191,14 +191,14 @@ def split_csv(data: bytes, share: float) -> tuple[Chunks, Chunks] | None:
     and there is none where that leaves no row before it or a lone CR (a line end of its own to
     the csv module) comes before it. A byte LF or quote is the character in UTF-8 and GB18030
     alike (neither is ever part of a multi-byte character)."""
-    encoding = _encoding(data)
     limit = int(len(data) * share)
     quote = data.find(b'"')
     if quote >= 0:
         limit = min(limit, quote)
     cut = data.rfind(b"\n", 0, limit) + 1
     if cut <= data.find(b"\n") + 1 or data.count(b"\r", 0, cut) != data.count(b"\r\n", 0, cut):
-        return None
+        return None  # before the whole file is decoded: the reader that reads it whole decodes it again
+    encoding = _encoding(data)
     head = _csv_chunks(data[:cut], encoding)
     tail = _csv_reader(data[cut:], encoding)
     return head, Chunks(head.header, _csv_rows(tail, head.header, data.count(b"\n", 0, cut) + 1))

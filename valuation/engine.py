@@ -263,28 +263,24 @@ class Valuations:
         return reasons, risks
 
     def _explanations(self, index: np.ndarray) -> list[list[Contribution]]:
-        """Per patent at ``index``: each indicator's value, points and sentence, largest first."""
+        """Per patent at ``index``: each indicator's value, points and sentence, largest first
+        (built an indicator at a time, then ordered per patent)."""
         s = self.scores
         contributions = s.contributions[index]
         order = np.argsort(-np.abs(contributions), axis=1, kind="stable").tolist()
-        contrib = np.round(contributions, 2).tolist()
-        raw = self._explanation_values(index)
+        points = np.round(contributions, 2).T.tolist()
+        values = self._explanation_values(index)
         full_points = np.round(s.full_points, 2).tolist()
-        names = [name for _, name in s.indicators]
-        dims = [dim for dim, _ in s.indicators]
-        return [
-            [
-                {
-                    "indicator": names[j],
-                    "dimension": dims[j],
-                    "value": raw[i][j],
-                    "contribution": contrib[i][j],
-                    "text": explain.indicator_sentence(names[j], raw[i][j], contrib[i][j], full_points[j]),
-                }
-                for j in order[i]
-            ]
-            for i in range(index.size)
-        ]
+        entries = []
+        for j, (dimension, name) in enumerate(s.indicators):
+            texts = explain.indicator_sentences(name, values[j], points[j], full_points[j])
+            entries.append(
+                [
+                    {"indicator": name, "dimension": dimension, "value": v, "contribution": c, "text": t}
+                    for v, c, t in zip(values[j], points[j], texts, strict=True)
+                ]
+            )
+        return [[entries[j][i] for j in row] for i, row in enumerate(order)]
 
     def _message_columns(self, index: np.ndarray) -> dict[str, list[Any]]:
         """Values that reasons and risk flags quote, of the patents at ``index``, as Python lists."""
@@ -306,7 +302,7 @@ class Valuations:
         }
 
     def _explanation_values(self, index: np.ndarray) -> list[list[Any]]:
-        """Per patent at ``index``, the raw value of each indicator in the order of ``scores.indicators``."""
+        """Per indicator in the order of ``scores.indicators``, the raw value of each patent at ``index``."""
         p, s = self.portfolio.take(index), self.scores
         statuses = np.array(explain.STATUS_CODES, dtype=object)[p.status]
         columns = {
@@ -326,7 +322,7 @@ class Valuations:
             .astype(np.int64)
             .tolist(),
         }
-        return [list(row) for row in zip(*(columns[name] for _, name in s.indicators), strict=True)]
+        return [columns[name] for _, name in s.indicators]
 
 
 def _rounded(x: np.ndarray, digits: int) -> list[float | None]:

@@ -78,19 +78,17 @@ _VALUE_TEXT: dict[str, Callable[[Any], str]] = {
 }
 
 
-def _value_text(indicator: str, value: Any) -> str:
-    if value is None:
-        return "未知"
-    text = _VALUE_TEXT.get(indicator)
-    return str(value) if text is None else text(value)
-
-
-def indicator_sentence(indicator: str, value: Any, points: float, full_points: float) -> str:
-    """``"剩余保护期：剩余12.3年，得7.4分（满分9.0分）"``."""
+def indicator_sentences(indicator: str, values: list[Any], points: list[float], full_points: float) -> list[str]:
+    """``"剩余保护期：剩余12.3年，得7.4分（满分9.0分）"`` for each patent's value and points of one
+    indicator, a column at a time (what all of them share is formatted once)."""
     name = INDICATOR_NAMES.get(indicator, indicator)
-    if indicator == "income_value" and value is None:
-        return f"{name}：无产品收入数据，不计分（满分{full_points:.1f}分）"
-    return f"{name}：{_value_text(indicator, value)}，得{points:.1f}分（满分{full_points:.1f}分）"
+    full = f"分（满分{full_points:.1f}分）"
+    text = _VALUE_TEXT.get(indicator, str)
+    no_revenue = f"{name}：无产品收入数据，不计{full}" if indicator == "income_value" else None  # unknown: not scored
+    return [
+        f"{name}：{text(v)}，得{p:.1f}{full}" if v is not None else (no_revenue or f"{name}：未知，得{p:.1f}{full}")
+        for v, p in zip(values, points, strict=True)
+    ]
 
 
 def high_value_note(
@@ -148,7 +146,7 @@ __all__ = [
     "HIGH_VALUE_NAMES",
     "INDICATOR_NAMES",
     "high_value_note",
-    "indicator_sentence",
+    "indicator_sentences",
     "max_loan_basis",
     "value_note",
 ]

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from valuation import MODEL_VERSION, Portfolio, Reference, build_reference, load_params, shipped_reference, valuate
+from valuation.explain import INDICATOR_NAMES
 from valuation.params import PARAMS_DIR, SECTIONS, ParameterError
 from valuation.simulation import simulate_portfolio
 
@@ -87,6 +88,37 @@ def test_records_have_the_contract_keys_and_types(sim_result):
         assert row["eligible"] == (not any(r["blocking"] for r in row["reasons"]))
     assert {r["grade"] for r in rows} >= {"B", "C", "D", "E"}
     assert any(r["high_value"] for r in rows) and any(r["eligible"] for r in rows)
+
+
+def test_each_explanation_sentence_states_its_own_value_and_points(sim_result):
+    """The sentences are formatted an indicator at a time for all patents, then ordered per patent:
+    each must still read its own entry's value and points, and its indicator's full points."""
+    _, result = sim_result
+    names = [name for _, name in result.scores.indicators]
+    full = dict(zip(names, np.round(result.scores.full_points, 2).tolist(), strict=True))
+    value_text = {
+        "remaining_term": "剩余{:.1f}年",
+        "survival": "按维持模型预计还将维持{:.1f}年",
+        "claims": "{}项权利要求",
+        "family_coverage": "同族{}件",
+        "transactions": "{}次",
+    }
+    seen = set()
+    for row in result.records():
+        assert sorted(e["indicator"] for e in row["explanation"]) == sorted(names)
+        for entry in row["explanation"]:
+            name, value, text = entry["indicator"], entry["value"], entry["text"]
+            assert text.startswith(INDICATOR_NAMES[name] + "：") and text.endswith(f"（满分{full[name]:.1f}分）")
+            if value is None and name == "income_value":
+                assert "无产品收入数据，不计分" in text
+            else:
+                assert f"，得{entry['contribution']:.1f}分（" in text
+                if value is None:
+                    assert "：未知，" in text
+                elif name in value_text:
+                    assert value_text[name].format(value) in text
+            seen.add((name, value is None))
+    assert {("income_value", True), ("income_value", False)} <= seen
 
 
 def test_subscores_combine_to_the_score(sim_result):

@@ -336,13 +336,7 @@ def revalue(engine, as_of: date, requested_by: str) -> int:
 
     with transaction(engine) as session:
         run_id = start_run(session, as_of, requested_by).id
-    # The run builds millions of objects (records, results and their explanations, rows), hardly
-    # any in a reference cycle: the cyclic collector's passes over them freed nothing to speak of
-    # (the peak memory is the same without them) and cost 3-4 s of 21 s of CPU for 100,000 patents.
-    with (
-        tqdm(desc=f"valuation run {run_id}", unit="patent", disable=None, file=sys.stderr) as bar,
-        without_cyclic_gc(),
-    ):
+    with tqdm(desc=f"valuation run {run_id}", unit="patent", disable=None, file=sys.stderr) as bar:
         counts = run_portfolio_valuation(engine, run_id, progress=bar.update)
     print(f"run {run_id} as of {as_of}: " + ", ".join(f"{key} {value}" for key, value in counts.items()))
     return 0

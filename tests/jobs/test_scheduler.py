@@ -140,3 +140,24 @@ def test_missed_slots_are_caught_up_once_at_start(engine, database_url):
     assert caught["target-snapshots"].slot == "2026-11-29T22:00:00Z"
     assert all(run.status == "done" for run in caught.values()), {r.job: r.error for r in caught.values()}
     assert catch_up(engine, settings, clock) == []  # nothing is run twice
+
+
+def test_the_nightly_valuation_pauses_the_cyclic_collector_and_resumes_it(engine, database_url, monkeypatch):
+    """Its millions of objects hold no cycles: the collector's passes cost a sixth of its CPU."""
+    import gc
+
+    from service.valuations import service as valuations
+
+    build(engine)
+    seen = []
+    real = valuations.valuate
+
+    def valuate(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(valuations, "valuate", valuate)
+    assert gc.isenabled()
+    run = run_job(engine, "revalue", settings=Settings(database_url=database_url), slot="gc")
+    assert run.status == "done", run.error
+    assert seen == [False] and gc.isenabled()

@@ -33,25 +33,26 @@ def test_the_file_parser_loads_neither_scipy_nor_the_engines():
 
 
 def test_work_in_a_forked_child_gives_its_result_or_raises_its_error():
-    """What `ipfin valuate` hands a forked child (the tail's parse, the second half's writing)."""
+    """What `ipfin valuate` and `ipfin revalue` hand a forked child (the tail's parse, the second
+    half's writing or storing)."""
     import time
 
     import pytest
 
-    from service.valuations.cli import _in_child
+    from service.forking import in_child
 
-    with _in_child(lambda: {"rows": list(range(100_000))}) as result:  # more than a pipe holds
+    with in_child(lambda: {"rows": list(range(100_000))}) as result:  # more than a pipe holds
         assert result() == {"rows": list(range(100_000))}
-    with _in_child(lambda: int("x")) as result, pytest.raises(ValueError, match="invalid literal"):
+    with in_child(lambda: int("x")) as result, pytest.raises(ValueError, match="invalid literal"):
         result()
 
     def unpicklable():
         raise ValueError(lambda: None)
 
-    with _in_child(unpicklable) as result, pytest.raises(RuntimeError, match="ValueError"):
+    with in_child(unpicklable) as result, pytest.raises(RuntimeError, match="ValueError"):
         result()
     started = time.monotonic()
-    with pytest.raises(KeyError), _in_child(lambda: time.sleep(30)):
+    with pytest.raises(KeyError), in_child(lambda: time.sleep(30)):
         raise KeyError  # the block fails before waiting: the child is killed, not waited for
     assert time.monotonic() - started < 10
 

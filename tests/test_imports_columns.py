@@ -485,7 +485,7 @@ def test_valuate_parsing_a_file_in_two_processes_writes_what_one_process_writes(
     path = tmp_path / "patents.csv"
     _unquoted_patents_csv(path, 4, 150)
     cut = []
-    monkeypatch.setattr(valuations_cli, "_two_cores_and_fork", lambda: True)
+    monkeypatch.setattr(valuations_cli, "two_cores_and_fork", lambda: True)
     monkeypatch.setattr(valuations_cli, "split_csv", lambda *a: cut.append(reader.split_csv(*a)) or cut[-1])
     written = []
     for parallel_bytes in (10**12, 0):

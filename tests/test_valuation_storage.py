@@ -9,6 +9,7 @@ import copy
 import hashlib
 import json
 import math
+import os
 import re
 from datetime import date
 from decimal import Decimal
@@ -160,3 +161,51 @@ def test_a_run_in_many_chunks_reports_each_stored_and_stops_at_a_failed_one(engi
         stored = session.scalar(select(func.count()).select_from(Valuation))
     assert run.status == "failed" and "disk full" in run.counts["error"]
     assert reported == [40, 40] and stored == 80 and len(calls) == 3
+
+
+def test_a_run_asked_to_fork_stores_what_one_process_stores(engine, county, monkeypatch):
+    """`ipfin revalue` has a forked child build and store the second half of the chunks, on
+    connections of its own: the rows stored are those a run in one process stores, progress and
+    the run's counts cover every patent, and the child's failure is the run's."""
+    import service.valuations.service as valuations
+
+    monkeypatch.setattr(valuations, "_CHUNK", 40)
+    monkeypatch.setattr(valuations, "FORK_ROWS", 0)
+    monkeypatch.setattr(valuations, "two_cores_and_fork", lambda: True)
+
+    def run(as_of: date, **kwargs) -> tuple[int, list[int]]:
+        reported: list[int] = []
+        with transaction(engine) as session:
+            session.execute(Valuation.__table__.delete())
+            run_id = start_run(session, as_of, "test").id
+        run_portfolio_valuation(engine, run_id, progress=reported.append, **kwargs)
+        return run_id, reported
+
+    def stored() -> list[tuple]:
+        with transaction(engine) as session:
+            return session.execute(
+                text("SELECT patent_id, inputs_hash, CAST(result AS TEXT), score FROM valuations ORDER BY patent_id")
+            ).all()
+
+    run(AS_OF)
+    alone = stored()
+    run_id, reported = run(AS_OF, fork=True)
+    assert stored() == alone and len(alone) > 200
+    assert sum(reported) == len(alone) and reported[-1] > 40  # the child's chunks, reported when it ends
+    with transaction(engine) as session:
+        done = session.get(ValuationRun, run_id)
+    assert done.status == "done" and done.counts["done"] == done.counts["total"] == len(alone)
+
+    real, parent = valuations.store_valuation_columns, os.getpid()
+
+    def failing(session, columns):
+        if os.getpid() != parent:  # in the child only
+            raise RuntimeError("disk full")
+        real(session, columns)
+
+    monkeypatch.setattr(valuations, "store_valuation_columns", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_id, _ = run(date(2025, 7, 1), fork=True)
+    with transaction(engine) as session:
+        failed = session.scalars(select(ValuationRun).order_by(ValuationRun.id.desc())).first()
+    assert failed.status == "failed" and "disk full" in failed.counts["error"]

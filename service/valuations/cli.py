@@ -8,27 +8,27 @@ text is built column by column too: cells formatted a column at a time, quoted w
 module would quote them (``csv_cells``), rows joined with commas — the bytes ``csv.writer``
 writes (tests/test_cli.py), at a fraction of its time. Both cores work where it pays: a large CSV's
 tail is parsed by a forked child while this process loads the valuation (``_parsing``), and the
-second half of the rows is written by another (``_write_csv``).
+second half of the rows is written by another (``_write_csv``). ``revalue`` asks the portfolio run
+to store the second half of its results from a forked child too (``service.forking`` says why only
+the CLI forks).
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import re
 import shutil
-import signal
 import sys
 import tempfile
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from service.forking import in_child, two_cores_and_fork
 from service.imports.columns import ParsedColumns, Parsing, joined
 from service.imports.kinds import KINDS
 from service.imports.reader import UnreadableFile, read_chunks, split_csv, without_cyclic_gc
@@ -206,7 +206,7 @@ def _parsing(path: Path) -> Iterator[Callable[[], ParsedColumns]]:
     kind, keep = KINDS["patents"], ("application_no",)
     data = path.read_bytes()
     parts = None
-    if len(data) >= PARALLEL_BYTES and path.suffix.lower() == ".csv" and _two_cores_and_fork():
+    if len(data) >= PARALLEL_BYTES and path.suffix.lower() == ".csv" and two_cores_and_fork():
         parts = split_csv(data, HEAD_SHARE)
     if parts is None:
         yield Parsing(kind, read_chunks(data, path.name), keep=keep).result
@@ -215,66 +215,8 @@ def _parsing(path: Path) -> Iterator[Callable[[], ParsedColumns]]:
     if head.refused:  # the header is wrong: nothing is parsed
         yield head.result
         return
-    with _in_child(lambda: Parsing(kind, parts[1], keep=keep).cells()) as tail:
+    with in_child(lambda: Parsing(kind, parts[1], keep=keep).cells()) as tail:
         yield lambda: joined(kind, [head.cells(), tail()])
-
-
-def _two_cores_and_fork() -> bool:
-    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
-
-
-@contextmanager
-def _in_child(work: Callable[[], Any]) -> Iterator[Callable[[], Any]]:
-    """``work()`` started in a forked child: the block gets a function that waits for its result
-    (pickled through a pipe) or raises its exception. A child not waited for when the block ends
-    is killed."""
-    read_end, write_end = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    child = os.fork()
-    if child == 0:  # the child: the work, its outcome down the pipe, then leave at once (no atexit)
-        code = 1
-        try:
-            os.close(read_end)
-            try:
-                answer = pickle.dumps((True, work()), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:  # said in the parent as raised here (as text if it cannot be pickled)
-                try:
-                    answer = pickle.dumps((False, exc))
-                except Exception:
-                    answer = pickle.dumps((False, RuntimeError(traceback.format_exc())))
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(answer)
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    pipe = os.fdopen(read_end, "rb")
-    waited = False
-
-    def result() -> Any:
-        nonlocal waited
-        try:
-            ok, value = pickle.load(pipe)
-        except EOFError:
-            ok, value = False, RuntimeError("the child process ended without an answer (see above)")
-        finally:
-            pipe.close()
-            os.waitpid(child, 0)
-            waited = True
-        if not ok:
-            raise value
-        return value
-
-    try:
-        yield result
-    finally:
-        if not waited:
-            pipe.close()
-            os.kill(child, signal.SIGKILL)
-            os.waitpid(child, 0)
 
 
 # Rows from which the second half is written by a second process (below, a fork costs more than
@@ -309,7 +251,7 @@ def _write_csv(
     Monte Carlo's is shut down by then); single-process writing of 100,000 patents takes about
     2.7 s of CPU here, of which the results' columns (``Valuations.columns``) are 1.2 s.
     """
-    if len(numbers) < PARALLEL_ROWS or not _two_cores_and_fork():
+    if len(numbers) < PARALLEL_ROWS or not two_cores_and_fork():
         _write_lines(out, _output_lines(numbers, applications, results, problems), header=True)
         return
     split = len(numbers) // 2
@@ -319,7 +261,7 @@ def _write_csv(
     second = Path(name)
     try:
         tail = _output_lines(numbers[split:], applications[split:], results, problems, valued)
-        with _in_child(lambda: _write_lines(second, tail)) as written:
+        with in_child(lambda: _write_lines(second, tail)) as written:
             _write_lines(out, _output_lines(numbers[:split], applications[:split], results, problems), header=True)
             written()
         with out.open("ab") as whole, second.open("rb") as part:
@@ -337,6 +279,6 @@ def revalue(engine, as_of: date, requested_by: str) -> int:
     with transaction(engine) as session:
         run_id = start_run(session, as_of, requested_by).id
     with tqdm(desc=f"valuation run {run_id}", unit="patent", disable=None, file=sys.stderr) as bar:
-        counts = run_portfolio_valuation(engine, run_id, progress=bar.update)
+        counts = run_portfolio_valuation(engine, run_id, progress=bar.update, fork=True)
     print(f"run {run_id} as of {as_of}: " + ", ".join(f"{key} {value}" for key, value in counts.items()))
     return 0

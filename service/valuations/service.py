@@ -122,6 +122,15 @@ class _RunRows:
             if storing is not None:
                 _stored(*storing, progress)
 
+    def store_from_child(self, url: str, starts: range) -> None:
+        """``store`` in a forked child: on connections of its own (the parent's are not to be
+        touched), closed when done; the run's row is left to the parent."""
+        engine = make_engine(url)
+        try:
+            self.store(engine, starts, counted=False)
+        finally:
+            engine.dispose()
+
     def _columns(self, start: int, stop: int) -> dict[str, list]:
         # Results as records a chunk at a time: all at once (explanations included) were most of
         # the run's peak memory.
@@ -199,7 +208,7 @@ def run_portfolio_valuation(
             starts = range(0, len(ids), _CHUNK)
             first, rest = starts[: len(starts) // 2], starts[len(starts) // 2 :]
             url = engine.url.render_as_string(hide_password=False)
-            with in_child(lambda: rows.store(make_engine(url), rest, counted=False)) as other:  # its own connections
+            with in_child(lambda: rows.store_from_child(url, rest)) as other:
                 rows.store(engine, first, progress)
                 other()
             if progress:

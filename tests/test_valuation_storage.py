@@ -172,6 +172,14 @@ def test_a_run_asked_to_fork_stores_what_one_process_stores(engine, county, monk
     monkeypatch.setattr(valuations, "_CHUNK", 40)
     monkeypatch.setattr(valuations, "FORK_ROWS", 0)
     monkeypatch.setattr(valuations, "two_cores_and_fork", lambda: True)
+    open_at_fork = []  # connections the parent holds when it forks: none may go into the child
+
+    def in_child(work):
+        open_at_fork.append(engine.pool.checkedin() + engine.pool.checkedout())
+        return real_in_child(work)
+
+    real_in_child = valuations.in_child
+    monkeypatch.setattr(valuations, "in_child", in_child)
 
     def run(as_of: date, **kwargs) -> tuple[int, list[int]]:
         reported: list[int] = []
@@ -190,7 +198,7 @@ def test_a_run_asked_to_fork_stores_what_one_process_stores(engine, county, monk
     run(AS_OF)
     alone = stored()
     run_id, reported = run(AS_OF, fork=True)
-    assert stored() == alone and len(alone) > 200
+    assert stored() == alone and len(alone) > 200 and open_at_fork == [0]
     assert sum(reported) == len(alone) and reported[-1] > 40  # the child's chunks, reported when it ends
     with transaction(engine) as session:
         done = session.get(ValuationRun, run_id)

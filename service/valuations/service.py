@@ -125,8 +125,8 @@ class _RunRows:
                 _stored(*storing, progress)
 
     def store_from_child(self, url: str, starts: range) -> None:
-        """``store`` in a forked child: on connections of its own (the parent's are not to be
-        touched), closed when done; the run's row is left to the parent."""
+        """``store`` in a forked child: on connections of its own, closed when done; the run's
+        row is left to the parent."""
         engine = make_engine(url)
         try:
             self.store(engine, starts, counted=False)
@@ -210,6 +210,9 @@ def run_portfolio_valuation(
             starts = range(0, len(ids), _CHUNK)
             first, rest = starts[: len(starts) // 2], starts[len(starts) // 2 :]
             url = engine.url.render_as_string(hide_password=False)
+            # No connection open across the fork: SQLite's own bookkeeping of an open file goes
+            # into the child with it, and may not be carried over even unused (its FAQ).
+            engine.dispose()
             with in_child(lambda: rows.store_from_child(url, rest)) as other:
                 rows.store(engine, first, progress)
                 other()

@@ -172,13 +172,12 @@ def test_a_run_asked_to_fork_stores_what_one_process_stores(engine, county, monk
     monkeypatch.setattr(valuations, "_CHUNK", 40)
     monkeypatch.setattr(valuations, "FORK_ROWS", 0)
     monkeypatch.setattr(valuations, "two_cores_and_fork", lambda: True)
-    open_at_fork = []  # connections the parent holds when it forks: none may go into the child
+    real_in_child, open_at_fork = valuations.in_child, []  # open_at_fork: none may go into the child
 
     def in_child(work):
         open_at_fork.append(engine.pool.checkedin() + engine.pool.checkedout())
         return real_in_child(work)
 
-    real_in_child = valuations.in_child
     monkeypatch.setattr(valuations, "in_child", in_child)
 
     def run(as_of: date, **kwargs) -> tuple[int, list[int]]:
@@ -213,7 +212,7 @@ def test_a_run_asked_to_fork_stores_what_one_process_stores(engine, county, monk
 
     monkeypatch.setattr(valuations, "store_valuation_columns", failing)
     with pytest.raises(RuntimeError, match="disk full"):
-        run_id, _ = run(date(2025, 7, 1), fork=True)
+        run(date(2025, 7, 1), fork=True)
     with transaction(engine) as session:
         failed = session.scalars(select(ValuationRun).order_by(ValuationRun.id.desc())).first()
     assert failed.status == "failed" and "disk full" in failed.counts["error"]

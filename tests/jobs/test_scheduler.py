@@ -143,7 +143,7 @@ def test_missed_slots_are_caught_up_once_at_start(engine, database_url):
 
 
 def test_the_nightly_valuation_pauses_the_cyclic_collector_and_resumes_it(engine, database_url, monkeypatch):
-    """Its millions of objects hold no cycles: the collector's passes cost a sixth of its CPU."""
+    """Its millions of objects hold no cycles: the collector's passes cost a quarter of its CPU."""
     import gc
 
     from service.valuations import service as valuations

@@ -13,7 +13,9 @@
    the largest differences of score and P10/P50/P90 (same arithmetic: expected ~1e-12).
 5. Score only (``with_money=False``) for 1,000,000 patents (the portfolio tiled) against the same
    per-patent loop without its Monte Carlo, on a sample of all patents, and against the floor of
-   one argsort of 1,000,000 floats; engine and floor each the best of ``--repeats`` runs.
+   one argsort of 1,000,000 floats; engine and floor each the best of ``--repeats`` runs. For
+   scale, the CPU time of one step of the model alone (the citation percentiles) against the
+   argsort's.
 
 Usage: ``scripts/bench valuation [--n 100000] [--draws 1024] [--quick]``
 """
@@ -33,6 +35,7 @@ from _bench import figure
 from scipy import special
 
 from valuation import Portfolio, load_params, valuate
+from valuation.citations import citation_percentiles
 from valuation.engine import MODEL_VERSION
 from valuation.fees import PATENT_TYPES
 from valuation.income import MAX_YEARS, draw_scenarios
@@ -480,6 +483,23 @@ def main(argv: list[str] | None = None) -> int:
             f"({cpu_big:.2f} s vs {cpu_floor:.3f} s; CPU time is steadier on a shared machine)"
         )
         figure(f"score only, {million:,} patents (floor: one argsort)", t_big, "s", floor=t_floor, aim=3 * t_floor)
+        # One step of the model alone, for scale: the citation percentile is a gamma CDF per patent
+        # (scipy.special.gammainc). The aim allows 3× the argsort's wall on two cores, about 6× its CPU.
+        step_cpus = []
+        for _ in range(repeats):
+            cpu = time.process_time()
+            citation_percentiles(big, AS_OF, reference.citations)
+            step_cpus.append(time.process_time() - cpu)
+        log(
+            f"      one step alone, the citation percentiles of {million:,} patents: {min(step_cpus):.3f} s CPU, "
+            f"{min(step_cpus) / max(cpu_floor, 1e-9):,.1f}× the argsort's CPU time"
+        )
+        figure(
+            f"score only: its citation-percentile step alone, {million:,} patents, CPU (floor: one argsort's CPU)",
+            min(step_cpus),
+            "s",
+            floor=cpu_floor,
+        )
         log(
             f"      max |Δscore| loop vs engine {score_only_err:.1e}; tiled batch vs the {n:,} run {same:.1e}; "
             f"vs the engine's own with-money run: {(million / t_big) / (n / t_engine):,.1f}× the patents/s"
